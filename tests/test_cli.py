@@ -1,0 +1,101 @@
+"""The ``verdigris`` command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import free_port
+from verdigris.cli import build_parser, main
+from verdigris.services import Services
+from verdigris.store import open_store
+
+
+def test_user_add_with_token_prints_it_and_it_authenticates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert (
+        main(["user", "add", "ci@example.com", "--account", "CI", "--token", "ci-key", "--db", db])
+        == 0
+    )
+    assert capsys.readouterr().out.strip() == "ci-key"
+    with open_store(db) as store:
+        principal = Services(store).authenticate("ci-key", "ci@example.com")
+        assert principal.email == "ci@example.com"
+
+
+def test_user_add_without_token_prints_a_random_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "plain-path.db")  # a plain path is a SQLite file
+    assert main(["user", "add", "x@example.com", "--db", db]) == 0
+    key = capsys.readouterr().out.strip()
+    assert len(key) >= 32
+    assert main(["user", "add", "x@example.com", "--db", db]) == 0
+    assert capsys.readouterr().out.strip() != key
+
+
+def test_user_of_another_account_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = str(tmp_path / "two.db")
+    assert main(["user", "add", "x@example.com", "--account", "A", "--db", db]) == 0
+    assert main(["user", "add", "x@example.com", "--account", "B", "--db", db]) == 1
+    assert "another account" in capsys.readouterr().err
+
+
+def test_db_upgrade(tmp_path: Path) -> None:
+    db = str(tmp_path / "up.db")
+    assert main(["db", "upgrade", "--db", db]) == 0
+    assert (tmp_path / "up.db").exists()
+
+
+def test_help_explains_every_command() -> None:
+    text = build_parser().format_help()
+    for command in ("serve", "user", "db"):
+        assert command in text
+    serve = subprocess.run(
+        [sys.executable, "-m", "verdigris", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for flag in ("--db", "--host", "--port", "--workers", "--no-rate-limits", "--redis-url"):
+        assert flag in serve
+
+
+def test_first_start_creates_a_user_and_prints_its_key(tmp_path: Path) -> None:
+    db = tmp_path / "first.db"
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "verdigris", "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(2)]
+    finally:
+        process.terminate()
+        process.wait(10)
+    assert "admin@verdigris.local" in lines[0]
+    key = lines[1].rsplit(" ", 1)[-1].strip()
+    with open_store(str(db)) as store:
+        assert Services(store).authenticate(key, "admin@verdigris.local").user_id > 0
+
+
+def test_docs_cover_every_command_and_flag() -> None:
+    doc = (Path(__file__).parent.parent / "docs" / "cli.md").read_text()
+    parser = build_parser()
+    for action in parser._subparsers._group_actions:  # type: ignore[union-attr]
+        for name, sub in action.choices.items():  # type: ignore[union-attr]
+            assert f"verdigris {name}" in doc, name
+            for option in sub._actions:
+                for flag in option.option_strings:
+                    if flag.startswith("--") and flag != "--help":
+                        assert flag in doc, (name, flag)

@@ -1,0 +1,69 @@
+"""A real ``verdigris serve`` process over loopback: concurrency and the CLI's start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import LiveServer, start_server, stop_server
+from verdigris.store import normalize_url
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def live_db(db_url: str, session_store: object) -> str:
+    """The session database, emptied (the server process migrates it itself)."""
+    session_store.reset()  # type: ignore[attr-defined]
+    return db_url
+
+
+@pytest.fixture
+def server(live_db: str) -> Iterator[LiveServer]:
+    srv = start_server(live_db, "--no-rate-limits")
+    yield srv
+    stop_server(srv)
+
+
+def _count(db_url: str, email: str) -> int:
+    engine = sa.create_engine(normalize_url(db_url))
+    with engine.connect() as conn:
+        n = conn.execute(
+            sa.text("SELECT count(*) FROM leads WHERE email_norm = :e"), {"e": email}
+        ).scalar_one()
+    engine.dispose()
+    return int(n)
+
+
+def test_fifty_concurrent_upserts_of_one_new_email_make_one_lead(
+    server: LiveServer, live_db: str
+) -> None:
+    body = {
+        "properties": {"name": "Racer", "email": {"email": "race@example.com", "category": "work"}},
+        "match": {"field_name": "email", "field_value": "race@example.com"},
+    }
+
+    def one(i: int) -> tuple[int, int]:
+        with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=60) as c:
+            r = c.put("/developer_api/v1/leads/upsert", json=body)
+            return r.status_code, r.json().get("id", -1)
+
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        results = list(pool.map(one, range(50)))
+    assert [code for code, _ in results] == [200] * 50
+    assert len({lead_id for _, lead_id in results}) == 1
+    assert _count(live_db, "race@example.com") == 1
+
+
+def test_readme_curl_flow(server: LiveServer) -> None:
+    """The README's example: create a lead, then read it back."""
+    with httpx.Client(base_url=server.base_url, headers=server.headers) as c:
+        created = c.post("/developer_api/v1/leads", json={"name": "My Lead"})
+        assert created.status_code == 200
+        lead_id = created.json()["id"]
+        fetched = c.get(f"/developer_api/v1/leads/{lead_id}")
+        assert fetched.json()["first_name"] == "My"

@@ -1,0 +1,5 @@
+import sys
+
+from verdigris.cli import main
+
+sys.exit(main())

@@ -1,0 +1,166 @@
+"""The ``verdigris`` command: a thin shell over the services (see docs/cli.md)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from verdigris import __version__
+from verdigris.config import DEFAULT_DB, Settings
+from verdigris.domain.errors import VerdigrisError
+from verdigris.services import Services
+from verdigris.store import normalize_url, open_store
+from verdigris.store.base import StoreError
+
+log = logging.getLogger("verdigris")
+DEFAULT_ADMIN = "admin@verdigris.local"
+
+
+def _db_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        help=f"database URL: sqlite:///FILE (default {DEFAULT_DB}), a plain file path, "
+        "or postgresql://USER@HOST:PORT/DB  [env VERDIGRIS_DB]",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="verdigris",
+        description="A self-hosted, wire-compatible Copper CRM Developer API for Leads.",
+    )
+    parser.add_argument("--version", action="version", version=f"verdigris {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="run the API server",
+        description="Serve /developer_api/v1 over HTTP. The database is created and migrated "
+        "on first start; with no users yet, one is created and its key printed.",
+    )
+    _db_flag(serve)
+    serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument(
+        "--no-rate-limits",
+        action="store_true",
+        help="turn Copper's rate limits off (local emulation, benchmarks)",
+    )
+    serve.add_argument(
+        "--redis-url", help="share rate limit counters across workers  [env VERDIGRIS_REDIS_URL]"
+    )
+    serve.add_argument(
+        "--bootstrap-email",
+        default=DEFAULT_ADMIN,
+        help=f"email of the user created when the database has none (default {DEFAULT_ADMIN})",
+    )
+    serve.add_argument(
+        "--bootstrap-token",
+        help="API key of that first user (default: a random key, printed at start)",
+    )
+
+    user = sub.add_parser("user", help="manage users and API keys")
+    user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
+    add = user_sub.add_parser(
+        "add",
+        help="add a user (and its account) and print a new API key",
+        description="Create the user if needed (in ACCOUNT, created and seeded if needed) "
+        "and give it a new API key, printed on stdout.",
+    )
+    add.add_argument("email")
+    add.add_argument("--account", default="verdigris", help="account name (default verdigris)")
+    add.add_argument("--name", help="display name (default: the part of the email before @)")
+    add.add_argument("--token", help="use this exact key (for CI and local emulation)")
+    _db_flag(add)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    upgrade = db_sub.add_parser("upgrade", help="apply pending migrations")
+    _db_flag(upgrade)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "db": args.db,
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "workers": getattr(args, "workers", None),
+        "redis_url": getattr(args, "redis_url", None),
+    }
+    if getattr(args, "no_rate_limits", False):
+        overrides["rate_limits"] = False
+    return Settings.from_env(**overrides)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings(args)
+    with open_store(settings.db) as store:
+        store.migrate()
+        services = Services(store)
+        if services.user_count() == 0:
+            user, token = services.add_user(args.bootstrap_email, token=args.bootstrap_token)
+            print(f"created the first user: {user.email}", flush=True)
+            print(f"its API key (X-PW-AccessToken): {token}", flush=True)
+    # Workers are separate processes: hand them the settings through the environment.
+    for key, value in vars(settings).items():
+        if value is not None:
+            os.environ[f"VERDIGRIS_{key.upper()}"] = str(value)
+    log.info(
+        "serving %s on http://%s:%d/developer_api/v1 with %d worker(s); rate limits %s",
+        normalize_url(settings.db),
+        settings.host,
+        settings.port,
+        settings.workers,
+        "on" if settings.rate_limits else "off",
+    )
+    uvicorn.run(
+        "verdigris.server.app:app_from_env",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+    )
+    return 0
+
+
+def _user_add(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with open_store(settings.db) as store:
+        store.migrate()
+        user, token = Services(store).add_user(
+            args.email, account=args.account, name=args.name, token=args.token
+        )
+    print(token)
+    print(f"user {user.email} (id {user.id}) in account {args.account!r}", file=sys.stderr)
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    with open_store(settings.db) as store:
+        store.migrate()
+    print(f"{settings.db}: schema is up to date", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    handlers = {"serve": _serve, "user": _user_add, "db": _db_upgrade}
+    try:
+        return handlers[args.command](args)
+    except (VerdigrisError, StoreError, ValueError) as exc:
+        print(f"verdigris: error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1

@@ -1,0 +1,1 @@
+"""Pure rules of the Leads domain: no I/O, no HTTP."""

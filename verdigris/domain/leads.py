@@ -1,0 +1,491 @@
+"""The lead: its record, the validation of what clients send, and the merge rules.
+
+Everything here is pure. Lookups that need the account's data (statuses, sources,
+users, custom field definitions) come in through the :class:`AccountContext`
+protocol, which the service layer backs with the store.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import msgspec
+
+from verdigris.domain.custom_fields import CustomFieldDefinition, coerce_value
+from verdigris.domain.errors import ValidationFailed, describe_errors
+from verdigris.domain.names import NameParts, compose_name, split_name
+
+EMAIL_CATEGORIES = ("work", "personal", "other")
+PHONE_CATEGORIES = ("mobile", "work", "home", "other")
+SOCIAL_CATEGORIES = (
+    "linkedin",
+    "twitter",
+    "googleplus",
+    "facebook",
+    "youtube",
+    "quora",
+    "foursquare",
+    "klout",
+    "gravatar",
+    "other",
+)
+WEBSITE_CATEGORIES = ("work", "personal", "other")
+DEFAULT_STATUSES = ("New", "Unqualified", "Contacted", "Qualified")
+DEFAULT_SOURCES = ("Email", "Cold Call", "Advertising", "Web Form")
+SHORT_TEXT_MAX = 255
+ADDRESS_KEYS = ("street", "city", "state", "postal_code", "country")
+NAME_PART_KEYS = ("prefix", "first_name", "middle_name", "last_name", "suffix")
+_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+
+
+class Email(msgspec.Struct, frozen=True):
+    email: str
+    category: str
+
+
+class Phone(msgspec.Struct, frozen=True):
+    number: str
+    category: str
+
+
+class Link(msgspec.Struct, frozen=True):
+    """A social profile or a website: ``{url, category}``."""
+
+    url: str
+    category: str
+
+
+class Address(msgspec.Struct, frozen=True):
+    street: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+
+
+class Lead(msgspec.Struct, kw_only=True):
+    """A lead as verdigris stores it (Pythonic names, account-scoped)."""
+
+    id: int = 0
+    account_id: int
+    name: str | None = None
+    prefix: str | None = None
+    first_name: str | None = None
+    middle_name: str | None = None
+    last_name: str | None = None
+    suffix: str | None = None
+    title: str | None = None
+    company_name: str | None = None
+    details: str | None = None
+    email: Email | None = None
+    phone_numbers: list[Phone] = msgspec.field(default_factory=list)
+    socials: list[Link] = msgspec.field(default_factory=list)
+    websites: list[Link] = msgspec.field(default_factory=list)
+    address: Address | None = None
+    assignee_id: int | None = None
+    customer_source_id: int | None = None
+    status_id: int | None = None
+    monetary_value: float | int | None = None
+    monetary_unit: str | None = None
+    tags: list[str] = msgspec.field(default_factory=list)
+    interaction_count: int = 0
+    custom_fields: dict[int, Any] = msgspec.field(default_factory=dict)
+    date_created: int = 0
+    date_modified: int = 0
+    date_last_contacted: int | None = None
+    converted_at: int | None = None
+    converted_opportunity_id: int | None = None
+    converted_value: float | int | None = None
+    converted_unit: str | None = None
+
+    @property
+    def email_key(self) -> str | None:
+        return normalize_email(self.email.email) if self.email else None
+
+    def name_parts(self) -> NameParts:
+        return NameParts(
+            self.prefix, self.first_name, self.middle_name, self.last_name, self.suffix
+        )
+
+
+def normalize_email(value: str) -> str:
+    """The form emails are matched in: trimmed and lower-cased."""
+    return value.strip().lower()
+
+
+def normalize_name(value: str) -> str:
+    """The form names are stored and matched in: trimmed."""
+    return value.strip()
+
+
+class AccountContext(Protocol):
+    """What validation needs to know about the caller's account."""
+
+    def status_id_for_name(self, name: str) -> int | None: ...
+    def has_status(self, status_id: int) -> bool: ...
+    def has_source(self, source_id: int) -> bool: ...
+    def has_user(self, user_id: int) -> bool: ...
+    def lead_custom_field(self, definition_id: int) -> CustomFieldDefinition | None: ...
+
+
+# --- parsing and validating what a client sent -----------------------------------------
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+        self.notes: list[str] = []
+
+    def add(self, field: str, code: str, note: str | None = None) -> None:
+        self.by_field.setdefault(field, []).append(code)
+        if note:
+            self.notes.append(note)
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            message = describe_errors(self.by_field)
+            if self.notes:
+                message += " (" + "; ".join(self.notes) + ")"
+            raise ValidationFailed(self.by_field, message)
+
+
+def as_int(value: Any) -> int | None:
+    """An id as clients send it: an int, or a string of digits. ``None`` if neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value.strip())
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _as_number(value: Any) -> float | int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            return None
+        return int(number) if number.is_integer() else number
+    return None
+
+
+def _text(errors: _Errors, field: str, value: Any, limit: int | None) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        errors.add(field, "invalid_type")
+        return None
+    if limit is not None and len(value) > limit:
+        errors.add(field, "too_long")
+        return None
+    return value
+
+
+def _categorized(
+    errors: _Errors,
+    field: str,
+    value: Any,
+    key: str,
+    categories: tuple[str, ...],
+    make: Callable[[str, str], Any],
+) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        errors.add(field, "invalid_type")
+        return []
+    out = []
+    for item in value:
+        if not isinstance(item, Mapping):
+            errors.add(field, "invalid_type")
+            continue
+        raw = item.get(key)
+        if not isinstance(raw, str) or not raw.strip():
+            errors.add(field, "invalid", f"{field} needs a non-empty '{key}'")
+            continue
+        category = item.get("category") or "other"
+        if category not in categories:
+            errors.add(
+                field,
+                "invalid_category",
+                f"{field} category must be one of {', '.join(categories)}",
+            )
+            continue
+        out.append(make(raw.strip(), category))
+    return out
+
+
+def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any]:
+    """Validate the writable keys of ``data`` into a dict of changes.
+
+    Read-only and unknown keys are ignored. Raises :class:`ValidationFailed` naming
+    every invalid field at once.
+    """
+    errors = _Errors()
+    changes: dict[str, Any] = {}
+
+    if "name" in data:
+        name = _text(errors, "name", data["name"], SHORT_TEXT_MAX)
+        changes["name"] = normalize_name(name) if name is not None else None
+    for key in (*NAME_PART_KEYS, "title", "company_name"):
+        if key in data:
+            changes[key] = _text(errors, key, data[key], SHORT_TEXT_MAX)
+    if "details" in data:
+        changes["details"] = _text(errors, "details", data["details"], None)
+
+    if "email" in data:
+        changes["email"] = _parse_email(errors, data["email"])
+    if "phone_numbers" in data:
+        changes["phone_numbers"] = _categorized(
+            errors, "phone_numbers", data["phone_numbers"], "number", PHONE_CATEGORIES, Phone
+        )
+    if "socials" in data:
+        changes["socials"] = _categorized(
+            errors, "socials", data["socials"], "url", SOCIAL_CATEGORIES, Link
+        )
+    if "websites" in data:
+        changes["websites"] = _categorized(
+            errors, "websites", data["websites"], "url", WEBSITE_CATEGORIES, Link
+        )
+    if "address" in data:
+        changes["address"] = _parse_address(errors, data["address"])
+
+    _parse_references(errors, data, ctx, changes)
+
+    if "monetary_value" in data:
+        raw = data["monetary_value"]
+        number = _as_number(raw)
+        if raw is not None and number is None:
+            errors.add("monetary_value", "invalid_type")
+        changes["monetary_value"] = number
+    if "monetary_unit" in data:
+        unit = data["monetary_unit"]
+        if unit is None:
+            changes["monetary_unit"] = None
+        elif isinstance(unit, str) and len(unit.strip()) == 3 and unit.strip().isalpha():
+            changes["monetary_unit"] = unit.strip().upper()
+        else:
+            errors.add("monetary_unit", "invalid", "monetary_unit must be a 3-letter code")
+    if "tags" in data:
+        changes["tags"] = _parse_tags(errors, data["tags"])
+    if "custom_fields" in data:
+        changes["custom_fields"] = _parse_custom_fields(errors, data["custom_fields"], ctx)
+
+    errors.raise_if_any()
+    return changes
+
+
+def _parse_email(errors: _Errors, raw: Any) -> Email | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        errors.add("email", "invalid_type", "email must be an object {email, category}")
+        return None
+    address = raw.get("email")
+    if not isinstance(address, str) or not _EMAIL_RE.match(address.strip()):
+        errors.add("email", "invalid", "email.email must be an email address")
+        return None
+    category = raw.get("category") or "work"
+    if category not in EMAIL_CATEGORIES:
+        errors.add(
+            "email",
+            "invalid_category",
+            f"email category must be one of {', '.join(EMAIL_CATEGORIES)}",
+        )
+        return None
+    return Email(address.strip(), category)
+
+
+def _parse_address(errors: _Errors, raw: Any) -> Address | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping):
+        errors.add("address", "invalid_type")
+        return None
+    values: dict[str, str | None] = {}
+    for key in ADDRESS_KEYS:
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            errors.add("address", "invalid_type", f"address.{key} must be a string")
+            return None
+        values[key] = value
+    if not any(values.values()):
+        return None
+    return Address(**values)
+
+
+def _parse_tags(errors: _Errors, raw: Any) -> list[str]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        errors.add("tags", "invalid_type", "tags must be a list of strings")
+        return []
+    seen: dict[str, None] = {}
+    for tag in raw:
+        tag = tag.strip()
+        if len(tag) > SHORT_TEXT_MAX:
+            errors.add("tags", "too_long")
+        elif tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
+def _parse_references(
+    errors: _Errors, data: Mapping[str, Any], ctx: AccountContext, changes: dict[str, Any]
+) -> None:
+    checks: tuple[tuple[str, Callable[[int], bool]], ...] = (
+        ("assignee_id", ctx.has_user),
+        ("customer_source_id", ctx.has_source),
+        ("status_id", ctx.has_status),
+    )
+    for key, exists in checks:
+        if key not in data:
+            continue
+        raw = data[key]
+        if raw is None:
+            if key == "status_id":
+                continue  # a lead always has a status; a null echo changes nothing
+            changes[key] = None
+            continue
+        ident = as_int(raw)
+        if ident is None:
+            errors.add(key, "invalid_type")
+        elif not exists(ident):
+            errors.add(key, "not_found", f"{key} {ident} does not exist in this account")
+        else:
+            changes[key] = ident
+    if "status" in data and data["status"] is not None:
+        raw = data["status"]
+        status_id = ctx.status_id_for_name(raw) if isinstance(raw, str) else None
+        if status_id is None:
+            errors.add("status", "invalid", f"status {raw!r} is not a lead status")
+        else:
+            changes["status_by_name"] = status_id
+
+
+def _parse_custom_fields(errors: _Errors, raw: Any, ctx: AccountContext) -> dict[int, Any]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        errors.add("custom_fields", "invalid_type", "custom_fields must be a list")
+        return {}
+    values: dict[int, Any] = {}
+    for item in raw:
+        if not isinstance(item, Mapping):
+            errors.add("custom_fields", "invalid_type")
+            continue
+        def_id = as_int(item.get("custom_field_definition_id"))
+        if def_id is None:
+            errors.add("custom_fields", "invalid", "custom_field_definition_id must be an id")
+            continue
+        definition = ctx.lead_custom_field(def_id)
+        if definition is None:
+            errors.add(
+                "custom_fields",
+                "not_found",
+                f"custom field definition {def_id} does not exist or is not available on leads",
+            )
+            continue
+        ok, value = coerce_value(definition, item.get("value"))
+        if not ok:
+            errors.add(
+                "custom_fields",
+                "invalid",
+                f"value of custom field {definition.name!r} ({def_id}) "
+                f"is not a valid {definition.data_type}",
+            )
+            continue
+        values[def_id] = value
+    return values
+
+
+# --- building and merging ----------------------------------------------------------------
+
+
+def _resolve_status(changes: Mapping[str, Any], current: int | None) -> int | None:
+    by_id = changes.get("status_id")
+    by_name = changes.get("status_by_name")
+    if by_id is not None and by_name is not None and by_id != by_name:
+        # A full-object echo carries both: the one the client changed wins.
+        return int(by_name if by_id == current else by_id)
+    if by_id is not None:
+        return int(by_id)
+    if by_name is not None:
+        return int(by_name)
+    return current
+
+
+def _merge_names(lead: Lead, changes: Mapping[str, Any]) -> dict[str, Any]:
+    name_changed = "name" in changes and changes["name"] != lead.name
+    parts_sent = [k for k in NAME_PART_KEYS if k in changes]
+    if name_changed and changes["name"]:
+        parts = split_name(changes["name"])
+        return {"name": changes["name"], **parts._asdict()}
+    if name_changed:  # cleared
+        return {"name": None, **dict.fromkeys(NAME_PART_KEYS)}
+    if parts_sent:
+        merged = lead.name_parts()._replace(**{k: changes[k] for k in parts_sent})
+        if merged == lead.name_parts():
+            return {}
+        return {"name": compose_name(merged), **merged._asdict()}
+    return {}
+
+
+_PLAIN_KEYS = (
+    "title",
+    "company_name",
+    "details",
+    "email",
+    "phone_numbers",
+    "socials",
+    "websites",
+    "address",
+    "assignee_id",
+    "customer_source_id",
+    "monetary_value",
+    "monetary_unit",
+    "tags",
+)
+
+
+def apply_changes(lead: Lead, changes: Mapping[str, Any], now: int) -> Lead:
+    """Return ``lead`` with ``changes`` applied (partial update semantics).
+
+    Only keys present change; list fields replace; custom fields merge by
+    definition id and a ``None`` value clears one.
+    """
+    updates: dict[str, Any] = {k: changes[k] for k in _PLAIN_KEYS if k in changes}
+    updates.update(_merge_names(lead, changes))
+    status_id = _resolve_status(changes, lead.status_id)
+    if status_id != lead.status_id:
+        updates["status_id"] = status_id
+    if "custom_fields" in changes:
+        merged = dict(lead.custom_fields)
+        for def_id, value in changes["custom_fields"].items():
+            if value is None:
+                merged.pop(def_id, None)
+            else:
+                merged[def_id] = value
+        updates["custom_fields"] = merged
+    updates["date_modified"] = now
+    return msgspec.structs.replace(lead, **updates)
+
+
+def new_lead(
+    changes: Mapping[str, Any], *, account_id: int, now: int, default_status_id: int | None
+) -> Lead:
+    """Build a lead from validated ``changes``; a name (or its parts) is required."""
+    blank = Lead(account_id=account_id, status_id=default_status_id)
+    lead = apply_changes(blank, changes, now)
+    if not lead.name:
+        raise ValidationFailed({"name": ["blank"]})
+    return msgspec.structs.replace(lead, date_created=now, date_modified=now)

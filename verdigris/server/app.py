@@ -1,0 +1,155 @@
+"""The ASGI application. ``create_app(settings)`` builds everything; importing this
+module builds nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from verdigris.config import Settings
+from verdigris.server import errors, openapi, wire
+from verdigris.server.auth import Authenticator
+from verdigris.server.ratelimit import RateLimits
+from verdigris.server.routes import Call, Reply, RouteSpec
+from verdigris.server.routes import account as account_routes
+from verdigris.server.routes import leads as lead_routes
+from verdigris.services import Services
+from verdigris.store import open_store
+from verdigris.store.base import Store
+
+log = logging.getLogger("verdigris.server")
+BASE = "/developer_api/v1"
+JSON = "application/json"
+
+
+def all_routes() -> list[RouteSpec]:
+    return [*lead_routes.ROUTES, *account_routes.ROUTES]
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(wire.encoder.encode(payload), status, headers, media_type=JSON)
+
+
+def error_response(exc: Exception) -> Response:
+    status, body, headers = errors.render(exc)
+    return json_response(body, status, headers)
+
+
+class Runtime:
+    """What every request needs: services, auth, limits, and how to run blocking work."""
+
+    def __init__(self, settings: Settings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.services = Services(store, bulk_limit=settings.bulk_limit)
+        self.auth = Authenticator(self.services.authenticate)
+        self.limits = RateLimits(settings)
+        # SQLite calls are short and local: running them on the event loop beats a
+        # thread hop. Network databases go to the thread pool.
+        self.inline = store.url.startswith("sqlite")
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.inline:
+            return fn(*args)
+        return await run_in_threadpool(fn, *args)
+
+    async def read_body(self, request: Request) -> bytes:
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise errors.BodyTooLarge(f"Request body is larger than the limit of {limit} bytes")
+        chunks = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise errors.BodyTooLarge(f"Request body is larger than the limit of {limit} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        try:
+            token, email = rt.auth.credentials(request.headers)
+            principal = rt.auth.cached(token, email) or await rt.run(
+                rt.auth.authenticate, token, email
+            )
+            rt.limits.check(principal.user_id, bulk=spec.bulk)
+            raw = await rt.read_body(request)
+            body = wire.decode_body(raw)
+            call = Call(principal, body, request.path_params, request.query_params)
+            result = await rt.run(spec.fn, rt.services, call)
+        except Exception as exc:  # every error leaves as Copper JSON
+            return error_response(exc)
+        if isinstance(result, Reply):
+            return json_response(result.payload, headers=result.headers)
+        return json_response(result)
+
+    endpoint.__name__ = spec.fn.__name__
+    return endpoint
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, HTTPException) and exc.status_code == 405:
+        return error_response(errors.MethodNotAllowed("Method not allowed for this path"))
+    return error_response(errors.RouteNotFound("Resource not found"))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    return error_response(exc)
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None) -> Starlette:
+    """Build the ASGI app. Opens (and migrates) the store unless one is given."""
+    settings = settings or Settings.from_env()
+    owns_store = store is None
+    if store is None:
+        store = open_store(settings.db)
+        store.migrate()
+    rt = Runtime(settings, store)
+    specs = all_routes()
+    spec_doc = wire.encoder.encode(openapi.build(specs))
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(spec_doc, media_type=JSON)
+
+    by_path: dict[str, dict[str, RouteSpec]] = {}
+    for spec in specs:
+        by_path.setdefault(spec.path, {})[spec.method] = spec
+    routes = [Route("/openapi.json", openapi_json, methods=["GET"])]
+    for path, methods in by_path.items():
+        for method, spec in methods.items():
+            endpoint = make_endpoint(rt, spec)
+            for variant in (path, path + "/"):
+                routes.append(Route(BASE + variant, endpoint, methods=[method]))
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_store:
+            store.close()
+
+    app = Starlette(
+        routes=routes,
+        exception_handlers={404: _not_found, 405: _not_found, 500: _server_error},
+        lifespan=lifespan,
+    )
+    app.state.runtime = rt
+    return app
+
+
+def app_from_env() -> Starlette:
+    """Factory for ``uvicorn --factory`` (used by ``verdigris serve --workers N``)."""
+    return create_app(Settings.from_env())

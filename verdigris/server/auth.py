@@ -1,0 +1,62 @@
+"""Copper's header authentication: ``X-PW-AccessToken``, ``X-PW-Application`` and
+``X-PW-UserEmail`` (header names are case-insensitive).
+
+Verified credentials are cached for a few seconds per process, keyed on a hash of
+the token, so that the hot path does not hit the database for every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+
+from verdigris.domain.errors import Unauthenticated
+from verdigris.services import Principal
+
+APPLICATION = "developer_api"
+CACHE_SECONDS = 10.0
+CACHE_MAX = 10_000
+
+
+class Authenticator:
+    def __init__(
+        self,
+        verify: Callable[[str, str], Principal],
+        *,
+        ttl: float = CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.verify = verify
+        self.ttl = ttl
+        self.clock = clock
+        self._cache: dict[tuple[bytes, str], tuple[float, Principal]] = {}
+
+    def credentials(self, headers: Mapping[str, str]) -> tuple[str, str]:
+        """The token and email from the headers, or :class:`Unauthenticated`."""
+        token = headers.get("x-pw-accesstoken", "").strip()
+        application = headers.get("x-pw-application", "").strip()
+        email = headers.get("x-pw-useremail", "").strip()
+        if not token or not email:
+            raise Unauthenticated(
+                "Missing credentials: send X-PW-AccessToken and X-PW-UserEmail headers"
+            )
+        if application != APPLICATION:
+            raise Unauthenticated(f"X-PW-Application must be {APPLICATION!r}")
+        return token, email
+
+    def cached(self, token: str, email: str) -> Principal | None:
+        key = (hashlib.sha256(token.encode()).digest(), email.lower())
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > self.clock():
+            return hit[1]
+        return None
+
+    def authenticate(self, token: str, email: str) -> Principal:
+        """Verify against the store (call off the event loop where the store blocks)."""
+        principal = self.verify(token, email)
+        if len(self._cache) >= CACHE_MAX:
+            self._cache.clear()
+        key = (hashlib.sha256(token.encode()).digest(), email.lower())
+        self._cache[key] = (self.clock() + self.ttl, principal)
+        return principal

@@ -1,0 +1,48 @@
+"""Thin route functions: parse the call, run one service, return a wire object.
+
+Each route is a plain synchronous function ``(services, call) -> reply`` so that it
+can run on the event loop (SQLite) or in a worker thread (PostgreSQL), and be
+tested without HTTP. :mod:`verdigris.server.app` registers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from verdigris.services import Principal, Services
+
+
+@dataclass
+class Call:
+    """One authenticated request, as a route sees it."""
+
+    principal: Principal
+    body: Any
+    path: Mapping[str, Any] = field(default_factory=dict)
+    query: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Reply:
+    """A wire object to encode, with extra response headers."""
+
+    payload: Any
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+RouteFn = Callable[[Services, Call], Any]
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """A Copper endpoint: methods, path under /developer_api/v1, and its function."""
+
+    method: str
+    path: str
+    fn: RouteFn
+    summary: str
+    bulk: bool = False
+    request: type | None = None
+    response: Any = None

@@ -1,0 +1,54 @@
+"""Who the caller is and the account's lookups."""
+
+from __future__ import annotations
+
+from verdigris.domain.errors import NotFound
+from verdigris.domain.leads import as_int
+from verdigris.server import wire
+from verdigris.server.routes import Call, RouteSpec
+from verdigris.services import Services
+
+
+def account(services: Services, call: Call) -> wire.AccountOut:
+    return wire.account_out(services.account(call.principal))
+
+
+def users(services: Services, call: Call) -> list[wire.UserOut]:
+    return [wire.user_out(u) for u in services.users(call.principal)]
+
+
+def user(services: Services, call: Call) -> wire.UserOut:
+    raw = call.path["id"]
+    user_id = call.principal.user_id if raw == "me" else as_int(raw)
+    if user_id is None:
+        raise NotFound("Resource not found")
+    return wire.user_out(services.user(call.principal, user_id))
+
+
+def lead_statuses(services: Services, call: Call) -> list[wire.StatusOut]:
+    return [wire.status_out(s) for s in services.statuses(call.principal)]
+
+
+def customer_sources(services: Services, call: Call) -> list[wire.SourceOut]:
+    return [wire.source_out(s) for s in services.sources(call.principal)]
+
+
+ROUTES = [
+    RouteSpec("GET", "/account", account, "The caller's account", response=wire.AccountOut),
+    RouteSpec("GET", "/users", users, "Users of the account", response=list[wire.UserOut]),
+    RouteSpec("GET", "/users/{id}", user, "A user by id (or 'me')", response=wire.UserOut),
+    RouteSpec(
+        "GET",
+        "/lead_statuses",
+        lead_statuses,
+        "The account's lead statuses",
+        response=list[wire.StatusOut],
+    ),
+    RouteSpec(
+        "GET",
+        "/customer_sources",
+        customer_sources,
+        "The account's customer sources",
+        response=list[wire.SourceOut],
+    ),
+]

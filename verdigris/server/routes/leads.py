@@ -1,0 +1,74 @@
+"""Lead routes: CRUD, upsert and the bulk endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from verdigris.server import wire
+from verdigris.server.routes import Call, RouteSpec
+from verdigris.services import Services
+
+
+def create(services: Services, call: Call) -> wire.LeadOut:
+    return wire.lead_out(services.create_lead(call.principal, call.body))
+
+
+def get(services: Services, call: Call) -> wire.LeadOut:
+    return wire.lead_out(services.get_lead(call.principal, call.path["id"]))
+
+
+def update(services: Services, call: Call) -> wire.LeadOut:
+    return wire.lead_out(services.update_lead(call.principal, call.path["id"], call.body))
+
+
+def delete(services: Services, call: Call) -> wire.DeletedOut:
+    return wire.DeletedOut(services.delete_lead(call.principal, call.path["id"]), True)
+
+
+def upsert(services: Services, call: Call) -> wire.LeadOut:
+    return wire.lead_out(services.upsert_lead(call.principal, call.body))
+
+
+def bulk_update(services: Services, call: Call) -> list[Any]:
+    return [wire.bulk_out(r) for r in services.bulk_update(call.principal, call.body)]
+
+
+def bulk_create(services: Services, call: Call) -> list[Any]:
+    return [wire.bulk_out(r) for r in services.bulk_create(call.principal, call.body)]
+
+
+ROUTES = [
+    RouteSpec("POST", "/leads", create, "Create a lead", response=wire.LeadOut),
+    RouteSpec(
+        "PUT",
+        "/leads/upsert",
+        upsert,
+        "Upsert a lead (match on name, email or a custom field)",
+        response=wire.LeadOut,
+    ),
+    RouteSpec(
+        "POST",
+        "/leads/bulk_update",
+        bulk_update,
+        "Update up to 10 leads",
+        bulk=True,
+        response=list[wire.LeadOut],
+    ),
+    RouteSpec(
+        "POST",
+        "/leads/bulk_create",
+        bulk_create,
+        "Create up to 10 leads",
+        bulk=True,
+        response=list[wire.LeadOut],
+    ),
+    RouteSpec("GET", "/leads/{id:int}", get, "Fetch a lead by id", response=wire.LeadOut),
+    RouteSpec(
+        "PUT",
+        "/leads/{id:int}",
+        update,
+        "Update a lead (only keys sent change)",
+        response=wire.LeadOut,
+    ),
+    RouteSpec("DELETE", "/leads/{id:int}", delete, "Delete a lead", response=wire.DeletedOut),
+]

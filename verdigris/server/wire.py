@@ -1,0 +1,191 @@
+"""Copper's JSON on the wire: request decoding and response models with exact names.
+
+Requests are decoded into plain JSON values and validated by the domain (so field
+errors come out in Copper's ``{field: [{"error": code}]}`` shape). Responses are
+msgspec structs whose field order and names are Copper's; ``/openapi.json`` is
+generated from the same structs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from verdigris.domain.errors import MalformedRequest
+from verdigris.services import ItemFailure, Shown
+from verdigris.store.base import AccountRecord, SourceRecord, StatusRecord, UserRecord
+
+
+class EmailOut(msgspec.Struct):
+    email: str
+    category: str
+
+
+class PhoneOut(msgspec.Struct):
+    number: str
+    category: str
+
+
+class LinkOut(msgspec.Struct):
+    url: str
+    category: str
+
+
+class AddressOut(msgspec.Struct):
+    street: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    country: str | None
+
+
+class CustomFieldValueOut(msgspec.Struct):
+    custom_field_definition_id: int
+    value: Any
+
+
+class LeadOut(msgspec.Struct):
+    """A lead exactly as Copper returns it: every key, always, in Copper's order."""
+
+    id: int
+    name: str | None
+    prefix: str | None
+    first_name: str | None
+    last_name: str | None
+    middle_name: str | None
+    suffix: str | None
+    address: AddressOut | None
+    assignee_id: int | None
+    company_name: str | None
+    customer_source_id: int | None
+    details: str | None
+    email: EmailOut | None
+    interaction_count: int
+    monetary_unit: str | None
+    monetary_value: float | int | None
+    socials: list[LinkOut]
+    status: str | None
+    status_id: int | None
+    tags: list[str]
+    title: str | None
+    websites: list[LinkOut]
+    phone_numbers: list[PhoneOut]
+    custom_fields: list[CustomFieldValueOut]
+    date_created: int
+    date_modified: int
+    date_last_contacted: int | None
+
+
+class DeletedOut(msgspec.Struct):
+    id: int
+    is_deleted: bool
+
+
+class StatusOut(msgspec.Struct):
+    id: int
+    name: str
+    order: int
+    is_default: bool
+
+
+class SourceOut(msgspec.Struct):
+    id: int
+    name: str
+
+
+class UserOut(msgspec.Struct):
+    id: int
+    name: str
+    email: str
+
+
+class AccountOut(msgspec.Struct):
+    id: int
+    name: str
+
+
+class BulkFailureOut(msgspec.Struct):
+    success: bool
+    message: dict[str, list[dict[str, str]]]
+    id: int | None
+
+
+class ErrorOut(msgspec.Struct):
+    success: bool
+    status: int
+    message: str
+
+
+_decoder = msgspec.json.Decoder()
+encoder = msgspec.json.Encoder()
+
+
+def decode_body(raw: bytes) -> Any:
+    """Parse a request body; an empty body is ``None``."""
+    if not raw.strip():
+        return None
+    try:
+        return _decoder.decode(raw)
+    except msgspec.DecodeError as exc:
+        raise MalformedRequest(f"Malformed JSON in request body: {exc}") from None
+
+
+def lead_out(shown: Shown) -> LeadOut:
+    lead = shown.lead
+    a = lead.address
+    return LeadOut(
+        id=lead.id,
+        name=lead.name,
+        prefix=lead.prefix,
+        first_name=lead.first_name,
+        last_name=lead.last_name,
+        middle_name=lead.middle_name,
+        suffix=lead.suffix,
+        address=AddressOut(a.street, a.city, a.state, a.postal_code, a.country) if a else None,
+        assignee_id=lead.assignee_id,
+        company_name=lead.company_name,
+        customer_source_id=lead.customer_source_id,
+        details=lead.details,
+        email=EmailOut(lead.email.email, lead.email.category) if lead.email else None,
+        interaction_count=lead.interaction_count,
+        monetary_unit=lead.monetary_unit,
+        monetary_value=lead.monetary_value,
+        socials=[LinkOut(s.url, s.category) for s in lead.socials],
+        status=shown.status,
+        status_id=lead.status_id,
+        tags=list(lead.tags),
+        title=lead.title,
+        websites=[LinkOut(w.url, w.category) for w in lead.websites],
+        phone_numbers=[PhoneOut(p.number, p.category) for p in lead.phone_numbers],
+        custom_fields=[
+            CustomFieldValueOut(def_id, lead.custom_fields.get(def_id))
+            for def_id in shown.custom_field_ids
+        ],
+        date_created=lead.date_created,
+        date_modified=lead.date_modified,
+        date_last_contacted=lead.date_last_contacted,
+    )
+
+
+def bulk_out(result: Shown | ItemFailure) -> LeadOut | BulkFailureOut:
+    if isinstance(result, Shown):
+        return lead_out(result)
+    message = {f: [{"error": code} for code in codes] for f, codes in result.errors.items()}
+    return BulkFailureOut(False, message, result.lead_id)
+
+
+def status_out(s: StatusRecord) -> StatusOut:
+    return StatusOut(s.id, s.name, s.order, s.is_default)
+
+
+def source_out(s: SourceRecord) -> SourceOut:
+    return SourceOut(s.id, s.name)
+
+
+def user_out(u: UserRecord) -> UserOut:
+    return UserOut(u.id, u.name, u.email)
+
+
+def account_out(a: AccountRecord) -> AccountOut:
+    return AccountOut(a.id, a.name)

@@ -1,0 +1,52 @@
+"""SQLite, the embedded default: one file in WAL mode.
+
+Write transactions start with ``BEGIN IMMEDIATE``, which takes SQLite's single
+writer lock before the first read. The match lookup and the write of an upsert
+therefore run with no other writer in between, in this process or any other.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.pool import StaticPool
+
+from verdigris.store.sql import SqlStore
+
+#: how long a writer waits for another process's write lock, in seconds
+BUSY_TIMEOUT = 30
+
+
+def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    # Let us issue BEGIN ourselves (pysqlite's implicit transactions are off).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _on_begin(conn: sa.Connection) -> None:
+    write = conn.get_execution_options().get("verdigris_write", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+class SqliteStore(SqlStore):
+    def __init__(self, url: str) -> None:
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        kwargs: dict[str, Any] = {
+            "connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT}
+        }
+        if memory:
+            # One shared connection: an in-memory database lives and dies with it.
+            kwargs["poolclass"] = StaticPool
+        engine = sa.create_engine(url, **kwargs)
+        sa.event.listen(engine, "connect", _on_connect)
+        sa.event.listen(engine, "begin", _on_begin)
+        super().__init__(url, engine)
+
+    def _begin(self, conn: sa.Connection, write: bool) -> None:
+        conn.execution_options(verdigris_write=write)
+        conn.begin()
