@@ -1,0 +1,89 @@
+"""Accounts, users, API keys and the account's lookups."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from verdigris.domain import leads as lead_rules
+from verdigris.domain.errors import NotFound, Unauthenticated, ValidationFailed
+from verdigris.services.base import _DUMMY_HASH, Principal, ServiceBase, hash_key
+from verdigris.store.base import AccountRecord, SourceRecord, StatusRecord, StoreTx, UserRecord
+
+
+class AccountServices(ServiceBase):
+    # accounts, users, keys --------------------------------------------------------------
+    def authenticate(self, token: str, email: str) -> Principal:
+        """Check a key against its owner's stored hashes, in constant time."""
+        presented = hash_key(token)
+        with self.store.transaction(write=False) as tx:
+            user = tx.find_user(email.strip().lower())
+            hashes = tx.key_hashes(user.id) if user else [_DUMMY_HASH]
+        ok = False
+        for stored in hashes:
+            ok |= hmac.compare_digest(stored, presented)
+        if user is None or not ok:
+            raise Unauthenticated("Invalid API key or user email")
+        return Principal(user.id, user.account_id, user.email)
+
+    def add_user(
+        self,
+        email: str,
+        *,
+        account: str = "verdigris",
+        name: str | None = None,
+        token: str | None = None,
+    ) -> tuple[UserRecord, str]:
+        """Create the account (seeded) and the user as needed, and give them a key."""
+        token = token or secrets.token_hex(16)
+        stamp = self.clock()
+        with self.store.transaction(write=True) as tx:
+            record = tx.find_account(account) or self._seed_account(tx, account, stamp)
+            user = tx.find_user(email.strip().lower())
+            if user is None:
+                user = tx.create_user(record.id, email.strip(), name or email.split("@")[0], stamp)
+            elif user.account_id != record.id:
+                raise ValidationFailed(
+                    {"email": ["invalid"]},
+                    f"{email} already belongs to another account",
+                )
+            tx.add_key_hash(user.id, hash_key(token), stamp)
+        return user, token
+
+    def _seed_account(self, tx: StoreTx, name: str, stamp: int) -> AccountRecord:
+        record = tx.create_account(name, stamp)
+        for order, status in enumerate(lead_rules.DEFAULT_STATUSES):
+            tx.add_status(record.id, status, order, is_default=order == 0)
+        for source in lead_rules.DEFAULT_SOURCES:
+            tx.add_source(record.id, source)
+        return record
+
+    def user_count(self) -> int:
+        with self.store.transaction(write=False) as tx:
+            return tx.count_users()
+
+    def account(self, who: Principal) -> AccountRecord:
+        with self.store.transaction(write=False) as tx:
+            record = tx.get_account(who.account_id)
+        if record is None:
+            raise NotFound("Resource not found")
+        return record
+
+    def users(self, who: Principal) -> list[UserRecord]:
+        with self.store.transaction(write=False) as tx:
+            return tx.list_users(who.account_id)
+
+    def user(self, who: Principal, user_id: int) -> UserRecord:
+        with self.store.transaction(write=False) as tx:
+            record = tx.get_user(who.account_id, user_id)
+        if record is None:
+            raise NotFound("Resource not found")
+        return record
+
+    def statuses(self, who: Principal) -> list[StatusRecord]:
+        with self.store.transaction(write=False) as tx:
+            return tx.list_statuses(who.account_id)
+
+    def sources(self, who: Principal) -> list[SourceRecord]:
+        with self.store.transaction(write=False) as tx:
+            return tx.list_sources(who.account_id)

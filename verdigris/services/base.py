@@ -1,0 +1,129 @@
+"""What every service shares: the caller, rendered results, and the account context."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from verdigris.domain.custom_fields import CustomFieldDefinition
+from verdigris.domain.errors import (
+    MalformedRequest,
+)
+from verdigris.domain.leads import Lead
+from verdigris.store.base import (
+    StatusRecord,
+    Store,
+    StoreTx,
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a user of one account."""
+
+    user_id: int
+    account_id: int
+    email: str
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A lead with what its Copper rendering needs from the account."""
+
+    lead: Lead
+    status: str | None
+    custom_field_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class ItemFailure:
+    """One failed item of a bulk request."""
+
+    errors: dict[str, list[str]]
+    message: str
+    lead_id: int | None
+
+
+def hash_key(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+_DUMMY_HASH = hash_key("verdigris: no such user")
+
+
+def now() -> int:
+    return int(time.time())
+
+
+class TxContext:
+    """The account's lookups for validation, loaded lazily inside one transaction."""
+
+    def __init__(self, tx: StoreTx, account_id: int) -> None:
+        self.tx = tx
+        self.account_id = account_id
+        self._statuses: list[StatusRecord] | None = None
+        self._sources: set[int] | None = None
+        self._fields: dict[int, CustomFieldDefinition] | None = None
+
+    @property
+    def statuses(self) -> list[StatusRecord]:
+        if self._statuses is None:
+            self._statuses = self.tx.list_statuses(self.account_id)
+        return self._statuses
+
+    @property
+    def fields(self) -> dict[int, CustomFieldDefinition]:
+        if self._fields is None:
+            self._fields = {d.id: d for d in self.tx.lead_custom_fields(self.account_id)}
+        return self._fields
+
+    def default_status_id(self) -> int | None:
+        for status in self.statuses:
+            if status.is_default:
+                return status.id
+        return self.statuses[0].id if self.statuses else None
+
+    def status_id_for_name(self, name: str) -> int | None:
+        wanted = name.strip().lower()
+        for status in self.statuses:
+            if status.name.lower() == wanted:
+                return status.id
+        return None
+
+    def has_status(self, status_id: int) -> bool:
+        return any(s.id == status_id for s in self.statuses)
+
+    def has_source(self, source_id: int) -> bool:
+        if self._sources is None:
+            self._sources = {s.id for s in self.tx.list_sources(self.account_id)}
+        return source_id in self._sources
+
+    def has_user(self, user_id: int) -> bool:
+        return self.tx.get_user(self.account_id, user_id) is not None
+
+    def lead_custom_field(self, definition_id: int) -> CustomFieldDefinition | None:
+        return self.fields.get(definition_id)
+
+    def show(self, lead: Lead) -> Shown:
+        status = next((s.name for s in self.statuses if s.id == lead.status_id), None)
+        return Shown(lead, status, tuple(self.fields))
+
+
+def require_object(data: Any, what: str = "request body") -> Mapping[str, Any]:
+    if not isinstance(data, Mapping):
+        raise MalformedRequest(f"The {what} must be a JSON object")
+    return data
+
+
+class ServiceBase:
+    """State shared by the service mixins: the store, limits and the clock."""
+
+    def __init__(self, store: Store, *, bulk_limit: int = 10, clock: Callable[[], int] = now):
+        self.store = store
+        self.bulk_limit = bulk_limit
+        self.clock = clock

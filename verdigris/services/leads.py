@@ -1,0 +1,150 @@
+"""Lead use cases: create, read, update, delete, upsert and the bulk endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from verdigris.domain import leads as lead_rules
+from verdigris.domain.errors import (
+    AmbiguousMatch,
+    BulkTooLarge,
+    MalformedRequest,
+    NotFound,
+    ValidationFailed,
+    VerdigrisError,
+)
+from verdigris.domain.matching import LOOKUP_LIMIT, Ambiguous, Create, decide, parse_match
+from verdigris.services.base import (
+    ItemFailure,
+    Principal,
+    ServiceBase,
+    Shown,
+    TxContext,
+    require_object,
+)
+from verdigris.store.base import StoreTx
+
+
+class LeadServices(ServiceBase):
+    # leads ------------------------------------------------------------------------------
+    def create_lead(self, who: Principal, data: Any) -> Shown:
+        data = require_object(data)
+        with self.store.transaction(write=True) as tx:
+            return self._create(tx, who, data)
+
+    def _create(self, tx: StoreTx, who: Principal, data: Mapping[str, Any]) -> Shown:
+        ctx = TxContext(tx, who.account_id)
+        changes = lead_rules.parse_changes(data, ctx)
+        lead = lead_rules.new_lead(
+            changes,
+            account_id=who.account_id,
+            now=self.clock(),
+            default_status_id=ctx.default_status_id(),
+        )
+        return ctx.show(tx.insert_lead(lead))
+
+    def get_lead(self, who: Principal, lead_id: int) -> Shown:
+        with self.store.transaction(write=False) as tx:
+            lead = tx.get_lead(who.account_id, lead_id)
+            if lead is None:
+                raise NotFound("Resource not found")
+            return TxContext(tx, who.account_id).show(lead)
+
+    def update_lead(self, who: Principal, lead_id: int, data: Any) -> Shown:
+        data = require_object(data)
+        with self.store.transaction(write=True) as tx:
+            return self._update(tx, who, lead_id, data)
+
+    def _update(self, tx: StoreTx, who: Principal, lead_id: int, data: Mapping[str, Any]) -> Shown:
+        current = tx.get_lead(who.account_id, lead_id)
+        if current is None:
+            raise NotFound("Resource not found")
+        ctx = TxContext(tx, who.account_id)
+        changes = lead_rules.parse_changes(data, ctx)
+        lead = lead_rules.apply_changes(current, changes, self.clock())
+        tx.update_lead(lead)
+        return ctx.show(lead)
+
+    def delete_lead(self, who: Principal, lead_id: int) -> int:
+        with self.store.transaction(write=True) as tx:
+            if not tx.delete_lead(who.account_id, lead_id):
+                raise NotFound("Resource not found")
+        return lead_id
+
+    def upsert_lead(self, who: Principal, body: Any) -> Shown:
+        """Copper's upsert: match, then create or update, atomically."""
+        body = require_object(body)
+        properties = require_object(body.get("properties"), "properties value")
+        criteria = parse_match(body.get("match"))
+        with self.store.transaction(write=True) as tx:
+            ctx = TxContext(tx, who.account_id)
+            if criteria.field == "custom":
+                definition = ctx.lead_custom_field(int(criteria.definition_id or 0))
+                if definition is None:
+                    raise ValidationFailed(
+                        {"match": ["not_found"]},
+                        "Invalid input: Validation errors: custom field definition "
+                        f"{criteria.definition_id} does not exist or is not available on leads",
+                    )
+                if not definition.is_filterable:
+                    raise ValidationFailed(
+                        {"match": ["not_filterable"]},
+                        "Invalid input: Validation errors: custom field "
+                        f"{definition.name!r} is not filterable, so leads cannot be matched on it",
+                    )
+            tx.lock_match(who.account_id, criteria)
+            ids = tx.match_lead_ids(who.account_id, criteria, LOOKUP_LIMIT)
+            outcome = decide(ids)
+            if isinstance(outcome, Ambiguous):
+                raise AmbiguousMatch(outcome.ids, outcome.truncated)
+            if isinstance(outcome, Create):
+                return self._create(tx, who, properties)
+            return self._update(tx, who, outcome.lead_id, properties)
+
+    def bulk_update(self, who: Principal, body: Any) -> list[Shown | ItemFailure]:
+        items = self._bulk_items(body)
+
+        def one(tx: StoreTx, item: Mapping[str, Any]) -> Shown:
+            lead_id = lead_rules.as_int(item.get("id"))
+            if lead_id is None:
+                raise ValidationFailed({"id": ["blank"]})
+            return self._update(tx, who, lead_id, item)
+
+        return [self._bulk_item(item, one) for item in items]
+
+    def bulk_create(self, who: Principal, body: Any) -> list[Shown | ItemFailure]:
+        items = self._bulk_items(body)
+        return [
+            self._bulk_item(item, lambda tx, data: self._create(tx, who, data), with_id=False)
+            for item in items
+        ]
+
+    def _bulk_items(self, body: Any) -> Sequence[Any]:
+        body = require_object(body)
+        items = body.get("leads")
+        if not isinstance(items, list):
+            raise MalformedRequest('The request body must be {"leads": [...]}')
+        if len(items) > self.bulk_limit:
+            raise BulkTooLarge(self.bulk_limit)
+        return items
+
+    def _bulk_item(
+        self,
+        item: Any,
+        work: Callable[[StoreTx, Mapping[str, Any]], Shown],
+        *,
+        with_id: bool = True,
+    ) -> Shown | ItemFailure:
+        lead_id = lead_rules.as_int(item.get("id")) if isinstance(item, Mapping) else None
+        if not isinstance(item, Mapping):
+            return ItemFailure({"lead": ["invalid_type"]}, "Each item must be an object", None)
+        try:
+            with self.store.transaction(write=True) as tx:
+                return work(tx, item)
+        except ValidationFailed as exc:
+            return ItemFailure(exc.errors, exc.message, lead_id if with_id else None)
+        except NotFound as exc:
+            return ItemFailure({"id": ["not_found"]}, exc.message, lead_id)
+        except VerdigrisError as exc:
+            return ItemFailure({"lead": ["invalid"]}, exc.message, lead_id if with_id else None)
