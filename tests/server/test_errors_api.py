@@ -99,7 +99,13 @@ def test_openapi_describes_the_copper_endpoints(client: TestClient) -> None:
         ("/developer_api/v1/leads/upsert", "put"),
         ("/developer_api/v1/leads/bulk_update", "post"),
         ("/developer_api/v1/leads/bulk_create", "post"),
+        ("/developer_api/v1/leads/{id}/convert", "post"),
+        ("/developer_api/v1/leads/{id}/activities", "post"),
+        ("/developer_api/v1/people/{id}", "delete"),
+        ("/developer_api/v1/companies/{id}", "delete"),
+        ("/developer_api/v1/pipelines", "get"),
     ]:
         assert method in paths[path], (path, method)
     lead = doc["components"]["schemas"]["LeadOut"]
     assert "custom_fields" in lead["properties"] and "status_id" in lead["properties"]
+    assert "converted_at" in lead["properties"] and "converted_at" not in lead["required"]

@@ -8,6 +8,7 @@ place that turns them into HTTP statuses and Copper's JSON bodies.
     ├── ValidationFailed       one or more fields are invalid (field -> error codes)
     ├── NotFound               no such resource in the caller's account
     ├── AmbiguousMatch         an upsert matched more than one lead
+    │   └── AmbiguousCompany   a conversion's company name fits several companies
     ├── BulkTooLarge           a bulk request carried more items than the limit
     ├── AlreadyConverted       a lead can be converted once only
     ├── Unauthenticated        missing or wrong credentials
@@ -54,6 +55,19 @@ class AmbiguousMatch(VerdigrisError):
         else:
             msg = f"{len(self.ids)} leads match the given criteria; refine the match"
         super().__init__(msg)
+
+
+class AmbiguousCompany(AmbiguousMatch):
+    """A lead conversion named a company that fuzzily matches several companies."""
+
+    def __init__(self, name: str, ids: Sequence[int]) -> None:
+        VerdigrisError.__init__(
+            self,
+            f"Company name {name!r} matches {len(ids)} companies; pass company.id, "
+            "or exact_match: true to use the company with exactly this name",
+        )
+        self.ids = list(ids)
+        self.truncated = False
 
 
 class BulkTooLarge(VerdigrisError):

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from verdigris.domain.errors import MalformedRequest
+from verdigris.domain.leads import Lead
 from verdigris.services import ItemFailure, Shown
 from verdigris.store.base import AccountRecord, SourceRecord, StatusRecord, UserRecord
 
@@ -45,8 +46,14 @@ class CustomFieldValueOut(msgspec.Struct):
     value: Any
 
 
-class LeadOut(msgspec.Struct):
-    """A lead exactly as Copper returns it: every key, always, in Copper's order."""
+class LeadOut(msgspec.Struct, kw_only=True):
+    """A lead exactly as Copper returns it: every key, always, in Copper's order.
+
+    Converted leads also carry ``converted_unit``, ``converted_value`` (after
+    ``monetary_value``), ``converted_opportunity_id`` and ``converted_at`` (after
+    ``date_last_contacted``), where real Copper responses put them; on other leads
+    these keys are absent (``UNSET``).
+    """
 
     id: int
     name: str | None
@@ -64,6 +71,8 @@ class LeadOut(msgspec.Struct):
     interaction_count: int
     monetary_unit: str | None
     monetary_value: float | int | None
+    converted_unit: str | msgspec.UnsetType | None = msgspec.UNSET
+    converted_value: float | int | msgspec.UnsetType | None = msgspec.UNSET
     socials: list[LinkOut]
     status: str | None
     status_id: int | None
@@ -75,6 +84,8 @@ class LeadOut(msgspec.Struct):
     date_created: int
     date_modified: int
     date_last_contacted: int | None
+    converted_opportunity_id: int | msgspec.UnsetType | None = msgspec.UNSET
+    converted_at: int | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class DeletedOut(msgspec.Struct):
@@ -165,7 +176,20 @@ def lead_out(shown: Shown) -> LeadOut:
         date_created=lead.date_created,
         date_modified=lead.date_modified,
         date_last_contacted=lead.date_last_contacted,
+        **_converted(lead),
     )
+
+
+def _converted(lead: Lead) -> dict[str, Any]:
+    """The ``converted_*`` keys of a converted lead; nothing for any other lead."""
+    if lead.converted_at is None:
+        return {}
+    return {
+        "converted_unit": lead.converted_unit,
+        "converted_value": lead.converted_value,
+        "converted_opportunity_id": lead.converted_opportunity_id,
+        "converted_at": lead.converted_at,
+    }
 
 
 def bulk_out(result: Shown | ItemFailure) -> LeadOut | BulkFailureOut:

@@ -8,14 +8,28 @@ from __future__ import annotations
 
 from verdigris.services.accounts import AccountServices
 from verdigris.services.base import ItemFailure, Principal, Shown, TxContext, hash_key, now
+from verdigris.services.conversion import Conversion, ConversionServices, WithFields
+from verdigris.services.crm import CrmServices
 from verdigris.services.leads import LeadServices
 
 
 class Services(
     LeadServices,
     AccountServices,
+    ConversionServices,
+    CrmServices,
 ):
     """The use cases of verdigris, over one store."""
 
 
-__all__ = ["ItemFailure", "Principal", "Services", "Shown", "TxContext", "hash_key", "now"]
+__all__ = [
+    "Conversion",
+    "ItemFailure",
+    "Principal",
+    "Services",
+    "Shown",
+    "TxContext",
+    "WithFields",
+    "hash_key",
+    "now",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
+from verdigris.domain import crm
 from verdigris.domain import leads as lead_rules
 from verdigris.domain.errors import NotFound, Unauthenticated, ValidationFailed
 from verdigris.services.base import _DUMMY_HASH, Principal, ServiceBase, hash_key
@@ -56,6 +57,10 @@ class AccountServices(ServiceBase):
             tx.add_status(record.id, status, order, is_default=order == 0)
         for source in lead_rules.DEFAULT_SOURCES:
             tx.add_source(record.id, source)
+        for contact_type in crm.DEFAULT_CONTACT_TYPES:
+            tx.add_contact_type(record.id, contact_type)
+        for pipeline, stages in crm.DEFAULT_PIPELINES:
+            tx.add_pipeline(record.id, pipeline, stages)
         return record
 
     def user_count(self) -> int:

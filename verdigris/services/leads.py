@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from verdigris.domain import activities as activity_rules
 from verdigris.domain import leads as lead_rules
 from verdigris.domain.errors import (
+    AlreadyConverted,
     AmbiguousMatch,
     BulkTooLarge,
     MalformedRequest,
@@ -42,7 +44,11 @@ class LeadServices(ServiceBase):
             now=self.clock(),
             default_status_id=ctx.default_status_id(),
         )
-        return ctx.show(tx.insert_lead(lead))
+        lead = tx.insert_lead(lead)
+        tx.add_activity(
+            activity_rules.lead_created(who.account_id, lead.id, who.user_id, lead.date_created)
+        )
+        return ctx.show(lead)
 
     def get_lead(self, who: Principal, lead_id: int) -> Shown:
         with self.store.transaction(write=False) as tx:
@@ -60,16 +66,31 @@ class LeadServices(ServiceBase):
         current = tx.get_lead(who.account_id, lead_id)
         if current is None:
             raise NotFound("Resource not found")
+        if current.converted_at is not None:
+            raise AlreadyConverted(f"Lead {lead_id} has been converted and can no longer change")
         ctx = TxContext(tx, who.account_id)
         changes = lead_rules.parse_changes(data, ctx)
         lead = lead_rules.apply_changes(current, changes, self.clock())
         tx.update_lead(lead)
+        if lead.status_id != current.status_id:
+            names = {s.id: s.name for s in ctx.statuses}
+            tx.add_activity(
+                activity_rules.lead_status_changed(
+                    who.account_id,
+                    lead.id,
+                    who.user_id,
+                    lead.date_modified,
+                    old=(current.status_id, names.get(current.status_id or 0)),
+                    new=(lead.status_id, names.get(lead.status_id or 0)),
+                )
+            )
         return ctx.show(lead)
 
     def delete_lead(self, who: Principal, lead_id: int) -> int:
         with self.store.transaction(write=True) as tx:
             if not tx.delete_lead(who.account_id, lead_id):
                 raise NotFound("Resource not found")
+            tx.delete_activities(who.account_id, "lead", lead_id)
         return lead_id
 
     def upsert_lead(self, who: Principal, body: Any) -> Shown:

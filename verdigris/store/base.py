@@ -16,6 +16,8 @@ from contextlib import AbstractContextManager
 
 import msgspec
 
+from verdigris.domain.activities import Activity, ActivityQuery
+from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipeline
 from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
@@ -126,7 +128,79 @@ class StoreTx(ABC):
 
     @abstractmethod
     def match_lead_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> Sequence[int]:
-        """Ids of leads matching ``criteria`` (at most ``limit``), found by an index."""
+        """Ids of leads matching ``criteria`` (at most ``limit``), found by an index.
+
+        Converted leads never match (Copper removes a lead once it is converted).
+        """
+
+    # conversion (issue 8) ----------------------------------------------------------------
+    @abstractmethod
+    def add_contact_type(self, account_id: int, name: str) -> int: ...
+
+    @abstractmethod
+    def list_contact_types(self, account_id: int) -> list[ContactType]: ...
+
+    @abstractmethod
+    def add_pipeline(
+        self, account_id: int, name: str, stages: Sequence[tuple[str, int]]
+    ) -> Pipeline:
+        """A pipeline with its stages, given as (name, win probability) in order."""
+
+    @abstractmethod
+    def list_pipelines(self, account_id: int) -> list[Pipeline]: ...
+
+    @abstractmethod
+    def custom_field_ids_on(self, account_id: int, entity: str) -> list[int]:
+        """Ids of the custom field definitions available on ``entity`` ("person", ...)."""
+
+    @abstractmethod
+    def get_lead_for_update(self, account_id: int, lead_id: int) -> Lead | None:
+        """Read a lead and lock its row until the transaction ends."""
+
+    @abstractmethod
+    def insert_person(self, person: Person) -> Person: ...
+
+    @abstractmethod
+    def get_person(self, account_id: int, person_id: int) -> Person | None: ...
+
+    @abstractmethod
+    def delete_person(self, account_id: int, person_id: int) -> bool:
+        """Delete a person; opportunities that had it as primary contact lose it."""
+
+    @abstractmethod
+    def insert_company(self, company: Company) -> Company: ...
+
+    @abstractmethod
+    def get_company(self, account_id: int, company_id: int) -> Company | None: ...
+
+    @abstractmethod
+    def find_companies(self, account_id: int, name_key: str, limit: int) -> list[Company]:
+        """Companies whose fuzzy name key is ``name_key`` (at most ``limit``), by index."""
+
+    @abstractmethod
+    def delete_company(self, account_id: int, company_id: int) -> bool:
+        """Delete a company; its people and opportunities are detached from it."""
+
+    @abstractmethod
+    def insert_opportunity(self, opportunity: Opportunity) -> Opportunity: ...
+
+    @abstractmethod
+    def get_opportunity(self, account_id: int, opportunity_id: int) -> Opportunity | None: ...
+
+    @abstractmethod
+    def delete_opportunity(self, account_id: int, opportunity_id: int) -> bool: ...
+
+    @abstractmethod
+    def add_activity(self, activity: Activity) -> None: ...
+
+    @abstractmethod
+    def list_activities(
+        self, account_id: int, parent_type: str, parent_id: int, query: ActivityQuery
+    ) -> list[Activity]:
+        """One page of a record's activities, newest first."""
+
+    @abstractmethod
+    def delete_activities(self, account_id: int, parent_type: str, parent_id: int) -> None: ...
 
 
 class Store(ABC):

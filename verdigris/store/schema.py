@@ -129,3 +129,146 @@ lead_custom_values = sa.Table(
     sa.Index("ix_lead_custom_values_match", "account_id", "definition_id", "value_key"),
     sa.Index("ix_lead_custom_values_lead", "lead_id"),
 )
+
+# --- conversion (issue 8): what a lead conversion creates, and its lookups ------------------
+
+contact_types = sa.Table(
+    "contact_types",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Index("ix_contact_types_account", "account_id"),
+)
+
+pipelines = sa.Table(
+    "pipelines",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Index("ix_pipelines_account", "account_id"),
+)
+
+pipeline_stages = sa.Table(
+    "pipeline_stages",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("pipeline_id", Id, sa.ForeignKey("pipelines.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("rank", sa.Integer, nullable=False),
+    sa.Column("win_probability", sa.Integer, nullable=False),
+    sa.Index("ix_pipeline_stages_account", "account_id"),
+)
+
+companies = sa.Table(
+    "companies",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name_key", sa.String(255), nullable=False),
+    sa.Column("address", sa.Text, nullable=True),  # JSON
+    sa.Column("assignee_id", Id, nullable=True),
+    sa.Column("contact_type_id", Id, nullable=True),
+    sa.Column("details", sa.Text, nullable=True),
+    sa.Column("email_domain", sa.String(255), nullable=True),
+    sa.Column("phone_numbers", sa.Text, nullable=False),  # JSON
+    sa.Column("socials", sa.Text, nullable=False),  # JSON
+    sa.Column("tags", sa.Text, nullable=False),  # JSON
+    sa.Column("websites", sa.Text, nullable=False),  # JSON
+    sa.Column("custom_fields", sa.Text, nullable=False),  # JSON {definition id: value}
+    sa.Column("interaction_count", sa.Integer, nullable=False),
+    sa.Column("date_created", sa.BigInteger, nullable=False),
+    sa.Column("date_modified", sa.BigInteger, nullable=False),
+    sa.Index("ix_companies_account_name_key", "account_id", "name_key"),
+)
+
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=True),
+    sa.Column("prefix", sa.String(255), nullable=True),
+    sa.Column("first_name", sa.String(255), nullable=True),
+    sa.Column("middle_name", sa.String(255), nullable=True),
+    sa.Column("last_name", sa.String(255), nullable=True),
+    sa.Column("suffix", sa.String(255), nullable=True),
+    sa.Column("address", sa.Text, nullable=True),  # JSON
+    sa.Column("assignee_id", Id, nullable=True),
+    sa.Column("company_id", Id, nullable=True),
+    sa.Column("company_name", sa.String(255), nullable=True),
+    sa.Column("contact_type_id", Id, nullable=True),
+    sa.Column("details", sa.Text, nullable=True),
+    sa.Column("emails", sa.Text, nullable=False),  # JSON
+    sa.Column("phone_numbers", sa.Text, nullable=False),  # JSON
+    sa.Column("socials", sa.Text, nullable=False),  # JSON
+    sa.Column("tags", sa.Text, nullable=False),  # JSON
+    sa.Column("title", sa.String(255), nullable=True),
+    sa.Column("websites", sa.Text, nullable=False),  # JSON
+    sa.Column("custom_fields", sa.Text, nullable=False),  # JSON
+    sa.Column("date_created", sa.BigInteger, nullable=False),
+    sa.Column("date_modified", sa.BigInteger, nullable=False),
+    sa.Column("date_last_contacted", sa.BigInteger, nullable=True),
+    sa.Column("interaction_count", sa.Integer, nullable=False),
+    sa.Column("leads_converted_from", sa.Text, nullable=False),  # JSON
+    sa.Column("date_lead_created", sa.BigInteger, nullable=True),
+    sa.Index("ix_people_account", "account_id"),
+    sa.Index("ix_people_company", "company_id"),
+)
+
+opportunities = sa.Table(
+    "opportunities",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("assignee_id", Id, nullable=True),
+    sa.Column("close_date", sa.String(32), nullable=True),
+    sa.Column("company_id", Id, nullable=True),
+    sa.Column("company_name", sa.String(255), nullable=True),
+    sa.Column("customer_source_id", Id, nullable=True),
+    sa.Column("details", sa.Text, nullable=True),
+    sa.Column("loss_reason_id", Id, nullable=True),
+    sa.Column("pipeline_id", Id, nullable=False),
+    sa.Column("pipeline_stage_id", Id, nullable=False),
+    sa.Column("primary_contact_id", Id, nullable=True),
+    sa.Column("priority", sa.String(32), nullable=True),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("tags", sa.Text, nullable=False),  # JSON
+    sa.Column("interaction_count", sa.Integer, nullable=False),
+    sa.Column("monetary_unit", sa.String(3), nullable=True),
+    sa.Column("monetary_value", sa.Float, nullable=True),
+    sa.Column("win_probability", sa.Integer, nullable=False),
+    sa.Column("date_stage_changed", sa.BigInteger, nullable=True),
+    sa.Column("date_last_contacted", sa.BigInteger, nullable=True),
+    sa.Column("leads_converted_from", sa.Text, nullable=False),  # JSON
+    sa.Column("date_lead_created", sa.BigInteger, nullable=True),
+    sa.Column("date_created", sa.BigInteger, nullable=False),
+    sa.Column("date_modified", sa.BigInteger, nullable=False),
+    sa.Column("custom_fields", sa.Text, nullable=False),  # JSON
+    sa.Index("ix_opportunities_account", "account_id"),
+    sa.Index("ix_opportunities_company", "company_id"),
+    sa.Index("ix_opportunities_primary_contact", "primary_contact_id"),
+)
+
+activities = sa.Table(
+    "activities",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("parent_type", sa.String(16), nullable=False),
+    sa.Column("parent_id", Id, nullable=False),
+    sa.Column("type_id", Id, nullable=False),
+    sa.Column("type_category", sa.String(16), nullable=False),
+    sa.Column("user_id", Id, nullable=True),
+    sa.Column("details", sa.Text, nullable=True),
+    sa.Column("activity_date", sa.BigInteger, nullable=False),
+    sa.Column("old_value", sa.Text, nullable=True),  # JSON
+    sa.Column("new_value", sa.Text, nullable=True),  # JSON
+    sa.Column("date_created", sa.BigInteger, nullable=False),
+    sa.Column("date_modified", sa.BigInteger, nullable=False),
+    sa.Index("ix_activities_parent", "account_id", "parent_type", "parent_id"),
+)

@@ -1,0 +1,161 @@
+"""Activities: the timeline of a record, and the system entries verdigris writes.
+
+Copper has two activity categories: ``user`` (notes, calls, meetings, entered by
+people) and ``system`` (read-only, written by Copper itself). Copper's system
+types are "Property Changed" (id 1) and "Pipeline Stage Changed" (id 3).
+verdigris writes three system activities on a lead, all of type 1: when it is
+created, when its status changes and when it is converted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import msgspec
+
+from verdigris.domain.errors import MalformedRequest, ValidationFailed
+from verdigris.domain.leads import as_int
+
+PROPERTY_CHANGED = 1
+PIPELINE_STAGE_CHANGED = 3
+CATEGORIES = ("user", "system")
+PARENT_TYPES = ("lead", "person", "company", "opportunity", "project", "task")
+PAGE_SIZE_DEFAULT = 20
+PAGE_SIZE_MAX = 200
+
+
+class Activity(msgspec.Struct, kw_only=True):
+    id: int = 0
+    account_id: int
+    parent_type: str
+    parent_id: int
+    type_id: int = PROPERTY_CHANGED
+    type_category: str = "system"
+    user_id: int | None = None
+    details: str | None = None
+    activity_date: int
+    old_value: Any = None
+    new_value: Any = None
+    date_created: int
+    date_modified: int
+
+
+class ActivityQuery(msgspec.Struct, frozen=True):
+    """Which activities of one parent to list: type filter and page."""
+
+    types: tuple[tuple[str, int], ...] = ()
+    page_number: int = 1
+    page_size: int = PAGE_SIZE_DEFAULT
+
+    @property
+    def offset(self) -> int:
+        return (self.page_number - 1) * self.page_size
+
+
+def _system(account_id: int, lead_id: int, user_id: int, now: int, **kw: Any) -> Activity:
+    return Activity(
+        account_id=account_id,
+        parent_type="lead",
+        parent_id=lead_id,
+        user_id=user_id,
+        activity_date=now,
+        date_created=now,
+        date_modified=now,
+        **kw,
+    )
+
+
+def lead_created(account_id: int, lead_id: int, user_id: int, now: int) -> Activity:
+    return _system(account_id, lead_id, user_id, now, details="Lead created")
+
+
+def lead_status_changed(
+    account_id: int,
+    lead_id: int,
+    user_id: int,
+    now: int,
+    old: tuple[int | None, str | None],
+    new: tuple[int | None, str | None],
+) -> Activity:
+    """``old``/``new`` are (status id, status name)."""
+    return _system(
+        account_id,
+        lead_id,
+        user_id,
+        now,
+        details=f"Status changed from {old[1] or 'none'} to {new[1] or 'none'}",
+        old_value={"id": old[0], "name": old[1]},
+        new_value={"id": new[0], "name": new[1]},
+    )
+
+
+def lead_converted(
+    account_id: int,
+    lead_id: int,
+    user_id: int,
+    now: int,
+    *,
+    person_id: int,
+    company_id: int | None,
+    opportunity_id: int | None,
+) -> Activity:
+    return _system(
+        account_id,
+        lead_id,
+        user_id,
+        now,
+        details="Lead converted",
+        new_value={
+            "person_id": person_id,
+            "company_id": company_id,
+            "opportunity_id": opportunity_id,
+        },
+    )
+
+
+def parse_query(body: Any) -> ActivityQuery:
+    """Read ``{"activity_types": [{"id", "category"}], "page_number", "page_size"}``.
+
+    Every key is optional; an empty or missing body lists the first page of all types.
+    """
+    if body is None:
+        return ActivityQuery()
+    if not isinstance(body, Mapping):
+        raise MalformedRequest("The request body must be a JSON object")
+    errors: dict[str, list[str]] = {}
+    types: list[tuple[str, int]] = []
+    raw_types = body.get("activity_types")
+    if raw_types is not None:
+        if not isinstance(raw_types, list):
+            errors["activity_types"] = ["invalid_type"]
+        else:
+            for item in raw_types:
+                ident = as_int(item.get("id")) if isinstance(item, Mapping) else None
+                category = item.get("category") if isinstance(item, Mapping) else None
+                if ident is None or category not in CATEGORIES:
+                    errors["activity_types"] = ["invalid"]
+                    break
+                types.append((str(category), ident))
+    number = _page_value(body, "page_number", 1, None, errors)
+    size = _page_value(body, "page_size", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return ActivityQuery(tuple(types), number, size)
+
+
+def _page_value(
+    body: Mapping[str, Any],
+    key: str,
+    default: int,
+    maximum: int | None,
+    errors: dict[str, list[str]],
+) -> int:
+    raw = body.get(key)
+    if raw is None:
+        return default
+    value = as_int(raw)
+    if value is None or value < 1 or (maximum is not None and value > maximum):
+        errors[key] = ["invalid"]
+        return default
+    return value
