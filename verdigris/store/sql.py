@@ -519,7 +519,8 @@ class SqlTx(StoreTx):
         return self._delete(t.opportunities, account_id, opportunity_id)
 
     def add_activity(self, activity: Activity) -> None:
-        self.conn.execute(t.activities.insert().values(**_record_row(activity, _ACTIVITY_JSON)))
+        # a constant statement with bound parameters: compiled once, cached by SQLAlchemy
+        self.conn.execute(t.activities.insert(), _record_row(activity, _ACTIVITY_JSON))
 
     def list_activities(
         self, account_id: int, parent_type: str, parent_id: int, query: ActivityQuery
