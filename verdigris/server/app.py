@@ -23,6 +23,7 @@ from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes import account as account_routes
 from verdigris.server.routes import conversion as conversion_routes
 from verdigris.server.routes import leads as lead_routes
+from verdigris.server.routes import search as search_routes
 from verdigris.services import Services
 from verdigris.store import open_store
 from verdigris.store.base import Store
@@ -33,7 +34,12 @@ JSON = "application/json"
 
 
 def all_routes() -> list[RouteSpec]:
-    return [*lead_routes.ROUTES, *account_routes.ROUTES, *conversion_routes.ROUTES]
+    return [
+        *lead_routes.ROUTES,
+        *account_routes.ROUTES,
+        *search_routes.ROUTES,
+        *conversion_routes.ROUTES,
+    ]
 
 
 def json_response(

@@ -11,11 +11,13 @@ from verdigris.services.base import ItemFailure, Principal, Shown, TxContext, ha
 from verdigris.services.conversion import Conversion, ConversionServices, WithFields
 from verdigris.services.crm import CrmServices
 from verdigris.services.leads import LeadServices
+from verdigris.services.search import SearchServices
 
 
 class Services(
     LeadServices,
     AccountServices,
+    SearchServices,
     ConversionServices,
     CrmServices,
 ):

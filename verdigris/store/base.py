@@ -21,6 +21,7 @@ from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipe
 from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
+from verdigris.domain.search import SearchQuery
 
 
 class StoreError(Exception):
@@ -201,6 +202,14 @@ class StoreTx(ABC):
 
     @abstractmethod
     def delete_activities(self, account_id: int, parent_type: str, parent_id: int) -> None: ...
+
+    # search (issue 4) -------------------------------------------------------------------
+    @abstractmethod
+    def search_leads(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
+        """``(total matches, the page)`` of a search, in the query's order (ties by id).
+
+        ``query`` must have no ``max_age`` left (see :meth:`SearchQuery.at`).
+        """
 
 
 class Store(ABC):
