@@ -486,3 +486,32 @@ def test_concurrent_conversions_of_one_lead(services: Services, api: Api) -> Non
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["already", "converted"]
+
+
+def test_converted_lead_leaves_default_search_and_returns_with_include_converted_leads(
+    api: Api,
+) -> None:
+    kept = api.create_lead(name="Kept Lead", email={"email": "kept@x.test"})
+    lead = api.create_lead(name="Converted Lead", email={"email": "conv@x.test"})
+
+    def search(body: dict[str, Any]) -> tuple[list[int], int]:
+        response = api.post("/leads/search", body)
+        assert response.status_code == 200, response.text
+        return [r["id"] for r in response.json()], int(response.headers["X-PW-TOTAL"])
+
+    assert search({}) == ([lead["id"], kept["id"]], 2)
+    convert(api, lead["id"])
+    assert search({}) == ([kept["id"]], 1)
+    assert search({"include_converted_leads": False}) == ([kept["id"]], 1)
+    assert search({"emails": "conv@x.test"}) == ([], 0)
+    assert search({"include_converted_leads": True}) == ([lead["id"], kept["id"]], 2)
+    found = api.post(
+        "/leads/search", {"include_converted_leads": True, "emails": "conv@x.test"}
+    ).json()
+    assert [list(r) for r in found] == [CONVERTED_LEAD_KEYS]
+    assert found[0] == api.get(f"/leads/{lead['id']}").json()
+    unconverted = api.post("/leads/search", {"include_converted_leads": True, "name": "Kept Lead"})
+    assert [list(r) for r in unconverted.json()] == [LEAD_KEYS]
+    # the query-string form used by n8n and older clients
+    response = api.post("/leads/search?include_converted_leads=true")
+    assert [r["id"] for r in response.json()] == [lead["id"], kept["id"]]
