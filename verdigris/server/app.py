@@ -21,6 +21,7 @@ from verdigris.server.auth import Authenticator
 from verdigris.server.ratelimit import RateLimits
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes import account as account_routes
+from verdigris.server.routes import custom_fields as custom_field_routes
 from verdigris.server.routes import leads as lead_routes
 from verdigris.services import Services
 from verdigris.store import open_store
@@ -32,7 +33,7 @@ JSON = "application/json"
 
 
 def all_routes() -> list[RouteSpec]:
-    return [*lead_routes.ROUTES, *account_routes.ROUTES]
+    return [*lead_routes.ROUTES, *account_routes.ROUTES, *custom_field_routes.ROUTES]
 
 
 def json_response(

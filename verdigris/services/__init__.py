@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from verdigris.services.accounts import AccountServices
 from verdigris.services.base import ItemFailure, Principal, Shown, TxContext, hash_key, now
+from verdigris.services.custom_fields import CustomFieldServices
 from verdigris.services.leads import LeadServices
 
 
 class Services(
     LeadServices,
     AccountServices,
+    CustomFieldServices,
 ):
     """The use cases of verdigris, over one store."""
 
