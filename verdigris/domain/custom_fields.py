@@ -86,7 +86,7 @@ class CustomFieldDefinition(msgspec.Struct, frozen=True, kw_only=True):
 # --- coercion of what clients send --------------------------------------------------------
 
 
-def _number(value: Any) -> float | int | None:
+def parse_number(value: Any) -> float | int | None:
     """A finite number from a JSON number or a numeric string; integral values as int."""
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
@@ -102,7 +102,7 @@ def _number(value: Any) -> float | int | None:
     return int(value)
 
 
-def _option_id(value: Any) -> int | None:
+def parse_id(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -114,7 +114,7 @@ def _option_id(value: Any) -> int | None:
     return None
 
 
-def _date(value: Any) -> int | None:
+def parse_date(value: Any) -> int | None:
     """Unix seconds; also Copper's documented ``mm/dd/yyyy`` (midnight UTC)."""
     if isinstance(value, str) and (m := _US_DATE.match(value)):
         month, day, year = (int(g) for g in m.groups())
@@ -122,7 +122,7 @@ def _date(value: Any) -> int | None:
             return calendar.timegm(datetime.date(year, month, day).timetuple())
         except ValueError:
             return None
-    number = _number(value)
+    number = parse_number(value)
     if isinstance(number, int) and abs(number) < _INT64:
         return number
     return None
@@ -146,25 +146,25 @@ def coerce_value(definition: CustomFieldDefinition, value: Any) -> tuple[bool, A
     if kind == "Checkbox":
         return isinstance(value, bool), True if value is True else None
     if kind in NUMBER_TYPES:
-        number = _number(value)
+        number = parse_number(value)
         return number is not None, number
     if kind == "Date":
-        date = _date(value)
+        date = parse_date(value)
         return date is not None, date
     if kind == "Dropdown":
-        option = _option_id(value)
+        option = parse_id(value)
         return option is not None and option in definition.option_ids(), option
     if kind == "MultiSelect":
         if not isinstance(value, list):
             return False, None
-        ids = [_option_id(v) for v in value]
+        ids = [parse_id(v) for v in value]
         allowed = definition.option_ids()
         if not all(i is not None and i in allowed for i in ids):
             return False, None
         return True, sorted({i for i in ids if i is not None}) or None
     if kind == "Connect":
         items = value if isinstance(value, list) else [value]
-        parsed = [_option_id(v) for v in items]
+        parsed = [parse_id(v) for v in items]
         if not all(p is not None for p in parsed):
             return False, None
         return True, parsed or None
