@@ -10,12 +10,14 @@ from verdigris.services.accounts import AccountServices
 from verdigris.services.base import ItemFailure, Principal, Shown, TxContext, hash_key, now
 from verdigris.services.custom_fields import CustomFieldServices
 from verdigris.services.leads import LeadServices
+from verdigris.services.search import SearchServices
 
 
 class Services(
     LeadServices,
     AccountServices,
     CustomFieldServices,
+    SearchServices,
 ):
     """The use cases of verdigris, over one store."""
 

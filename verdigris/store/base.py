@@ -20,6 +20,7 @@ import msgspec
 from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
+from verdigris.domain.search import SearchQuery
 
 
 class StoreError(Exception):
@@ -163,6 +164,14 @@ class StoreTx(ABC):
     @abstractmethod
     def leads_with_custom_value(self, account_id: int, definition_id: int) -> list[Lead]:
         """The leads holding a value for the definition, found by the value index."""
+
+    # search (issue 4) -------------------------------------------------------------------
+    @abstractmethod
+    def search_leads(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
+        """``(total matches, the page)`` of a search, in the query's order (ties by id).
+
+        ``query`` must have no ``max_age`` left (see :meth:`SearchQuery.at`).
+        """
 
 
 class Store(ABC):
