@@ -25,6 +25,7 @@ from verdigris.domain.search import (
     tag_keys,
 )
 from verdigris.store import schema as t
+from verdigris.store.custom_filters_sql import custom_conditions
 
 c = t.leads.c
 
@@ -134,6 +135,7 @@ def conditions(account_id: int, q: SearchQuery) -> list[ColumnElement[bool]]:
     where += _within(c.interaction_count, q.interaction_count, whole=True)
     where += _within(c.date_created, q.created_date, whole=True)
     where += _within(c.date_modified, q.modified_date, whole=True)
+    where += custom_conditions(c.id, account_id, q.custom_fields)
     return where
 
 
