@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from verdigris.domain.custom_field_filters import parse_custom_filters
 from verdigris.services import Principal, Services
 from verdigris.store import schema as t
-from verdigris.store.custom_filters_sql import custom_conditions
+from verdigris.store.custom_fields_sql import custom_conditions
 from verdigris.store.sql import SqlStore
 
 

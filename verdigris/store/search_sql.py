@@ -25,7 +25,7 @@ from verdigris.domain.search import (
     tag_keys,
 )
 from verdigris.store import schema as t
-from verdigris.store.custom_filters_sql import custom_conditions
+from verdigris.store.custom_fields_sql import custom_conditions
 
 c = t.leads.c
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from verdigris.domain.custom_fields import CustomFieldDefinition, Option, index_entries
+from verdigris.domain.custom_fields import CustomFieldDefinition, index_entries
 from verdigris.domain.leads import Address, Email, Lead, Link, Phone
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
@@ -33,6 +33,7 @@ from verdigris.store.base import (
     StoreUnavailable,
     UserRecord,
 )
+from verdigris.store.custom_fields_sql import definition_from_row, definition_row
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +42,6 @@ _phones = msgspec.json.Decoder(list[Phone])
 _links = msgspec.json.Decoder(list[Link])
 _tags = msgspec.json.Decoder(list[str])
 _custom = msgspec.json.Decoder(dict[int, Any])
-_options = msgspec.json.Decoder(tuple[Option, ...])
-_strings = msgspec.json.Decoder(tuple[str, ...])
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -337,7 +336,7 @@ class SqlTx(StoreTx):
         rows = self.conn.execute(
             sa.select(t.custom_field_definitions).where(c.account_id == account_id).order_by(c.id)
         )
-        return [_definition_from_row(r) for r in rows]
+        return [definition_from_row(r) for r in rows]
 
     def get_custom_field(self, account_id: int, definition_id: int) -> CustomFieldDefinition | None:
         c = t.custom_field_definitions.c
@@ -346,13 +345,13 @@ class SqlTx(StoreTx):
                 c.id == definition_id, c.account_id == account_id
             )
         )
-        return _definition_from_row(row) if row else None
+        return definition_from_row(row) if row else None
 
     def insert_custom_field(self, definition: CustomFieldDefinition) -> CustomFieldDefinition:
         try:
             ident = self.conn.execute(
                 t.custom_field_definitions.insert()
-                .values(**_definition_row(definition))
+                .values(**definition_row(definition))
                 .returning(t.custom_field_definitions.c.id)
             ).scalar_one()
         except sa.exc.IntegrityError as exc:
@@ -365,7 +364,7 @@ class SqlTx(StoreTx):
             self.conn.execute(
                 t.custom_field_definitions.update()
                 .where(c.id == definition.id, c.account_id == definition.account_id)
-                .values(**_definition_row(definition))
+                .values(**definition_row(definition))
             )
         except sa.exc.IntegrityError as exc:
             raise StoreConflict(str(exc.orig)) from exc
@@ -449,34 +448,6 @@ class SqlTx(StoreTx):
             .offset(query.offset)
         )
         return total, [lead_from_row(r) for r in rows]
-
-
-def _definition_row(d: CustomFieldDefinition) -> dict[str, Any]:
-    return {
-        "account_id": d.account_id,
-        "name": d.name,
-        "canonical_name": d.canonical_name,
-        "data_type": d.data_type,
-        "available_on": _json.encode(d.available_on).decode(),
-        "is_filterable": d.is_filterable,
-        "options": _json.encode(d.options).decode(),
-        "currency": d.currency,
-    }
-
-
-def _definition_from_row(row: Any) -> CustomFieldDefinition:
-    m = row._mapping
-    return CustomFieldDefinition(
-        id=m["id"],
-        account_id=m["account_id"],
-        name=m["name"],
-        data_type=m["data_type"],
-        available_on=_strings.decode(m["available_on"]),
-        is_filterable=bool(m["is_filterable"]),
-        options=_options.decode(m["options"]),
-        currency=m["currency"],
-        canonical_name=m["canonical_name"],
-    )
 
 
 class SqlStore(Store):

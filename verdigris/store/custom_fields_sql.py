@@ -1,24 +1,60 @@
-"""Custom field search filters in SQLAlchemy Core (issue 5).
+"""Custom fields in SQLAlchemy Core (issue 5): definition rows and search filters.
 
-Each :class:`~verdigris.domain.custom_field_filters.CustomFilter` becomes
-``leads.id [NOT] IN (SELECT lead_id FROM lead_custom_values WHERE account_id = ? AND
-definition_id = ? AND ...)``: the subquery seeks ``ix_lead_custom_values_match``
-(option ids, checkbox) or ``ix_lead_custom_values_num`` (ranges), so a filter costs the
-number of leads holding the values, never a scan of the account's leads.
+Definitions keep ``available_on`` and ``options`` as JSON text. Each search filter
+(:class:`~verdigris.domain.custom_field_filters.CustomFilter`) becomes ``leads.id [NOT]
+IN (SELECT lead_id FROM lead_custom_values WHERE account_id = ? AND definition_id = ?
+AND ...)``: the subquery seeks ``ix_lead_custom_values_match`` (option ids, checkbox)
+or ``ix_lead_custom_values_num`` (ranges), so a filter costs the number of leads holding
+the values, never a scan of the account's leads.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from verdigris.domain.custom_field_filters import CustomFilter
-from verdigris.domain.custom_fields import value_key
+from verdigris.domain.custom_fields import CustomFieldDefinition, Option, value_key
 from verdigris.store import schema as t
 
 v = t.lead_custom_values.c
+_json = msgspec.json.Encoder()
+_options = msgspec.json.Decoder(tuple[Option, ...])
+_strings = msgspec.json.Decoder(tuple[str, ...])
+
+
+def definition_row(d: CustomFieldDefinition) -> dict[str, Any]:
+    return {
+        "account_id": d.account_id,
+        "name": d.name,
+        "canonical_name": d.canonical_name,
+        "data_type": d.data_type,
+        "available_on": _json.encode(d.available_on).decode(),
+        "is_filterable": d.is_filterable,
+        "options": _json.encode(d.options).decode(),
+        "currency": d.currency,
+    }
+
+
+def definition_from_row(row: Any) -> CustomFieldDefinition:
+    m = row._mapping
+    return CustomFieldDefinition(
+        id=m["id"],
+        account_id=m["account_id"],
+        name=m["name"],
+        data_type=m["data_type"],
+        available_on=_strings.decode(m["available_on"]),
+        is_filterable=bool(m["is_filterable"]),
+        options=_options.decode(m["options"]),
+        currency=m["currency"],
+        canonical_name=m["canonical_name"],
+    )
+
+
+# --- search filters -----------------------------------------------------------------------
 
 
 def _holders(account_id: int, f: CustomFilter, *conds: ColumnElement[bool]) -> sa.Select[Any]:
