@@ -9,6 +9,7 @@ the default "not converted" check never leaves the index.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,9 +85,13 @@ def side_rows(lead: Lead) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return tags, phones
 
 
-def order_by(query: SearchQuery) -> list[ColumnElement[Any]]:
+def order_by(
+    query: SearchQuery, wrap: Callable[[sa.Column[Any]], ColumnElement[Any]] | None = None
+) -> list[ColumnElement[Any]]:
+    """ORDER BY the sort field's columns, then id, all in one direction (so one index
+    walked forwards or backwards gives the order). ``wrap`` may rewrite each column."""
     descending = query.descending != (query.sort_by in _REVERSED)
-    columns = [*SORT_COLUMNS[query.sort_by], c.id]
+    columns = [wrap(col) if wrap else col for col in (*SORT_COLUMNS[query.sort_by], c.id)]
     return [col.desc() if descending else col.asc() for col in columns]
 
 

@@ -443,11 +443,15 @@ class SqlTx(StoreTx):
         rows = self.conn.execute(
             sa.select(t.leads)
             .where(*where)
-            .order_by(*search_sql.order_by(query))
+            .order_by(*self._search_order(query, total))
             .limit(query.limit)
             .offset(query.offset)
         )
         return total, [lead_from_row(r) for r in rows]
+
+    def _search_order(self, query: SearchQuery, total: int) -> list[Any]:
+        """The ORDER BY of a page; engines may steer their planner knowing ``total``."""
+        return search_sql.order_by(query)
 
 
 class SqlStore(Store):
