@@ -67,3 +67,49 @@ def test_readme_curl_flow(server: LiveServer) -> None:
         lead_id = created.json()["id"]
         fetched = c.get(f"/developer_api/v1/leads/{lead_id}")
         assert fetched.json()["first_name"] == "My"
+
+
+def test_fifty_concurrent_upserts_of_one_new_custom_value_make_one_lead(
+    server: LiveServer, live_db: str
+) -> None:
+    with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=60) as c:
+        created = c.post(
+            "/developer_api/v1/custom_field_definitions",
+            json={
+                "name": "External ID",
+                "data_type": "String",
+                "available_on": ["lead"],
+                "is_filterable": True,
+            },
+        )
+        assert created.status_code == 200, created.text
+    definition_id = created.json()["id"]
+    body = {
+        "properties": {"name": "Custom Racer"},
+        "match": {
+            "field_name": "custom",
+            "field_value": {"custom_field_definition_id": str(definition_id), "value": "ext-42"},
+        },
+    }
+
+    def one(i: int) -> tuple[int, int]:
+        with httpx.Client(base_url=server.base_url, headers=server.headers, timeout=60) as c:
+            r = c.put("/developer_api/v1/leads/upsert", json=body)
+            return r.status_code, r.json().get("id", -1)
+
+    with ThreadPoolExecutor(max_workers=25) as pool:
+        results = list(pool.map(one, range(50)))
+    assert [code for code, _ in results] == [200] * 50
+    assert len({lead_id for _, lead_id in results}) == 1
+    engine = sa.create_engine(normalize_url(live_db))
+    with engine.connect() as conn:
+        leads = conn.execute(sa.text("SELECT count(*) FROM leads")).scalar_one()
+        holders = conn.execute(
+            sa.text(
+                "SELECT count(DISTINCT lead_id) FROM lead_custom_values "
+                "WHERE definition_id = :d AND value_key = 'ext-42'"
+            ),
+            {"d": definition_id},
+        ).scalar_one()
+    engine.dispose()
+    assert (leads, holders) == (1, 1)

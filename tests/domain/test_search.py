@@ -118,7 +118,6 @@ def test_sort_direction_and_every_sort_field() -> None:
         ({"phone_number": "call me"}, "phone_number", "digits"),
         ({"city": ["a"]}, "city", "a string"),
         ({"socials": ["https://x"]}, "socials", "socials"),
-        ({"custom_fields": [{"custom_field_definition_id": 1}]}, "custom_fields", "custom"),
     ],
 )
 def test_invalid_parameters_name_the_field(params: dict[str, Any], field: str, words: str) -> None:

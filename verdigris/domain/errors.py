@@ -104,6 +104,8 @@ _CODE_TEXT = {
     "unsupported": "is not supported",
     "not_filterable": "is not filterable",
     "not_available": "is not available on leads",
+    "taken": "has already been taken",
+    "not_matchable": "cannot be a match key",
 }
 
 

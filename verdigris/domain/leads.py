@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from verdigris.domain.custom_fields import CustomFieldDefinition, coerce_value
+from verdigris.domain.custom_fields import CustomFieldDefinition, coerce_value, expected
 from verdigris.domain.errors import ValidationFailed, describe_errors
 from verdigris.domain.names import NameParts, compose_name, split_name
 
@@ -127,6 +127,7 @@ class AccountContext(Protocol):
     def has_status(self, status_id: int) -> bool: ...
     def has_source(self, source_id: int) -> bool: ...
     def has_user(self, user_id: int) -> bool: ...
+    def custom_field(self, definition_id: int) -> CustomFieldDefinition | None: ...
     def lead_custom_field(self, definition_id: int) -> CustomFieldDefinition | None: ...
 
 
@@ -387,12 +388,19 @@ def _parse_custom_fields(errors: _Errors, raw: Any, ctx: AccountContext) -> dict
         if def_id is None:
             errors.add("custom_fields", "invalid", "custom_field_definition_id must be an id")
             continue
-        definition = ctx.lead_custom_field(def_id)
+        definition = ctx.custom_field(def_id)
         if definition is None:
             errors.add(
                 "custom_fields",
                 "not_found",
-                f"custom field definition {def_id} does not exist or is not available on leads",
+                f"custom field definition {def_id} does not exist in this account",
+            )
+            continue
+        if not definition.on_leads:
+            errors.add(
+                "custom_fields",
+                "not_available",
+                f"custom field {definition.label} is not available on leads",
             )
             continue
         ok, value = coerce_value(definition, item.get("value"))
@@ -400,12 +408,18 @@ def _parse_custom_fields(errors: _Errors, raw: Any, ctx: AccountContext) -> dict
             errors.add(
                 "custom_fields",
                 "invalid",
-                f"value of custom field {definition.name!r} ({def_id}) "
-                f"is not a valid {definition.data_type}",
+                f"custom field {definition.label} is a {definition.data_type}: "
+                f"its value must be {expected(definition)}, not {_shown(item.get('value'))}",
             )
             continue
         values[def_id] = value
     return values
+
+
+def _shown(value: Any) -> str:
+    """A short rendering of a rejected value for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 # --- building and merging ----------------------------------------------------------------

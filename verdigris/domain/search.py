@@ -18,6 +18,7 @@ from typing import Any
 
 import msgspec
 
+from verdigris.domain.custom_field_filters import CustomFilter
 from verdigris.domain.errors import MalformedRequest, ValidationFailed, describe_errors
 from verdigris.domain.leads import as_int
 
@@ -173,6 +174,8 @@ class SearchQuery:
     created_date: Range = Range()
     modified_date: Range = Range()
     include_converted: bool = False
+    #: filters on custom fields (issue 5), resolved against the account's definitions
+    custom_fields: tuple[CustomFilter, ...] = ()
 
     @property
     def offset(self) -> int:
@@ -422,9 +425,7 @@ def parse_search(params: Mapping[str, Any]) -> SearchQuery:
     socials = _maybe_json(params.get("socials"))
     if socials not in (None, "", []):
         p.add("socials", "unsupported", "verdigris does not filter leads by socials")
-    custom = _maybe_json(params.get("custom_fields"))
-    if custom not in (None, "", []):
-        p.add("custom_fields", "unsupported", "custom field filters are not supported yet")
+    # custom_fields filters need the account's definitions: see parse_custom_filters
 
     query = SearchQuery(
         page_number=page_number,

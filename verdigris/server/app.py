@@ -22,6 +22,7 @@ from verdigris.server.ratelimit import RateLimits
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes import account as account_routes
 from verdigris.server.routes import conversion as conversion_routes
+from verdigris.server.routes import custom_fields as custom_field_routes
 from verdigris.server.routes import leads as lead_routes
 from verdigris.server.routes import search as search_routes
 from verdigris.services import Services
@@ -39,6 +40,7 @@ def all_routes() -> list[RouteSpec]:
         *account_routes.ROUTES,
         *search_routes.ROUTES,
         *conversion_routes.ROUTES,
+        *custom_field_routes.ROUTES,
     ]
 
 

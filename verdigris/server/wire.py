@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from verdigris.domain import custom_fields as cf
 from verdigris.domain.errors import MalformedRequest
 from verdigris.domain.leads import Lead
 from verdigris.services import ItemFailure, Shown
@@ -41,9 +42,12 @@ class AddressOut(msgspec.Struct):
     country: str | None
 
 
-class CustomFieldValueOut(msgspec.Struct):
+class CustomFieldValueOut(msgspec.Struct, omit_defaults=True):
+    """One custom field of a lead; ``computed_value`` only when the client asks for it."""
+
     custom_field_definition_id: int
     value: Any
+    computed_value: Any | msgspec.UnsetType = msgspec.UNSET
 
 
 class LeadOut(msgspec.Struct, kw_only=True):
@@ -142,7 +146,20 @@ def decode_body(raw: bytes) -> Any:
         raise MalformedRequest(f"Malformed JSON in request body: {exc}") from None
 
 
-def lead_out(shown: Shown) -> LeadOut:
+def custom_fields_out(shown: Shown, computed: bool) -> list[CustomFieldValueOut]:
+    """Every lead definition, in id order; ``computed`` adds Copper's ``computed_value``."""
+    out = []
+    for definition in shown.definitions:
+        stored = shown.lead.custom_fields.get(definition.id)
+        value = CustomFieldValueOut(definition.id, cf.render_value(definition, stored))
+        if computed:
+            value.computed_value = cf.computed_value(definition, stored)
+        out.append(value)
+    return out
+
+
+def lead_out(shown: Shown, computed: bool = False) -> LeadOut:
+    """A lead in Copper's shape; ``computed`` is ``?custom_field_computed_values=true``."""
     lead = shown.lead
     a = lead.address
     return LeadOut(
@@ -169,10 +186,7 @@ def lead_out(shown: Shown) -> LeadOut:
         title=lead.title,
         websites=[LinkOut(w.url, w.category) for w in lead.websites],
         phone_numbers=[PhoneOut(p.number, p.category) for p in lead.phone_numbers],
-        custom_fields=[
-            CustomFieldValueOut(def_id, lead.custom_fields.get(def_id))
-            for def_id in shown.custom_field_ids
-        ],
+        custom_fields=custom_fields_out(shown, computed),
         date_created=lead.date_created,
         date_modified=lead.date_modified,
         date_last_contacted=lead.date_last_contacted,
@@ -192,9 +206,9 @@ def _converted(lead: Lead) -> dict[str, Any]:
     }
 
 
-def bulk_out(result: Shown | ItemFailure) -> LeadOut | BulkFailureOut:
+def bulk_out(result: Shown | ItemFailure, computed: bool = False) -> LeadOut | BulkFailureOut:
     if isinstance(result, Shown):
-        return lead_out(result)
+        return lead_out(result, computed)
     message = {f: [{"error": code} for code in codes] for f, codes in result.errors.items()}
     return BulkFailureOut(False, message, result.lead_id)
 

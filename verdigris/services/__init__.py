@@ -10,6 +10,7 @@ from verdigris.services.accounts import AccountServices
 from verdigris.services.base import ItemFailure, Principal, Shown, TxContext, hash_key, now
 from verdigris.services.conversion import Conversion, ConversionServices, WithFields
 from verdigris.services.crm import CrmServices
+from verdigris.services.custom_fields import CustomFieldServices
 from verdigris.services.leads import LeadServices
 from verdigris.services.search import SearchServices
 
@@ -17,6 +18,7 @@ from verdigris.services.search import SearchServices
 class Services(
     LeadServices,
     AccountServices,
+    CustomFieldServices,
     SearchServices,
     ConversionServices,
     CrmServices,

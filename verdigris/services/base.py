@@ -37,7 +37,12 @@ class Shown:
 
     lead: Lead
     status: str | None
-    custom_field_ids: tuple[int, ...]
+    #: the account's definitions available on leads, in the order they are rendered
+    definitions: tuple[CustomFieldDefinition, ...]
+
+    @property
+    def custom_field_ids(self) -> tuple[int, ...]:
+        return tuple(d.id for d in self.definitions)
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,8 @@ class TxContext:
         self.account_id = account_id
         self._statuses: list[StatusRecord] | None = None
         self._sources: set[int] | None = None
-        self._fields: dict[int, CustomFieldDefinition] | None = None
+        self._all_fields: dict[int, CustomFieldDefinition] | None = None
+        self._lead_fields: dict[int, CustomFieldDefinition] | None = None
 
     @property
     def statuses(self) -> list[StatusRecord]:
@@ -77,10 +83,18 @@ class TxContext:
         return self._statuses
 
     @property
+    def all_fields(self) -> dict[int, CustomFieldDefinition]:
+        """Every custom field definition of the account, by id."""
+        if self._all_fields is None:
+            self._all_fields = {d.id: d for d in self.tx.list_custom_fields(self.account_id)}
+        return self._all_fields
+
+    @property
     def fields(self) -> dict[int, CustomFieldDefinition]:
-        if self._fields is None:
-            self._fields = {d.id: d for d in self.tx.lead_custom_fields(self.account_id)}
-        return self._fields
+        """The definitions available on leads, by id."""
+        if self._lead_fields is None:
+            self._lead_fields = {i: d for i, d in self.all_fields.items() if d.on_leads}
+        return self._lead_fields
 
     def default_status_id(self) -> int | None:
         for status in self.statuses:
@@ -106,12 +120,16 @@ class TxContext:
     def has_user(self, user_id: int) -> bool:
         return self.tx.get_user(self.account_id, user_id) is not None
 
+    def custom_field(self, definition_id: int) -> CustomFieldDefinition | None:
+        return self.all_fields.get(definition_id)
+
     def lead_custom_field(self, definition_id: int) -> CustomFieldDefinition | None:
-        return self.fields.get(definition_id)
+        definition = self.all_fields.get(definition_id)
+        return definition if definition is not None and definition.on_leads else None
 
     def show(self, lead: Lead) -> Shown:
         status = next((s.name for s in self.statuses if s.id == lead.status_id), None)
-        return Shown(lead, status, tuple(self.fields))
+        return Shown(lead, status, tuple(self.fields.values()))
 
 
 def require_object(data: Any, what: str = "request body") -> Mapping[str, Any]:

@@ -7,6 +7,8 @@ from typing import Any
 
 from verdigris.domain import activities as activity_rules
 from verdigris.domain import leads as lead_rules
+from verdigris.domain.custom_fields import MATCHABLE_TYPES as MATCHABLE
+from verdigris.domain.custom_fields import match_key
 from verdigris.domain.errors import (
     AlreadyConverted,
     AmbiguousMatch,
@@ -16,7 +18,14 @@ from verdigris.domain.errors import (
     ValidationFailed,
     VerdigrisError,
 )
-from verdigris.domain.matching import LOOKUP_LIMIT, Ambiguous, Create, decide, parse_match
+from verdigris.domain.matching import (
+    LOOKUP_LIMIT,
+    Ambiguous,
+    Create,
+    MatchCriteria,
+    decide,
+    parse_match,
+)
 from verdigris.services.base import (
     ItemFailure,
     Principal,
@@ -97,29 +106,18 @@ class LeadServices(ServiceBase):
         """Copper's upsert: match, then create or update, atomically."""
         body = require_object(body)
         properties = require_object(body.get("properties"), "properties value")
-        criteria = parse_match(body.get("match"))
+        sent = parse_match(body.get("match"))
         with self.store.transaction(write=True) as tx:
             ctx = TxContext(tx, who.account_id)
-            if criteria.field == "custom":
-                definition = ctx.lead_custom_field(int(criteria.definition_id or 0))
-                if definition is None:
-                    raise ValidationFailed(
-                        {"match": ["not_found"]},
-                        "Invalid input: Validation errors: custom field definition "
-                        f"{criteria.definition_id} does not exist or is not available on leads",
-                    )
-                if not definition.is_filterable:
-                    raise ValidationFailed(
-                        {"match": ["not_filterable"]},
-                        "Invalid input: Validation errors: custom field "
-                        f"{definition.name!r} is not filterable, so leads cannot be matched on it",
-                    )
+            criteria = custom_criteria(ctx, sent) if sent.field == "custom" else sent
             tx.lock_match(who.account_id, criteria)
             ids = tx.match_lead_ids(who.account_id, criteria, LOOKUP_LIMIT)
             outcome = decide(ids)
             if isinstance(outcome, Ambiguous):
                 raise AmbiguousMatch(outcome.ids, outcome.truncated)
             if isinstance(outcome, Create):
+                if sent.field == "custom":
+                    properties = with_match_value(properties, sent)
                 return self._create(tx, who, properties)
             return self._update(tx, who, outcome.lead_id, properties)
 
@@ -169,3 +167,56 @@ class LeadServices(ServiceBase):
             return ItemFailure({"id": ["not_found"]}, exc.message, lead_id)
         except VerdigrisError as exc:
             return ItemFailure({"lead": ["invalid"]}, exc.message, lead_id if with_id else None)
+
+
+# --- upsert by custom field (issue 5) -------------------------------------------------------
+
+
+def _match_error(code: str, text: str) -> ValidationFailed:
+    return ValidationFailed({"match": [code]}, f"Invalid input: Validation errors: {text}")
+
+
+def custom_criteria(ctx: TxContext, criteria: MatchCriteria) -> MatchCriteria:
+    """Check a custom match against its definition; the criteria then carry the index key."""
+    def_id = int(criteria.definition_id or 0)
+    definition = ctx.custom_field(def_id)
+    if definition is None:
+        raise _match_error(
+            "not_found", f"custom field definition {def_id} does not exist in this account"
+        )
+    if not definition.on_leads:
+        raise _match_error(
+            "not_available",
+            f"custom field {definition.label} is not available on leads, "
+            "so leads cannot be matched on it",
+        )
+    if not definition.is_filterable:
+        raise _match_error(
+            "not_filterable",
+            f"custom field {definition.label} is not filterable (is_filterable is false), "
+            "so leads cannot be matched on it",
+        )
+    try:
+        key = match_key(definition, criteria.value)
+    except ValueError as exc:
+        code = "invalid" if definition.data_type in MATCHABLE else "not_matchable"
+        raise _match_error(code, f"custom field {definition.label}: {exc}") from None
+    return MatchCriteria("custom", key, def_id)
+
+
+def with_match_value(properties: Mapping[str, Any], criteria: MatchCriteria) -> Mapping[str, Any]:
+    """The properties of an upsert by custom field, carrying the matched value.
+
+    A lead created by the upsert gets the match value unless the properties set that
+    field themselves, so that repeating the upsert finds the lead it created.
+    """
+    sent = properties.get("custom_fields", [])
+    if not isinstance(sent, list):
+        return properties  # invalid: validation reports it
+    for item in sent:
+        if isinstance(item, Mapping) and (
+            lead_rules.as_int(item.get("custom_field_definition_id")) == criteria.definition_id
+        ):
+            return properties
+    value = {"custom_field_definition_id": criteria.definition_id, "value": criteria.value}
+    return {**properties, "custom_fields": [*sent, value]}

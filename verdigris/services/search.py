@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
+from verdigris.domain.custom_field_filters import parse_custom_filters
 from verdigris.domain.search import parse_search
 from verdigris.services.base import Principal, ServiceBase, Shown, TxContext
 
@@ -14,6 +16,9 @@ class SearchServices(ServiceBase):
         """``(total matches, this page of leads)`` for Copper's search parameters."""
         query = parse_search(params).at(self.clock())
         with self.store.transaction(write=False) as tx:
-            total, leads = tx.search_leads(who.account_id, query)
             ctx = TxContext(tx, who.account_id)
+            custom = parse_custom_filters(params.get("custom_fields"), ctx.all_fields)
+            if custom:
+                query = replace(query, custom_fields=custom)
+            total, leads = tx.search_leads(who.account_id, query)
             return total, [ctx.show(lead) for lead in leads]

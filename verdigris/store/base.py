@@ -5,7 +5,8 @@ works through the :class:`StoreTx` it yields; committing happens when the block
 ends without an exception, and nothing is written when it raises.
 
     StoreError
-    └── StoreUnavailable     the database cannot be reached or is locked too long
+    ├── StoreUnavailable     the database cannot be reached or is locked too long
+    └── StoreConflict        a write broke a uniqueness rule
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ class StoreError(Exception):
 
 class StoreUnavailable(StoreError):
     """The database could not serve the request (unreachable, or locked too long)."""
+
+
+class StoreConflict(StoreError):
+    """A write broke a uniqueness rule (e.g. a canonical name already in use)."""
 
 
 class AccountRecord(msgspec.Struct, frozen=True):
@@ -202,6 +207,37 @@ class StoreTx(ABC):
 
     @abstractmethod
     def delete_activities(self, account_id: int, parent_type: str, parent_id: int) -> None: ...
+
+    # custom field definitions (issue 5) ----------------------------------------------------
+    @abstractmethod
+    def list_custom_fields(self, account_id: int) -> list[CustomFieldDefinition]:
+        """Every definition of the account, whatever it is available on, by id."""
+
+    @abstractmethod
+    def get_custom_field(
+        self, account_id: int, definition_id: int
+    ) -> CustomFieldDefinition | None: ...
+
+    @abstractmethod
+    def insert_custom_field(self, definition: CustomFieldDefinition) -> CustomFieldDefinition:
+        """Insert ``definition`` (its ``id`` is ignored); :class:`StoreConflict` on a
+        canonical name the account already uses."""
+
+    @abstractmethod
+    def update_custom_field(self, definition: CustomFieldDefinition) -> None:
+        """Rewrite a definition; :class:`StoreConflict` as for insert."""
+
+    @abstractmethod
+    def delete_custom_field(self, account_id: int, definition_id: int) -> bool:
+        """Delete a definition and its value-index rows (lead values are the caller's)."""
+
+    @abstractmethod
+    def allocate_option_id(self, account_id: int) -> int:
+        """A new option id, unique across accounts and never handed out again."""
+
+    @abstractmethod
+    def leads_with_custom_value(self, account_id: int, definition_id: int) -> list[Lead]:
+        """The leads holding a value for the definition, found by the value index."""
 
     # search (issue 4) -------------------------------------------------------------------
     @abstractmethod

@@ -74,7 +74,18 @@ custom_field_definitions = sa.Table(
     sa.Column("is_filterable", sa.Boolean, nullable=False),
     sa.Column("options", sa.Text, nullable=False),  # JSON list of {id, name, rank}
     sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("canonical_name", sa.String(255), nullable=True),  # 0003
     sa.Index("ix_custom_field_definitions_account", "account_id"),
+    sa.Index("ux_custom_field_definitions_canonical", "account_id", "canonical_name", unique=True),
+)
+
+#: hands out option ids: unique across accounts and never reused (0003)
+custom_field_option_ids = sa.Table(
+    "custom_field_option_ids",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sqlite_autoincrement=True,
 )
 
 #: lower-cased text keys on leads (filters and sorts); "" when the lead has no value
@@ -169,7 +180,8 @@ leads = sa.Table(
     *SEARCH_INDEXES,
 )
 
-#: one row per (lead, custom field value): the index behind custom-field upsert matches
+#: one row per (lead, custom field value, list item): the index behind custom-field upsert
+#: matches (value_key) and search filters (value_key, and value_num for ranges)
 lead_custom_values = sa.Table(
     "lead_custom_values",
     metadata,
@@ -177,8 +189,10 @@ lead_custom_values = sa.Table(
     sa.Column("account_id", Id, nullable=False),
     sa.Column("definition_id", Id, nullable=False),
     sa.Column("value_key", sa.String(255), nullable=False),
+    sa.Column("value_num", sa.Float, nullable=True),  # 0003
     sa.Index("ix_lead_custom_values_match", "account_id", "definition_id", "value_key"),
     sa.Index("ix_lead_custom_values_lead", "lead_id"),
+    sa.Index("ix_lead_custom_values_num", "account_id", "definition_id", "value_num"),
 )
 
 #: a lead's tags as keys, one row each (leads without tags: ``leads.tag_count = 0``)

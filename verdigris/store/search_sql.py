@@ -9,6 +9,7 @@ the default "not converted" check never leaves the index.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +26,7 @@ from verdigris.domain.search import (
     tag_keys,
 )
 from verdigris.store import schema as t
+from verdigris.store.custom_fields_sql import custom_conditions
 
 c = t.leads.c
 
@@ -83,9 +85,13 @@ def side_rows(lead: Lead) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return tags, phones
 
 
-def order_by(query: SearchQuery) -> list[ColumnElement[Any]]:
+def order_by(
+    query: SearchQuery, wrap: Callable[[sa.Column[Any]], ColumnElement[Any]] | None = None
+) -> list[ColumnElement[Any]]:
+    """ORDER BY the sort field's columns, then id, all in one direction (so one index
+    walked forwards or backwards gives the order). ``wrap`` may rewrite each column."""
     descending = query.descending != (query.sort_by in _REVERSED)
-    columns = [*SORT_COLUMNS[query.sort_by], c.id]
+    columns = [wrap(col) if wrap else col for col in (*SORT_COLUMNS[query.sort_by], c.id)]
     return [col.desc() if descending else col.asc() for col in columns]
 
 
@@ -134,6 +140,7 @@ def conditions(account_id: int, q: SearchQuery) -> list[ColumnElement[bool]]:
     where += _within(c.interaction_count, q.interaction_count, whole=True)
     where += _within(c.date_created, q.created_date, whole=True)
     where += _within(c.date_modified, q.modified_date, whole=True)
+    where += custom_conditions(c.id, account_id, q.custom_fields)
     return where
 
 

@@ -19,7 +19,7 @@ from alembic.config import Config
 
 from verdigris.domain.activities import Activity, ActivityQuery
 from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipeline, Stage
-from verdigris.domain.custom_fields import CustomFieldDefinition, Option
+from verdigris.domain.custom_fields import CustomFieldDefinition, index_entries
 from verdigris.domain.leads import Address, Email, Lead, Link, Phone
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
@@ -30,10 +30,12 @@ from verdigris.store.base import (
     SourceRecord,
     StatusRecord,
     Store,
+    StoreConflict,
     StoreTx,
     StoreUnavailable,
     UserRecord,
 )
+from verdigris.store.custom_fields_sql import definition_from_row, definition_row
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +44,6 @@ _phones = msgspec.json.Decoder(list[Phone])
 _links = msgspec.json.Decoder(list[Link])
 _tags = msgspec.json.Decoder(list[str])
 _custom = msgspec.json.Decoder(dict[int, Any])
-_options = msgspec.json.Decoder(tuple[Option, ...])
-_strings = msgspec.json.Decoder(tuple[str, ...])
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 R = TypeVar("R", bound=msgspec.Struct)
@@ -58,20 +58,6 @@ _COMPANY_JSON = frozenset(
 )
 _OPPORTUNITY_JSON = frozenset(("tags", "leads_converted_from", "custom_fields"))
 _ACTIVITY_JSON = frozenset(("old_value", "new_value"))
-
-
-def custom_value_keys(value: Any) -> list[str]:
-    """The index keys of one custom field value (a list gives one key per item)."""
-    items = value if isinstance(value, list) else [value]
-    return [_value_key(v) for v in items if v is not None]
-
-
-def _value_key(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)[:255]
 
 
 def lead_row(lead: Lead) -> dict[str, Any]:
@@ -273,29 +259,7 @@ class SqlTx(StoreTx):
         return [SourceRecord(*r) for r in rows]
 
     def lead_custom_fields(self, account_id: int) -> list[CustomFieldDefinition]:
-        c = t.custom_field_definitions.c
-        rows = self.conn.execute(
-            sa.select(t.custom_field_definitions).where(c.account_id == account_id).order_by(c.id)
-        )
-        out = []
-        for r in rows:
-            m = r._mapping
-            available = _strings.decode(m["available_on"])
-            if "lead" not in available:
-                continue
-            out.append(
-                CustomFieldDefinition(
-                    id=m["id"],
-                    account_id=m["account_id"],
-                    name=m["name"],
-                    data_type=m["data_type"],
-                    available_on=available,
-                    is_filterable=bool(m["is_filterable"]),
-                    options=_options.decode(m["options"]),
-                    currency=m["currency"],
-                )
-            )
-        return out
+        return [d for d in self.list_custom_fields(account_id) if d.on_leads]
 
     # leads ------------------------------------------------------------------------------
     def insert_lead(self, lead: Lead) -> Lead:
@@ -327,9 +291,10 @@ class SqlTx(StoreTx):
                 "account_id": lead.account_id,
                 "definition_id": def_id,
                 "value_key": key,
+                "value_num": number,
             }
             for def_id, value in lead.custom_fields.items()
-            for key in custom_value_keys(value)
+            for key, number in index_entries(value)
         ]
         if rows:
             self.conn.execute(t.lead_custom_values.insert(), rows)
@@ -379,12 +344,89 @@ class SqlTx(StoreTx):
                 .where(
                     v.account_id == account_id,
                     v.definition_id == criteria.definition_id,
-                    v.value_key == _value_key(criteria.value),
+                    v.value_key == criteria.value,
                     unconverted,
                 )
                 .distinct()
             )
         return [r[0] for r in self.conn.execute(stmt.limit(limit))]
+
+    # custom field definitions (issue 5) ----------------------------------------------------
+    def list_custom_fields(self, account_id: int) -> list[CustomFieldDefinition]:
+        c = t.custom_field_definitions.c
+        rows = self.conn.execute(
+            sa.select(t.custom_field_definitions).where(c.account_id == account_id).order_by(c.id)
+        )
+        return [definition_from_row(r) for r in rows]
+
+    def get_custom_field(self, account_id: int, definition_id: int) -> CustomFieldDefinition | None:
+        c = t.custom_field_definitions.c
+        row = self._one(
+            sa.select(t.custom_field_definitions).where(
+                c.id == definition_id, c.account_id == account_id
+            )
+        )
+        return definition_from_row(row) if row else None
+
+    def insert_custom_field(self, definition: CustomFieldDefinition) -> CustomFieldDefinition:
+        try:
+            ident = self.conn.execute(
+                t.custom_field_definitions.insert()
+                .values(**definition_row(definition))
+                .returning(t.custom_field_definitions.c.id)
+            ).scalar_one()
+        except sa.exc.IntegrityError as exc:
+            raise StoreConflict(str(exc.orig)) from exc
+        return msgspec.structs.replace(definition, id=ident)
+
+    def update_custom_field(self, definition: CustomFieldDefinition) -> None:
+        c = t.custom_field_definitions.c
+        try:
+            self.conn.execute(
+                t.custom_field_definitions.update()
+                .where(c.id == definition.id, c.account_id == definition.account_id)
+                .values(**definition_row(definition))
+            )
+        except sa.exc.IntegrityError as exc:
+            raise StoreConflict(str(exc.orig)) from exc
+
+    def delete_custom_field(self, account_id: int, definition_id: int) -> bool:
+        v = t.lead_custom_values.c
+        self.conn.execute(
+            t.lead_custom_values.delete().where(
+                v.account_id == account_id, v.definition_id == definition_id
+            )
+        )
+        c = t.custom_field_definitions.c
+        result = self.conn.execute(
+            t.custom_field_definitions.delete().where(
+                c.id == definition_id, c.account_id == account_id
+            )
+        )
+        return bool(result.rowcount)
+
+    def allocate_option_id(self, account_id: int) -> int:
+        return int(
+            self.conn.execute(
+                t.custom_field_option_ids.insert()
+                .values(account_id=account_id)
+                .returning(t.custom_field_option_ids.c.id)
+            ).scalar_one()
+        )
+
+    def leads_with_custom_value(self, account_id: int, definition_id: int) -> list[Lead]:
+        v = t.lead_custom_values.c
+        holders = (
+            sa.select(v.lead_id)
+            .where(v.account_id == account_id, v.definition_id == definition_id)
+            .distinct()
+        )
+        rows = self.conn.execute(
+            sa.select(t.leads)
+            .where(t.leads.c.account_id == account_id, t.leads.c.id.in_(holders))
+            .order_by(t.leads.c.id)
+        )
+        return [lead_from_row(r) for r in rows]
 
     # search (issue 4) -------------------------------------------------------------------
     def _write_search_rows(self, lead: Lead, *, replace: bool) -> None:
@@ -422,11 +464,15 @@ class SqlTx(StoreTx):
         rows = self.conn.execute(
             sa.select(t.leads)
             .where(*where)
-            .order_by(*search_sql.order_by(query))
+            .order_by(*self._search_order(query, total))
             .limit(query.limit)
             .offset(query.offset)
         )
         return total, [lead_from_row(r) for r in rows]
+
+    def _search_order(self, query: SearchQuery, total: int) -> list[Any]:
+        """The ORDER BY of a page; engines may steer their planner knowing ``total``."""
+        return search_sql.order_by(query)
 
     # conversion (issue 8) ----------------------------------------------------------------
     def add_contact_type(self, account_id: int, name: str) -> int:
@@ -484,11 +530,7 @@ class SqlTx(StoreTx):
         return [Pipeline(r[0], account_id, r[1], tuple(stages.get(r[0], ()))) for r in rows]
 
     def custom_field_ids_on(self, account_id: int, entity: str) -> list[int]:
-        c = t.custom_field_definitions.c
-        rows = self.conn.execute(
-            sa.select(c.id, c.available_on).where(c.account_id == account_id).order_by(c.id)
-        )
-        return [r[0] for r in rows if entity in _strings.decode(r[1])]
+        return [d.id for d in self.list_custom_fields(account_id) if entity in d.available_on]
 
     def get_lead_for_update(self, account_id: int, lead_id: int) -> Lead | None:
         row = self._one(

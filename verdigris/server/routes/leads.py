@@ -9,16 +9,22 @@ from verdigris.server.routes import Call, RouteSpec
 from verdigris.services import Services
 
 
+def computed(call: Call) -> bool:
+    """Copper's ``?custom_field_computed_values=true`` (false, the default, or absent: off)."""
+    return call.query.get("custom_field_computed_values", "").strip().lower() in ("true", "1")
+
+
 def create(services: Services, call: Call) -> wire.LeadOut:
-    return wire.lead_out(services.create_lead(call.principal, call.body))
+    return wire.lead_out(services.create_lead(call.principal, call.body), computed(call))
 
 
 def get(services: Services, call: Call) -> wire.LeadOut:
-    return wire.lead_out(services.get_lead(call.principal, call.path["id"]))
+    return wire.lead_out(services.get_lead(call.principal, call.path["id"]), computed(call))
 
 
 def update(services: Services, call: Call) -> wire.LeadOut:
-    return wire.lead_out(services.update_lead(call.principal, call.path["id"], call.body))
+    shown = services.update_lead(call.principal, call.path["id"], call.body)
+    return wire.lead_out(shown, computed(call))
 
 
 def delete(services: Services, call: Call) -> wire.DeletedOut:
@@ -26,15 +32,17 @@ def delete(services: Services, call: Call) -> wire.DeletedOut:
 
 
 def upsert(services: Services, call: Call) -> wire.LeadOut:
-    return wire.lead_out(services.upsert_lead(call.principal, call.body))
+    return wire.lead_out(services.upsert_lead(call.principal, call.body), computed(call))
 
 
 def bulk_update(services: Services, call: Call) -> list[Any]:
-    return [wire.bulk_out(r) for r in services.bulk_update(call.principal, call.body)]
+    results = services.bulk_update(call.principal, call.body)
+    return [wire.bulk_out(r, computed(call)) for r in results]
 
 
 def bulk_create(services: Services, call: Call) -> list[Any]:
-    return [wire.bulk_out(r) for r in services.bulk_create(call.principal, call.body)]
+    results = services.bulk_create(call.principal, call.body)
+    return [wire.bulk_out(r, computed(call)) for r in results]
 
 
 ROUTES = [

@@ -9,6 +9,7 @@ from starlette.datastructures import QueryParams
 from verdigris.domain.search import merge_params
 from verdigris.server import wire
 from verdigris.server.routes import Call, Reply, RouteSpec
+from verdigris.server.routes.leads import computed
 from verdigris.services import Services
 
 
@@ -22,7 +23,8 @@ def _query_items(query: Mapping[str, str]) -> Iterable[tuple[str, str]]:
 def search_leads(services: Services, call: Call) -> Reply:
     params = merge_params(call.body, _query_items(call.query))
     total, page = services.search_leads(call.principal, params)
-    return Reply([wire.lead_out(shown) for shown in page], {"X-PW-TOTAL": str(total)})
+    leads = [wire.lead_out(shown, computed(call)) for shown in page]
+    return Reply(leads, {"X-PW-TOTAL": str(total)})
 
 
 ROUTES = [

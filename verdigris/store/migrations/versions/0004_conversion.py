@@ -3,7 +3,7 @@ stages, contact types and activities; seeds the default pipeline and contact typ
 for every account that already exists
 
 Revision ID: 0004
-Revises: 0002 (written against 0001; chained after search's 0002 when merged)
+Revises: 0003
 Create Date: 2026-11-23 11:44:10.217743
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
