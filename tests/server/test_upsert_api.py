@@ -151,3 +151,31 @@ def test_unknown_custom_definition_says_so(api: Api, store: Store) -> None:
     assert response.status_code == 422
     assert "100764" in response.json()["message"]
     assert lead_count(store) == 0
+
+
+def test_created_lead_carries_the_matched_email(api: Api, store: Store) -> None:
+    first = upsert(api, {"name": "No Email Sent"}, "email", " Carry@Example.com ")
+    assert first.status_code == 200
+    assert first.json()["email"] == {"email": "Carry@Example.com", "category": "work"}
+    again = upsert(api, {"title": "second"}, "email", "carry@example.com")
+    assert again.json()["id"] == first.json()["id"]
+    assert lead_count(store) == 1
+
+
+def test_created_lead_carries_the_matched_name(api: Api, store: Store) -> None:
+    first = upsert(api, {"title": "no name sent"}, "name", "Named By Match")
+    assert first.status_code == 200
+    assert first.json()["name"] == "Named By Match"
+    again = upsert(api, {"title": "second"}, "name", "Named By Match")
+    assert again.json()["id"] == first.json()["id"]
+    assert lead_count(store) == 1
+
+
+def test_properties_win_over_the_match_value_on_create(api: Api) -> None:
+    lead = upsert(
+        api,
+        {"name": "Own", "email": {"email": "own@example.com", "category": "personal"}},
+        "email",
+        "other@example.com",
+    ).json()
+    assert lead["email"] == {"email": "own@example.com", "category": "personal"}

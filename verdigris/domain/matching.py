@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
 from verdigris.domain.errors import ValidationFailed
@@ -26,6 +27,8 @@ class MatchCriteria:
     field: Literal["name", "email", "custom"]
     value: Any
     definition_id: int | None = None
+    #: the value as the client sent it, trimmed (what a lead created by the upsert gets)
+    sent: Any = dataclass_field(default=None, compare=False)
 
     @property
     def lock_key(self) -> str:
@@ -80,14 +83,14 @@ def parse_match(raw: Any) -> MatchCriteria:
                 {"match": ["invalid"]},
                 "Invalid input: Validation errors: match.field_value must be an email",
             )
-        return MatchCriteria("email", normalize_email(value))
+        return MatchCriteria("email", normalize_email(value), sent=value.strip())
     if field == "name":
         if not isinstance(value, str) or not value.strip():
             raise ValidationFailed(
                 {"match": ["invalid"]},
                 "Invalid input: Validation errors: match.field_value must be a name",
             )
-        return MatchCriteria("name", normalize_name(value))
+        return MatchCriteria("name", normalize_name(value), sent=normalize_name(value))
     if field == "custom":
         if not isinstance(value, Mapping):
             raise ValidationFailed(

@@ -72,7 +72,8 @@ class LeadServices(ServiceBase):
             return self._update(tx, who, lead_id, data)
 
     def _update(self, tx: StoreTx, who: Principal, lead_id: int, data: Mapping[str, Any]) -> Shown:
-        current = tx.get_lead(who.account_id, lead_id)
+        # the row lock keeps concurrent updates of one lead from losing each other's changes
+        current = tx.get_lead_for_update(who.account_id, lead_id)
         if current is None:
             raise NotFound("Resource not found")
         if current.converted_at is not None:
@@ -116,9 +117,7 @@ class LeadServices(ServiceBase):
             if isinstance(outcome, Ambiguous):
                 raise AmbiguousMatch(outcome.ids, outcome.truncated)
             if isinstance(outcome, Create):
-                if sent.field == "custom":
-                    properties = with_match_value(properties, sent)
-                return self._create(tx, who, properties)
+                return self._create(tx, who, with_match_value(properties, sent))
             return self._update(tx, who, outcome.lead_id, properties)
 
     def bulk_update(self, who: Principal, body: Any) -> list[Shown | ItemFailure]:
@@ -205,11 +204,20 @@ def custom_criteria(ctx: TxContext, criteria: MatchCriteria) -> MatchCriteria:
 
 
 def with_match_value(properties: Mapping[str, Any], criteria: MatchCriteria) -> Mapping[str, Any]:
-    """The properties of an upsert by custom field, carrying the matched value.
+    """The properties of an upsert that creates, carrying the matched value.
 
-    A lead created by the upsert gets the match value unless the properties set that
-    field themselves, so that repeating the upsert finds the lead it created.
+    A lead created by the upsert gets the match value (email, name or custom field)
+    unless the properties set that field themselves, so that repeating the upsert finds
+    the lead it created instead of creating another.
     """
+    if criteria.field == "email":
+        if "email" in properties:
+            return properties
+        return {**properties, "email": {"email": criteria.sent, "category": "work"}}
+    if criteria.field == "name":
+        if any(k in properties for k in ("name", "first_name", "last_name")):
+            return properties
+        return {**properties, "name": criteria.sent}
     sent = properties.get("custom_fields", [])
     if not isinstance(sent, list):
         return properties  # invalid: validation reports it
