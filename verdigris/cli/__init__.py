@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 
 from verdigris import __version__
-from verdigris.config import DEFAULT_DB, Settings
+from verdigris.config import DEFAULT_DB, Settings, configure_logging
 from verdigris.domain.errors import VerdigrisError
 from verdigris.services import Services
-from verdigris.store import normalize_url, open_store
+from verdigris.store import display_url, open_store
 from verdigris.store.base import StoreError
 
 log = logging.getLogger("verdigris")
@@ -101,7 +101,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings(args)
-    with open_store(settings.db) as store:
+    with open_store(settings.db, pool_size=2) as store:
         store.migrate()
         services = Services(store)
         if services.user_count() == 0:
@@ -114,7 +114,7 @@ def _serve(args: argparse.Namespace) -> int:
             os.environ[f"VERDIGRIS_{key.upper()}"] = str(value)
     log.info(
         "serving %s on http://%s:%d/developer_api/v1 with %d worker(s); rate limits %s",
-        normalize_url(settings.db),
+        display_url(settings.db),
         settings.host,
         settings.port,
         settings.workers,
@@ -134,7 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _user_add(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with open_store(settings.db) as store:
+    with open_store(settings.db, pool_size=2) as store:
         store.migrate()
         user, token = Services(store).add_user(
             args.email, account=args.account, name=args.name, token=args.token
@@ -146,18 +146,15 @@ def _user_add(args: argparse.Namespace) -> int:
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with open_store(settings.db) as store:
+    with open_store(settings.db, pool_size=2) as store:
         store.migrate()
-    print(f"{settings.db}: schema is up to date", file=sys.stderr)
+    print(f"{display_url(settings.db)}: schema is up to date", file=sys.stderr)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging()
     handlers = {"serve": _serve, "user": _user_add, "db": _db_upgrade}
     try:
         return handlers[args.command](args)
