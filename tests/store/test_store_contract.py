@@ -278,7 +278,7 @@ def test_lock_match_serializes_two_transactions_on_one_key(store: Store) -> None
             first_locked.set()
             time.sleep(0.5)  # the second one is waiting meanwhile
             results.append(tx.insert_lead(_lead(account, name="Racer")).id)
-        log.append("first committed")
+            log.append("first commits")  # the last step before the commit
 
     def second() -> None:
         first_locked.wait(10)
@@ -292,7 +292,7 @@ def test_lock_match_serializes_two_transactions_on_one_key(store: Store) -> None
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert log == ["first committed", "second locked"]
+    assert log == ["first commits", "second locked"]
     assert results[0] == results[1]
     assert _match(store, account, criteria) == [results[0]]
 
