@@ -425,3 +425,19 @@ def test_postgres_urls_of_every_spelling_open_postgres(pg_store: PostgresStore) 
                 assert isinstance(tx, StoreTx)
         finally:
             other.close()
+
+
+@pytest.mark.postgres
+def test_the_pool_size_setting_reaches_each_worker_store(pg_store: PostgresStore) -> None:
+    from starlette.testclient import TestClient
+
+    from verdigris.config import Settings
+    from verdigris.server.app import create_app
+
+    env = {"VERDIGRIS_DB": pg_store.url, "VERDIGRIS_DB_POOL_SIZE": "3"}
+    app = create_app(Settings.from_env(env))
+    store = app.state.runtime.store
+    assert isinstance(store, PostgresStore)
+    assert store.engine.pool.size() == 3  # type: ignore[attr-defined]
+    with TestClient(app) as client:
+        assert client.get("/openapi.json").status_code == 200

@@ -12,7 +12,7 @@ from verdigris import __version__
 from verdigris.config import DEFAULT_DB, Settings, configure_logging
 from verdigris.domain.errors import VerdigrisError
 from verdigris.services import Services
-from verdigris.store import display_url, open_store
+from verdigris.store import display_url, is_memory_url, open_store
 from verdigris.store.base import StoreError
 
 log = logging.getLogger("verdigris")
@@ -101,13 +101,23 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings(args)
-    with open_store(settings.db, pool_size=2) as store:
+    memory = is_memory_url(settings.db)
+    if memory and settings.workers > 1:
+        raise ValueError(
+            "an in-memory database lives in one process: use --workers 1, "
+            "or a file (sqlite:///FILE) or PostgreSQL for several workers"
+        )
+    store = open_store(settings.db, pool_size=2)
+    try:
         store.migrate()
         services = Services(store)
         if services.user_count() == 0:
             user, token = services.add_user(args.bootstrap_email, token=args.bootstrap_token)
             print(f"created the first user: {user.email}", flush=True)
             print(f"its API key (X-PW-AccessToken): {token}", flush=True)
+    finally:
+        if not memory:
+            store.close()
     # Workers are separate processes: hand them the settings through the environment.
     for key, value in vars(settings).items():
         if value is not None:
@@ -120,6 +130,20 @@ def _serve(args: argparse.Namespace) -> int:
         settings.workers,
         "on" if settings.rate_limits else "off",
     )
+    if memory:  # serve the very store just seeded, in this process
+        from verdigris.server.app import create_app
+
+        try:
+            uvicorn.run(
+                create_app(settings, store=store),
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level,
+                access_log=False,
+            )
+        finally:
+            store.close()
+        return 0
     uvicorn.run(
         "verdigris.server.app:app_from_env",
         factory=True,

@@ -17,6 +17,11 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def is_memory_url(url: str) -> bool:
+    """Whether ``url`` is an in-memory SQLite database (it lives and dies with one process)."""
+    return normalize_url(url) in ("sqlite://", "sqlite:///:memory:")
+
+
 def display_url(url: str) -> str:
     """``url`` normalized, with any password masked (for logs and messages)."""
     from sqlalchemy.engine import make_url

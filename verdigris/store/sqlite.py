@@ -35,7 +35,7 @@ def _on_begin(conn: sa.Connection) -> None:
 
 class SqliteStore(SqlStore):
     def __init__(self, url: str) -> None:
-        memory = url in ("sqlite://", "sqlite:///:memory:")
+        memory = url in ("sqlite://", "sqlite:///:memory:")  # as store.is_memory_url
         kwargs: dict[str, Any] = {
             "connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT}
         }
