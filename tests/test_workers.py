@@ -4,8 +4,10 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
+import secrets
 import signal
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -125,3 +127,37 @@ def test_workers_get_the_settings_and_stop_cleanly_on_sigterm(live_db: str, tmp_
     assert text.count("store closed") == 2, text
     assert text.count("Finished server process") == 2, text
     assert "Traceback" not in text, text
+
+
+@pytest.mark.postgres
+def test_processes_starting_together_on_a_new_postgres_database_migrate_it_once(
+    postgres_url: str,
+) -> None:
+    from urllib.parse import quote
+
+    from tests.conftest import POSTGRES_URL
+
+    admin = sa.create_engine(normalize_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    schema = f"vtest_mig_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    try:
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "verdigris", "db", "upgrade", "--db", url],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+            )
+            for _ in range(4)
+        ]
+        outputs = [p.communicate(timeout=120)[0].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0] * 4, outputs
+        with admin.connect() as conn:
+            versions = conn.exec_driver_sql(f"SELECT version_num FROM {schema}.alembic_version")
+            assert len(versions.all()) == 1
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
