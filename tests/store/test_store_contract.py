@@ -441,3 +441,22 @@ def test_the_pool_size_setting_reaches_each_worker_store(pg_store: PostgresStore
     assert store.engine.pool.size() == 3  # type: ignore[attr-defined]
     with TestClient(app) as client:
         assert client.get("/openapi.json").status_code == 200
+
+
+@pytest.mark.postgres
+def test_a_lock_held_too_long_answers_unavailable(pg_store: PostgresStore) -> None:
+    """As SQLite's busy timeout: an upsert waiting too long for its key gives up (503)."""
+    impatient = PostgresStore(pg_store.url, lock_timeout=0.2)
+    account = _account(pg_store, "Acme")
+    criteria = MatchCriteria("email", "stuck@example.com")
+
+    def waits_in_vain() -> None:
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable), impatient.transaction(write=True) as tx:
+            tx.lock_match(account, criteria)
+        assert time.monotonic() - started < 5
+
+    try:
+        _holds_lock_while(pg_store, account, criteria, waits_in_vain)
+    finally:
+        impatient.close()

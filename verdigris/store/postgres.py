@@ -8,6 +8,7 @@ machines and is released at commit or rollback.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -38,6 +39,9 @@ MIGRATION_LOCK = advisory_key(0, MatchCriteria("name", "verdigris schema migrati
 POOL_TIMEOUT = 10
 #: seconds to wait for the server when opening a connection
 CONNECT_TIMEOUT = 10
+#: seconds a statement may wait for a lock (an upsert for another's on its key) before
+#: the request answers 503, as SQLite's busy timeout
+LOCK_TIMEOUT = 30
 
 
 class PostgresStore(SqlStore):
@@ -47,7 +51,12 @@ class PostgresStore(SqlStore):
     tx_class = PostgresTx
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, pool_timeout: float = POOL_TIMEOUT
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        pool_timeout: float = POOL_TIMEOUT,
+        lock_timeout: float = LOCK_TIMEOUT,
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"the PostgreSQL pool size must be at least 1, got {pool_size}")
@@ -62,6 +71,14 @@ class PostgresStore(SqlStore):
             if "connect_timeout" in sa.engine.make_url(url).query
             else {"connect_timeout": CONNECT_TIMEOUT},
         )
+        lock_ms = max(1, int(lock_timeout * 1000))
+
+        def on_connect(dbapi_conn: Any, _record: Any) -> None:
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET lock_timeout = {lock_ms}")
+            dbapi_conn.commit()
+
+        sa.event.listen(engine, "connect", on_connect)
         super().__init__(url, engine)
 
     def migrate(self) -> None:
