@@ -109,6 +109,9 @@ def test_logged_database_urls_hide_the_password() -> None:
     assert "s3cret" not in shown
     assert shown.startswith("postgresql+psycopg://verdigris:***@db.internal:5432/leads")
     assert display_url("plain.db").startswith("sqlite:///")
+    with pytest.raises(ValueError, match="unsupported") as refused:
+        open_store("mysql://verdigris:s3cret@db.internal/leads")
+    assert "s3cret" not in str(refused.value)
 
 
 def test_serve_in_memory_uses_the_seeded_store_and_refuses_several_workers() -> None:

@@ -48,4 +48,6 @@ def open_store(url: str, *, pool_size: int = 10) -> Store:
         from verdigris.store.postgres import PostgresStore
 
         return PostgresStore(url, pool_size=pool_size)
-    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://...")
+    raise ValueError(
+        f"unsupported database URL {display_url(url)!r}: use sqlite:///FILE or postgresql://..."
+    )
