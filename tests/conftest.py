@@ -6,6 +6,10 @@ PostgreSQL comes from ``VERDIGRIS_TEST_POSTGRES_URL`` (default: the local server
 dropped at the end. When no server answers, the PostgreSQL tests are skipped with
 a reason that says so, unless ``VERDIGRIS_REQUIRE_POSTGRES=1`` (CI), which makes them
 fail instead.
+
+Redis comes from ``VERDIGRIS_TEST_REDIS_URL`` (default: the local server, database 15).
+Each test gets its own key prefix and deletes only its own keys. Unreachable Redis
+skips its tests loudly, or fails them under ``VERDIGRIS_REQUIRE_REDIS=1`` (CI).
 """
 
 from __future__ import annotations
@@ -36,15 +40,15 @@ from verdigris.store.base import Store
 POSTGRES_URL = os.environ.get(
     "VERDIGRIS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
-REQUIRE_POSTGRES = os.environ.get("VERDIGRIS_REQUIRE_POSTGRES") == "1"
 REDIS_URL = os.environ.get("VERDIGRIS_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-def _unreachable(what: str, exc: Exception) -> None:
+def _unreachable(what: str, exc: Exception, require_variable: str) -> None:
+    """Skip loudly, or fail when the environment says this server must be there."""
     reason = f"{what} IS NOT REACHABLE, these tests did not run: {exc}"
-    if REQUIRE_POSTGRES:
-        pytest.fail(reason + " (VERDIGRIS_REQUIRE_POSTGRES=1)")
+    if os.environ.get(require_variable) == "1":
+        pytest.fail(f"{reason} ({require_variable}=1)")
     pytest.skip(reason)
 
 
@@ -58,12 +62,43 @@ def postgres_url() -> Iterator[str]:
             conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     except sa.exc.OperationalError as exc:
         admin.dispose()
-        _unreachable(f"PostgreSQL at {POSTGRES_URL}", exc)
+        _unreachable(f"POSTGRESQL AT {POSTGRES_URL}", exc, "VERDIGRIS_REQUIRE_POSTGRES")
     sep = "&" if "?" in POSTGRES_URL else "?"
     yield f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
     admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The test Redis, after a ping."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        _unreachable(f"REDIS AT {REDIS_URL}", exc, "VERDIGRIS_REQUIRE_REDIS")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; its keys (and no others) are deleted after it."""
+    import redis
+
+    prefix = f"vtest-{os.getpid()}-{secrets.token_hex(4)}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session", params=ENGINES)
@@ -86,6 +121,13 @@ def store(session_store: Store) -> Store:
     """The session's store, emptied for this test."""
     session_store.reset()
     return session_store
+
+
+@pytest.fixture
+def live_db(db_url: str, session_store: Store) -> str:
+    """The session database, emptied, for ``verdigris serve`` processes (they migrate it)."""
+    session_store.reset()
+    return db_url
 
 
 @pytest.fixture

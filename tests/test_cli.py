@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,53 @@ def test_docs_cover_every_command_and_flag() -> None:
                 for flag in option.option_strings:
                     if flag.startswith("--") and flag != "--help":
                         assert flag in doc, (name, flag)
+
+
+def test_logged_database_urls_hide_the_password() -> None:
+    from verdigris.store import display_url
+
+    shown = display_url("postgres://verdigris:s3cret@db.internal:5432/leads")
+    assert "s3cret" not in shown
+    assert shown.startswith("postgresql+psycopg://verdigris:***@db.internal:5432/leads")
+    assert display_url("plain.db").startswith("sqlite:///")
+    with pytest.raises(ValueError, match="unsupported") as refused:
+        open_store("mysql://verdigris:s3cret@db.internal/leads")
+    assert "s3cret" not in str(refused.value)
+
+
+def test_serve_in_memory_uses_the_seeded_store_and_refuses_several_workers() -> None:
+    import httpx
+
+    port = free_port()
+    serve = ["serve", "--db", "sqlite://", "--port", str(port), "--bootstrap-token", "mem-key"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "verdigris", *serve],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    headers = {
+        "X-PW-AccessToken": "mem-key",
+        "X-PW-Application": "developer_api",
+        "X-PW-UserEmail": "admin@verdigris.local",
+    }
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/developer_api/v1/account", headers=headers)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.1)
+        assert r.status_code == 200  # the printed key works: one store, not two
+    finally:
+        process.terminate()
+        process.wait(10)
+    refused = subprocess.run(
+        [sys.executable, "-m", "verdigris", "serve", "--db", "sqlite://", "--workers", "2"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert refused.returncode == 1
+    assert "in-memory database lives in one process" in refused.stderr

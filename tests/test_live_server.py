@@ -16,13 +16,6 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def live_db(db_url: str, session_store: object) -> str:
-    """The session database, emptied (the server process migrates it itself)."""
-    session_store.reset()  # type: ignore[attr-defined]
-    return db_url
-
-
-@pytest.fixture
 def server(live_db: str) -> Iterator[LiveServer]:
     srv = start_server(live_db, "--no-rate-limits")
     yield srv

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_DB = "sqlite:///verdigris.db"
+LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
+
+
+def configure_logging(level: str = "info") -> None:
+    """verdigris's log lines on stderr, once per process (each worker is a process)."""
+    logging.basicConfig(level=level.upper(), format=LOG_FORMAT)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -31,6 +39,11 @@ class Settings:
     bulk_rate_limit_per_second: int = 3
     #: share rate limit counters across workers and machines, e.g. redis://127.0.0.1:6379/0
     redis_url: str | None = None
+    #: prefix of every rate-limit key in Redis: give each deployment sharing one Redis its own
+    rate_limit_key_prefix: str = "verdigris"
+    #: PostgreSQL connections each worker process may hold (workers x machines x this must
+    #: stay under the server's max_connections); SQLite ignores it
+    db_pool_size: int = 10
     log_level: str = "info"
 
     @classmethod

@@ -9,10 +9,10 @@ import sys
 from collections.abc import Sequence
 
 from verdigris import __version__
-from verdigris.config import DEFAULT_DB, Settings
+from verdigris.config import DEFAULT_DB, Settings, configure_logging
 from verdigris.domain.errors import VerdigrisError
 from verdigris.services import Services
-from verdigris.store import normalize_url, open_store
+from verdigris.store import display_url, is_memory_url, open_store
 from verdigris.store.base import StoreError
 
 log = logging.getLogger("verdigris")
@@ -101,25 +101,49 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings(args)
-    with open_store(settings.db) as store:
+    memory = is_memory_url(settings.db)
+    if memory and settings.workers > 1:
+        raise ValueError(
+            "an in-memory database lives in one process: use --workers 1, "
+            "or a file (sqlite:///FILE) or PostgreSQL for several workers"
+        )
+    store = open_store(settings.db, pool_size=2)
+    try:
         store.migrate()
         services = Services(store)
         if services.user_count() == 0:
             user, token = services.add_user(args.bootstrap_email, token=args.bootstrap_token)
             print(f"created the first user: {user.email}", flush=True)
             print(f"its API key (X-PW-AccessToken): {token}", flush=True)
+    finally:
+        if not memory:
+            store.close()
     # Workers are separate processes: hand them the settings through the environment.
     for key, value in vars(settings).items():
         if value is not None:
             os.environ[f"VERDIGRIS_{key.upper()}"] = str(value)
     log.info(
         "serving %s on http://%s:%d/developer_api/v1 with %d worker(s); rate limits %s",
-        normalize_url(settings.db),
+        display_url(settings.db),
         settings.host,
         settings.port,
         settings.workers,
         "on" if settings.rate_limits else "off",
     )
+    if memory:  # serve the very store just seeded, in this process
+        from verdigris.server.app import create_app
+
+        try:
+            uvicorn.run(
+                create_app(settings, store=store),
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level,
+                access_log=False,
+            )
+        finally:
+            store.close()
+        return 0
     uvicorn.run(
         "verdigris.server.app:app_from_env",
         factory=True,
@@ -134,7 +158,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _user_add(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with open_store(settings.db) as store:
+    with open_store(settings.db, pool_size=2) as store:
         store.migrate()
         user, token = Services(store).add_user(
             args.email, account=args.account, name=args.name, token=args.token
@@ -146,18 +170,15 @@ def _user_add(args: argparse.Namespace) -> int:
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with open_store(settings.db) as store:
+    with open_store(settings.db, pool_size=2) as store:
         store.migrate()
-    print(f"{settings.db}: schema is up to date", file=sys.stderr)
+    print(f"{display_url(settings.db)}: schema is up to date", file=sys.stderr)
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging()
     handlers = {"serve": _serve, "user": _user_add, "db": _db_upgrade}
     try:
         return handlers[args.command](args)

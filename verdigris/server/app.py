@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from verdigris.config import Settings
+from verdigris.config import Settings, configure_logging
 from verdigris.server import errors, openapi, wire
 from verdigris.server.auth import Authenticator
 from verdigris.server.ratelimit import RateLimits
@@ -95,7 +95,7 @@ def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable
             principal = rt.auth.cached(token, email) or await rt.run(
                 rt.auth.authenticate, token, email
             )
-            rt.limits.check(principal.user_id, bulk=spec.bulk)
+            await rt.limits.check(principal.user_id, bulk=spec.bulk)
             raw = await rt.read_body(request)
             body = wire.decode_body(raw)
             call = Call(principal, body, request.path_params, request.query_params)
@@ -125,7 +125,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     settings = settings or Settings.from_env()
     owns_store = store is None
     if store is None:
-        store = open_store(settings.db)
+        store = open_store(settings.db, pool_size=settings.db_pool_size)
         store.migrate()
     rt = Runtime(settings, store)
     specs = all_routes()
@@ -147,8 +147,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await rt.limits.close()
         if owns_store:
             store.close()
+            log.info("store closed")
 
     app = Starlette(
         routes=routes,
@@ -160,5 +162,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
 
 def app_from_env() -> Starlette:
-    """Factory for ``uvicorn --factory`` (used by ``verdigris serve --workers N``)."""
-    return create_app(Settings.from_env())
+    """Factory for ``uvicorn --factory`` (used by ``verdigris serve --workers N``).
+
+    Each worker process calls it: the settings come from the ``VERDIGRIS_*`` variables
+    that ``verdigris serve`` exported before starting uvicorn."""
+    settings = Settings.from_env()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -2,51 +2,124 @@
 
 The general limit (180 requests per minute, rolling window) applies to every
 authenticated request; bulk endpoints also count against a per-second limit (3/s).
-Counters live in process memory by default, or in Redis when a URL is given, so
-that every worker and machine shares them.
+Both use ``limits``' moving window.
+
+Counters live in process memory by default. With a Redis URL they live in Redis, so
+that every worker and machine shares them; keys start with the configured prefix, so
+several deployments can share one Redis. Redis is reached with the asyncio client and
+short timeouts, never blocking the event loop.
+
+When Redis fails (down, unreachable, timing out), verdigris keeps answering: it logs a
+warning and counts in this process's memory instead (each worker then enforces the
+limits on its own share of the traffic), and tries Redis again after
+:data:`REDIS_RETRY_SECONDS`. Rate limits are Copper emulation, not the availability of
+the leads store, so they degrade rather than fail requests (docs/deploy.md).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
+from typing import Any
 
+import redis.asyncio
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import MovingWindowRateLimiter as SharedLimiter
+from limits.errors import StorageError
+from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from verdigris.config import Settings
 from verdigris.domain.errors import RateLimited
 
+log = logging.getLogger("verdigris.ratelimit")
+
+NAMESPACE = "verdigris"
+#: seconds to count in process memory after a Redis failure before trying Redis again
+REDIS_RETRY_SECONDS = 5.0
+#: seconds a Redis connect or command may take before it counts as a failure
+REDIS_TIMEOUT_SECONDS = 0.5
+
 
 class RateLimits:
     def __init__(self, settings: Settings) -> None:
         self.enabled = settings.rate_limits
-        storage: Storage = MemoryStorage()
-        if settings.redis_url:
-            shared = storage_from_string(settings.redis_url)
-            assert isinstance(shared, Storage)
-            storage = shared
-        self.limiter = MovingWindowRateLimiter(storage)
         self.general: RateLimitItem = RateLimitItemPerMinute(settings.rate_limit_per_minute)
         self.bulk: RateLimitItem = RateLimitItemPerSecond(settings.bulk_rate_limit_per_second)
+        self.local = MovingWindowRateLimiter(MemoryStorage())
+        self.shared: SharedLimiter | None = None
+        self._pool: redis.asyncio.ConnectionPool | None = None
+        self._redis_down_until = 0.0
+        if settings.redis_url:
+            self._pool = redis.asyncio.ConnectionPool.from_url(
+                settings.redis_url,
+                socket_timeout=REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            )
+            # our own pool: its timeouts, and closed at shutdown
+            options: dict[str, Any] = {"connection_pool": self._pool}
+            storage = RedisStorage(
+                settings.redis_url,
+                implementation="redispy",
+                key_prefix=settings.rate_limit_key_prefix,
+                wrap_exceptions=True,
+                **options,
+            )
+            self.shared = SharedLimiter(storage)
 
-    def check(self, user_id: int, *, bulk: bool) -> None:
+    @property
+    def using_redis(self) -> bool:
+        """Whether the next check goes to Redis (false while it is considered down)."""
+        return self.shared is not None and time.monotonic() >= self._redis_down_until
+
+    async def check(self, user_id: int, *, bulk: bool) -> None:
         """Count one request of ``user_id``; raise :class:`RateLimited` when over."""
         if not self.enabled:
             return
         if bulk:
-            self._hit(self.bulk, user_id, "Bulk API rate limit exceeded")
-        self._hit(self.general, user_id, "API rate limit exceeded")
+            await self._hit(self.bulk, user_id, "Bulk API rate limit exceeded")
+        await self._hit(self.general, user_id, "API rate limit exceeded")
 
-    def _hit(self, item: RateLimitItem, user_id: int, message: str) -> None:
+    async def _hit(self, item: RateLimitItem, user_id: int, message: str) -> None:
         key = str(user_id)
-        if self.limiter.hit(item, "verdigris", key):
+        reset_time = await self._shared_hit(item, key)
+        if reset_time is None:
+            if self.local.hit(item, NAMESPACE, key):
+                return
+            reset_time = self.local.get_window_stats(item, NAMESPACE, key).reset_time
+        elif reset_time == 0.0:
             return
-        stats = self.limiter.get_window_stats(item, "verdigris", key)
-        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        retry_after = max(1, math.ceil(reset_time - time.time()))
         raise RateLimited(
             f"{message}: at most {item.amount} per {item.multiples} {item.GRANULARITY.name}; "
             f"retry after {retry_after}s",
             retry_after,
         )
+
+    async def _shared_hit(self, item: RateLimitItem, key: str) -> float | None:
+        """Through Redis: 0.0 when allowed, the window's reset time when refused, and
+        None when Redis is not in use (not configured, or failing)."""
+        if self.shared is None or not self.using_redis:
+            return None
+        try:
+            if await self.shared.hit(item, NAMESPACE, key):
+                recovered = self._redis_down_until > 0
+                self._redis_down_until = 0.0
+                if recovered:
+                    log.warning("Redis is back: rate limits are shared again")
+                return 0.0
+            return (await self.shared.get_window_stats(item, NAMESPACE, key)).reset_time
+        except (StorageError, redis.RedisError, OSError) as exc:
+            self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+            log.warning(
+                "Redis failed (%s): counting rate limits in this process for %.0f s",
+                exc,
+                REDIS_RETRY_SECONDS,
+            )
+            return None
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()

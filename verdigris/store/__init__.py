@@ -17,8 +17,28 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def open_store(url: str) -> Store:
-    """Open the store at ``url``; the scheme picks the engine."""
+def is_memory_url(url: str) -> bool:
+    """Whether ``url`` is an in-memory SQLite database (it lives and dies with one process)."""
+    return normalize_url(url) in ("sqlite://", "sqlite:///:memory:")
+
+
+def display_url(url: str) -> str:
+    """``url`` normalized, with any password masked (for logs and messages)."""
+    from sqlalchemy.engine import make_url
+
+    url = normalize_url(url)
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy can parse: show it without its user part
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://{rest.rpartition('@')[2]}"
+
+
+def open_store(url: str, *, pool_size: int = 10) -> Store:
+    """Open the store at ``url``; the scheme picks the engine.
+
+    ``pool_size`` caps the connections this process holds to a network database.
+    """
     url = normalize_url(url)
     if url.startswith("sqlite:"):
         from verdigris.store.sqlite import SqliteStore
@@ -27,5 +47,7 @@ def open_store(url: str) -> Store:
     if url.startswith("postgresql+"):
         from verdigris.store.postgres import PostgresStore
 
-        return PostgresStore(url)
-    raise ValueError(f"unsupported database URL {url!r}: use sqlite:///FILE or postgresql://...")
+        return PostgresStore(url, pool_size=pool_size)
+    raise ValueError(
+        f"unsupported database URL {display_url(url)!r}: use sqlite:///FILE or postgresql://..."
+    )

@@ -8,8 +8,10 @@ machines and is released at commit or rollback.
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
 
 from verdigris.domain.matching import MatchCriteria
 from verdigris.store.sql import SqlStore, SqlTx
@@ -31,11 +33,57 @@ class PostgresTx(SqlTx):
         )
 
 
+#: one key for every ``verdigris`` process migrating this database
+MIGRATION_LOCK = advisory_key(0, MatchCriteria("name", "verdigris schema migration"))
+#: seconds a request waits for a free pooled connection before answering 503
+POOL_TIMEOUT = 10
+#: seconds to wait for the server when opening a connection
+CONNECT_TIMEOUT = 10
+#: seconds a statement may wait for a lock (an upsert for another's on its key) before
+#: the request answers 503, as SQLite's busy timeout
+LOCK_TIMEOUT = 30
+
+
 class PostgresStore(SqlStore):
+    """A pool of at most ``pool_size`` connections per process (no overflow), so that
+    workers x machines x pool_size is the most this deployment opens on the server."""
+
     tx_class = PostgresTx
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        pool_timeout: float = POOL_TIMEOUT,
+        lock_timeout: float = LOCK_TIMEOUT,
+    ) -> None:
+        if pool_size < 1:
+            raise ValueError(f"the PostgreSQL pool size must be at least 1, got {pool_size}")
         engine = sa.create_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            url,
+            pool_size=pool_size,
+            max_overflow=0,
+            pool_timeout=pool_timeout,
+            pool_pre_ping=True,
+            # a connect_timeout in the URL wins over ours
+            connect_args={}
+            if "connect_timeout" in sa.engine.make_url(url).query
+            else {"connect_timeout": CONNECT_TIMEOUT},
         )
+        lock_ms = max(1, int(lock_timeout * 1000))
+
+        def on_connect(dbapi_conn: Any, _record: Any) -> None:
+            with dbapi_conn.cursor() as cur:
+                cur.execute(f"SET lock_timeout = {lock_ms}")
+            dbapi_conn.commit()
+
+        sa.event.listen(engine, "connect", on_connect)
         super().__init__(url, engine)
+
+    def migrate(self) -> None:
+        # Several processes may start on one new database at once (workers, machines):
+        # the first migrates, the others wait for it and then find the schema at head.
+        with self.engine.begin() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            command.upgrade(self.alembic_config(conn), "head")

@@ -272,13 +272,14 @@ class SqlTx(StoreTx):
         return lead
 
     def update_lead(self, lead: Lead) -> None:
-        self._write_search_rows(lead, replace=True)
-        self.conn.execute(
+        self._write_search_rows(lead, replace=True)  # reads the row before it is rewritten
+        result = self.conn.execute(
             t.leads.update()
             .where(t.leads.c.id == lead.id, t.leads.c.account_id == lead.account_id)
             .values(**lead_row(lead))
         )
-        self._write_custom_values(lead, replace=True)
+        if result.rowcount:  # never touch the index rows of another account's lead
+            self._write_custom_values(lead, replace=True)
 
     def _write_custom_values(self, lead: Lead, *, replace: bool) -> None:
         if replace:
@@ -438,7 +439,9 @@ class SqlTx(StoreTx):
         tags, phones = search_sql.side_rows(lead)
         if replace:
             before = self._one(
-                sa.select(t.leads.c.tags, t.leads.c.phone_numbers).where(t.leads.c.id == lead.id)
+                sa.select(t.leads.c.tags, t.leads.c.phone_numbers).where(
+                    t.leads.c.id == lead.id, t.leads.c.account_id == lead.account_id
+                )
             )
             if before is None:
                 return
@@ -685,6 +688,8 @@ class SqlStore(Store):
             conn = self.engine.connect()
         except sa.exc.OperationalError as exc:
             raise StoreUnavailable(str(exc.orig)) from exc
+        except sa.exc.TimeoutError as exc:  # every pooled connection stayed busy
+            raise StoreUnavailable(str(exc)) from exc
         with conn:
             try:
                 self._begin(conn, write)

@@ -63,7 +63,7 @@ class SqliteStore(SqlStore):
     tx_class = SqliteTx
 
     def __init__(self, url: str) -> None:
-        memory = url in ("sqlite://", "sqlite:///:memory:")
+        memory = url in ("sqlite://", "sqlite:///:memory:")  # as store.is_memory_url
         kwargs: dict[str, Any] = {
             "connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT}
         }
