@@ -87,14 +87,14 @@ def redis_url() -> str:
 
 @pytest.fixture
 def redis_prefix(redis_url: str) -> Iterator[str]:
-    """A key prefix of this test's own; its keys (and no others) are deleted after it."""
+    """A key prefix of this test's own; keys starting with it (no others) are deleted after."""
     import redis
 
     prefix = f"vtest-{os.getpid()}-{secrets.token_hex(4)}"
     yield prefix
     client = redis.Redis.from_url(redis_url)
     try:
-        keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+        keys = list(client.scan_iter(match=f"{prefix}*", count=500))  # prefix, prefix-x
         if keys:
             client.delete(*keys)
     finally:
