@@ -20,6 +20,7 @@ from verdigris.domain.search import parse_search
 from verdigris.services import Principal, Services
 from verdigris.store import normalize_url, open_store, search_sql
 from verdigris.store import schema as t
+from verdigris.store.postgres import SEARCH_RANDOM_PAGE_COST
 from verdigris.store.sql import SqlStore, SqlTx, lead_row
 
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -195,6 +196,7 @@ def _plan(store: SqlStore, stmt: sa.Select[Any]) -> str:
         if dialect.name == "sqlite":
             return "\n".join(r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
         # on a table this small a scan is cheap; forbid it to see which index serves
+        conn.exec_driver_sql(f"SET random_page_cost = {SEARCH_RANDOM_PAGE_COST}")
         conn.exec_driver_sql("SET enable_seqscan = off")
         conn.exec_driver_sql("SET enable_bitmapscan = off")
         return "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + sql))

@@ -369,6 +369,14 @@ def _range(p: _Problems, params: Mapping[str, Any], name: str, *, whole: bool) -
     return Range(bounds[0], bounds[1])
 
 
+def parse_paging(params: Mapping[str, Any]) -> tuple[int, int]:
+    """``(page_number, page_size)`` of any Copper search (``POST /users/search`` too)."""
+    p = _Problems()
+    paging = _paging(p, params)
+    p.raise_if_any()
+    return paging
+
+
 def _paging(p: _Problems, params: Mapping[str, Any]) -> tuple[int, int]:
     page_number = _int(p, "page_number", params.get("page_number"))
     if page_number is not None and page_number < 1:

@@ -9,7 +9,6 @@ the default "not converted" check never leaves the index.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -84,14 +83,25 @@ def side_rows(lead: Lead) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return tags, phones
 
 
-def order_by(
-    query: SearchQuery, wrap: Callable[[sa.Column[Any]], ColumnElement[Any]] | None = None
-) -> list[ColumnElement[Any]]:
-    """ORDER BY the sort field's columns, then id, all in one direction (so one index
-    walked forwards or backwards gives the order). ``wrap`` may rewrite each column."""
+def order_by(query: SearchQuery, *, by_index: bool = True) -> list[ColumnElement[Any]]:
+    """ORDER BY the sort field's columns, then id, all in one direction, so that one
+    index walked forwards or backwards gives the order.
+
+    ``by_index=False`` orders by the same values written as expressions (``key || ''``,
+    ``n + 0``), which no index can serve: the planner then reads the matches through
+    the filters' indexes and sorts them (see :meth:`SqlTx._search_order`).
+    """
     descending = query.descending != (query.sort_by in _REVERSED)
-    columns = [wrap(col) if wrap else col for col in (*SORT_COLUMNS[query.sort_by], c.id)]
+    columns: list[ColumnElement[Any]] = [*SORT_COLUMNS[query.sort_by], c.id]
+    if not by_index:
+        columns = [_as_expression(col) for col in columns]
     return [col.desc() if descending else col.asc() for col in columns]
+
+
+def _as_expression(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    if isinstance(column.type, sa.String):
+        return column.concat("")
+    return column + 0
 
 
 def conditions(account_id: int, q: SearchQuery) -> list[ColumnElement[bool]]:

@@ -44,6 +44,8 @@ _options = msgspec.json.Decoder(tuple[Option, ...])
 _strings = msgspec.json.Decoder(tuple[str, ...])
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+#: searches with at most this many matches sort them instead of walking a sort index
+SORT_MATCHES_UP_TO = 10_000
 
 
 def custom_value_keys(value: Any) -> list[str]:
@@ -398,18 +400,36 @@ class SqlTx(StoreTx):
         )
         if query.limit == 0 or query.offset >= total:
             return total, []
-        rows = self.conn.execute(
-            sa.select(t.leads)
+        # The page's ids first (read from the index alone where it covers the filters),
+        # then only those rows: skipping OFFSET rows never touches the table.
+        page = (
+            sa.select(t.leads.c.id)
             .where(*where)
             .order_by(*self._search_order(query, total))
             .limit(query.limit)
             .offset(query.offset)
+            .subquery("page")
+        )
+        rows = self.conn.execute(
+            sa.select(t.leads)
+            .join(page, t.leads.c.id == page.c.id)
+            .order_by(*search_sql.order_by(query))
         )
         return total, [lead_from_row(r) for r in rows]
 
     def _search_order(self, query: SearchQuery, total: int) -> list[Any]:
-        """The ORDER BY of a page; engines may steer their planner knowing ``total``."""
-        return search_sql.order_by(query)
+        """The ORDER BY of a page: sort few matches rather than walk a sort index.
+
+        With ORDER BY ... LIMIT, planners like walking the sort index and filtering as
+        they go, which visits every lead when the filters match few. SQLite (without
+        STAT4 histograms) cannot tell a range matching 50 leads from one matching
+        500,000; PostgreSQL misjudges correlated conditions. The count has just said
+        how many match: when they are at most ``SORT_MATCHES_UP_TO``, the ORDER BY is
+        written so that no index can serve it, and the planner reads the matches
+        through the filters' indexes and sorts them. When more match, walking the
+        sort index meets one soon enough.
+        """
+        return search_sql.order_by(query, by_index=total > SORT_MATCHES_UP_TO)
 
 
 class SqlStore(Store):
