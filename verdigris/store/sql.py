@@ -44,6 +44,7 @@ _options = msgspec.json.Decoder(tuple[Option, ...])
 _strings = msgspec.json.Decoder(tuple[str, ...])
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+_INSERT_LEAD = t.leads.insert().returning(t.leads.c.id)
 #: searches with at most this many matches sort them instead of walking a sort index
 SORT_MATCHES_UP_TO = 10_000
 
@@ -287,22 +288,36 @@ class SqlTx(StoreTx):
 
     # leads ------------------------------------------------------------------------------
     def insert_lead(self, lead: Lead) -> Lead:
-        ident = self.conn.execute(
-            t.leads.insert().values(**lead_row(lead)).returning(t.leads.c.id)
-        ).scalar_one()
+        # values as execution parameters: one compiled statement, cached, for every insert
+        ident = self.conn.execute(_INSERT_LEAD, lead_row(lead)).scalar_one()
         lead = msgspec.structs.replace(lead, id=ident)
         self._write_custom_values(lead, replace=False)
-        self._write_search_rows(lead, replace=False)
+        self._write_search_rows(lead)
         return lead
 
     def update_lead(self, lead: Lead) -> None:
-        self._write_search_rows(lead, replace=True)
-        self.conn.execute(
-            t.leads.update()
-            .where(t.leads.c.id == lead.id, t.leads.c.account_id == lead.account_id)
-            .values(**lead_row(lead))
+        """Write only the columns that changed (on SQLite an UPDATE rewrites the entries
+        of every index on a column it sets), and the side rows only if theirs did."""
+        c = t.leads.c
+        before = self._one(
+            sa.select(t.leads).where(c.id == lead.id, c.account_id == lead.account_id)
         )
-        self._write_custom_values(lead, replace=True)
+        if before is None:
+            return
+        old = before._mapping
+        changed = {k: v for k, v in lead_row(lead).items() if old[k] != v}
+        if not changed:
+            return
+        self.conn.execute(
+            t.leads.update().where(c.id == sa.bindparam("target_id")),
+            {**changed, "target_id": lead.id},
+        )
+        if "custom_fields" in changed:
+            self._write_custom_values(lead, replace=True)
+        if "tags" in changed or "phone_numbers" in changed:
+            for side in (t.lead_tags, t.lead_phones):
+                self.conn.execute(side.delete().where(side.c.lead_id == lead.id))
+            self._write_search_rows(lead)
 
     def _write_custom_values(self, lead: Lead, *, replace: bool) -> None:
         if replace:
@@ -368,24 +383,9 @@ class SqlTx(StoreTx):
         return [r[0] for r in self.conn.execute(stmt.limit(limit))]
 
     # search (issue 4) -------------------------------------------------------------------
-    def _write_search_rows(self, lead: Lead, *, replace: bool) -> None:
-        """Keep ``lead_tags`` and ``lead_phones`` in step with the lead's lists.
-
-        On update (before the row is rewritten) they change only when tags or phone
-        numbers did, so most updates cost one indexed read here.
-        """
+    def _write_search_rows(self, lead: Lead) -> None:
+        """Insert the ``lead_tags`` and ``lead_phones`` rows of ``lead``."""
         tags, phones = search_sql.side_rows(lead)
-        if replace:
-            before = self._one(
-                sa.select(t.leads.c.tags, t.leads.c.phone_numbers).where(t.leads.c.id == lead.id)
-            )
-            if before is None:
-                return
-            same_tags = before.tags == _json.encode(lead.tags).decode()
-            if same_tags and before.phone_numbers == _json.encode(lead.phone_numbers).decode():
-                return
-            for side in (t.lead_tags, t.lead_phones):
-                self.conn.execute(side.delete().where(side.c.lead_id == lead.id))
         if tags:
             self.conn.execute(t.lead_tags.insert(), tags)
         if phones:
