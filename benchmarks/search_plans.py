@@ -33,7 +33,8 @@ from urllib.parse import quote
 import msgspec
 import sqlalchemy as sa
 
-from verdigris.domain.search import SearchQuery, lead_keys, parse_search, phone_keys, tag_keys
+from verdigris.domain.search import SearchQuery, parse_search
+from verdigris.domain.search_keys import lead_keys, phone_keys, tag_keys
 from verdigris.store import normalize_url, open_store, search_sql
 from verdigris.store import schema as t
 from verdigris.store.postgres import SEARCH_RANDOM_PAGE_COST

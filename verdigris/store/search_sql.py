@@ -15,15 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from verdigris.domain.leads import Lead
-from verdigris.domain.search import (
-    NO_VALUE_ID,
-    Range,
-    SearchQuery,
-    TagFilter,
-    lead_keys,
-    phone_keys,
-    tag_keys,
-)
+from verdigris.domain.search import Range, SearchQuery, TagFilter
+from verdigris.domain.search_keys import NO_VALUE_ID, lead_keys, phone_keys, tag_keys
 from verdigris.store import schema as t
 
 c = t.leads.c

@@ -16,7 +16,7 @@ import msgspec
 import sqlalchemy as sa
 from alembic import op
 
-from verdigris.domain.search import lead_keys, phone_keys, tag_keys
+from verdigris.domain.search_keys import lead_keys, phone_keys, tag_keys
 
 revision = "0002"
 down_revision = "0001"
