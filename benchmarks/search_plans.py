@@ -33,7 +33,7 @@ from urllib.parse import quote
 import msgspec
 import sqlalchemy as sa
 
-from verdigris.domain.search import SearchQuery, parse_search
+from verdigris.domain.search import parse_search
 from verdigris.domain.search_keys import lead_keys, phone_keys, tag_keys
 from verdigris.store import normalize_url, open_store, search_sql
 from verdigris.store import schema as t
@@ -291,14 +291,6 @@ def _depth(rows: Sequence[Any], row: Any) -> int:
     return depth
 
 
-def statements(query: SearchQuery, order: list[Any]) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    """The count and page statements ``SqlTx.search_leads`` runs, with this ORDER BY."""
-    where = search_sql.conditions(1, query)
-    count = sa.select(sa.func.count()).select_from(t.leads).where(*where)
-    page = sa.select(t.leads).where(*where).order_by(*order).limit(query.limit).offset(query.offset)
-    return count, page
-
-
 def run(store: SqlStore, rounds: int) -> list[tuple[str, int, float]]:
     with store.engine.connect() as conn:
         phones, email = conn.execute(
@@ -317,11 +309,11 @@ def run(store: SqlStore, rounds: int) -> list[tuple[str, int, float]]:
         with store.transaction(write=False) as tx:
             assert isinstance(tx, SqlTx)
             # the ORDER BY the store chose for this many matches (see SqliteTx)
-            count, page = statements(query, tx._search_order(query, total))
+            count, ids, _ = search_sql.statements(1, query, tx._search_order(query, total))
         median = statistics.median(timings) * 1000
         print(f"\n### {label}: {total:,} matches, {len(leads)} returned, {median:.1f} ms")
         print("  count: " + "\n         ".join(explain(store, count)))
-        print("  page:  " + "\n         ".join(explain(store, page)))
+        print("  page:  " + "\n         ".join(explain(store, ids)))
         results.append((label, total, median))
     return results
 

@@ -9,7 +9,7 @@ the default "not converted" check never leaves the index.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
@@ -95,6 +95,29 @@ def _as_expression(column: ColumnElement[Any]) -> ColumnElement[Any]:
     if isinstance(column.type, sa.String):
         return column.concat("")
     return column + 0
+
+
+class Statements(NamedTuple):
+    total: sa.Select[Any]
+    #: the page's ids, in ``order`` (the part whose plan matters)
+    ids: sa.Select[Any]
+    #: the page's rows: ``ids`` joined back to leads
+    page: sa.Select[Any]
+
+
+def statements(account_id: int, query: SearchQuery, order: list[ColumnElement[Any]]) -> Statements:
+    """The statements of a search: the count (``total``), and the page in ``order``.
+
+    The page picks its ids first (read from the index alone where it covers the
+    filters), then joins only those rows: skipping OFFSET rows never touches the table.
+    """
+    where = conditions(account_id, query)
+    count = sa.select(sa.func.count()).select_from(t.leads).where(*where)
+    ids = sa.select(c.id).where(*where).order_by(*order).limit(query.limit)
+    ids = ids.offset(query.offset)
+    chosen = ids.subquery("page")
+    page = sa.select(t.leads).join(chosen, c.id == chosen.c.id).order_by(*order_by(query))
+    return Statements(count, ids, page)
 
 
 def conditions(account_id: int, q: SearchQuery) -> list[ColumnElement[bool]]:

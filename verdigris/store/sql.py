@@ -392,30 +392,13 @@ class SqlTx(StoreTx):
             self.conn.execute(t.lead_phones.insert(), phones)
 
     def search_leads(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
-        where = search_sql.conditions(account_id, query)
-        total = int(
-            self.conn.execute(
-                sa.select(sa.func.count()).select_from(t.leads).where(*where)
-            ).scalar_one()
-        )
+        count = search_sql.statements(account_id, query, []).total
+        total = int(self.conn.execute(count).scalar_one())
         if query.limit == 0 or query.offset >= total:
             return total, []
-        # The page's ids first (read from the index alone where it covers the filters),
-        # then only those rows: skipping OFFSET rows never touches the table.
-        page = (
-            sa.select(t.leads.c.id)
-            .where(*where)
-            .order_by(*self._search_order(query, total))
-            .limit(query.limit)
-            .offset(query.offset)
-            .subquery("page")
-        )
-        rows = self.conn.execute(
-            sa.select(t.leads)
-            .join(page, t.leads.c.id == page.c.id)
-            .order_by(*search_sql.order_by(query))
-        )
-        return total, [lead_from_row(r) for r in rows]
+        order = self._search_order(query, total)
+        page = search_sql.statements(account_id, query, order).page
+        return total, [lead_from_row(r) for r in self.conn.execute(page)]
 
     def _search_order(self, query: SearchQuery, total: int) -> list[Any]:
         """The ORDER BY of a page: sort few matches rather than walk a sort index.
