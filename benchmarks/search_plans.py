@@ -27,7 +27,7 @@ import random
 import statistics
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import msgspec
@@ -291,7 +291,15 @@ def _depth(rows: Sequence[Any], row: Any) -> int:
     return depth
 
 
-def run(store: SqlStore, rounds: int) -> list[tuple[str, int, float]]:
+class Result(NamedTuple):
+    label: str
+    total: int
+    ms: float
+    count_plan: list[str]
+    page_plan: list[str]
+
+
+def run(store: SqlStore, rounds: int) -> list[Result]:
     with store.engine.connect() as conn:
         phones, email = conn.execute(
             sa.select(t.leads.c.phone_numbers, t.leads.c.email).where(t.leads.c.id == 777)
@@ -308,21 +316,41 @@ def run(store: SqlStore, rounds: int) -> list[tuple[str, int, float]]:
             timings.append(time.perf_counter() - started)
         with store.transaction(write=False) as tx:
             assert isinstance(tx, SqlTx)
-            # the ORDER BY the store chose for this many matches (see SqliteTx)
+            # the ORDER BY the store chose for this many matches
             count, ids, _ = search_sql.statements(1, query, tx._search_order(query, total))
         median = statistics.median(timings) * 1000
+        result = Result(label, total, median, explain(store, count), explain(store, ids))
         print(f"\n### {label}: {total:,} matches, {len(leads)} returned, {median:.1f} ms")
-        print("  count: " + "\n         ".join(explain(store, count)))
-        print("  page:  " + "\n         ".join(explain(store, ids)))
-        results.append((label, total, median))
+        print("  count: " + "\n         ".join(result.count_plan))
+        print("  page:  " + "\n         ".join(result.page_plan))
+        results.append(result)
     return results
 
 
-def summary(engine: str, results: list[tuple[str, int, float]]) -> None:
-    print(f"\n| search ({engine}) | matches | median ms (count + page of 200) |")
-    print("| --- | ---: | ---: |")
-    for label, total, ms in results:
-        print(f"| {label} | {total:,} | {ms:.1f} |")
+def summary(results: dict[str, list[Result]]) -> None:
+    """Markdown for docs/performance.md: timings, then each search's plans in short."""
+    engines = list(results)
+    print("\n| search | matches | " + " | ".join(f"{e} ms" for e in engines) + " |")
+    print("| --- | ---: |" + " ---: |" * len(engines))
+    first = results[engines[0]]
+    for n, row in enumerate(first):
+        times = " | ".join(f"{results[e][n].ms:.1f}" for e in engines)
+        print(f"| {row.label} | {row.total:,} | {times} |")
+    print()
+    for n, row in enumerate(first):
+        print(f"- **{row.label}**")
+        for engine in engines:
+            r = results[engine][n]
+            print(f"  - {engine} count: {_short(r.count_plan)}")
+            print(f"  - {engine} page ids: {_short(r.page_plan)}")
+
+
+def _short(plan: list[str]) -> str:
+    """A plan on one line: its scan, join and sort steps."""
+    keep = ("SCAN", "SEARCH", "TEMP B-TREE", "MULTI-INDEX", "Scan", "Sort", "Join", "Loop")
+    steps = [line.strip().removeprefix("->").strip() for line in plan]
+    steps = [s for s in steps if any(k in s for k in keep) and not s.startswith("Sort Key")]
+    return " → ".join(f"`{s}`" for s in steps)
 
 
 def loaded_leads(store: SqlStore) -> int:
@@ -336,7 +364,7 @@ def loaded_leads(store: SqlStore) -> int:
         return 0
 
 
-def bench(store: SqlStore, args: argparse.Namespace) -> list[tuple[str, int, float]]:
+def bench(store: SqlStore, args: argparse.Namespace) -> list[Result]:
     if not (args.reuse and loaded_leads(store) == args.leads):
         load(store, args.leads)
     else:
@@ -397,8 +425,7 @@ def main() -> None:
         admin.dispose()
 
     print("\n## Summary")
-    for engine, rows in results.items():
-        summary(engine, rows)
+    summary(results)
     print(f"\ntotal runtime {time.perf_counter() - started:.0f} s")
 
 

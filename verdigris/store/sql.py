@@ -157,6 +157,9 @@ class SqlTx(StoreTx):
 
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
+        #: rows read by get_lead in this transaction, so update_lead can diff without
+        #: reading them again (one round trip less per update on PostgreSQL)
+        self._read: dict[int, Any] = {}
 
     def _one(self, stmt: sa.Executable) -> Any:
         return self.conn.execute(stmt).first()
@@ -297,11 +300,17 @@ class SqlTx(StoreTx):
 
     def update_lead(self, lead: Lead) -> None:
         """Write only the columns that changed (on SQLite an UPDATE rewrites the entries
-        of every index on a column it sets), and the side rows only if theirs did."""
+        of every index on a column it sets), and the side rows only if theirs did.
+
+        The columns compared with are those this transaction read (get_lead), so a
+        column another writer changed since, and this update does not, is left as is.
+        """
         c = t.leads.c
-        before = self._one(
-            sa.select(t.leads).where(c.id == lead.id, c.account_id == lead.account_id)
-        )
+        before = self._read.pop(lead.id, None)
+        if before is None or before.account_id != lead.account_id:
+            before = self._one(
+                sa.select(t.leads).where(c.id == lead.id, c.account_id == lead.account_id)
+            )
         if before is None:
             return
         old = before._mapping
@@ -341,7 +350,10 @@ class SqlTx(StoreTx):
         row = self._one(
             sa.select(t.leads).where(t.leads.c.id == lead_id, t.leads.c.account_id == account_id)
         )
-        return lead_from_row(row) if row else None
+        if row is None:
+            return None
+        self._read[lead_id] = row
+        return lead_from_row(row)
 
     def delete_lead(self, account_id: int, lead_id: int) -> bool:
         for side in (t.lead_tags, t.lead_phones):
