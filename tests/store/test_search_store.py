@@ -98,6 +98,40 @@ def test_migration_0002_backfills_existing_leads(empty_url: str) -> None:
     store.close()
 
 
+def test_migration_0002_downgrades_without_losing_rows(empty_url: str) -> None:
+    store = open_store(empty_url)
+    assert isinstance(store, SqlStore)
+    store.migrate()
+    services = Services(store)
+    user, _ = services.add_user("down@example.com")
+    who = Principal(user.id, user.account_id, user.email)
+    lead_id = services.create_lead(who, {"name": "Kept", "tags": ["t"]}).lead.id
+    with store.engine.begin() as conn:
+        conn.execute(
+            t.lead_custom_values.insert(),
+            [
+                {
+                    "lead_id": lead_id,
+                    "account_id": who.account_id,
+                    "definition_id": 1,
+                    "value_key": "v",
+                }
+            ],
+        )
+    with store.engine.begin() as conn:
+        command.downgrade(store.alembic_config(conn), "0001")
+    inspector = sa.inspect(store.engine)
+    assert "name_key" not in {c["name"] for c in inspector.get_columns("leads")}
+    assert "lead_tags" not in inspector.get_table_names()
+    with store.engine.connect() as conn:
+        kept = conn.exec_driver_sql("SELECT count(*) FROM lead_custom_values").scalar_one()
+    assert kept == 1  # SQLite: no table copy of leads, so no cascade
+    store.migrate()
+    total, page = services.search_leads(who, {"tags": ["t"]})
+    assert (total, [s.lead.name for s in page]) == (1, ["Kept"])
+    store.close()
+
+
 # --- plans ----------------------------------------------------------------------------------
 
 ACCOUNT = 1
