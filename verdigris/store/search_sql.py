@@ -2,9 +2,10 @@
 :class:`~verdigris.domain.search.SearchQuery` as WHERE conditions and an ORDER BY.
 
 Every condition compares a column that leads an index after ``account_id`` (see
-``SEARCH_INDEXES`` in schema.py), and every sort walks one: an index on
-``(account_id, key, [name_key,] id, converted_at)``, so a page is read in order and
-the default "not converted" check never leaves the index.
+``SEARCH_INDEXES`` in schema.py; tags and phones through their side tables), and every
+sort order is that of an index on ``(account_id, key, [name_key,] id, converted_at)``:
+a page can be read in order, ties are broken by id inside the index, and the default
+"not converted" check never leaves it. Plans at 1M leads: docs/performance.md.
 """
 
 from __future__ import annotations
