@@ -1,0 +1,439 @@
+"""Measure verdigris where its users feel it: upsert, bulk update, search and reads,
+at 10k and 1M leads, SQLite and PostgreSQL, 1 and 2 workers, side by side in one run.
+
+    scripts/bench --quick                      # 10k leads, 2 s runs (development)
+    scripts/bench                              # 10k and 1M, both engines, 1 and 2 workers
+    scripts/bench --markdown bench.md --profile
+
+For each engine and size the harness creates a database (SQLite file / PostgreSQL
+schema of its own, dropped at the end), seeds the account with ``verdigris user add``,
+bulk-loads N leads (benchmarks/dataset.py), times the upsert logic in-process (the
+storage ceiling, benchmarks/ceiling.py), then for each worker count starts
+``verdigris serve --no-rate-limits`` and drives it over loopback with wrk and
+benchmarks/bench.lua: a 1 s warm-up, then the measured run, then the RSS of every
+worker. Each figure is printed with its ratios, and the bars of issue 7 are checked.
+See docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import resource
+import shlex
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+
+import verdigris
+from benchmarks import ceiling, dataset, loadgen, profile, report, server
+from benchmarks.dataset import Dataset
+from benchmarks.report import Ceiling, Results, Run
+from benchmarks.workload import ORDER, SCENARIOS, Bodies
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def parse_sizes(text: str) -> list[int]:
+    out = []
+    for part in text.split(","):
+        part = part.strip().lower().replace("_", "")
+        mult = {"k": 1000, "m": 1_000_000}.get(part[-1:], 1)
+        out.append(int(float(part.rstrip("km")) * mult))
+    return sorted(set(out))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="10000,1000000", help="lead counts (default 10000,1000000)")
+    p.add_argument("--engines", default="sqlite,postgres", help="default sqlite,postgres")
+    p.add_argument("--workers", default="1,2", help="server worker counts (default 1,2)")
+    p.add_argument("--scenarios", default=",".join(ORDER), help=f"default {','.join(ORDER)}")
+    p.add_argument("--duration", type=int, default=5, help="seconds per measured run (5)")
+    p.add_argument("--warmup", type=int, default=1, help="seconds of warm-up per run (1)")
+    p.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    p.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    p.add_argument("--quick", action="store_true", help="10k leads only, 2 s runs")
+    p.add_argument("--markdown", type=Path, help="also write the report as Markdown here")
+    p.add_argument("--profile", action="store_true", help="py-spy the upsert path (extra runs)")
+    p.add_argument("--out", type=Path, default=ROOT / "bench-out", help="profiles and logs")
+    p.add_argument("--workdir", type=Path, help="where SQLite files go (default: a temp dir)")
+    p.add_argument(
+        "--pg-url",
+        default=os.environ.get("VERDIGRIS_BENCH_POSTGRES_URL", DEFAULT_PG),
+        help=f"PostgreSQL server; the harness works in a schema of its own (default {DEFAULT_PG})",
+    )
+    p.add_argument("--keep", action="store_true", help="keep the databases at the end")
+    return p
+
+
+# --- the environment -------------------------------------------------------------------
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in _read("/proc/cpuinfo").splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
+    mem = next(
+        (ln.split()[1] for ln in _read("/proc/meminfo").splitlines() if ln.startswith("MemTotal")),
+        "0",
+    )
+    load = _read("/proc/loadavg").split()[:3]
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), {int(mem) / 1024 / 1024:.1f} GiB RAM, "
+        f"Linux {platform.release()}, load average at start {' '.join(load)}"
+    )
+
+
+def git_commit() -> str:
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no")
+    branch = git("rev-parse", "--abbrev-ref", "HEAD")
+    return f"{commit} ({branch}){' + local changes' if dirty else ''}"
+
+
+def pg_version(pg_url: str) -> str:
+    try:
+        engine = dataset.pg_admin(pg_url)
+        with engine.connect() as conn:
+            version = conn.execute(sa.text("SHOW server_version")).scalar_one()
+        engine.dispose()
+        return f"PostgreSQL {str(version).split()[0]}"
+    except Exception as exc:  # reported, not fatal: the header is informative only
+        return f"PostgreSQL unreachable ({type(exc).__name__})"
+
+
+def header(args: argparse.Namespace, engines: list[str]) -> list[str]:
+    package = Path(verdigris.__file__).resolve().parent.parent
+    where = "" if package == ROOT else f" from {package}"
+    versions = [f"Python {platform.python_version()}", f"verdigris {verdigris.__version__}{where}"]
+    if "sqlite" in engines:
+        versions.append(f"SQLite {sqlite3.sqlite_version}")
+    if "postgres" in engines:
+        versions.append(pg_version(args.pg_url))
+    versions.append(loadgen.wrk_version())
+    argv = " ".join(shlex.quote(a) for a in sys.argv[1:])
+    sides = "search side tables loaded" if dataset.side_rows else "no search side tables"
+    return [
+        "verdigris benchmark. RATE LIMITS ARE OFF (verdigris serve --no-rate-limits).",
+        f"machine: {machine()}",
+        f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}; commit {git_commit()}",
+        f"versions: {', '.join(versions)}",
+        f"command: scripts/bench {argv}".rstrip(),
+        f"data: N leads bulk-loaded with the store's row builder ({sides}), then ANALYZE; "
+        "the leads a run creates are deleted after each server",
+        f"load: wrk -t{args.threads} -c{args.connections} -d{args.duration}s after a "
+        f"{args.warmup} s warm-up, over 127.0.0.1, one server at a time; "
+        "store ceilings single-threaded in-process for the same duration",
+    ]
+
+
+# --- measuring -----------------------------------------------------------------------
+
+
+def cpu_seconds(pids: list[int]) -> list[float]:
+    """User + system CPU seconds of each process so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = []
+    for pid in pids:
+        stat = _read(f"/proc/{pid}/stat")
+        fields = stat[stat.rfind(")") + 2 :].split() if stat else []
+        out.append((int(fields[11]) + int(fields[12])) / ticks if fields else 0.0)
+    return out
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.results = Results()
+        self.nonce = int(time.time()) % 100_000 * 1000
+        self.profiles: list[tuple[str, Path, list[tuple[str, float]]]] = []
+        self.rate_limits_confirmed_off = True
+        self.workers = sorted({int(w) for w in args.workers.split(",")})
+
+    def next_nonce(self) -> int:
+        self.nonce += 1
+        return self.nonce
+
+    def measure_ceilings(self, ds: Dataset) -> None:
+        args = self.args
+        for key in report.UPSERTS:
+            row = Ceiling(ds.engine, ds.size, key)
+            for raw in (False, True):
+                kind = "raw driver" if raw else "store"
+                try:
+                    value = ceiling.measure(
+                        ds,
+                        key,
+                        raw=raw,
+                        nonce=self.next_nonce(),
+                        seconds=args.duration,
+                        warmup=args.warmup,
+                    )
+                except Exception as exc:  # keep the run going; the table says what failed
+                    log(f"  ceiling {kind} {key}: FAILED {type(exc).__name__}: {exc}")
+                    value = None
+                    if not raw:
+                        row.note = f"failed: {type(exc).__name__}"
+                else:
+                    log(f"  ceiling {kind:10} {key:14} {value:8,.0f} upserts/s")
+                if raw:
+                    row.raw = value
+                else:
+                    row.store = value
+            self.results.ceilings.append(row)
+        if args.profile:
+            raw_path = args.out / f"profile-{ds.engine}-{report.size_label(ds.size)}-store.txt"
+            rec = profile.Recorder(os.getpid(), raw_path, args.duration)
+            time.sleep(0.5)  # let py-spy attach
+            ceiling.measure(
+                ds,
+                "upsert_email",
+                raw=False,
+                nonce=self.next_nonce(),
+                seconds=args.duration,
+                warmup=0,
+            )
+            rec.wait()
+            self._summarize(
+                raw_path,
+                f"store ceiling, {ds.engine}, {report.size_label(ds.size)} leads, upsert by email",
+            )
+
+    def _summarize(self, raw_path: Path, title: str) -> None:
+        if not raw_path.exists():
+            log(f"  profile: py-spy wrote nothing to {raw_path}")
+            return
+        text, shares = profile.summarize(raw_path, title)
+        summary = raw_path.with_name(raw_path.stem + "-summary.txt")
+        summary.write_text(text)
+        self.profiles.append((title, summary, shares))
+        log(f"  profile: {summary}")
+
+    def run_server(self, ds: Dataset, workers: int, scenarios: list[str]) -> None:
+        args = self.args
+        size = report.size_label(ds.size)
+        log_path = args.out / f"server-{ds.engine}-{size}-{workers}w.log"
+        srv = server.start(ds.url, workers, ds.token, ds.email, log_path)
+        try:
+            if "rate limits off" not in _read(str(log_path)):
+                self.rate_limits_confirmed_off = False
+                log("  WARNING: the server log does not say 'rate limits off'")
+            for key in scenarios:
+                self.results.runs.append(self.run_scenario(srv, ds, workers, key))
+            if args.profile and workers == self.workers[0]:
+                self.profile_http(srv, ds)
+        finally:
+            server.stop(srv)
+        restored = dataset.restore(ds)
+        log(f"  restored the database ({restored:,} leads created by the runs deleted)")
+
+    def run_scenario(self, srv: server.Server, ds: Dataset, workers: int, key: str) -> Run:
+        args = self.args
+        spec = SCENARIOS[key]
+        run = Run(ds.engine, ds.size, workers, key, leads_per_request=spec.leads_per_request)
+        method, path, body = Bodies(ds, self.next_nonce()).request(key)
+        probe = srv.request(method, path, body)
+        if probe.status != 200:
+            if key == "search" and probe.status in (404, 405):
+                run.note = "n/a (endpoint missing)"
+            else:
+                run.note = f"n/a (probe answered {probe.status})"
+                log(f"  {key}: probe answered {probe.status}: {str(probe.body)[:300]}")
+            log(f"  {ds.engine} {report.size_label(ds.size)} {workers}w {key:14} {run.note}")
+            return run
+        if key == "search":
+            run.leads_per_request = len(probe.body) if isinstance(probe.body, list) else 0
+            if "x-pw-total" not in probe.headers:
+                log("  search: the answer has no X-PW-TOTAL header")
+        if key == "bulk_update" and isinstance(probe.body, list):
+            failed = [item for item in probe.body if item.get("success") is False]
+            if failed:
+                log(f"  bulk_update: {len(failed)} item(s) failed in the probe: {failed[0]}")
+        common = {"threads": args.threads, "connections": args.connections}
+        if args.warmup:
+            loadgen.run_wrk(
+                srv.base, key, ds, nonce=self.next_nonce(), seconds=args.warmup, **common
+            )
+        pids = srv.worker_pids()
+        cpu0, wrk0, wall0 = cpu_seconds(pids), children_cpu(), time.perf_counter()
+        result = loadgen.run_wrk(
+            srv.base, key, ds, nonce=self.next_nonce(), seconds=args.duration, **common
+        )
+        wall = time.perf_counter() - wall0
+        run.server_cpu = [
+            100 * (b - a) / wall for a, b in zip(cpu0, cpu_seconds(pids), strict=True)
+        ]
+        run.wrk_cpu = 100 * (children_cpu() - wrk0) / wall
+        run.rss_mb = max(srv.rss_mb())
+        run.rps, run.p50_ms, run.p99_ms = result.rps, result.p50_ms, result.p99_ms
+        run.errors = result.error_count
+        extra = f"  {result.error_count} ERRORS {result.errors}" if result.error_count else ""
+        where = f"{ds.engine} {report.size_label(ds.size)} {workers}w {key:14}"
+        log(
+            f"  {where} {result.rps:8,.0f} req/s  p50 {result.p50_ms:7.2f} ms"
+            f"  p99 {result.p99_ms:7.2f} ms  RSS {run.rss_mb:4.0f} MB{extra}"
+        )
+        return run
+
+    def profile_http(self, srv: server.Server, ds: Dataset) -> None:
+        args = self.args
+        label = f"{ds.engine}-{report.size_label(ds.size)}-{srv.workers}w"
+        raw_path = args.out / f"profile-{label}-http.txt"
+        pid = srv.worker_pids()[0]
+        rec = profile.Recorder(pid, raw_path, args.duration)
+        time.sleep(0.5)
+        common = {"threads": args.threads, "connections": args.connections}
+        loadgen.run_wrk(
+            srv.base, "upsert_email", ds, nonce=self.next_nonce(), seconds=args.duration, **common
+        )
+        rec.wait()
+        title = (
+            f"HTTP upsert by email, {ds.engine}, {report.size_label(ds.size)} leads, "
+            f"one of {srv.workers} worker(s)"
+        )
+        self._summarize(raw_path, title)
+
+    def run(self) -> Results:
+        args = self.args
+        engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+        scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+        unknown = [s for s in scenarios if s not in SCENARIOS]
+        if unknown or any(e not in ("sqlite", "postgres") for e in engines):
+            raise SystemExit(f"unknown scenario or engine: {unknown or engines}")
+        if "account" not in scenarios:
+            scenarios.insert(0, "account")  # every ratio needs the floor
+        sizes = parse_sizes(args.sizes)
+        workdir = args.workdir or Path(tempfile.mkdtemp(prefix="verdigris-bench-"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        args.out.mkdir(parents=True, exist_ok=True)
+        for engine in engines:
+            for size in sizes:
+                log(f"{engine}, {size:,} leads: loading")
+                ds = dataset.prepare(engine, size, workdir, args.pg_url)
+                log(f"  loaded in {ds.load_seconds:.1f} s ({size / ds.load_seconds:,.0f} leads/s)")
+                try:
+                    self.measure_ceilings(ds)
+                    dataset.restore(ds)
+                    for w in self.workers:
+                        self.run_server(ds, w, scenarios)
+                finally:
+                    if not args.keep:
+                        dataset.drop_database(ds, args.pg_url)
+        return self.results
+
+
+def render(bench: Bench, lines: list[str], markdown: bool) -> str:
+    res = bench.results
+    table = report.markdown_table if markdown else report.text_table
+    out: list[str] = []
+    if markdown:
+        out += [f"- {ln}" for ln in lines]
+    else:
+        out += lines
+    if not bench.rate_limits_confirmed_off:
+        out.append("WARNING: a server log did not confirm that rate limits were off")
+    out += ["", "HTTP runs" if not markdown else "#### HTTP runs", ""]
+    out.append(table(report.run_headers(res), report.run_rows(res)))
+    out += [
+        "",
+        "Storage ceiling (in-process, no HTTP)"
+        if not markdown
+        else "#### Storage ceiling (in-process, no HTTP)",
+        "",
+    ]
+    out.append(table(report.ceiling_headers(res), report.ceiling_rows(res)))
+    out += ["", "Bars (issue 7)" if not markdown else "#### Bars (issue 7)", ""]
+    out.append(table(list(report.BAR_HEADERS), report.bar_rows(res)))
+    out += ["", LEGEND if markdown else textwrap.fill(LEGEND, 100)]
+    if bench.profiles:
+        out += [
+            "",
+            "Profiles (py-spy, share of active samples by layer)"
+            if not markdown
+            else "#### Profiles (py-spy, share of active samples by layer)",
+            "",
+        ]
+        for title, path, shares in bench.profiles:
+            top = ", ".join(f"{name} {share:.0%}" for name, share in shares[:5])
+            out.append(f"{'- ' if markdown else ''}{title}: {top} [{path.name}]")
+    return "\n".join(out) + "\n"
+
+
+LEGEND = (
+    "Columns: leads/s = leads written or returned per second (bulk_update: 10 per request; "
+    "search: the probe's page length). RSS = VmRSS of the largest worker after the run. "
+    "srv CPU = CPU of the workers (100% = one core; with 2 workers, the split between them); "
+    "wrk CPU = the load generator's. ÷ floor = req/s ÷ GET /account of the same server; "
+    "÷ 10k, ÷ 1w = req/s ÷ the same row at the smallest size, with 1 worker. Other ratio: "
+    "upserts ÷ the store ceiling, bulk_update leads/s ÷ PUT leads/s, search p50 ÷ GET p50. "
+    "Store ceiling: single-threaded Services.upsert_lead in-process; raw driver: the same "
+    "service over the same SQL sent straight to sqlite3/psycopg (no SQLAlchemy). On PostgreSQL "
+    "one thread waits for every round trip, so HTTP with 16 connections can beat it. "
+    "Runs with errors (status >= 400 or socket errors) are left out of every ratio."
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.quick:
+        args.sizes = "10000"
+        args.duration = min(args.duration, 2)
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    loadgen.wrk_path()
+    lines = header(args, engines)
+    for ln in lines:
+        log(ln)
+    bench = Bench(args)
+    started = time.perf_counter()
+    try:
+        bench.run()
+    finally:
+        elapsed = time.perf_counter() - started
+        load = " ".join(_read("/proc/loadavg").split()[:3])
+        lines.append(
+            f"wall time of the whole run: {elapsed / 60:.1f} min; load average at end {load}"
+        )
+        print(render(bench, lines, markdown=False))
+        if args.markdown:
+            args.markdown.write_text(render(bench, lines, markdown=True))
+            log(f"wrote {args.markdown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

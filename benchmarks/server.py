@@ -1,0 +1,164 @@
+"""A real ``verdigris serve`` process: start, probe, measure its memory, stop."""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class Server:
+    url: str  # database URL
+    workers: int
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def request(self, method: str, path: str, body: Any = None) -> Reply:
+        conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
+        try:
+            payload = None if body is None else json.dumps(body).encode()
+            headers = dict(self.headers)
+            if payload is not None:
+                headers["Content-Type"] = "application/json"
+            conn.request(method, path, payload, headers)
+            resp = conn.getresponse()
+            raw = resp.read()
+            try:
+                parsed = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = raw.decode(errors="replace")
+            return Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, parsed)
+        finally:
+            conn.close()
+
+    def worker_pids(self) -> list[int]:
+        """The processes that serve requests: uvicorn's spawned workers, or the server
+        process itself when it runs a single worker in-process."""
+        children = [
+            pid
+            for pid in _children(self.process.pid)
+            if "spawn_main" in _cmdline(pid)  # not multiprocessing's resource tracker
+        ]
+        return children or [self.process.pid]
+
+    def rss_mb(self) -> list[float]:
+        """VmRSS of every worker, in MB (10^6 bytes)."""
+        return [rss_mb(pid) for pid in self.worker_pids()]
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        # the command name may hold spaces and parentheses: fields follow the last ')'
+        fields = stat[stat.rfind(")") + 2 :].split()
+        if int(fields[1]) == pid:
+            out.append(int(entry))
+    return sorted(out)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024 / 1e6
+    return 0.0
+
+
+def start(db_url: str, workers: int, token: str, email: str, log_path: Path) -> Server:
+    """``verdigris serve --no-rate-limits`` on a free loopback port, ready to serve."""
+    port = free_port()
+    log = open(log_path, "wb")  # noqa: SIM115 (closed when the server stops)
+    cmd = [sys.executable, "-m", "verdigris", "serve", "--db", db_url, "--host", HOST]
+    cmd += ["--port", str(port), "--workers", str(workers), "--no-rate-limits"]
+    env = {**os.environ, "VERDIGRIS_LOG_LEVEL": "warning"}
+    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    log.close()
+    server = Server(db_url, workers, port, process, log_path)
+    server.headers = {
+        "X-PW-AccessToken": token,
+        "X-PW-UserEmail": email,
+        "X-PW-Application": "developer_api",
+    }
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"verdigris serve exited with {process.returncode}:\n{server.log_tail()}"
+            )
+        try:
+            ready = server.request("GET", "/developer_api/v1/account").status == 200
+        except OSError:
+            ready = False
+        if ready and (workers == 1 or len(server.worker_pids()) >= workers):
+            return server
+        time.sleep(0.2)
+    stop(server)
+    raise RuntimeError(f"verdigris serve did not answer within 60 s:\n{server.log_tail()}")
+
+
+def stop(server: Server) -> None:
+    if server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(20)
+        except subprocess.TimeoutExpired:
+            for pid in server.worker_pids():
+                if pid != server.process.pid:
+                    _kill(pid)
+            server.process.kill()
+            server.process.wait()
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
