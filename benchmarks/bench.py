@@ -58,15 +58,18 @@ def parse_sizes(text: str) -> list[int]:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", default="10000,1000000", help="lead counts (default 10000,1000000)")
+    p.add_argument("--sizes", help="lead counts (default 10000,1000000; --quick: 10000)")
     p.add_argument("--engines", default="sqlite,postgres", help="default sqlite,postgres")
     p.add_argument("--workers", default="1,2", help="server worker counts (default 1,2)")
     p.add_argument("--scenarios", default=",".join(ORDER), help=f"default {','.join(ORDER)}")
-    p.add_argument("--duration", type=int, default=5, help="seconds per measured run (5)")
+    p.add_argument("--duration", type=int, help="seconds per measured run (5; --quick: 2)")
+    p.add_argument(
+        "--ceiling-seconds", type=float, help="seconds per store ceiling (default: --duration)"
+    )
     p.add_argument("--warmup", type=int, default=1, help="seconds of warm-up per run (1)")
     p.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
     p.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
-    p.add_argument("--quick", action="store_true", help="10k leads only, 2 s runs")
+    p.add_argument("--quick", action="store_true", help="10k leads only, 2 s runs (development)")
     p.add_argument("--markdown", type=Path, help="also write the report as Markdown here")
     p.add_argument("--profile", action="store_true", help="py-spy the upsert path (extra runs)")
     p.add_argument("--out", type=Path, default=ROOT / "bench-out", help="profiles and logs")
@@ -132,7 +135,7 @@ def pg_version(pg_url: str) -> str:
         return f"PostgreSQL unreachable ({type(exc).__name__})"
 
 
-def header(args: argparse.Namespace, engines: list[str]) -> list[str]:
+def header(args: argparse.Namespace, engines: list[str], argv: list[str]) -> list[str]:
     package = Path(verdigris.__file__).resolve().parent.parent
     where = "" if package == ROOT else f" from {package}"
     versions = [f"Python {platform.python_version()}", f"verdigris {verdigris.__version__}{where}"]
@@ -141,14 +144,14 @@ def header(args: argparse.Namespace, engines: list[str]) -> list[str]:
     if "postgres" in engines:
         versions.append(pg_version(args.pg_url))
     versions.append(loadgen.wrk_version())
-    argv = " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = " ".join(shlex.quote(a) for a in argv)
     sides = "search side tables loaded" if dataset.side_rows else "no search side tables"
     return [
         "verdigris benchmark. RATE LIMITS ARE OFF (verdigris serve --no-rate-limits).",
         f"machine: {machine()}",
         f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}; commit {git_commit()}",
         f"versions: {', '.join(versions)}",
-        f"command: scripts/bench {argv}".rstrip(),
+        f"command: scripts/bench {command}".rstrip(),
         f"data: N leads bulk-loaded with the store's row builder ({sides}), then ANALYZE; "
         "the leads a run creates are deleted after each server",
         f"load: wrk -t{args.threads} -c{args.connections} -d{args.duration}s after a "
@@ -201,7 +204,7 @@ class Bench:
                         key,
                         raw=raw,
                         nonce=self.next_nonce(),
-                        seconds=args.duration,
+                        seconds=args.ceiling_seconds,
                         warmup=args.warmup,
                     )
                 except Exception as exc:  # keep the run going; the table says what failed
@@ -409,13 +412,17 @@ LEGEND = (
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    if args.quick:
-        args.sizes = "10000"
-        args.duration = min(args.duration, 2)
+    if args.sizes is None:
+        args.sizes = "10000" if args.quick else "10000,1000000"
+    if args.duration is None:
+        args.duration = 2 if args.quick else 5
+    if args.ceiling_seconds is None:
+        args.ceiling_seconds = args.duration
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     loadgen.wrk_path()
-    lines = header(args, engines)
+    lines = header(args, engines, argv)
     for ln in lines:
         log(ln)
     bench = Bench(args)

@@ -126,14 +126,18 @@ def new_database(engine: str, size: int, workdir: Path, pg_url: str) -> tuple[st
     return f"{pg_url}{sep}options={quote(f'-csearch_path={schema}')}", schema
 
 
+def drop_schema(pg_url: str, schema: str) -> None:
+    admin = pg_admin(pg_url)
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    finally:
+        admin.dispose()
+
+
 def drop_database(ds: Dataset, pg_url: str) -> None:
     if ds.schema:
-        admin = pg_admin(pg_url)
-        try:
-            with admin.connect() as conn:
-                conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {ds.schema} CASCADE")
-        finally:
-            admin.dispose()
+        drop_schema(pg_url, ds.schema)
     if ds.path:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{ds.path}{suffix}").unlink(missing_ok=True)
