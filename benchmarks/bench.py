@@ -221,7 +221,8 @@ class Bench:
             self.results.ceilings.append(row)
         if args.profile:
             raw_path = args.out / f"profile-{ds.engine}-{report.size_label(ds.size)}-store.txt"
-            rec = profile.Recorder(os.getpid(), raw_path, args.duration)
+            gil = ds.engine == "postgres"
+            rec = profile.Recorder(os.getpid(), raw_path, args.duration, gil=gil)
             time.sleep(0.5)  # let py-spy attach
             ceiling.measure(
                 ds,
@@ -235,13 +236,14 @@ class Bench:
             self._summarize(
                 raw_path,
                 f"store ceiling, {ds.engine}, {report.size_label(ds.size)} leads, upsert by email",
+                gil=gil,
             )
 
-    def _summarize(self, raw_path: Path, title: str) -> None:
+    def _summarize(self, raw_path: Path, title: str, *, gil: bool) -> None:
         if not raw_path.exists():
             log(f"  profile: py-spy wrote nothing to {raw_path}")
             return
-        text, shares = profile.summarize(raw_path, title)
+        text, shares = profile.summarize(raw_path, title, gil=gil)
         summary = raw_path.with_name(raw_path.stem + "-summary.txt")
         summary.write_text(text)
         self.profiles.append((title, summary, shares))
@@ -318,7 +320,8 @@ class Bench:
         label = f"{ds.engine}-{report.size_label(ds.size)}-{srv.workers}w"
         raw_path = args.out / f"profile-{label}-http.txt"
         pid = srv.worker_pids()[0]
-        rec = profile.Recorder(pid, raw_path, args.duration)
+        gil = ds.engine == "postgres"
+        rec = profile.Recorder(pid, raw_path, args.duration, gil=gil)
         time.sleep(0.5)
         common = {"threads": args.threads, "connections": args.connections}
         loadgen.run_wrk(
@@ -329,7 +332,7 @@ class Bench:
             f"HTTP upsert by email, {ds.engine}, {report.size_label(ds.size)} leads, "
             f"one of {srv.workers} worker(s)"
         )
-        self._summarize(raw_path, title)
+        self._summarize(raw_path, title, gil=gil)
 
     def run(self) -> Results:
         args = self.args

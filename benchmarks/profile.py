@@ -29,13 +29,20 @@ def py_spy() -> str | None:
 class Recorder:
     """``py-spy record`` attached to ``pid`` for ``seconds``, in the background."""
 
-    def __init__(self, pid: int, out: Path, seconds: int, rate: int = 200) -> None:
+    def __init__(
+        self, pid: int, out: Path, seconds: float, *, gil: bool = False, rate: int = 200
+    ) -> None:
         exe = py_spy()
         if exe is None:
             raise SystemExit("--profile needs py-spy: pip install -e '.[bench]'")
         self.out = out
-        cmd = [exe, "record", "--pid", str(pid), "--duration", str(seconds), "--rate", str(rate)]
+        cmd = [exe, "record", "--pid", str(pid), "--duration", str(max(1, round(seconds)))]
+        cmd += ["--rate", str(rate)]
         cmd += ["--format", "raw", "--output", str(out), "--nonblocking"]
+        if gil:
+            # only the thread holding the GIL: threads blocked in libpq (GIL released)
+            # would otherwise count as busy whenever the OS reports them runnable
+            cmd.append("--gil")
         self.process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
     def wait(self) -> str:
@@ -74,6 +81,7 @@ def parse(lines: Iterable[str]) -> list[tuple[list[Frame], int]]:
     return stacks
 
 
+DRIVER = "database driver calls (SQLite's own work; psycopg)"
 _DRIVER_FUNCS = {"do_execute", "do_executemany", "do_commit", "do_rollback", "do_begin"}
 
 
@@ -82,9 +90,9 @@ def layer(frames: list[Frame]) -> str:
     leaf = frames[-1] if frames else Frame("?", "")
     f = leaf.file
     if "psycopg" in f or (leaf.func in _DRIVER_FUNCS and "sqlalchemy/engine" in f):
-        return "database driver + engine (sqlite3 / psycopg calls)"
+        return DRIVER
     if "benchmarks/ceiling.py" in f and leaf.func in {"_all", "transaction", "update_lead"}:
-        return "database driver + engine (sqlite3 / psycopg calls)"
+        return DRIVER
     if "/sqlalchemy/" in f:
         if any("/sqlalchemy/sql/" in fr.file for fr in frames):
             return "SQLAlchemy: building statements, cache keys, compiling"
@@ -92,7 +100,9 @@ def layer(frames: list[Frame]) -> str:
     if "/verdigris/" in f:
         part = f.split("/verdigris/", 1)[1].split("/", 1)[0].removesuffix(".py")
         return f"verdigris {part} (incl. msgspec calls)"
-    if any(k in f for k in ("starlette", "uvicorn", "httptools", "anyio", "asyncio", "uvloop")):
+    if any(k in f for k in ("/threading.py", "/queue.py", "/anyio/", "/concurrent/")):
+        return "thread pool hand-off (anyio to_thread, threading)"
+    if any(k in f for k in ("starlette", "uvicorn", "httptools", "asyncio", "uvloop")):
         return "HTTP stack and event loop (uvicorn, starlette, asyncio)"
     if "/alembic/" in f:
         return "alembic"
@@ -117,7 +127,9 @@ WATCHED = (
 )
 
 
-def summarize(raw: Path, title: str, top: int = 15) -> tuple[str, list[tuple[str, float]]]:
+def summarize(
+    raw: Path, title: str, top: int = 15, *, gil: bool = False
+) -> tuple[str, list[tuple[str, float]]]:
     """A text report of ``raw`` and its layers as ``[(layer, share)]``, largest first."""
     stacks = parse(raw.read_text(errors="replace").splitlines())
     total = sum(n for _, n in stacks) or 1
@@ -135,7 +147,8 @@ def summarize(raw: Path, title: str, top: int = 15) -> tuple[str, list[tuple[str
             if any(fr.func.rsplit(".", 1)[-1] == func and where in fr.file for fr in frames):
                 watched[label] += n
     shares = [(name, n / total) for name, n in layers.most_common()]
-    out = [f"{title}: {total} samples (active threads only)", "", "by layer:"]
+    sampled = "the thread holding the GIL" if gil else "active threads"
+    out = [f"{title}: {total} samples of {sampled}", "", "by layer:"]
     out += [f"  {share:6.1%}  {name}" for name, share in shares]
     out += ["", "inclusive share of chosen frames:"]
     out += [f"  {watched[label] / total:6.1%}  {label}" for label, _, _ in WATCHED]
