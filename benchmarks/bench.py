@@ -295,10 +295,13 @@ class Bench:
                 srv.base, key, ds, nonce=self.next_nonce(), seconds=args.warmup, **common
             )
         pids = srv.worker_pids()
+        sampler = server.StateSampler(pids)
         cpu0, wrk0, wall0 = cpu_seconds(pids), children_cpu(), time.perf_counter()
+        sampler.start()
         result = loadgen.run_wrk(
             srv.base, key, ds, nonce=self.next_nonce(), seconds=args.duration, **common
         )
+        run.activity = sampler.stop()
         wall = time.perf_counter() - wall0
         run.server_cpu = [
             100 * (b - a) / wall for a, b in zip(cpu0, cpu_seconds(pids), strict=True)
@@ -324,13 +327,13 @@ class Bench:
         rec = profile.Recorder(pid, raw_path, args.duration, gil=gil)
         time.sleep(0.5)
         common = {"threads": args.threads, "connections": args.connections}
-        loadgen.run_wrk(
+        result = loadgen.run_wrk(
             srv.base, "upsert_email", ds, nonce=self.next_nonce(), seconds=args.duration, **common
         )
         rec.wait()
         title = (
             f"HTTP upsert by email, {ds.engine}, {report.size_label(ds.size)} leads, "
-            f"one of {srv.workers} worker(s)"
+            f"one of {srv.workers} worker(s), {result.rps:,.0f} req/s under py-spy"
         )
         self._summarize(raw_path, title, gil=gil)
 
@@ -404,7 +407,12 @@ LEGEND = (
     "Columns: leads/s = leads written or returned per second (bulk_update: 10 per request; "
     "search: the probe's page length). RSS = VmRSS of the largest worker after the run. "
     "srv CPU = CPU of the workers (100% = one core; with 2 workers, the split between them); "
-    "wrk CPU = the load generator's. ÷ floor = req/s ÷ GET /account of the same server; "
+    "wrk CPU = the load generator's. Worker state = what the workers' main threads were "
+    "doing, sampled every 10 ms: run (on a CPU or waiting for one), or the kernel wait they "
+    "slept in (idle (epoll) = "
+    "waiting for requests or for the thread pool; sleep = SQLite's busy handler waiting for "
+    "the write lock; futex = the GIL or a lock; disk = fsync or reads). "
+    "÷ floor = req/s ÷ GET /account of the same server; "
     "÷ 10k, ÷ 1w = req/s ÷ the same row at the smallest size, with 1 worker. Other ratio: "
     "upserts ÷ the store ceiling, bulk_update leads/s ÷ PUT leads/s, search p50 ÷ GET p50. "
     "Store ceiling: single-threaded Services.upsert_lead in-process; raw driver: the same "

@@ -285,9 +285,14 @@ def generate_rows(
         yield chunk
 
 
-def _progress(done: int, started: float) -> None:
+def _progress(done: int, started: float, last: bool = False) -> None:
+    tty = sys.stderr.isatty()
+    if not (tty or last or done % 200_000 == 0):
+        return
     rate = done / max(time.perf_counter() - started, 1e-9)
-    print(f"\r  loaded {done:,} leads ({rate:,.0f}/s)", end="", file=sys.stderr, flush=True)
+    end = "" if tty and not last else "\n"
+    line = f"  loaded {done:,} leads ({rate:,.0f}/s)"
+    print(("\r" if tty else "") + line, end=end, file=sys.stderr, flush=True)
 
 
 #: the tables the loader writes; their secondary indexes are dropped during the load
@@ -318,7 +323,7 @@ def load_sqlite(path: Path, rows: LeadRows) -> None:
             conn.execute("COMMIT")
             done += len(chunk["leads"][1])
             _progress(done, started)
-        print(file=sys.stderr)
+        _progress(done, started, last=True)
         log_step(f"rebuilding {len(indexes)} indexes")
         for _, sql in indexes:
             conn.execute(sql)
@@ -357,7 +362,7 @@ def load_postgres(url: str, rows: LeadRows, id_hi: int) -> None:
             conn.commit()
             done += len(chunk["leads"][1])
             _progress(done, started)
-        print(file=sys.stderr)
+        _progress(done, started, last=True)
         log_step(f"rebuilding {len(indexes)} indexes")
         conn.execute("SET maintenance_work_mem = '256MB'")
         for _, sql in indexes:

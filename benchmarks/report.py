@@ -25,6 +25,7 @@ class Run:
     rss_mb: float | None = None  # the largest worker after the run
     server_cpu: list[float] | None = None  # % of one core, per worker
     wrk_cpu: float | None = None
+    activity: dict[str, float] = field(default_factory=dict)  # worker state -> share
     errors: int = 0
     note: str = ""
 
@@ -145,9 +146,14 @@ def _x(x: float | None) -> str:
 def run_headers(res: Results) -> list[str]:
     small = size_label(res.sizes[0]) if res.sizes else "smallest"
     return [
-        "engine", "leads", "w", "scenario", "req/s", "leads/s", "p50 ms", "p99 ms",
-        "RSS MB/w", "srv CPU", "wrk CPU", "÷ floor", f"÷ {small}", "÷ 1w", "other ratio",
+        "engine", "leads", "w", "scenario", "req/s", "leads/s", "p50 ms", "p99 ms", "RSS MB/w",
+        "srv CPU", "worker state", "wrk CPU", "÷ floor", f"÷ {small}", "÷ 1w", "other ratio",
     ]  # fmt: skip
+
+
+def _activity(shares: dict[str, float]) -> str:
+    top = [(name, share) for name, share in shares.items() if share >= 0.1][:2]
+    return ", ".join(f"{name} {share:.0%}" for name, share in top) or "-"
 
 
 def _cpu(per_worker: list[float] | None) -> str:
@@ -168,7 +174,7 @@ def run_rows(res: Results) -> list[list[str]]:
     for r in order:
         label, other = other_ratio(res, r)
         if r.note:
-            figures = ["-"] * 10 + [r.note]
+            figures = ["-"] * 11 + [r.note]
         else:
             figures = [
                 _num(r.rps),
@@ -177,6 +183,7 @@ def run_rows(res: Results) -> list[list[str]]:
                 _num(r.p99_ms, 2),
                 _num(r.rss_mb),
                 _cpu(r.server_cpu),
+                _activity(r.activity),
                 "-" if r.wrk_cpu is None else f"{r.wrk_cpu:.0f}%",
                 _x(vs_floor(res, r)),
                 _x(vs_small(res, r)),
@@ -376,7 +383,7 @@ def text_table(headers: Sequence[str], rows: list[list[str]]) -> str:
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(
-            c.ljust(w) if i < 4 or i == len(widths) - 1 else c.rjust(w)
+            c.ljust(w) if i < 4 or i in (10, len(widths) - 1) else c.rjust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 

@@ -10,7 +10,9 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -162,3 +164,61 @@ def stop(server: Server) -> None:
 def _kill(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+
+
+# --- what the workers are doing -------------------------------------------------------
+
+_WAITS = (
+    ("epoll", "idle (epoll)"),
+    ("nanosleep", "sleep (SQLite busy wait)"),
+    ("futex", "futex (GIL, locks)"),
+    ("fsync", "disk (fsync)"),
+    ("jbd2", "disk (fsync)"),
+    ("wait_range", "disk (fsync)"),
+    ("io_schedule", "disk"),
+    ("folio", "disk"),
+    ("poll", "poll"),
+    ("sk_wait", "socket"),
+    ("tcp", "socket"),
+)
+
+
+def _wait_name(state: str, wchan: str) -> str:
+    if state == "R":
+        return "run"
+    for marker, name in _WAITS:
+        if marker in wchan:
+            return name
+    if state == "D":
+        return "disk"
+    return wchan or state
+
+
+class StateSampler(threading.Thread):
+    """Samples what each worker's main thread is doing (running, or which kernel wait),
+    every ``interval`` seconds, until stopped: low CPU then says what the worker waited on."""
+
+    def __init__(self, pids: list[int], interval: float = 0.01) -> None:
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.interval = interval
+        self.counts: Counter[str] = Counter()
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(self.interval):
+            for pid in self.pids:
+                try:
+                    stat = Path(f"/proc/{pid}/stat").read_text()
+                    wchan = Path(f"/proc/{pid}/wchan").read_text().strip()
+                except OSError:
+                    continue
+                state = stat[stat.rfind(")") + 2 :].split()[0]
+                self.counts[_wait_name(state, wchan)] += 1
+
+    def stop(self) -> dict[str, float]:
+        """Share of samples per activity, largest first."""
+        self._stop_event.set()
+        self.join()
+        total = sum(self.counts.values()) or 1
+        return {name: n / total for name, n in self.counts.most_common()}
