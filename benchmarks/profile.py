@@ -85,18 +85,41 @@ DRIVER = "database driver calls (SQLite's own work; psycopg)"
 _DRIVER_FUNCS = {"do_execute", "do_executemany", "do_commit", "do_rollback", "do_begin"}
 
 
+SA_BUILD = "SQLAlchemy: building statements (insert/select/update, .values(), .where())"
+SA_CACHE = "SQLAlchemy: cache keys and compiling"
+SA_EXEC = "SQLAlchemy: executing (contexts, parameters, results, transactions, pool)"
+_CACHE_FUNCS = {"_compile_w_cache", "_generate_cache_key", "_gen_cache_key", "compile"}
+_CACHE_FILES = ("/sqlalchemy/sql/compiler.py", "/sqlalchemy/sql/cache_key.py")
+
+
+def _sqlalchemy_phase(frames: list[Frame]) -> str:
+    """Which of SQLAlchemy's phases a sample inside SQLAlchemy belongs to, judged from
+    where the caller entered SQLAlchemy and what it was doing under that entry."""
+    entry = len(frames) - 1
+    while entry > 0 and "/sqlalchemy/" in frames[entry - 1].file:
+        entry -= 1
+    inside = frames[entry:]
+    if any(
+        fr.func.rsplit(".", 1)[-1] in _CACHE_FUNCS or fr.file.endswith(_CACHE_FILES)
+        for fr in inside
+    ):
+        return SA_CACHE
+    if "/sqlalchemy/engine/" in inside[0].file or "/sqlalchemy/pool/" in inside[0].file:
+        return SA_EXEC
+    return SA_BUILD
+
+
 def layer(frames: list[Frame]) -> str:
     """The layer a sample's time belongs to, judged from its innermost frames."""
     leaf = frames[-1] if frames else Frame("?", "")
     f = leaf.file
-    if "psycopg" in f or (leaf.func in _DRIVER_FUNCS and "sqlalchemy/engine" in f):
+    name = leaf.func.rsplit(".", 1)[-1]
+    if "psycopg" in f or (name in _DRIVER_FUNCS and "sqlalchemy/engine" in f):
         return DRIVER
-    if "benchmarks/ceiling.py" in f and leaf.func in {"_all", "transaction", "update_lead"}:
+    if "benchmarks/ceiling.py" in f and name in {"_all", "transaction", "update_lead"}:
         return DRIVER
     if "/sqlalchemy/" in f:
-        if any("/sqlalchemy/sql/" in fr.file for fr in frames):
-            return "SQLAlchemy: building statements, cache keys, compiling"
-        return "SQLAlchemy: connection, transaction, pool, results"
+        return _sqlalchemy_phase(frames)
     if "/verdigris/" in f:
         part = f.split("/verdigris/", 1)[1].split("/", 1)[0].removesuffix(".py")
         return f"verdigris {part} (incl. msgspec calls)"
