@@ -18,29 +18,21 @@ See docs/performance.md.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import resource
-import shlex
-import sqlite3
-import subprocess
+import shutil
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
-
-import verdigris
-from benchmarks import ceiling, dataset, loadgen, profile, report, server
+from benchmarks import ceiling, dataset, loadgen, output, profile, report, server
 from benchmarks.dataset import Dataset
 from benchmarks.report import Ceiling, Results, Run
 from benchmarks.workload import ORDER, SCENARIOS, Bodies
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = output.ROOT
 
 
 def log(msg: str) -> None:
@@ -83,83 +75,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-# --- the environment -------------------------------------------------------------------
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text()
-    except OSError:
-        return ""
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            ln.split(":", 1)[1].strip()
-            for ln in _read("/proc/cpuinfo").splitlines()
-            if ln.startswith("model name")
-        ),
-        platform.processor() or "?",
-    )
-    mem = next(
-        (ln.split()[1] for ln in _read("/proc/meminfo").splitlines() if ln.startswith("MemTotal")),
-        "0",
-    )
-    load = _read("/proc/loadavg").split()[:3]
-    return (
-        f"{os.cpu_count()} CPUs ({cpu}), {int(mem) / 1024 / 1024:.1f} GiB RAM, "
-        f"Linux {platform.release()}, load average at start {' '.join(load)}"
-    )
-
-
-def git_commit() -> str:
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
-        return done.stdout.strip()
-
-    commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    dirty = git("status", "--porcelain", "--untracked-files=no")
-    branch = git("rev-parse", "--abbrev-ref", "HEAD")
-    return f"{commit} ({branch}){' + local changes' if dirty else ''}"
-
-
-def pg_version(pg_url: str) -> str:
-    try:
-        engine = dataset.pg_admin(pg_url)
-        with engine.connect() as conn:
-            version = conn.execute(sa.text("SHOW server_version")).scalar_one()
-        engine.dispose()
-        return f"PostgreSQL {str(version).split()[0]}"
-    except Exception as exc:  # reported, not fatal: the header is informative only
-        return f"PostgreSQL unreachable ({type(exc).__name__})"
-
-
-def header(args: argparse.Namespace, engines: list[str], argv: list[str]) -> list[str]:
-    package = Path(verdigris.__file__).resolve().parent.parent
-    where = "" if package == ROOT else f" from {package}"
-    versions = [f"Python {platform.python_version()}", f"verdigris {verdigris.__version__}{where}"]
-    if "sqlite" in engines:
-        versions.append(f"SQLite {sqlite3.sqlite_version}")
-    if "postgres" in engines:
-        versions.append(pg_version(args.pg_url))
-    versions.append(loadgen.wrk_version())
-    command = " ".join(shlex.quote(a) for a in argv)
-    sides = "search side tables loaded" if dataset.side_rows else "no search side tables"
-    return [
-        "verdigris benchmark. RATE LIMITS ARE OFF (verdigris serve --no-rate-limits).",
-        f"machine: {machine()}",
-        f"date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M UTC}; commit {git_commit()}",
-        f"versions: {', '.join(versions)}",
-        f"command: scripts/bench {command}".rstrip(),
-        f"data: N leads bulk-loaded with the store's row builder ({sides}), then ANALYZE; "
-        "the leads a run creates are deleted after each server",
-        f"load: wrk -t{args.threads} -c{args.connections} -d{args.duration}s after a "
-        f"{args.warmup} s warm-up, over 127.0.0.1, one server at a time; "
-        "store ceilings single-threaded in-process for the same duration",
-    ]
-
-
 # --- measuring -----------------------------------------------------------------------
 
 
@@ -168,7 +83,7 @@ def cpu_seconds(pids: list[int]) -> list[float]:
     ticks = os.sysconf("SC_CLK_TCK")
     out = []
     for pid in pids:
-        stat = _read(f"/proc/{pid}/stat")
+        stat = output.read(f"/proc/{pid}/stat")
         fields = stat[stat.rfind(")") + 2 :].split() if stat else []
         out.append((int(fields[11]) + int(fields[12])) / ticks if fields else 0.0)
     return out
@@ -180,12 +95,11 @@ def children_cpu() -> float:
 
 
 class Bench:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, lines: list[str]) -> None:
         self.args = args
         self.results = Results()
+        self.report = output.Report(lines, self.results)
         self.nonce = int(time.time()) % 100_000 * 1000
-        self.profiles: list[tuple[str, Path, list[tuple[str, float]]]] = []
-        self.rate_limits_confirmed_off = True
         self.workers = sorted({int(w) for w in args.workers.split(",")})
 
     def next_nonce(self) -> int:
@@ -246,7 +160,7 @@ class Bench:
         text, shares = profile.summarize(raw_path, title, gil=gil)
         summary = raw_path.with_name(raw_path.stem + "-summary.txt")
         summary.write_text(text)
-        self.profiles.append((title, summary, shares))
+        self.report.profiles.append((title, summary, shares))
         log(f"  profile: {summary}")
 
     def run_server(self, ds: Dataset, workers: int, scenarios: list[str]) -> None:
@@ -255,8 +169,8 @@ class Bench:
         log_path = args.out / f"server-{ds.engine}-{size}-{workers}w.log"
         srv = server.start(ds.url, workers, ds.token, ds.email, log_path)
         try:
-            if "rate limits off" not in _read(str(log_path)):
-                self.rate_limits_confirmed_off = False
+            if "rate limits off" not in output.read(str(log_path)):
+                self.report.rate_limits_confirmed_off = False
                 log("  WARNING: the server log does not say 'rate limits off'")
             for key in scenarios:
                 self.results.runs.append(self.run_scenario(srv, ds, workers, key))
@@ -337,6 +251,20 @@ class Bench:
         )
         self._summarize(raw_path, title, gil=gil)
 
+    def run_database(self, engine: str, size: int, workdir: Path, scenarios: list[str]) -> None:
+        args = self.args
+        log(f"{engine}, {size:,} leads: loading")
+        ds = dataset.prepare(engine, size, workdir, args.pg_url)
+        log(f"  loaded in {ds.load_seconds:.1f} s ({size / ds.load_seconds:,.0f} leads/s)")
+        try:
+            self.measure_ceilings(ds)
+            dataset.restore(ds)
+            for w in self.workers:
+                self.run_server(ds, w, scenarios)
+        finally:
+            if not args.keep:
+                dataset.drop_database(ds, args.pg_url)
+
     def run(self) -> Results:
         args = self.args
         engines = [e.strip() for e in args.engines.split(",") if e.strip()]
@@ -352,74 +280,15 @@ class Bench:
         args.out.mkdir(parents=True, exist_ok=True)
         for engine in engines:
             for size in sizes:
-                log(f"{engine}, {size:,} leads: loading")
-                ds = dataset.prepare(engine, size, workdir, args.pg_url)
-                log(f"  loaded in {ds.load_seconds:.1f} s ({size / ds.load_seconds:,.0f} leads/s)")
                 try:
-                    self.measure_ceilings(ds)
-                    dataset.restore(ds)
-                    for w in self.workers:
-                        self.run_server(ds, w, scenarios)
-                finally:
-                    if not args.keep:
-                        dataset.drop_database(ds, args.pg_url)
+                    self.run_database(engine, size, workdir, scenarios)
+                except Exception as exc:  # report it and go on with the other databases
+                    failure = f"{engine}, {size:,} leads: {type(exc).__name__}: {exc}"
+                    log(f"FAILED: {failure}")
+                    self.report.failures.append(failure.splitlines()[0])
+        if args.workdir is None and not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
         return self.results
-
-
-def render(bench: Bench, lines: list[str], markdown: bool) -> str:
-    res = bench.results
-    table = report.markdown_table if markdown else report.text_table
-    out: list[str] = []
-    if markdown:
-        out += [f"- {ln}" for ln in lines]
-    else:
-        out += lines
-    if not bench.rate_limits_confirmed_off:
-        out.append("WARNING: a server log did not confirm that rate limits were off")
-    out += ["", "HTTP runs" if not markdown else "#### HTTP runs", ""]
-    out.append(table(report.run_headers(res), report.run_rows(res)))
-    out += [
-        "",
-        "Storage ceiling (in-process, no HTTP)"
-        if not markdown
-        else "#### Storage ceiling (in-process, no HTTP)",
-        "",
-    ]
-    out.append(table(report.ceiling_headers(res), report.ceiling_rows(res)))
-    out += ["", "Bars (issue 7)" if not markdown else "#### Bars (issue 7)", ""]
-    out.append(table(list(report.BAR_HEADERS), report.bar_rows(res)))
-    out += ["", LEGEND if markdown else textwrap.fill(LEGEND, 100)]
-    if bench.profiles:
-        out += [
-            "",
-            "Profiles (py-spy, share of active samples by layer)"
-            if not markdown
-            else "#### Profiles (py-spy, share of active samples by layer)",
-            "",
-        ]
-        for title, path, shares in bench.profiles:
-            top = ", ".join(f"{name} {share:.0%}" for name, share in shares[:5])
-            out.append(f"{'- ' if markdown else ''}{title}: {top} [{path.name}]")
-    return "\n".join(out) + "\n"
-
-
-LEGEND = (
-    "Columns: leads/s = leads written or returned per second (bulk_update: 10 per request; "
-    "search: the probe's page length). RSS = VmRSS of the largest worker after the run. "
-    "srv CPU = CPU of the workers (100% = one core; with 2 workers, the split between them); "
-    "wrk CPU = the load generator's. Worker state = what the workers' main threads were "
-    "doing, sampled every 10 ms: run (on a CPU or waiting for one), or the kernel wait they "
-    "slept in (idle (epoll) = "
-    "waiting for requests or for the thread pool; sleep = SQLite's busy handler waiting for "
-    "the write lock; futex = the GIL or a lock; disk = fsync or reads). "
-    "÷ floor = req/s ÷ GET /account of the same server; "
-    "÷ 10k, ÷ 1w = req/s ÷ the same row at the smallest size, with 1 worker. Other ratio: "
-    "upserts ÷ the store ceiling, bulk_update leads/s ÷ PUT leads/s, search p50 ÷ GET p50. "
-    "Store ceiling: single-threaded Services.upsert_lead in-process; raw driver: the same "
-    "service over the same SQL sent straight to sqlite3/psycopg (no SQLAlchemy). On PostgreSQL "
-    "one thread waits for every round trip, so HTTP with 16 connections can beat it. "
-    "Runs with errors (status >= 400 or socket errors) are left out of every ratio."
-)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -433,24 +302,24 @@ def main(argv: list[str] | None = None) -> int:
         args.ceiling_seconds = args.duration
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     loadgen.wrk_path()
-    lines = header(args, engines, argv)
+    lines = output.header(args, engines, argv)
     for ln in lines:
         log(ln)
-    bench = Bench(args)
+    bench = Bench(args, lines)
     started = time.perf_counter()
     try:
         bench.run()
     finally:
         elapsed = time.perf_counter() - started
-        load = " ".join(_read("/proc/loadavg").split()[:3])
+        load = " ".join(output.read("/proc/loadavg").split()[:3])
         lines.append(
             f"wall time of the whole run: {elapsed / 60:.1f} min; load average at end {load}"
         )
-        print(render(bench, lines, markdown=False))
+        print(output.render(bench.report, markdown=False))
         if args.markdown:
-            args.markdown.write_text(render(bench, lines, markdown=True))
+            args.markdown.write_text(output.render(bench.report, markdown=True))
             log(f"wrote {args.markdown}")
-    return 0
+    return 1 if bench.report.failures else 0
 
 
 if __name__ == "__main__":
