@@ -57,7 +57,7 @@ _COMPANY_JSON = frozenset(
     ("address", "phone_numbers", "socials", "tags", "websites", "custom_fields")
 )
 _OPPORTUNITY_JSON = frozenset(("tags", "leads_converted_from", "custom_fields"))
-_ACTIVITY_JSON = frozenset(("old_value", "new_value"))
+ACTIVITY_JSON = frozenset(("old_value", "new_value"))
 _INSERT_LEAD = t.leads.insert().returning(t.leads.c.id)
 #: searches with at most this many matches sort them instead of walking a sort index
 SORT_MATCHES_UP_TO = 10_000
@@ -560,7 +560,7 @@ class SqlTx(StoreTx):
 
     def _insert(self, table: sa.Table, record: R, json_cols: frozenset[str]) -> R:
         ident = self.conn.execute(
-            table.insert().values(**_record_row(record, json_cols)).returning(table.c.id)
+            table.insert().values(**record_row(record, json_cols)).returning(table.c.id)
         ).scalar_one()
         return msgspec.structs.replace(record, id=ident)
 
@@ -631,7 +631,7 @@ class SqlTx(StoreTx):
 
     def add_activity(self, activity: Activity) -> None:
         # a constant statement with bound parameters: compiled once, cached by SQLAlchemy
-        self.conn.execute(t.activities.insert(), _record_row(activity, _ACTIVITY_JSON))
+        self.conn.execute(t.activities.insert(), record_row(activity, ACTIVITY_JSON))
 
     def list_activities(
         self, account_id: int, parent_type: str, parent_id: int, query: ActivityQuery
@@ -654,7 +654,7 @@ class SqlTx(StoreTx):
             .limit(query.page_size)
             .offset(query.offset)
         )
-        return [_record_from_row(r, Activity, _ACTIVITY_JSON) for r in self.conn.execute(stmt)]
+        return [_record_from_row(r, Activity, ACTIVITY_JSON) for r in self.conn.execute(stmt)]
 
     def delete_activities(self, account_id: int, parent_type: str, parent_id: int) -> None:
         a = t.activities.c
@@ -665,7 +665,7 @@ class SqlTx(StoreTx):
         )
 
 
-def _record_row(record: msgspec.Struct, json_cols: frozenset[str]) -> dict[str, Any]:
+def record_row(record: msgspec.Struct, json_cols: frozenset[str]) -> dict[str, Any]:
     """A record as column values: lists and objects as JSON text, no ``id``."""
     row = msgspec.structs.asdict(record)
     row.pop("id")

@@ -1,0 +1,1 @@
+"""verdigris benchmarks (outside the default test run). Entry point: ``scripts/bench``."""

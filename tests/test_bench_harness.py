@@ -1,0 +1,160 @@
+"""The benchmark harness (benchmarks/, issue 7) still works against the package.
+
+The benchmarks themselves stay outside the test run; these tests keep their moving
+parts honest on tiny inputs: the bulk loader writes leads the store reads and matches
+like any other (indexes rebuilt, custom values indexed), the raw-driver ceiling runs
+the real upsert service, the ratios and bars are computed as documented, and one
+short end-to-end run over wrk prints a table with rate limits off.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from benchmarks import ceiling, dataset
+from benchmarks.bench import main
+from benchmarks.report import Ceiling, Results, Run, bars, run_rows, vs_floor
+from tests.conftest import ENGINES, POSTGRES_URL, _unreachable
+from verdigris.services import Services
+from verdigris.store import normalize_url, open_store
+
+
+@pytest.fixture(params=ENGINES)
+def loaded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dataset.Dataset]:
+    if request.param == "postgres":
+        try:
+            dataset.pg_admin(POSTGRES_URL).connect().close()
+        except sa.exc.OperationalError as exc:
+            _unreachable(f"PostgreSQL at {POSTGRES_URL}", exc)
+    ds = dataset.prepare(request.param, 300, tmp_path, POSTGRES_URL)
+    yield ds
+    dataset.drop_database(ds, POSTGRES_URL)
+
+
+def _indexes(url: str) -> set[tuple[str, str]]:
+    engine = sa.create_engine(normalize_url(url))
+    try:
+        inspector = sa.inspect(engine)
+        return {
+            (table, str(ix["name"]))
+            for table in inspector.get_table_names()
+            for ix in inspector.get_indexes(table)
+        }
+    finally:
+        engine.dispose()
+
+
+def test_loader_writes_leads_the_store_reads_and_matches(loaded: dataset.Dataset) -> None:
+    ds = loaded
+    store = open_store(ds.url)
+    try:
+        services = Services(store)
+        shown = services.get_lead(ds.principal, ds.id_lo + 7)
+        assert shown.lead.email is not None
+        assert shown.lead.email.email == dataset.email_of(7)
+        assert shown.lead.custom_fields == {ds.definition_id: dataset.ext_of(7)}
+        assert shown.status is not None  # a seeded status of the account
+        by_email = services.upsert_lead(
+            ds.principal,
+            {
+                "properties": {"title": "Matched"},
+                "match": {"field_name": "email", "field_value": dataset.email_of(7).upper()},
+            },
+        )
+        assert by_email.lead.id == ds.id_lo + 7
+        custom = {"custom_field_definition_id": ds.definition_id, "value": dataset.ext_of(9)}
+        match = {"field_name": "custom", "field_value": custom}
+        by_custom = services.upsert_lead(
+            ds.principal, {"properties": {"title": "Matched"}, "match": match}
+        )
+        assert by_custom.lead.id == ds.id_lo + 9
+        created = services.create_lead(ds.principal, {"name": "After The Load"})
+        assert created.lead.id == ds.id_hi + 1  # the id sequence continues after the load
+    finally:
+        store.close()
+    assert dataset.restore(ds) == 1
+
+
+def test_loader_leaves_the_schema_as_migrated(loaded: dataset.Dataset, tmp_path: Path) -> None:
+    url, where = dataset.new_database(loaded.engine, 0, tmp_path, POSTGRES_URL)
+    try:
+        with open_store(url) as fresh:
+            fresh.migrate()
+        assert _indexes(loaded.url) == _indexes(url)
+    finally:
+        if loaded.engine == "postgres":
+            dataset.drop_schema(POSTGRES_URL, str(where))
+
+
+def test_raw_driver_ceiling_runs_the_real_upsert_service(loaded: dataset.Dataset) -> None:
+    for key in ("upsert_email", "upsert_custom"):
+        for raw in (False, True):
+            rate = ceiling.measure(loaded, key, raw=raw, nonce=1 + raw, seconds=0.2, warmup=0)
+            assert rate > 0
+    assert dataset.restore(loaded) > 0  # half of the upserts created leads
+
+
+def _results() -> Results:
+    res = Results()
+    for engine in ("sqlite", "postgres"):
+        for size, slow in ((10_000, 1.0), (1_000_000, 0.9)):
+            for workers, more in ((1, 1.0), (2, 1.5)):
+                k = slow * more
+                rows = {"account": 1000, "upsert_email": 600, "upsert_custom": 400, "put": 500}
+                for scenario, rps in rows.items():
+                    res.runs.append(Run(engine, size, workers, scenario, rps=rps * k,
+                                        leads_per_request=0 if scenario == "account" else 1,
+                                        p50_ms=2.0, rss_mb=90 + workers))  # fmt: skip
+                res.runs.append(Run(engine, size, workers, "bulk_update", rps=250 * k,
+                                    leads_per_request=10, p50_ms=20.0, rss_mb=100))  # fmt: skip
+                res.runs.append(Run(engine, size, workers, "get", rps=900 * k,
+                                    leads_per_request=1, p50_ms=2.0, rss_mb=100))  # fmt: skip
+                res.runs.append(Run(engine, size, workers, "search", note="n/a (endpoint missing)"))
+            res.ceilings.append(Ceiling(engine, size, "upsert_email", store=800, raw=8000))
+    return res
+
+
+def test_ratios_and_bars() -> None:
+    res = _results()
+    run = res.run("sqlite", 1_000_000, 2, "upsert_email")
+    assert run is not None
+    assert vs_floor(res, run) == pytest.approx(0.6)
+    verdicts = {b.text: b for b in bars(res)}
+    assert verdicts["upsert by email ≥ 0.5 x GET /account (1M)"].verdict == "PASS"
+    assert verdicts["upsert 1M ≥ 0.85 x 10k"].verdict == "PASS"  # 0.9 everywhere
+    assert verdicts["bulk_update of 10: leads/s ≥ 4 x PUT"].verdict == "PASS"  # 2500 / 500
+    assert verdicts["PostgreSQL upsert, 2 workers ≥ 1.4 x 1 worker"].verdict == "PASS"
+    assert verdicts["RSS ≤ 150 MB per worker (1M)"].verdict == "PASS"
+    search = verdicts["search page of 200: p50 ≤ 10 x GET p50 (1M)"]
+    assert (search.verdict, search.details) == ("n/a", "search endpoint missing on this branch")
+    slow = res.run("postgres", 1_000_000, 1, "upsert_custom")
+    assert slow is not None
+    slow.rps = 100.0
+    assert verdicts != {b.text: b for b in bars(res)}
+    again = {b.text: b for b in bars(res)}
+    assert again["upsert 1M ≥ 0.85 x 10k"].verdict == "MISS"
+    assert "postgres/1w/custom" in again["upsert 1M ≥ 0.85 x 10k"].worst
+    slow.errors = 3  # a run with errors counts nowhere
+    assert "not measured: postgres/1w/custom" in bars(res)[1].details
+    assert any("ERRORS" in cell for row in run_rows(res) for cell in row)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_a_short_run_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    md = tmp_path / "bench.md"
+    argv = ["--engines", "sqlite", "--sizes", "300", "--workers", "1", "--duration", "1"]
+    argv += ["--warmup", "0", "--ceiling-seconds", "0.2", "--scenarios", "upsert_email,get,search"]
+    argv += ["--workdir", str(tmp_path), "--out", str(tmp_path), "--markdown", str(md)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "RATE LIMITS ARE OFF" in out
+    rows = [line for line in out.splitlines() if line.startswith("sqlite")]
+    assert "ERRORS" not in out
+    assert any("upsert by email" in line and "÷ store" in line for line in rows)
+    assert "| sqlite | 300 | 1 | GET /leads/{id} |" in md.read_text()
