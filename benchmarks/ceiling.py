@@ -177,6 +177,10 @@ class RawTx:
         rows = self._all(sql, user_id, account_id)
         return UserRecord(*rows[0]) if rows else None
 
+    def custom_fields_version(self, account_id: int) -> int:
+        rows = self._all("SELECT custom_fields_version FROM accounts WHERE id = ?", account_id)
+        return int(rows[0][0]) if rows else 0
+
     def list_custom_fields(self, account_id: int) -> list[CustomFieldDefinition]:
         cols = tuple(t.custom_field_definitions.c.keys())
         sql = (

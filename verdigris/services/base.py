@@ -65,12 +65,28 @@ def now() -> int:
     return int(time.time())
 
 
+class AccountCache:
+    """What rarely changes in an account, kept per process across requests.
+
+    Lead statuses never change once an account is seeded. Custom field definitions
+    change through the API, in any worker: every change bumps the account's
+    ``custom_fields_version`` in the same transaction, and cached definitions are used
+    only while that version is still the account's, so no worker ever validates or
+    renders against definitions that have changed.
+    """
+
+    def __init__(self) -> None:
+        self.statuses: dict[int, list[StatusRecord]] = {}
+        self.fields: dict[int, tuple[int, dict[int, CustomFieldDefinition]]] = {}
+
+
 class TxContext:
     """The account's lookups for validation, loaded lazily inside one transaction."""
 
-    def __init__(self, tx: StoreTx, account_id: int) -> None:
+    def __init__(self, tx: StoreTx, account_id: int, cache: AccountCache | None = None) -> None:
         self.tx = tx
         self.account_id = account_id
+        self.cache = cache
         self._statuses: list[StatusRecord] | None = None
         self._sources: set[int] | None = None
         self._all_fields: dict[int, CustomFieldDefinition] | None = None
@@ -79,14 +95,28 @@ class TxContext:
     @property
     def statuses(self) -> list[StatusRecord]:
         if self._statuses is None:
-            self._statuses = self.tx.list_statuses(self.account_id)
+            cached = self.cache.statuses.get(self.account_id) if self.cache else None
+            if cached is None:
+                cached = self.tx.list_statuses(self.account_id)
+                if self.cache is not None and cached:
+                    self.cache.statuses[self.account_id] = cached
+            self._statuses = cached
         return self._statuses
 
     @property
     def all_fields(self) -> dict[int, CustomFieldDefinition]:
         """Every custom field definition of the account, by id."""
         if self._all_fields is None:
-            self._all_fields = {d.id: d for d in self.tx.list_custom_fields(self.account_id)}
+            if self.cache is None:
+                self._all_fields = {d.id: d for d in self.tx.list_custom_fields(self.account_id)}
+                return self._all_fields
+            version = self.tx.custom_fields_version(self.account_id)
+            hit = self.cache.fields.get(self.account_id)
+            if hit is None or hit[0] != version:
+                loaded = {d.id: d for d in self.tx.list_custom_fields(self.account_id)}
+                hit = (version, loaded)
+                self.cache.fields[self.account_id] = hit
+            self._all_fields = hit[1]
         return self._all_fields
 
     @property
@@ -145,3 +175,8 @@ class ServiceBase:
         self.store = store
         self.bulk_limit = bulk_limit
         self.clock = clock
+        self.cache = AccountCache()
+
+    def context(self, tx: StoreTx, account_id: int) -> TxContext:
+        """The account's lookups for one transaction, backed by the process cache."""
+        return TxContext(tx, account_id, self.cache)

@@ -45,7 +45,7 @@ class LeadServices(ServiceBase):
             return self._create(tx, who, data)
 
     def _create(self, tx: StoreTx, who: Principal, data: Mapping[str, Any]) -> Shown:
-        ctx = TxContext(tx, who.account_id)
+        ctx = self.context(tx, who.account_id)
         changes = lead_rules.parse_changes(data, ctx)
         lead = lead_rules.new_lead(
             changes,
@@ -64,7 +64,7 @@ class LeadServices(ServiceBase):
             lead = tx.get_lead(who.account_id, lead_id)
             if lead is None:
                 raise NotFound("Resource not found")
-            return TxContext(tx, who.account_id).show(lead)
+            return self.context(tx, who.account_id).show(lead)
 
     def update_lead(self, who: Principal, lead_id: int, data: Any) -> Shown:
         data = require_object(data)
@@ -78,7 +78,7 @@ class LeadServices(ServiceBase):
             raise NotFound("Resource not found")
         if current.converted_at is not None:
             raise AlreadyConverted(f"Lead {lead_id} has been converted and can no longer change")
-        ctx = TxContext(tx, who.account_id)
+        ctx = self.context(tx, who.account_id)
         changes = lead_rules.parse_changes(data, ctx)
         lead = lead_rules.apply_changes(current, changes, self.clock())
         tx.update_lead(lead)
@@ -109,7 +109,7 @@ class LeadServices(ServiceBase):
         properties = require_object(body.get("properties"), "properties value")
         sent = parse_match(body.get("match"))
         with self.store.transaction(write=True) as tx:
-            ctx = TxContext(tx, who.account_id)
+            ctx = self.context(tx, who.account_id)
             criteria = custom_criteria(ctx, sent) if sent.field == "custom" else sent
             tx.lock_match(who.account_id, criteria)
             ids = tx.match_lead_ids(who.account_id, criteria, LOOKUP_LIMIT)

@@ -8,7 +8,7 @@ from typing import Any
 
 from verdigris.domain.custom_field_filters import parse_custom_filters
 from verdigris.domain.search import parse_search
-from verdigris.services.base import Principal, ServiceBase, Shown, TxContext
+from verdigris.services.base import Principal, ServiceBase, Shown
 
 
 class SearchServices(ServiceBase):
@@ -16,7 +16,7 @@ class SearchServices(ServiceBase):
         """``(total matches, this page of leads)`` for Copper's search parameters."""
         query = parse_search(params).at(self.clock())
         with self.store.transaction(write=False) as tx:
-            ctx = TxContext(tx, who.account_id)
+            ctx = self.context(tx, who.account_id)
             custom = parse_custom_filters(params.get("custom_fields"), ctx.all_fields)
             if custom:
                 query = replace(query, custom_fields=custom)

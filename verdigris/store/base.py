@@ -210,6 +210,10 @@ class StoreTx(ABC):
 
     # custom field definitions (issue 5) ----------------------------------------------------
     @abstractmethod
+    def custom_fields_version(self, account_id: int) -> int:
+        """A number every change of the account's definitions increases (for caches)."""
+
+    @abstractmethod
     def list_custom_fields(self, account_id: int) -> list[CustomFieldDefinition]:
         """Every definition of the account, whatever it is available on, by id."""
 

@@ -19,6 +19,8 @@ accounts = sa.Table(
     sa.Column("id", Id, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String(255), nullable=False, unique=True),
     sa.Column("date_created", sa.BigInteger, nullable=False),
+    #: bumped by every change of the account's custom field definitions (cache validity)
+    sa.Column("custom_fields_version", sa.BigInteger, nullable=False, server_default="0"),
 )
 
 users = sa.Table(

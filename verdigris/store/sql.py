@@ -59,6 +59,47 @@ _COMPANY_JSON = frozenset(
 _OPPORTUNITY_JSON = frozenset(("tags", "leads_converted_from", "custom_fields"))
 ACTIVITY_JSON = frozenset(("old_value", "new_value"))
 _INSERT_LEAD = t.leads.insert().returning(t.leads.c.id)
+# Hot-path statements, built once: executing a prebuilt statement skips SQLAlchemy's
+# per-call construction and cache-key work (a third of an upsert's time when built per call).
+_GET_ACCOUNT = sa.select(t.accounts.c.id, t.accounts.c.name, t.accounts.c.date_created).where(
+    t.accounts.c.id == sa.bindparam("account_id")
+)
+_GET_LEAD = sa.select(t.leads).where(
+    t.leads.c.id == sa.bindparam("lead_id"), t.leads.c.account_id == sa.bindparam("account_id")
+)
+_GET_LEAD_FOR_UPDATE = _GET_LEAD.with_for_update()
+_MATCH_EMAIL = sa.select(t.leads.c.id).where(
+    t.leads.c.account_id == sa.bindparam("account_id"),
+    t.leads.c.email_norm == sa.bindparam("value"),
+    t.leads.c.converted_at.is_(None),
+)
+_MATCH_NAME = sa.select(t.leads.c.id).where(
+    t.leads.c.account_id == sa.bindparam("account_id"),
+    t.leads.c.name == sa.bindparam("value"),
+    t.leads.c.converted_at.is_(None),
+)
+_MATCH_CUSTOM = (
+    sa.select(t.lead_custom_values.c.lead_id)
+    .join(t.leads, t.leads.c.id == t.lead_custom_values.c.lead_id)
+    .where(
+        t.lead_custom_values.c.account_id == sa.bindparam("account_id"),
+        t.lead_custom_values.c.definition_id == sa.bindparam("definition_id"),
+        t.lead_custom_values.c.value_key == sa.bindparam("value"),
+        t.leads.c.converted_at.is_(None),
+    )
+    .distinct()
+    .limit(sa.bindparam("limit"))
+)
+_MATCH_EMAIL = _MATCH_EMAIL.limit(sa.bindparam("limit"))
+_MATCH_NAME = _MATCH_NAME.limit(sa.bindparam("limit"))
+_FIELDS_VERSION = sa.select(t.accounts.c.custom_fields_version).where(
+    t.accounts.c.id == sa.bindparam("account_id")
+)
+_BUMP_FIELDS_VERSION = (
+    t.accounts.update()
+    .where(t.accounts.c.id == sa.bindparam("account_id"))
+    .values(custom_fields_version=t.accounts.c.custom_fields_version + 1)
+)
 #: searches with at most this many matches sort them instead of walking a sort index
 SORT_MATCHES_UP_TO = 10_000
 
@@ -171,12 +212,14 @@ class SqlTx(StoreTx):
         ).scalar_one()
         return AccountRecord(ident, name, now)
 
+    _account_cols = (t.accounts.c.id, t.accounts.c.name, t.accounts.c.date_created)
+
     def find_account(self, name: str) -> AccountRecord | None:
-        row = self._one(sa.select(t.accounts).where(t.accounts.c.name == name))
+        row = self._one(sa.select(*self._account_cols).where(t.accounts.c.name == name))
         return AccountRecord(*row) if row else None
 
     def get_account(self, account_id: int) -> AccountRecord | None:
-        row = self._one(sa.select(t.accounts).where(t.accounts.c.id == account_id))
+        row = self.conn.execute(_GET_ACCOUNT, {"account_id": account_id}).first()
         return AccountRecord(*row) if row else None
 
     _user_cols = (t.users.c.id, t.users.c.account_id, t.users.c.name, t.users.c.email)
@@ -326,12 +369,13 @@ class SqlTx(StoreTx):
             self.conn.execute(t.lead_custom_values.insert(), rows)
 
     def get_lead(self, account_id: int, lead_id: int) -> Lead | None:
-        row = self._one(
-            sa.select(t.leads).where(t.leads.c.id == lead_id, t.leads.c.account_id == account_id)
-        )
+        return self._read_lead(_GET_LEAD, account_id, lead_id)
+
+    def _read_lead(self, stmt: sa.Select[Any], account_id: int, lead_id: int) -> Lead | None:
+        row = self.conn.execute(stmt, {"lead_id": lead_id, "account_id": account_id}).first()
         if row is None:
             return None
-        self._read[lead_id] = row
+        self._read[lead_id] = row  # update_lead compares with it instead of reading again
         return lead_from_row(row)
 
     def delete_lead(self, account_id: int, lead_id: int) -> bool:
@@ -354,33 +398,24 @@ class SqlTx(StoreTx):
         """No-op by default: engines whose write transactions already serialize."""
 
     def match_lead_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> Sequence[int]:
-        c = t.leads.c
-        stmt: sa.Select[Any]
-        unconverted = c.converted_at.is_(None)
+        params = {"account_id": account_id, "value": criteria.value, "limit": limit}
         if criteria.field == "email":
-            stmt = sa.select(c.id).where(
-                c.account_id == account_id, c.email_norm == criteria.value, unconverted
-            )
+            stmt = _MATCH_EMAIL
         elif criteria.field == "name":
-            stmt = sa.select(c.id).where(
-                c.account_id == account_id, c.name == criteria.value, unconverted
-            )
+            stmt = _MATCH_NAME
         else:
-            v = t.lead_custom_values.c
-            stmt = (
-                sa.select(v.lead_id)
-                .join(t.leads, t.leads.c.id == v.lead_id)
-                .where(
-                    v.account_id == account_id,
-                    v.definition_id == criteria.definition_id,
-                    v.value_key == criteria.value,
-                    unconverted,
-                )
-                .distinct()
-            )
-        return [r[0] for r in self.conn.execute(stmt.limit(limit))]
+            stmt = _MATCH_CUSTOM
+            params["definition_id"] = criteria.definition_id
+        return [r[0] for r in self.conn.execute(stmt, params)]
 
     # custom field definitions (issue 5) ----------------------------------------------------
+    def custom_fields_version(self, account_id: int) -> int:
+        row = self.conn.execute(_FIELDS_VERSION, {"account_id": account_id}).first()
+        return int(row[0]) if row else 0
+
+    def _bump_custom_fields_version(self, account_id: int) -> None:
+        self.conn.execute(_BUMP_FIELDS_VERSION, {"account_id": account_id})
+
     def list_custom_fields(self, account_id: int) -> list[CustomFieldDefinition]:
         c = t.custom_field_definitions.c
         rows = self.conn.execute(
@@ -406,6 +441,7 @@ class SqlTx(StoreTx):
             ).scalar_one()
         except sa.exc.IntegrityError as exc:
             raise StoreConflict(str(exc.orig)) from exc
+        self._bump_custom_fields_version(definition.account_id)
         return msgspec.structs.replace(definition, id=ident)
 
     def update_custom_field(self, definition: CustomFieldDefinition) -> None:
@@ -418,6 +454,7 @@ class SqlTx(StoreTx):
             )
         except sa.exc.IntegrityError as exc:
             raise StoreConflict(str(exc.orig)) from exc
+        self._bump_custom_fields_version(definition.account_id)
 
     def delete_custom_field(self, account_id: int, definition_id: int) -> bool:
         v = t.lead_custom_values.c
@@ -432,6 +469,7 @@ class SqlTx(StoreTx):
                 c.id == definition_id, c.account_id == account_id
             )
         )
+        self._bump_custom_fields_version(account_id)
         return bool(result.rowcount)
 
     def allocate_option_id(self, account_id: int) -> int:
@@ -548,15 +586,7 @@ class SqlTx(StoreTx):
         return [d.id for d in self.list_custom_fields(account_id) if entity in d.available_on]
 
     def get_lead_for_update(self, account_id: int, lead_id: int) -> Lead | None:
-        row = self._one(
-            sa.select(t.leads)
-            .where(t.leads.c.id == lead_id, t.leads.c.account_id == account_id)
-            .with_for_update()
-        )
-        if row is None:
-            return None
-        self._read[lead_id] = row  # update_lead compares with it instead of reading again
-        return lead_from_row(row)
+        return self._read_lead(_GET_LEAD_FOR_UPDATE, account_id, lead_id)
 
     def _insert(self, table: sa.Table, record: R, json_cols: frozenset[str]) -> R:
         ident = self.conn.execute(
