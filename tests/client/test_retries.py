@@ -9,8 +9,8 @@ import time
 import httpx
 import pytest
 
-from tests.client.conftest import CountingTransport, Live, LiveFactory
 from tests.conftest import lead_count
+from tests.live import CountingTransport, Live, LiveFactory
 from verdigris.client import (
     BulkItemFailure,
     LeadOut,

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.client.conftest import CountingTransport, Live, LiveFactory, sdk_client
-from tests.client.helpers import add_definition, email
 from tests.conftest import lead_count
+from tests.helpers import add_definition, email
+from tests.live import CountingTransport, Live, LiveFactory, sdk_client
 from verdigris.client import (
     AmbiguousMatchError,
     AuthenticationError,
