@@ -22,6 +22,7 @@ from verdigris.server.ratelimit import RateLimits
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes import account as account_routes
 from verdigris.server.routes import leads as lead_routes
+from verdigris.server.routes import search as search_routes
 from verdigris.services import Services
 from verdigris.store import open_store
 from verdigris.store.base import Store
@@ -32,7 +33,7 @@ JSON = "application/json"
 
 
 def all_routes() -> list[RouteSpec]:
-    return [*lead_routes.ROUTES, *account_routes.ROUTES]
+    return [*lead_routes.ROUTES, *account_routes.ROUTES, *search_routes.ROUTES]
 
 
 def json_response(

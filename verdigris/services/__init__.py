@@ -9,11 +9,13 @@ from __future__ import annotations
 from verdigris.services.accounts import AccountServices
 from verdigris.services.base import ItemFailure, Principal, Shown, TxContext, hash_key, now
 from verdigris.services.leads import LeadServices
+from verdigris.services.search import SearchServices
 
 
 class Services(
     LeadServices,
     AccountServices,
+    SearchServices,
 ):
     """The use cases of verdigris, over one store."""
 

@@ -19,6 +19,7 @@ import msgspec
 from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
+from verdigris.domain.search import SearchQuery
 
 
 class StoreError(Exception):
@@ -127,6 +128,14 @@ class StoreTx(ABC):
     @abstractmethod
     def match_lead_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> Sequence[int]:
         """Ids of leads matching ``criteria`` (at most ``limit``), found by an index."""
+
+    # search (issue 4) -------------------------------------------------------------------
+    @abstractmethod
+    def search_leads(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
+        """``(total matches, the page)`` of a search, in the query's order (ties by id).
+
+        ``query`` must have no ``max_age`` left (see :meth:`SearchQuery.at`).
+        """
 
 
 class Store(ABC):

@@ -9,6 +9,9 @@ metadata = sa.MetaData()
 
 #: 64-bit ids on PostgreSQL; SQLite needs plain INTEGER for its rowid alias
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+#: search and sort keys (lower-cased text): byte order on both engines, so that prefix
+#: ranges are exact and sorts agree (SQLite compares TEXT bytewise; "C" on PostgreSQL)
+Key = sa.String(255).with_variant(sa.String(255, collation="C"), "postgresql")
 
 accounts = sa.Table(
     "accounts",
@@ -74,6 +77,46 @@ custom_field_definitions = sa.Table(
     sa.Index("ix_custom_field_definitions_account", "account_id"),
 )
 
+#: lower-cased text keys on leads (filters and sorts); "" when the lead has no value
+TEXT_KEYS = (
+    "name_key",
+    "first_name_key",
+    "last_name_key",
+    "company_key",
+    "title_key",
+    "email_key",
+    "phone_key",
+    "city_key",
+    "state_key",
+    "postal_key",
+    "country_key",
+)
+
+
+def _search_index(suffix: str, *columns: str) -> sa.Index:
+    # converted_at last: the default "not converted" condition is checked in the index
+    return sa.Index(f"ix_leads_by_{suffix}", "account_id", *columns, "id", "converted_at")
+
+
+#: one index per sort order and per filter; text sorts break ties by name, then id
+SEARCH_INDEXES = (
+    _search_index("name", "name_key"),
+    *(
+        _search_index(key.removesuffix("_key"), key, "name_key")
+        for key in TEXT_KEYS
+        if key != "name_key"
+    ),
+    _search_index("value", "value_key"),
+    _search_index("created", "date_created"),
+    _search_index("modified", "date_modified"),
+    _search_index("contacted", "contacted_key"),
+    _search_index("interactions", "interaction_count"),
+    _search_index("status", "status_id", "name_key"),
+    _search_index("assignee", "assignee_key", "name_key"),
+    _search_index("source", "source_key", "name_key"),
+    _search_index("tag_count", "tag_count", "name_key"),
+)
+
 leads = sa.Table(
     "leads",
     metadata,
@@ -114,8 +157,16 @@ leads = sa.Table(
     sa.Column("converted_opportunity_id", Id, nullable=True),
     sa.Column("converted_value", sa.Float, nullable=True),
     sa.Column("converted_unit", sa.String(3), nullable=True),
+    # search and sort keys (issue 4), written with every lead: see verdigris.domain.search
+    *(sa.Column(k, Key, nullable=False, server_default="") for k in TEXT_KEYS),
+    sa.Column("value_key", sa.Float, nullable=False, server_default="0"),
+    sa.Column("contacted_key", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("assignee_key", Id, nullable=False, server_default="-2"),
+    sa.Column("source_key", Id, nullable=False, server_default="-2"),
+    sa.Column("tag_count", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_leads_account_email", "account_id", "email_norm"),
     sa.Index("ix_leads_account_name", "account_id", "name"),
+    *SEARCH_INDEXES,
 )
 
 #: one row per (lead, custom field value): the index behind custom-field upsert matches
@@ -128,4 +179,24 @@ lead_custom_values = sa.Table(
     sa.Column("value_key", sa.String(255), nullable=False),
     sa.Index("ix_lead_custom_values_match", "account_id", "definition_id", "value_key"),
     sa.Index("ix_lead_custom_values_lead", "lead_id"),
+)
+
+#: a lead's tags as keys, one row each (leads without tags: ``leads.tag_count = 0``)
+lead_tags = sa.Table(
+    "lead_tags",
+    metadata,
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag", Key, primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Index("ix_lead_tags_search", "account_id", "tag", "lead_id"),
+)
+
+#: the digits of each of a lead's phone numbers
+lead_phones = sa.Table(
+    "lead_phones",
+    metadata,
+    sa.Column("lead_id", Id, sa.ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("digits", sa.String(255), primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Index("ix_lead_phones_search", "account_id", "digits", "lead_id"),
 )

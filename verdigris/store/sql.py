@@ -20,7 +20,9 @@ from alembic.config import Config
 from verdigris.domain.custom_fields import CustomFieldDefinition, Option
 from verdigris.domain.leads import Address, Email, Lead, Link, Phone
 from verdigris.domain.matching import MatchCriteria
+from verdigris.domain.search import SearchQuery
 from verdigris.store import schema as t
+from verdigris.store import search_sql
 from verdigris.store.base import (
     AccountRecord,
     SourceRecord,
@@ -97,6 +99,7 @@ def lead_row(lead: Lead) -> dict[str, Any]:
         "converted_opportunity_id": lead.converted_opportunity_id,
         "converted_value": lead.converted_value,
         "converted_unit": lead.converted_unit,
+        **search_sql.search_keys(lead),
     }
 
 
@@ -287,9 +290,11 @@ class SqlTx(StoreTx):
         ).scalar_one()
         lead = msgspec.structs.replace(lead, id=ident)
         self._write_custom_values(lead, replace=False)
+        self._write_search_rows(lead, replace=False)
         return lead
 
     def update_lead(self, lead: Lead) -> None:
+        self._write_search_rows(lead, replace=True)
         self.conn.execute(
             t.leads.update()
             .where(t.leads.c.id == lead.id, t.leads.c.account_id == lead.account_id)
@@ -322,6 +327,10 @@ class SqlTx(StoreTx):
         return lead_from_row(row) if row else None
 
     def delete_lead(self, account_id: int, lead_id: int) -> bool:
+        for side in (t.lead_tags, t.lead_phones):
+            self.conn.execute(
+                side.delete().where(side.c.lead_id == lead_id, side.c.account_id == account_id)
+            )
         self.conn.execute(
             t.lead_custom_values.delete().where(
                 t.lead_custom_values.c.lead_id == lead_id,
@@ -355,6 +364,52 @@ class SqlTx(StoreTx):
                 .distinct()
             )
         return [r[0] for r in self.conn.execute(stmt.limit(limit))]
+
+    # search (issue 4) -------------------------------------------------------------------
+    def _write_search_rows(self, lead: Lead, *, replace: bool) -> None:
+        """Keep ``lead_tags`` and ``lead_phones`` in step with the lead's lists.
+
+        On update (before the row is rewritten) they change only when tags or phone
+        numbers did, so most updates cost one indexed read here.
+        """
+        tags, phones = search_sql.side_rows(lead)
+        if replace:
+            before = self._one(
+                sa.select(t.leads.c.tags, t.leads.c.phone_numbers).where(t.leads.c.id == lead.id)
+            )
+            if before is None:
+                return
+            same_tags = before.tags == _json.encode(lead.tags).decode()
+            if same_tags and before.phone_numbers == _json.encode(lead.phone_numbers).decode():
+                return
+            for side in (t.lead_tags, t.lead_phones):
+                self.conn.execute(side.delete().where(side.c.lead_id == lead.id))
+        if tags:
+            self.conn.execute(t.lead_tags.insert(), tags)
+        if phones:
+            self.conn.execute(t.lead_phones.insert(), phones)
+
+    def search_leads(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
+        where = search_sql.conditions(account_id, query)
+        total = int(
+            self.conn.execute(
+                sa.select(sa.func.count()).select_from(t.leads).where(*where)
+            ).scalar_one()
+        )
+        if query.limit == 0 or query.offset >= total:
+            return total, []
+        rows = self.conn.execute(
+            sa.select(t.leads)
+            .where(*where)
+            .order_by(*self._search_order(query, total))
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return total, [lead_from_row(r) for r in rows]
+
+    def _search_order(self, query: SearchQuery, total: int) -> list[Any]:
+        """The ORDER BY of a page; engines may steer their planner knowing ``total``."""
+        return search_sql.order_by(query)
 
 
 class SqlStore(Store):

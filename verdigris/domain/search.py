@@ -1,0 +1,457 @@
+"""Lead search: Copper's ``POST /leads/search`` parameters as a storage-neutral query.
+
+Parameters arrive in the JSON body, in the query string (n8n sends its filters and
+``page_size`` there with an empty body), or both; the body wins key by key. Numbers
+may be strings (``"page_number": "1"``). :func:`parse_search` validates everything
+at once into a :class:`SearchQuery`; the store turns that into SQL.
+
+The comparison keys (:func:`text_key`, :func:`phone_digits`, :func:`tag_key`) are
+defined here too: the store writes them next to each lead, and the query compares
+against them, so both sides agree on what "the same city" or "the same phone" is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+import msgspec
+
+from verdigris.domain.errors import MalformedRequest, ValidationFailed, describe_errors
+from verdigris.domain.leads import as_int
+
+#: Copper's sort fields (footnote 1 of "List Leads (Search)")
+SORT_FIELDS = (
+    "name",
+    "first_name",
+    "last_name",
+    "company_name",
+    "title",
+    "value",
+    "email",
+    "phone",
+    "date_modified",
+    "date_created",
+    "city",
+    "state",
+    "country",
+    "zip",
+    "inactive_days",
+)
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 200
+#: Copper returns at most the first 100,000 records of a search, whatever the paging
+RESULT_WINDOW = 100_000
+#: the id that stands for "no value" in assignee_ids and customer_source_ids
+NO_VALUE_ID = -2
+TAG_OPTIONS = ("ANY", "ALL")
+KEY_MAX = 255
+
+
+def text_key(value: str | None) -> str:
+    """How text is compared and sorted: trimmed, lower-cased; ``""`` when absent."""
+    return (value or "").strip().lower()[:KEY_MAX]
+
+
+def phone_digits(number: str | None) -> str:
+    """A phone number as its digits only: ``"415-999-4321"`` -> ``"4159994321"``."""
+    return "".join(ch for ch in (number or "") if ch.isdigit())[:KEY_MAX]
+
+
+def tag_key(tag: str) -> str:
+    """Tags match ignoring letter case and surrounding spaces."""
+    return tag.strip().lower()[:KEY_MAX]
+
+
+def lead_keys(
+    *,
+    name: str | None,
+    first_name: str | None,
+    last_name: str | None,
+    company_name: str | None,
+    title: str | None,
+    email: str | None,
+    phones: Iterable[str],
+    city: str | None,
+    state: str | None,
+    postal_code: str | None,
+    country: str | None,
+    monetary_value: float | None,
+    date_last_contacted: int | None,
+    assignee_id: int | None,
+    customer_source_id: int | None,
+    tags: Iterable[str],
+) -> dict[str, Any]:
+    """The sort and filter keys stored with a lead (never null, so both engines sort alike).
+
+    A missing value sorts as ``""`` (text), ``0`` (value) or ``0`` (last contact); a
+    missing assignee or source is :data:`NO_VALUE_ID`, as Copper's filters spell it.
+    """
+    first_phone = next(iter(phones), None)
+    return {
+        "name_key": text_key(name),
+        "first_name_key": text_key(first_name),
+        "last_name_key": text_key(last_name),
+        "company_key": text_key(company_name),
+        "title_key": text_key(title),
+        "email_key": text_key(email),
+        "phone_key": phone_digits(first_phone),
+        "city_key": text_key(city),
+        "state_key": text_key(state),
+        "postal_key": text_key(postal_code),
+        "country_key": text_key(country),
+        "value_key": float(monetary_value or 0),
+        "contacted_key": int(date_last_contacted or 0),
+        "assignee_key": NO_VALUE_ID if assignee_id is None else assignee_id,
+        "source_key": NO_VALUE_ID if customer_source_id is None else customer_source_id,
+        "tag_count": len(tag_keys(tags)),
+    }
+
+
+def tag_keys(tags: Iterable[str]) -> list[str]:
+    """The tag rows of a lead: its distinct tag keys."""
+    return list(dict.fromkeys(k for k in (tag_key(t) for t in tags) if k))
+
+
+def phone_keys(numbers: Iterable[str]) -> list[str]:
+    """The phone rows of a lead: the distinct digit strings of its numbers."""
+    return list(dict.fromkeys(d for d in (phone_digits(n) for n in numbers) if d))
+
+
+@dataclass(frozen=True)
+class Range:
+    """Inclusive bounds; ``None`` leaves that side open."""
+
+    low: float | None = None
+    high: float | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.low is not None or self.high is not None
+
+
+@dataclass(frozen=True)
+class TagFilter:
+    """``keys`` (tag keys): leads with any (or all) of them; ``empty``: leads without tags."""
+
+    keys: tuple[str, ...] = ()
+    match_all: bool = False
+    empty: bool = False
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """A validated lead search. ``None`` means "no filter" throughout.
+
+    Text filters hold comparison keys (:func:`text_key`); for city, state and
+    postal_code the key ``""`` means "leads without one". Id lists may contain
+    :data:`NO_VALUE_ID`.
+    """
+
+    page_number: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+    sort_by: str = "name"
+    descending: bool = False
+    ids: tuple[int, ...] | None = None
+    name_prefix: str | None = None
+    phone_digits: str | None = None
+    emails: tuple[str, ...] | None = None
+    assignee_ids: tuple[int, ...] | None = None
+    status_ids: tuple[int, ...] | None = None
+    customer_source_ids: tuple[int, ...] | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    tags: TagFilter | None = None
+    followed: bool | None = None
+    max_age: int | None = None
+    monetary_value: Range = Range()
+    interaction_count: Range = Range()
+    interaction_date: Range = Range()
+    created_date: Range = Range()
+    modified_date: Range = Range()
+    include_converted: bool = False
+
+    @property
+    def offset(self) -> int:
+        return (self.page_number - 1) * self.page_size
+
+    @property
+    def limit(self) -> int:
+        """Rows of this page inside Copper's 100,000-record window (0 past it)."""
+        return max(0, min(self.page_size, RESULT_WINDOW - self.offset))
+
+    @property
+    def matches_nothing(self) -> bool:
+        """True when the filters exclude every lead (verdigris has no followers)."""
+        return self.followed is True
+
+    def at(self, now: int) -> SearchQuery:
+        """The query with ``age`` turned into a lower bound on the creation date."""
+        if self.max_age is None:
+            return self
+        since = now - self.max_age
+        low = self.created_date.low
+        bound = since if low is None else max(low, since)
+        return replace(self, max_age=None, created_date=Range(bound, self.created_date.high))
+
+
+# --- reading the parameters ---------------------------------------------------------------
+
+
+def merge_params(body: Any, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """One parameter dict from the query string and the JSON body (the body wins).
+
+    A key repeated in the query string (``status_ids=1&status_ids=2``) or written with
+    brackets (``status_ids[]=1``) gives a list.
+    """
+    if body is not None and not isinstance(body, Mapping):
+        raise MalformedRequest("The request body must be a JSON object of search parameters")
+    params: dict[str, Any] = {}
+    for raw_key, value in query:
+        key = raw_key[:-2] if raw_key.endswith("[]") else raw_key
+        if key in params:
+            held = params[key]
+            params[key] = [*held, value] if isinstance(held, list) else [held, value]
+        else:
+            params[key] = [value] if raw_key.endswith("[]") else value
+    params.update(body or {})
+    return params
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+        self.notes: list[str] = []
+
+    def add(self, field: str, code: str, note: str) -> None:
+        self.by_field.setdefault(field, []).append(code)
+        self.notes.append(note)
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            message = describe_errors(self.by_field) + " (" + "; ".join(self.notes) + ")"
+            raise ValidationFailed(self.by_field, message)
+
+
+def _maybe_json(raw: Any) -> Any:
+    """Query-string values may carry JSON lists or objects (``tags=["a","b"]``)."""
+    if isinstance(raw, str) and raw.strip()[:1] in ("[", "{"):
+        try:
+            return msgspec.json.decode(raw.strip())
+        except msgspec.DecodeError:
+            return raw
+    return raw
+
+
+def _int(p: _Problems, field: str, raw: Any) -> int | None:
+    if raw is None or raw == "":
+        return None
+    value = as_int(raw)
+    if value is None:
+        p.add(field, "invalid_type", f"{field} must be a whole number")
+    return value
+
+
+def _number(p: _Problems, field: str, raw: Any) -> float | None:
+    if raw is None or raw == "" or isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        return float(raw)
+    if isinstance(raw, str):
+        try:
+            return float(raw.strip())
+        except ValueError:
+            pass
+    p.add(field, "invalid_type", f"{field} must be a number")
+    return None
+
+
+def _text(p: _Problems, field: str, raw: Any) -> str | None:
+    """A string filter; numbers are read as text (a postal code sent as 18503)."""
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        return raw
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return str(raw)
+    p.add(field, "invalid_type", f"{field} must be a string")
+    return None
+
+
+def _bool(p: _Problems, field: str, raw: Any) -> bool | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no"):
+        return False
+    p.add(field, "invalid_type", f"{field} must be true or false")
+    return None
+
+
+def _ids(p: _Problems, field: str, raw: Any) -> tuple[int, ...] | None:
+    """An id list: a JSON list, one id, or ``"1,2"``; an empty list is no filter."""
+    raw = _maybe_json(raw)
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, str):
+        raw = [part for part in raw.split(",") if part.strip()]
+    elif not isinstance(raw, list):
+        raw = [raw]
+    out: list[int] = []
+    for item in raw:
+        value = as_int(item)
+        if value is None or (value < 0 and value != NO_VALUE_ID):
+            p.add(field, "invalid", f"{field} must be a list of ids (-2 for none)")
+            return None
+        out.append(value)
+    return tuple(dict.fromkeys(out)) or None
+
+
+def _emails(p: _Problems, raw: Any) -> tuple[str, ...] | None:
+    """Copper documents one string for leads; a list (as People search takes) also works."""
+    raw = _maybe_json(raw)
+    if raw is None:
+        return None
+    items = raw if isinstance(raw, list) else [raw]
+    if not all(isinstance(item, str) for item in items):
+        p.add("emails", "invalid_type", "emails must be an email address (or a list of them)")
+        return None
+    keys = tuple(dict.fromkeys(k for k in (text_key(item) for item in items) if k))
+    return keys or None
+
+
+def _tags(p: _Problems, raw: Any) -> TagFilter | None:
+    raw = _maybe_json(raw)
+    if raw is None:
+        return None
+    match_all = False
+    empty = False
+    if isinstance(raw, Mapping):
+        option = str(raw.get("option") or "ANY").strip().upper()
+        if option not in TAG_OPTIONS:
+            p.add("tags", "invalid", "tags option must be ANY or ALL")
+            return None
+        match_all = option == "ALL"
+        empty = _bool(p, "tags", raw.get("allow_empty")) or False
+        raw = _maybe_json(raw.get("value"))
+        if raw is None:
+            raw = []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        p.add("tags", "invalid_type", 'tags must be a list of strings or {"option", "value"}')
+        return None
+    keys = tuple(dict.fromkeys(k for k in (tag_key(t) for t in raw) if k))
+    if not keys and not empty:
+        return None  # an empty list filters nothing (clients send "tags": [] by default)
+    return TagFilter(keys, match_all and bool(keys), empty)
+
+
+def _range(p: _Problems, params: Mapping[str, Any], name: str, *, whole: bool) -> Range:
+    bounds = []
+    for side in ("minimum", "maximum"):
+        field = f"{side}_{name}"
+        raw = params.get(field)
+        value: float | None
+        if whole:
+            number = _number(p, field, raw)
+            value = None if number is None else float(int(number))
+        else:
+            value = _number(p, field, raw)
+        bounds.append(value)
+    return Range(bounds[0], bounds[1])
+
+
+def _paging(p: _Problems, params: Mapping[str, Any]) -> tuple[int, int]:
+    page_number = _int(p, "page_number", params.get("page_number"))
+    if page_number is not None and page_number < 1:
+        p.add("page_number", "invalid", "page_number starts at 1")
+    page_size = _int(p, "page_size", params.get("page_size"))
+    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
+        p.add("page_size", "invalid", f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+    return page_number or 1, page_size or DEFAULT_PAGE_SIZE
+
+
+def _sorting(p: _Problems, params: Mapping[str, Any]) -> tuple[str, bool]:
+    sort_by = _text(p, "sort_by", params.get("sort_by")) or "name"
+    sort_by = sort_by.strip().lower()
+    if sort_by not in SORT_FIELDS:
+        p.add("sort_by", "invalid", f"sort_by must be one of {', '.join(SORT_FIELDS)}")
+    direction = (_text(p, "sort_direction", params.get("sort_direction")) or "asc").strip()
+    if direction.lower() not in ("asc", "desc"):
+        p.add("sort_direction", "invalid", "sort_direction must be asc or desc")
+    return sort_by, direction.lower() == "desc"
+
+
+def _optional_key(p: _Problems, params: Mapping[str, Any], field: str, *, empty_ok: bool) -> Any:
+    """A text filter as a key. ``""`` means "without one" where Copper allows it."""
+    raw = _text(p, field, params.get(field))
+    if raw is None:
+        return None
+    key = text_key(raw)
+    return key if key or empty_ok else None
+
+
+def parse_search(params: Mapping[str, Any]) -> SearchQuery:
+    """Validate search parameters; raise :class:`ValidationFailed` naming every bad one.
+
+    Unknown keys are ignored, like everywhere else in verdigris.
+    """
+    p = _Problems()
+    page_number, page_size = _paging(p, params)
+    sort_by, descending = _sorting(p, params)
+
+    phone = _text(p, "phone_number", params.get("phone_number")) or ""
+    digits = phone_digits(phone)
+    if phone.strip() and not digits:
+        p.add("phone_number", "invalid", "phone_number must contain digits")
+    followed = _int(p, "followed", params.get("followed"))
+    if followed not in (None, 1, 2):
+        p.add("followed", "invalid", "followed must be 1 (followed) or 2 (not followed)")
+    age = _int(p, "age", params.get("age"))
+    if age is not None and age < 0:
+        p.add("age", "invalid", "age is a number of seconds, 0 or more")
+
+    socials = _maybe_json(params.get("socials"))
+    if socials not in (None, "", []):
+        p.add("socials", "unsupported", "verdigris does not filter leads by socials")
+    custom = _maybe_json(params.get("custom_fields"))
+    if custom not in (None, "", []):
+        p.add("custom_fields", "unsupported", "custom field filters are not supported yet")
+
+    query = SearchQuery(
+        page_number=page_number,
+        page_size=page_size,
+        sort_by=sort_by,
+        descending=descending,
+        ids=_ids(p, "ids", params.get("ids")),
+        name_prefix=_optional_key(p, params, "name", empty_ok=False),
+        phone_digits=digits or None,
+        emails=_emails(p, params.get("emails")),
+        assignee_ids=_ids(p, "assignee_ids", params.get("assignee_ids")),
+        status_ids=_ids(p, "status_ids", params.get("status_ids")),
+        customer_source_ids=_ids(p, "customer_source_ids", params.get("customer_source_ids")),
+        city=_optional_key(p, params, "city", empty_ok=True),
+        state=_optional_key(p, params, "state", empty_ok=True),
+        postal_code=_optional_key(p, params, "postal_code", empty_ok=True),
+        country=_optional_key(p, params, "country", empty_ok=False),
+        tags=_tags(p, params.get("tags")),
+        followed=None if followed is None else followed == 1,
+        max_age=age,
+        monetary_value=_range(p, params, "monetary_value", whole=False),
+        interaction_count=_range(p, params, "interaction_count", whole=True),
+        interaction_date=_range(p, params, "interaction_date", whole=True),
+        created_date=_range(p, params, "created_date", whole=True),
+        modified_date=_range(p, params, "modified_date", whole=True),
+        include_converted=_bool(p, "include_converted_leads", params.get("include_converted_leads"))
+        or False,
+    )
+    p.raise_if_any()
+    return query

@@ -1,0 +1,36 @@
+"""``POST /leads/search``: a bare JSON array of leads, the total in ``X-PW-TOTAL``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from starlette.datastructures import QueryParams
+
+from verdigris.domain.search import merge_params
+from verdigris.server import wire
+from verdigris.server.routes import Call, Reply, RouteSpec
+from verdigris.services import Services
+
+
+def _query_items(query: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    # Starlette's QueryParams keeps repeated keys; a plain mapping (tests) has one each
+    if isinstance(query, QueryParams):
+        return query.multi_items()
+    return query.items()
+
+
+def search_leads(services: Services, call: Call) -> Reply:
+    params = merge_params(call.body, _query_items(call.query))
+    total, page = services.search_leads(call.principal, params)
+    return Reply([wire.lead_out(shown) for shown in page], {"X-PW-TOTAL": str(total)})
+
+
+ROUTES = [
+    RouteSpec(
+        "POST",
+        "/leads/search",
+        search_leads,
+        "Search leads (filters, sort, paging); the total is in the X-PW-TOTAL header",
+        response=list[wire.LeadOut],
+    ),
+]

@@ -1,0 +1,181 @@
+"""Lead search in SQLAlchemy Core (issue 4): the keys written with each lead, and a
+:class:`~verdigris.domain.search.SearchQuery` as WHERE conditions and an ORDER BY.
+
+Every condition compares a column that leads an index after ``account_id`` (see
+``SEARCH_INDEXES`` in schema.py), and every sort walks one: an index on
+``(account_id, key, [name_key,] id, converted_at)``, so a page is read in order and
+the default "not converted" check never leaves the index.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from verdigris.domain.leads import Lead
+from verdigris.domain.search import (
+    NO_VALUE_ID,
+    Range,
+    SearchQuery,
+    TagFilter,
+    lead_keys,
+    phone_keys,
+    tag_keys,
+)
+from verdigris.store import schema as t
+
+c = t.leads.c
+
+#: sort field -> the columns to order by, before the id that breaks the last ties
+SORT_COLUMNS: dict[str, tuple[sa.Column[Any], ...]] = {
+    "name": (c.name_key,),
+    "first_name": (c.first_name_key, c.name_key),
+    "last_name": (c.last_name_key, c.name_key),
+    "company_name": (c.company_key, c.name_key),
+    "title": (c.title_key, c.name_key),
+    "value": (c.value_key,),
+    "email": (c.email_key, c.name_key),
+    "phone": (c.phone_key, c.name_key),
+    "date_modified": (c.date_modified,),
+    "date_created": (c.date_created,),
+    "city": (c.city_key, c.name_key),
+    "state": (c.state_key, c.name_key),
+    "country": (c.country_key, c.name_key),
+    "zip": (c.postal_key, c.name_key),
+    "inactive_days": (c.contacted_key,),
+}
+#: "inactive_days: sorting is from newest to oldest" (Copper): ascending = latest contact first
+_REVERSED = frozenset({"inactive_days"})
+#: above every code point: ``key < prefix + _TOP`` holds for every key starting with prefix
+_TOP = "\U0010ffff"
+
+
+def search_keys(lead: Lead) -> dict[str, Any]:
+    """The key columns of ``lead`` (merged into its row on every write)."""
+    address = lead.address
+    return lead_keys(
+        name=lead.name,
+        first_name=lead.first_name,
+        last_name=lead.last_name,
+        company_name=lead.company_name,
+        title=lead.title,
+        email=lead.email.email if lead.email else None,
+        phones=[p.number for p in lead.phone_numbers],
+        city=address.city if address else None,
+        state=address.state if address else None,
+        postal_code=address.postal_code if address else None,
+        country=address.country if address else None,
+        monetary_value=lead.monetary_value,
+        date_last_contacted=lead.date_last_contacted,
+        assignee_id=lead.assignee_id,
+        customer_source_id=lead.customer_source_id,
+        tags=lead.tags,
+    )
+
+
+def side_rows(lead: Lead) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Rows of ``lead_tags`` and ``lead_phones`` for ``lead``."""
+    base = {"lead_id": lead.id, "account_id": lead.account_id}
+    tags = [{**base, "tag": key} for key in tag_keys(lead.tags)]
+    phones = [{**base, "digits": d} for d in phone_keys(p.number for p in lead.phone_numbers)]
+    return tags, phones
+
+
+def order_by(
+    query: SearchQuery, wrap: Callable[[sa.Column[Any]], ColumnElement[Any]] | None = None
+) -> list[ColumnElement[Any]]:
+    """ORDER BY the sort field's columns, then id, all in one direction (so one index
+    walked forwards or backwards gives the order). ``wrap`` may rewrite each column."""
+    descending = query.descending != (query.sort_by in _REVERSED)
+    columns = [wrap(col) if wrap else col for col in (*SORT_COLUMNS[query.sort_by], c.id)]
+    return [col.desc() if descending else col.asc() for col in columns]
+
+
+def conditions(account_id: int, q: SearchQuery) -> list[ColumnElement[bool]]:
+    """The WHERE clause of ``q`` in ``account_id``, as conditions to AND."""
+    where: list[ColumnElement[bool]] = [c.account_id == account_id]
+    if not q.include_converted:
+        where.append(c.converted_at.is_(None))
+    if q.matches_nothing:
+        where.append(sa.false())
+    if q.ids:
+        where.append(c.id.in_(q.ids))
+    if q.name_prefix:
+        where += [c.name_key >= q.name_prefix, c.name_key < q.name_prefix + _TOP]
+    if q.emails:
+        where.append(c.email_key.in_(q.emails))
+    if q.phone_digits:
+        p = t.lead_phones.c
+        where.append(
+            c.id.in_(
+                sa.select(p.lead_id).where(p.account_id == account_id, p.digits == q.phone_digits)
+            )
+        )
+    if q.assignee_ids:
+        where.append(_in(c.assignee_key, q.assignee_ids))  # -2 is stored for "none"
+    if q.customer_source_ids:
+        where.append(_in(c.source_key, q.customer_source_ids))
+    if q.status_ids:
+        where.append(_status_in(q.status_ids))
+    for column, key in (
+        (c.city_key, q.city),
+        (c.state_key, q.state),
+        (c.postal_key, q.postal_code),
+        (c.country_key, q.country),
+    ):
+        if key is not None:
+            where.append(column == key)
+    if q.tags:
+        where.append(_tags(account_id, q.tags))
+    if q.monetary_value.active:
+        where += _within(c.value_key, q.monetary_value)
+        if _spans_zero(q.monetary_value):  # leads without a value have the key 0
+            where.append(c.monetary_value.is_not(None))
+    if q.interaction_date.active:
+        where += [c.contacted_key > 0, *_within(c.contacted_key, q.interaction_date, whole=True)]
+    where += _within(c.interaction_count, q.interaction_count, whole=True)
+    where += _within(c.date_created, q.created_date, whole=True)
+    where += _within(c.date_modified, q.modified_date, whole=True)
+    return where
+
+
+def _in(column: sa.Column[Any], values: tuple[Any, ...]) -> ColumnElement[bool]:
+    return column == values[0] if len(values) == 1 else column.in_(values)
+
+
+def _status_in(ids: tuple[int, ...]) -> ColumnElement[bool]:
+    """Every lead has a status, so -2 ("none") matches nothing."""
+    real = tuple(i for i in ids if i != NO_VALUE_ID)
+    return _in(c.status_id, real) if real else sa.false()
+
+
+def _spans_zero(bounds: Range) -> bool:
+    return (bounds.low is None or bounds.low <= 0) and (bounds.high is None or bounds.high >= 0)
+
+
+def _within(column: sa.Column[Any], bounds: Range, *, whole: bool = False) -> list[Any]:
+    out = []
+    if bounds.low is not None:
+        out.append(column >= (int(bounds.low) if whole else bounds.low))
+    if bounds.high is not None:
+        out.append(column <= (int(bounds.high) if whole else bounds.high))
+    return out
+
+
+def _tagged(account_id: int, keys: tuple[str, ...]) -> ColumnElement[bool]:
+    lt = t.lead_tags.c
+    return c.id.in_(sa.select(lt.lead_id).where(lt.account_id == account_id, _in(lt.tag, keys)))
+
+
+def _tags(account_id: int, f: TagFilter) -> ColumnElement[bool]:
+    """ANY: a lead with one of the tags; ALL: with each of them; ``empty``: or with none."""
+    if not f.keys:
+        return c.tag_count == 0
+    if f.match_all:
+        wanted = sa.and_(*(_tagged(account_id, (key,)) for key in f.keys))
+    else:
+        wanted = _tagged(account_id, f.keys)
+    return sa.or_(wanted, c.tag_count == 0) if f.empty else wanted
