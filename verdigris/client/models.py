@@ -44,6 +44,7 @@ __all__ = [
     "Match",
     "OptionOut",
     "PhoneOut",
+    "SearchPage",
     "SourceOut",
     "StatusOut",
     "UserOut",
@@ -91,6 +92,15 @@ class BulkItemFailure:
 
 
 BulkResult = LeadOut | BulkItemFailure
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of ``POST /leads/search``. ``total`` is the server's ``X-PW-TOTAL`` (Copper
+    calls it an upper bound of the matches), None when absent."""
+
+    leads: list[LeadOut]
+    total: int | None
 
 
 @dataclass(frozen=True)

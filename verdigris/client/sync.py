@@ -4,7 +4,8 @@ can serve many threads (its pacing and 429 pauses are shared by them)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -13,9 +14,11 @@ import httpx
 from verdigris.client.core import (
     BULK_SIZE,
     COPPER_BASE_URL,
+    MAX_PAGE_SIZE,
     Failed,
     Reply,
     Request,
+    SearchCursor,
     Sleep,
     Step,
     make_core,
@@ -28,6 +31,7 @@ from verdigris.client.models import (
     DeletedOut,
     LeadOut,
     Match,
+    SearchPage,
     SourceOut,
     StatusOut,
     UserOut,
@@ -142,6 +146,30 @@ class Client:
         """Update any number of leads (each item carries its ``id``); as bulk_create_leads."""
         return self._run(self._core.bulk("bulk_update", leads))
 
+    def search_leads(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        limit: int | None = None,
+    ) -> SearchResults:
+        """Every lead matching ``filters`` (Copper's search parameters: ``name``,
+        ``emails``, ``tags``, ``sort_by`` ...), fetched page by page as you iterate
+        (``for lead in client.search_leads(...)``). ``total`` is the server's
+        count once the first page is in. Copper serves at most 100,000 records a search."""
+        cursor = self._core.search(filters, page_size, limit)
+        return SearchResults(self, cursor)
+
+    def search_leads_page(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_number: int = 1,
+        page_size: int = 20,
+    ) -> SearchPage:
+        """One page of POST /leads/search, with the server's total (``X-PW-TOTAL``)."""
+        return self._run(self._core.search_page(filters, page_number, page_size))
+
     # account lookups --------------------------------------------------------------------
     def lead_statuses(self) -> list[StatusOut]:
         return self._run(self._core.lead_statuses())
@@ -186,3 +214,28 @@ class Client:
         """Any call, with pacing, retries and errors as usual. ``idempotent`` defaults to
         True for GET, PUT and DELETE (retried on connection errors), False otherwise."""
         return self._run(self._core.request(method, path, body, idempotent=idempotent))
+
+
+class SearchResults(Iterator[LeadOut]):
+    """The leads of a search, fetched a page at a time as they are iterated."""
+
+    def __init__(self, client: Client, cursor: SearchCursor) -> None:
+        self._client = client
+        self._cursor = cursor
+        self._buffer: deque[LeadOut] = deque()
+
+    @property
+    def total(self) -> int | None:
+        """The server's ``X-PW-TOTAL`` (None before the first page)."""
+        return self._cursor.total
+
+    def __iter__(self) -> SearchResults:
+        return self
+
+    def __next__(self) -> LeadOut:
+        while not self._buffer:
+            step = self._cursor.next_step()
+            if step is None:
+                raise StopIteration
+            self._buffer.extend(self._cursor.accept(self._client._run(step)))
+        return self._buffer.popleft()
