@@ -100,16 +100,27 @@ def test_window_allows_limit_per_period() -> None:
 def test_pacer_staggers_callers_and_pauses_after_a_429() -> None:
     now = [100.0]
     pacer = Pacer(bulk_per_second=3, per_minute=None, clock=lambda: now[0])
-    assert [round(pacer.reserve(bulk=True), 2) for _ in range(4)] == [0, 0, 0, 1.05]
-    assert pacer.reserve(bulk=False) == 0  # plain calls are not bulk-paced
+    assert [round(pacer.reserve(bulk=True).delay, 2) for _ in range(4)] == [0, 0, 0, 1.05]
+    assert pacer.reserve(bulk=False).delay == 0  # plain calls are not bulk-paced
     pacer.pause(5)
-    assert pacer.reserve(bulk=False) == 5
+    assert pacer.reserve(bulk=False).delay == 5
+
+
+def test_pacer_counts_a_request_from_its_answer() -> None:
+    """Latency cannot squeeze four bulk requests into one server-side second."""
+    now = [0.0]
+    pacer = Pacer(bulk_per_second=3, clock=lambda: now[0])
+    tickets = [pacer.reserve(bulk=True) for _ in range(3)]
+    now[0] = 0.4  # the answers come back late
+    for ticket in tickets:
+        pacer.done(ticket)
+    assert pacer.reserve(bulk=True).delay == pytest.approx(1.05)  # from 0.4, not from 0
 
 
 def test_pacer_general_limit() -> None:
     now = [0.0]
     pacer = Pacer(bulk_per_second=None, per_minute=180, clock=lambda: now[0])
-    waits = [pacer.reserve(bulk=False) for _ in range(181)]
+    waits = [pacer.reserve(bulk=False).delay for _ in range(181)]
     assert waits[:180] == [0.0] * 180 and waits[180] == pytest.approx(60.05)
 
 

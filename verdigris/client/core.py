@@ -152,10 +152,11 @@ class Core:
         """Send ``request`` until it gets a success, retrying what the policy allows."""
         limited = transient = 0
         while True:
-            delay = self.pacer.reserve(bulk=request.bulk)
-            if delay > 0:
-                yield Sleep(delay)
+            ticket = self.pacer.reserve(bulk=request.bulk)
+            if ticket.delay > 0:
+                yield Sleep(ticket.delay)
             outcome = yield Send(request)
+            self.pacer.done(ticket)
             if isinstance(outcome, Failed):
                 safe = request.idempotent or not outcome.sent
                 wait = self.retry.after_transient(transient, safe=safe)

@@ -12,10 +12,10 @@
 
 from __future__ import annotations
 
+import bisect
 import random
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -26,20 +26,24 @@ PER_MINUTE = 180
 
 
 class SlidingWindow:
-    """At most ``limit`` slots in any ``period`` seconds (a rolling window)."""
+    """At most ``limit`` slots in any ``period`` seconds (a rolling window).
+
+    A slot is first the time a request may be sent, then (:meth:`move`) the time its
+    answer came back: the server counted the request somewhere in between, so spacing
+    the next one from the answer keeps the window whatever the latency."""
 
     def __init__(self, limit: int, period: float, margin: float = 0.05) -> None:
         if limit < 1 or period <= 0:
             raise ValueError("a window needs limit >= 1 and period > 0")
         self.limit = limit
         self.period = period + margin
-        self._slots: deque[float] = deque()
+        self._slots: list[float] = []  # sorted
 
     def earliest(self, now: float) -> float:
         """The earliest time >= ``now`` at which one more slot fits."""
         slots = self._slots
-        while slots and slots[0] <= now - self.period:
-            slots.popleft()
+        expired = bisect.bisect_right(slots, now - self.period)
+        del slots[:expired]
         if not slots:
             return now
         at = max(now, slots[-1])  # first come, first served
@@ -48,7 +52,23 @@ class SlidingWindow:
         return at
 
     def take(self, at: float) -> None:
-        self._slots.append(at)
+        bisect.insort(self._slots, at)
+
+    def move(self, at: float, to: float) -> None:
+        """Re-date the slot ``at`` (if still held) to ``to``."""
+        i = bisect.bisect_left(self._slots, at)
+        if i < len(self._slots) and self._slots[i] == at:
+            del self._slots[i]
+            bisect.insort(self._slots, max(at, to))
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """A reserved slot: wait ``delay`` seconds, send, then hand it back to :meth:`Pacer.done`."""
+
+    delay: float
+    at: float
+    bulk: bool
 
 
 class Pacer:
@@ -67,15 +87,25 @@ class Pacer:
         self._paused_until = 0.0
         self._lock = threading.Lock()
 
-    def reserve(self, *, bulk: bool) -> float:
-        """Reserve the next slot for a request; returns the seconds to wait before sending."""
+    def _windows(self, bulk: bool) -> list[SlidingWindow]:
+        return [w for w in (self.general, self.bulk if bulk else None) if w is not None]
+
+    def reserve(self, *, bulk: bool) -> Ticket:
+        """Reserve the next slot for a request."""
         with self._lock:
             now = self.clock()
-            windows = [w for w in (self.general, self.bulk if bulk else None) if w is not None]
+            windows = self._windows(bulk)
             at = max([now, self._paused_until, *(w.earliest(now) for w in windows)])
             for window in windows:
                 window.take(at)
-            return at - now
+            return Ticket(at - now, at, bulk)
+
+    def done(self, ticket: Ticket) -> None:
+        """The request of ``ticket`` has its answer: count it from now."""
+        with self._lock:
+            now = self.clock()
+            for window in self._windows(ticket.bulk):
+                window.move(ticket.at, now)
 
     def pause(self, seconds: float) -> None:
         """Hold every request for ``seconds`` (after a 429 with ``Retry-After``)."""
