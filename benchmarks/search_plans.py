@@ -11,7 +11,7 @@ Usage::
 
     python benchmarks/search_plans.py                       # 1M leads, SQLite + PostgreSQL
     python benchmarks/search_plans.py --leads 100000 --no-postgres
-    python benchmarks/search_plans.py --reuse               # keep an already loaded SQLite file
+    python benchmarks/search_plans.py --reuse               # keep the data for the next --reuse
 
 PostgreSQL: ``--postgres URL`` (default: the test server at 127.0.0.1:5432, database
 ``test``); the data goes to a schema of its own, dropped at the end. Skipped when
@@ -21,21 +21,24 @@ unreachable. Runtime at 1M: about 3 minutes per engine on 2 cores.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import statistics
 import time
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, NamedTuple
 from urllib.parse import quote
 
 import msgspec
 import sqlalchemy as sa
 
-from verdigris.domain.search import SearchQuery, lead_keys, parse_search, phone_keys, tag_keys
+from verdigris.domain.search import parse_search
+from verdigris.domain.search_keys import lead_keys, phone_keys, tag_keys
 from verdigris.store import normalize_url, open_store, search_sql
 from verdigris.store import schema as t
-from verdigris.store.sql import SqlStore
+from verdigris.store.postgres import SEARCH_RANDOM_PAGE_COST
+from verdigris.store.sql import SqlStore, SqlTx
 
 NOW = 1_780_000_000
 FIRST_NAMES = """
@@ -218,11 +221,7 @@ def load(store: SqlStore, total: int) -> None:
     plan = [(1, 1, total, 1), (2, total + 1, 10_000, 2)]
     for account, first_id, count, seed in plan:
         rows = lead_rows(account, first_id, count, seed)
-        while True:
-            chunk = [next(rows, None) for _ in range(batch)]
-            chunk = [r for r in chunk if r is not None]
-            if not chunk:
-                break
+        while chunk := list(itertools.islice(rows, batch)):
             _insert(store, columns, chunk)
     print(f"  loaded {total + 10_000:,} leads in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
@@ -279,10 +278,12 @@ def explain(store: SqlStore, stmt: sa.Select[Any]) -> list[str]:
         if dialect.name == "sqlite":
             rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
             return [f"{'  ' * _depth(rows, r)}{r[-1]}" for r in rows]
+        # as PostgresTx.search_leads plans it
+        conn.exec_driver_sql(f"SET random_page_cost = {SEARCH_RANDOM_PAGE_COST}")
         return [r[0] for r in conn.exec_driver_sql("EXPLAIN (COSTS OFF) " + sql).all()]
 
 
-def _depth(rows: list[Any], row: Any) -> int:
+def _depth(rows: Sequence[Any], row: Any) -> int:
     parents = {r[0]: r[1] for r in rows}
     depth, parent = 0, row[1]
     while parent in parents:
@@ -290,20 +291,15 @@ def _depth(rows: list[Any], row: Any) -> int:
     return depth
 
 
-def statements(query: SearchQuery) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    where = search_sql.conditions(1, query)
-    count = sa.select(sa.func.count()).select_from(t.leads).where(*where)
-    page = (
-        sa.select(t.leads)
-        .where(*where)
-        .order_by(*search_sql.order_by(query))
-        .limit(query.limit)
-        .offset(query.offset)
-    )
-    return count, page
+class Result(NamedTuple):
+    label: str
+    total: int
+    ms: float
+    count_plan: list[str]
+    page_plan: list[str]
 
 
-def run(store: SqlStore, rounds: int) -> list[tuple[str, int, float]]:
+def run(store: SqlStore, rounds: int) -> list[Result]:
     with store.engine.connect() as conn:
         phones, email = conn.execute(
             sa.select(t.leads.c.phone_numbers, t.leads.c.email).where(t.leads.c.id == 777)
@@ -312,27 +308,68 @@ def run(store: SqlStore, rounds: int) -> list[tuple[str, int, float]]:
     results = []
     for label, params in searches(phone, email):
         query = parse_search({"page_size": 200, **params}).at(NOW)
-        count, page = statements(query)
         timings = []
-        total = 0
         for _ in range(rounds):
             started = time.perf_counter()
             with store.transaction(write=False) as tx:
                 total, leads = tx.search_leads(1, query)
             timings.append(time.perf_counter() - started)
+        with store.transaction(write=False) as tx:
+            assert isinstance(tx, SqlTx)
+            # the ORDER BY the store chose for this many matches
+            count, ids, _ = search_sql.statements(1, query, tx._search_order(query, total))
         median = statistics.median(timings) * 1000
+        result = Result(label, total, median, explain(store, count), explain(store, ids))
         print(f"\n### {label}: {total:,} matches, {len(leads)} returned, {median:.1f} ms")
-        print("  count: " + "\n         ".join(explain(store, count)))
-        print("  page:  " + "\n         ".join(explain(store, page)))
-        results.append((label, total, median))
+        print("  count: " + "\n         ".join(result.count_plan))
+        print("  page:  " + "\n         ".join(result.page_plan))
+        results.append(result)
     return results
 
 
-def summary(engine: str, results: list[tuple[str, int, float]]) -> None:
-    print(f"\n| search ({engine}) | matches | median ms (count + page of 200) |")
-    print("| --- | ---: | ---: |")
-    for label, total, ms in results:
-        print(f"| {label} | {total:,} | {ms:.1f} |")
+def summary(results: dict[str, list[Result]]) -> None:
+    """Markdown for docs/performance.md: timings, then each search's plans in short."""
+    engines = list(results)
+    print("\n| search | matches | " + " | ".join(f"{e} ms" for e in engines) + " |")
+    print("| --- | ---: |" + " ---: |" * len(engines))
+    first = results[engines[0]]
+    for n, row in enumerate(first):
+        times = " | ".join(f"{results[e][n].ms:.1f}" for e in engines)
+        print(f"| {row.label} | {row.total:,} | {times} |")
+    print()
+    for n, row in enumerate(first):
+        print(f"- **{row.label}**")
+        for engine in engines:
+            r = results[engine][n]
+            print(f"  - {engine} count: {_short(r.count_plan)}")
+            print(f"  - {engine} page ids: {_short(r.page_plan)}")
+
+
+def _short(plan: list[str]) -> str:
+    """A plan on one line: its scan, join and sort steps."""
+    keep = ("SCAN", "SEARCH", "TEMP B-TREE", "MULTI-INDEX", "Scan", "Sort", "Join", "Loop")
+    steps = [line.strip().removeprefix("->").strip() for line in plan]
+    steps = [s for s in steps if any(k in s for k in keep) and not s.startswith("Sort Key")]
+    return " → ".join(f"`{s}`" for s in steps)
+
+
+def loaded_leads(store: SqlStore) -> int:
+    """Leads of the big account already there (0 without tables)."""
+    try:
+        with store.engine.connect() as conn:
+            return int(
+                conn.exec_driver_sql("SELECT count(*) FROM leads WHERE account_id = 1").scalar_one()
+            )
+    except sa.exc.DBAPIError:
+        return 0
+
+
+def bench(store: SqlStore, args: argparse.Namespace) -> list[Result]:
+    if not (args.reuse and loaded_leads(store) == args.leads):
+        load(store, args.leads)
+    else:
+        print("  reusing the loaded data")
+    return run(store, args.rounds)
 
 
 def main() -> None:
@@ -346,32 +383,30 @@ def main() -> None:
         ),
     )
     parser.add_argument("--no-postgres", action="store_true")
-    parser.add_argument("--reuse", action="store_true", help="reuse a loaded SQLite file")
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the loaded data (SQLite file, PostgreSQL schema bench_search) for the next run",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
     started = time.perf_counter()
-    print(f"## SQLite ({args.sqlite}), {args.leads:,} leads")
-    store = open_store(args.sqlite)
-    assert isinstance(store, SqlStore)
-    with store.engine.connect() as conn:
-        loaded = (
-            conn.exec_driver_sql(
-                "SELECT count(*) FROM sqlite_master WHERE name = 'leads'"
-            ).scalar_one()
-            and conn.exec_driver_sql("SELECT count(*) FROM leads WHERE account_id = 1").scalar_one()
-        )
-    if not (args.reuse and loaded == args.leads):
-        load(store, args.leads)
-    results = {"SQLite": run(store, args.rounds)}
-    store.close()
+    results = {}
+    if not args.no_sqlite:
+        print(f"## SQLite ({args.sqlite}), {args.leads:,} leads")
+        store = open_store(args.sqlite)
+        assert isinstance(store, SqlStore)
+        results["SQLite"] = bench(store, args)
+        store.close()
 
     if not args.no_postgres:
-        schema = f"bench_search_{os.getpid()}"
+        schema = "bench_search" if args.reuse else f"bench_search_{os.getpid()}"
         admin = sa.create_engine(normalize_url(args.postgres), isolation_level="AUTOCOMMIT")
         try:
             with admin.connect() as conn:
-                conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+                conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {schema}")
         except sa.exc.OperationalError as exc:
             print(f"\nPostgreSQL at {args.postgres} is not reachable, skipped: {exc}")
         else:
@@ -381,17 +416,16 @@ def main() -> None:
                 print(f"\n## PostgreSQL ({args.postgres}, schema {schema}), {args.leads:,} leads")
                 pg = open_store(url)
                 assert isinstance(pg, SqlStore)
-                load(pg, args.leads)
-                results["PostgreSQL"] = run(pg, args.rounds)
+                results["PostgreSQL"] = bench(pg, args)
                 pg.close()
             finally:
-                with admin.connect() as conn:
-                    conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+                if not args.reuse:
+                    with admin.connect() as conn:
+                        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
 
     print("\n## Summary")
-    for engine, rows in results.items():
-        summary(engine, rows)
+    summary(results)
     print(f"\ntotal runtime {time.perf_counter() - started:.0f} s")
 
 

@@ -13,14 +13,10 @@ from verdigris.domain.search import (
     Range,
     SearchQuery,
     TagFilter,
-    lead_keys,
     merge_params,
     parse_search,
-    phone_digits,
-    phone_keys,
-    tag_keys,
-    text_key,
 )
+from verdigris.domain.search_keys import lead_keys, phone_digits, phone_keys, tag_keys, text_key
 
 
 def test_defaults() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.conftest import Api
+from verdigris.services import Services
 
 
 def test_lead_statuses_are_seeded(api: Api) -> None:
@@ -26,9 +27,18 @@ def test_customer_sources_are_seeded(api: Api) -> None:
 
 def test_account_and_users(api: Api) -> None:
     account = api.get("/account").json()
-    assert account == {"id": api.principal.account_id, "name": "Acme"}
+    assert account == {
+        "id": api.principal.account_id,
+        "name": "Acme",
+        "primary_timezone": "UTC",
+        "settings": {"setting_team_permissions_enabled": False, "setting_enable_leads": True},
+    }
+    assert list(account) == ["id", "name", "primary_timezone", "settings"]
     users = api.get("/users").json()
-    assert users == [{"id": api.principal.user_id, "name": "ada", "email": "ada@example.com"}]
+    assert users == [
+        {"id": api.principal.user_id, "name": "ada", "email": "ada@example.com", "groups": []}
+    ]
+    assert list(users[0]) == ["id", "name", "email", "groups"]
     assert api.get(f"/users/{api.principal.user_id}").json() == users[0]
     assert api.get(f"/users/{api.principal.user_id}/").json() == users[0]
     assert api.get("/users/me").json() == users[0]
@@ -39,3 +49,24 @@ def test_get_accepts_an_empty_json_body(api: Api) -> None:
     response = api.request("GET", "/lead_statuses", {})
     assert response.status_code == 200
     assert len(response.json()) == 4
+
+
+def test_users_search_pages_like_copper(api: Api, services: Services) -> None:
+    for n in range(3):
+        services.add_user(f"user{n}@example.com", account="Acme")
+    everyone = api.post("/users/search", {"page_number": 1, "page_size": 200})
+    assert everyone.status_code == 200
+    assert everyone.headers["X-PW-TOTAL"] == "4"
+    assert [u["email"] for u in everyone.json()] == [
+        "ada@example.com",
+        "user0@example.com",
+        "user1@example.com",
+        "user2@example.com",
+    ]
+    second = api.post("/users/search", {"page_number": "2", "page_size": "3"})
+    assert [u["email"] for u in second.json()] == ["user2@example.com"]
+    empty_body = api.request("POST", "/users/search", content=b"", params={"page_size": "2"})
+    assert len(empty_body.json()) == 2
+    too_big = api.post("/users/search", {"page_size": 201})
+    assert too_big.status_code == 422
+    assert "page_size" in too_big.json()["message"]

@@ -5,9 +5,8 @@ Parameters arrive in the JSON body, in the query string (n8n sends its filters a
 may be strings (``"page_number": "1"``). :func:`parse_search` validates everything
 at once into a :class:`SearchQuery`; the store turns that into SQL.
 
-The comparison keys (:func:`text_key`, :func:`phone_digits`, :func:`tag_key`) are
-defined here too: the store writes them next to each lead, and the query compares
-against them, so both sides agree on what "the same city" or "the same phone" is.
+Text filters are turned into the comparison keys of :mod:`verdigris.domain.search_keys`,
+the same functions the store uses to write the keys next to each lead.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ import msgspec
 
 from verdigris.domain.errors import MalformedRequest, ValidationFailed, describe_errors
 from verdigris.domain.leads import as_int
+from verdigris.domain.search_keys import NO_VALUE_ID, phone_digits, tag_key, text_key
 
 #: Copper's sort fields (footnote 1 of "List Leads (Search)")
 SORT_FIELDS = (
@@ -43,80 +43,7 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 200
 #: Copper returns at most the first 100,000 records of a search, whatever the paging
 RESULT_WINDOW = 100_000
-#: the id that stands for "no value" in assignee_ids and customer_source_ids
-NO_VALUE_ID = -2
 TAG_OPTIONS = ("ANY", "ALL")
-KEY_MAX = 255
-
-
-def text_key(value: str | None) -> str:
-    """How text is compared and sorted: trimmed, lower-cased; ``""`` when absent."""
-    return (value or "").strip().lower()[:KEY_MAX]
-
-
-def phone_digits(number: str | None) -> str:
-    """A phone number as its digits only: ``"415-999-4321"`` -> ``"4159994321"``."""
-    return "".join(ch for ch in (number or "") if ch.isdigit())[:KEY_MAX]
-
-
-def tag_key(tag: str) -> str:
-    """Tags match ignoring letter case and surrounding spaces."""
-    return tag.strip().lower()[:KEY_MAX]
-
-
-def lead_keys(
-    *,
-    name: str | None,
-    first_name: str | None,
-    last_name: str | None,
-    company_name: str | None,
-    title: str | None,
-    email: str | None,
-    phones: Iterable[str],
-    city: str | None,
-    state: str | None,
-    postal_code: str | None,
-    country: str | None,
-    monetary_value: float | None,
-    date_last_contacted: int | None,
-    assignee_id: int | None,
-    customer_source_id: int | None,
-    tags: Iterable[str],
-) -> dict[str, Any]:
-    """The sort and filter keys stored with a lead (never null, so both engines sort alike).
-
-    A missing value sorts as ``""`` (text), ``0`` (value) or ``0`` (last contact); a
-    missing assignee or source is :data:`NO_VALUE_ID`, as Copper's filters spell it.
-    """
-    first_phone = next(iter(phones), None)
-    return {
-        "name_key": text_key(name),
-        "first_name_key": text_key(first_name),
-        "last_name_key": text_key(last_name),
-        "company_key": text_key(company_name),
-        "title_key": text_key(title),
-        "email_key": text_key(email),
-        "phone_key": phone_digits(first_phone),
-        "city_key": text_key(city),
-        "state_key": text_key(state),
-        "postal_key": text_key(postal_code),
-        "country_key": text_key(country),
-        "value_key": float(monetary_value or 0),
-        "contacted_key": int(date_last_contacted or 0),
-        "assignee_key": NO_VALUE_ID if assignee_id is None else assignee_id,
-        "source_key": NO_VALUE_ID if customer_source_id is None else customer_source_id,
-        "tag_count": len(tag_keys(tags)),
-    }
-
-
-def tag_keys(tags: Iterable[str]) -> list[str]:
-    """The tag rows of a lead: its distinct tag keys."""
-    return list(dict.fromkeys(k for k in (tag_key(t) for t in tags) if k))
-
-
-def phone_keys(numbers: Iterable[str]) -> list[str]:
-    """The phone rows of a lead: the distinct digit strings of its numbers."""
-    return list(dict.fromkeys(d for d in (phone_digits(n) for n in numbers) if d))
 
 
 @dataclass(frozen=True)
@@ -367,6 +294,14 @@ def _range(p: _Problems, params: Mapping[str, Any], name: str, *, whole: bool) -
             value = _number(p, field, raw)
         bounds.append(value)
     return Range(bounds[0], bounds[1])
+
+
+def parse_paging(params: Mapping[str, Any]) -> tuple[int, int]:
+    """``(page_number, page_size)`` of any Copper search (``POST /users/search`` too)."""
+    p = _Problems()
+    paging = _paging(p, params)
+    p.raise_if_any()
+    return paging
 
 
 def _paging(p: _Problems, params: Mapping[str, Any]) -> tuple[int, int]:

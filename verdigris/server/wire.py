@@ -94,15 +94,30 @@ class SourceOut(msgspec.Struct):
     name: str
 
 
+class GroupOut(msgspec.Struct):
+    """A team a user belongs to (verdigris has no teams: the list is always empty)."""
+
+    id: int
+    name: str
+
+
 class UserOut(msgspec.Struct):
     id: int
     name: str
     email: str
+    groups: list[GroupOut]
+
+
+class AccountSettingsOut(msgspec.Struct):
+    setting_team_permissions_enabled: bool
+    setting_enable_leads: bool
 
 
 class AccountOut(msgspec.Struct):
     id: int
     name: str
+    primary_timezone: str
+    settings: AccountSettingsOut
 
 
 class BulkFailureOut(msgspec.Struct):
@@ -184,8 +199,13 @@ def source_out(s: SourceRecord) -> SourceOut:
 
 
 def user_out(u: UserRecord) -> UserOut:
-    return UserOut(u.id, u.name, u.email)
+    return UserOut(u.id, u.name, u.email, [])
+
+
+#: verdigris stores Unix timestamps only; the account's time zone is informative
+ACCOUNT_TIMEZONE = "UTC"
 
 
 def account_out(a: AccountRecord) -> AccountOut:
-    return AccountOut(a.id, a.name)
+    # no team permissions in verdigris; leads are what it serves
+    return AccountOut(a.id, a.name, ACCOUNT_TIMEZONE, AccountSettingsOut(False, True))

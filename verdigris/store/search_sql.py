@@ -9,22 +9,14 @@ the default "not converted" check never leaves the index.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from verdigris.domain.leads import Lead
-from verdigris.domain.search import (
-    NO_VALUE_ID,
-    Range,
-    SearchQuery,
-    TagFilter,
-    lead_keys,
-    phone_keys,
-    tag_keys,
-)
+from verdigris.domain.search import Range, SearchQuery, TagFilter
+from verdigris.domain.search_keys import NO_VALUE_ID, lead_keys, phone_keys, tag_keys
 from verdigris.store import schema as t
 
 c = t.leads.c
@@ -84,14 +76,48 @@ def side_rows(lead: Lead) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return tags, phones
 
 
-def order_by(
-    query: SearchQuery, wrap: Callable[[sa.Column[Any]], ColumnElement[Any]] | None = None
-) -> list[ColumnElement[Any]]:
-    """ORDER BY the sort field's columns, then id, all in one direction (so one index
-    walked forwards or backwards gives the order). ``wrap`` may rewrite each column."""
+def order_by(query: SearchQuery, *, by_index: bool = True) -> list[ColumnElement[Any]]:
+    """ORDER BY the sort field's columns, then id, all in one direction, so that one
+    index walked forwards or backwards gives the order.
+
+    ``by_index=False`` orders by the same values written as expressions (``key || ''``,
+    ``n + 0``), which no index can serve: the planner then reads the matches through
+    the filters' indexes and sorts them (see :meth:`SqlTx._search_order`).
+    """
     descending = query.descending != (query.sort_by in _REVERSED)
-    columns = [wrap(col) if wrap else col for col in (*SORT_COLUMNS[query.sort_by], c.id)]
+    columns: list[ColumnElement[Any]] = [*SORT_COLUMNS[query.sort_by], c.id]
+    if not by_index:
+        columns = [_as_expression(col) for col in columns]
     return [col.desc() if descending else col.asc() for col in columns]
+
+
+def _as_expression(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    if isinstance(column.type, sa.String):
+        return column.concat("")
+    return column + 0
+
+
+class Statements(NamedTuple):
+    total: sa.Select[Any]
+    #: the page's ids, in ``order`` (the part whose plan matters)
+    ids: sa.Select[Any]
+    #: the page's rows: ``ids`` joined back to leads
+    page: sa.Select[Any]
+
+
+def statements(account_id: int, query: SearchQuery, order: list[ColumnElement[Any]]) -> Statements:
+    """The statements of a search: the count (``total``), and the page in ``order``.
+
+    The page picks its ids first (read from the index alone where it covers the
+    filters), then joins only those rows: skipping OFFSET rows never touches the table.
+    """
+    where = conditions(account_id, query)
+    count = sa.select(sa.func.count()).select_from(t.leads).where(*where)
+    ids = sa.select(c.id).where(*where).order_by(*order).limit(query.limit)
+    ids = ids.offset(query.offset)
+    chosen = ids.subquery("page")
+    page = sa.select(t.leads).join(chosen, c.id == chosen.c.id).order_by(*order_by(query))
+    return Statements(count, ids, page)
 
 
 def conditions(account_id: int, q: SearchQuery) -> list[ColumnElement[bool]]:

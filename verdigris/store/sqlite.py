@@ -12,14 +12,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
-from verdigris.domain.search import SearchQuery
-from verdigris.store import search_sql
-from verdigris.store.sql import SqlStore, SqlTx
+from verdigris.store.sql import SqlStore
 
 #: how long a writer waits for another process's write lock, in seconds
 BUSY_TIMEOUT = 30
-#: searches with at most this many matches sort them instead of walking a sort index
-SORT_MATCHES_UP_TO = 10_000
 
 
 def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -37,31 +33,7 @@ def _on_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _not_by_index(column: sa.Column[Any]) -> sa.ColumnElement[Any]:
-    # SQLite's documented way to keep a term from being served by an index: unary +
-    return sa.literal_column(f"+{column.table.name}.{column.name}", column.type)
-
-
-class SqliteTx(SqlTx):
-    def _search_order(self, query: SearchQuery, total: int) -> list[Any]:
-        """Sort few matches rather than walk a sort index past non-matching rows.
-
-        Without value histograms (this SQLite has no STAT4) the planner cannot tell a
-        range filter matching 50 rows from one matching 500,000, and with ORDER BY ...
-        LIMIT it likes walking the sort index, visiting every lead to find 50. The
-        count has just told us how many match: when they are few, the ORDER BY is
-        made unservable by an index, so the planner reads them through the filter's
-        index and sorts at most ``SORT_MATCHES_UP_TO`` rows. When many match, walking
-        the sort index meets one soon enough.
-        """
-        if total > SORT_MATCHES_UP_TO:
-            return search_sql.order_by(query)
-        return search_sql.order_by(query, _not_by_index)
-
-
 class SqliteStore(SqlStore):
-    tx_class = SqliteTx
-
     def __init__(self, url: str) -> None:
         memory = url in ("sqlite://", "sqlite:///:memory:")
         kwargs: dict[str, Any] = {

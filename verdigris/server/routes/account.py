@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from verdigris.domain.errors import NotFound
 from verdigris.domain.leads import as_int
+from verdigris.domain.search import merge_params, parse_paging
 from verdigris.server import wire
-from verdigris.server.routes import Call, RouteSpec
+from verdigris.server.routes import Call, Reply, RouteSpec
+from verdigris.server.routes.search import query_items
 from verdigris.services import Services
 
 
@@ -15,6 +17,15 @@ def account(services: Services, call: Call) -> wire.AccountOut:
 
 def users(services: Services, call: Call) -> list[wire.UserOut]:
     return [wire.user_out(u) for u in services.users(call.principal)]
+
+
+def search_users(services: Services, call: Call) -> Reply:
+    """Copper's documented way to list users: ``page_number``/``page_size``, in id order."""
+    page_number, page_size = parse_paging(merge_params(call.body, query_items(call.query)))
+    everyone = services.users(call.principal)
+    start = (page_number - 1) * page_size
+    page = [wire.user_out(u) for u in everyone[start : start + page_size]]
+    return Reply(page, {"X-PW-TOTAL": str(len(everyone))})
 
 
 def user(services: Services, call: Call) -> wire.UserOut:
@@ -36,6 +47,13 @@ def customer_sources(services: Services, call: Call) -> list[wire.SourceOut]:
 ROUTES = [
     RouteSpec("GET", "/account", account, "The caller's account", response=wire.AccountOut),
     RouteSpec("GET", "/users", users, "Users of the account", response=list[wire.UserOut]),
+    RouteSpec(
+        "POST",
+        "/users/search",
+        search_users,
+        "List users, paged (Copper's List Users)",
+        response=list[wire.UserOut],
+    ),
     RouteSpec("GET", "/users/{id}", user, "A user by id (or 'me')", response=wire.UserOut),
     RouteSpec(
         "GET",

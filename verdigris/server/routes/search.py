@@ -12,7 +12,8 @@ from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.services import Services
 
 
-def _query_items(query: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+def query_items(query: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    """Every (key, value) of a query string, repeated keys included."""
     # Starlette's QueryParams keeps repeated keys; a plain mapping (tests) has one each
     if isinstance(query, QueryParams):
         return query.multi_items()
@@ -20,7 +21,7 @@ def _query_items(query: Mapping[str, str]) -> Iterable[tuple[str, str]]:
 
 
 def search_leads(services: Services, call: Call) -> Reply:
-    params = merge_params(call.body, _query_items(call.query))
+    params = merge_params(call.body, query_items(call.query))
     total, page = services.search_leads(call.principal, params)
     return Reply([wire.lead_out(shown) for shown in page], {"X-PW-TOTAL": str(total)})
 

@@ -16,7 +16,7 @@ import msgspec
 import sqlalchemy as sa
 from alembic import op
 
-from verdigris.domain.search import lead_keys, phone_keys, tag_keys
+from verdigris.domain.search_keys import lead_keys, phone_keys, tag_keys
 
 revision = "0002"
 down_revision = "0001"
@@ -172,6 +172,7 @@ def downgrade() -> None:
         op.drop_index(f"ix_leads_by_{suffix}", "leads")
     op.drop_table("lead_phones")
     op.drop_table("lead_tags")
-    with op.batch_alter_table("leads") as batch_op:
-        for key in (*(k for k, _, _ in reversed(NUMBER_KEYS)), *reversed(TEXT_KEYS)):
-            batch_op.drop_column(key)
+    # plain DROP COLUMN (SQLite 3.35+): a batch copy of leads would, with foreign keys on,
+    # cascade-delete the rows that reference it
+    for key in (*(k for k, _, _ in reversed(NUMBER_KEYS)), *reversed(TEXT_KEYS)):
+        op.drop_column("leads", key)
