@@ -53,9 +53,17 @@ def rows(store: Store, table: str) -> int:
 
 
 def add_definition(store: Store, account_id: int, name: str, available_on: list[str]) -> int:
-    """A String custom field definition, written straight to the table."""
+    """A String custom field definition, written straight to the table (bumping the
+    account's definitions version, as the store does)."""
     assert isinstance(store, SqlStore)
     with store.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE accounts SET custom_fields_version = custom_fields_version + 1 "
+                "WHERE id = :a"
+            ),
+            {"a": account_id},
+        )
         return int(
             conn.execute(
                 sa.text(

@@ -1,4 +1,4 @@
-"""The ``verdigris`` command: a thin shell over the services (see docs/cli.md)."""
+"""The ``verdigris`` command: a thin shell over the services and the SDK (see docs/cli.md)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 
 from verdigris import __version__
+from verdigris.cli import leads as leads_cli
+from verdigris.client.errors import CopperError
 from verdigris.config import DEFAULT_DB, Settings, configure_logging
 from verdigris.domain.errors import VerdigrisError
 from verdigris.services import Services
@@ -81,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_sub.add_parser("upgrade", help="apply pending migrations")
     _db_flag(upgrade)
+
+    leads_cli.add_parser(sub)
     return parser
 
 
@@ -179,9 +183,10 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging()
-    handlers = {"serve": _serve, "user": _user_add, "db": _db_upgrade}
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
+    handlers = {"serve": _serve, "user": _user_add, "db": _db_upgrade, "leads": leads_cli.run}
     try:
         return handlers[args.command](args)
-    except (VerdigrisError, StoreError, ValueError) as exc:
+    except (VerdigrisError, StoreError, CopperError, ValueError) as exc:
         print(f"verdigris: error: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1

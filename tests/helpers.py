@@ -1,0 +1,85 @@
+"""Test data helpers for the SDK and CLI tests."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from verdigris.store import schema
+from verdigris.store.base import Store
+from verdigris.store.sql import SqlStore
+
+
+def add_definition(
+    store: Store,
+    account_id: int,
+    name: str,
+    data_type: str = "String",
+    *,
+    filterable: bool = True,
+    options: list[dict[str, Any]] | None = None,
+) -> int:
+    """A custom field definition on leads, written straight to the database, bumping the
+    account's definitions version as the store does (so running servers see it)."""
+    assert isinstance(store, SqlStore)
+    with store.engine.begin() as conn:
+        result = conn.execute(
+            schema.custom_field_definitions.insert().values(
+                account_id=account_id,
+                name=name,
+                data_type=data_type,
+                available_on=json.dumps(["lead"]),
+                is_filterable=filterable,
+                options=json.dumps(options or []),
+                currency=None,
+            )
+        )
+        conn.execute(
+            schema.accounts.update()
+            .where(schema.accounts.c.id == account_id)
+            .values(custom_fields_version=schema.accounts.c.custom_fields_version + 1)
+        )
+        return int(result.inserted_primary_key[0])
+
+
+def email(address: str) -> dict[str, str]:
+    return {"email": address, "category": "work"}
+
+
+def write_leads_csv(
+    path: Path, rows: int, *, invalid_every: int = 20, existing_every: int = 10
+) -> None:
+    """A CSV of ``rows`` leads with Copper column names.
+
+    Row ``i`` (0-based) is invalid when ``i % invalid_every == 0`` (in turn: an address
+    that is no email, a missing name, a customer source that is not a number), repeats
+    the email of existing lead ``i // existing_every`` when ``i % existing_every == 1``
+    (see :func:`existing_leads`), and is a new lead otherwise.
+    """
+    with path.open("w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["name", "email", "phone", "city", "state", "tags", "customer_source_id"])
+        for i in range(rows):
+            name, address, source = f"Lead {i}", f"new{i}@example.com", ""
+            if invalid_every and i % invalid_every == 0:
+                kind = (i // invalid_every) % 3
+                if kind == 0:
+                    address = f"row{i}-at-example.com"
+                elif kind == 1:
+                    name = ""
+                else:
+                    source = "abc"
+            elif existing_every and i % existing_every == 1:
+                address = f"existing{i // existing_every}@example.com"
+            out.writerow(
+                [name, address, f"mobile:555-{i:05d}", "Savannah", "GA", "csv;import", source]
+            )
+
+
+def existing_leads(count: int) -> list[dict[str, Any]]:
+    """The leads that :func:`write_leads_csv`'s duplicate rows match."""
+    return [
+        {"name": f"Existing {k}", "email": email(f"existing{k}@example.com")} for k in range(count)
+    ]

@@ -1,0 +1,279 @@
+"""``verdigris leads import`` and ``verdigris leads export``: leads in and out of a
+running server (verdigris or Copper itself) through the SDK. See docs/cli.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from verdigris.cli import exporter
+from verdigris.cli.importer import Importer, Progress, Rejects, Source, Summary
+from verdigris.cli.rows import RowReader, custom_id, parse_map
+from verdigris.client import AsyncClient, NotFoundError, RetryPolicy
+from verdigris.client.models import CustomFieldDefinitionOut
+from verdigris.client.pacing import PER_MINUTE
+
+DEFAULT_URL = "http://127.0.0.1:8000/developer_api/v1"
+TOKEN_ENV = ("VERDIGRIS_TOKEN", "COPPER_API_KEY")
+EMAIL_ENV = ("VERDIGRIS_EMAIL", "COPPER_USER_EMAIL")
+#: exit status of an import that finished with rejected rows
+EXIT_REJECTS = 2
+
+
+def _connection_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--url",
+        help=f"the API's base URL (default {DEFAULT_URL}; Copper: "
+        "https://api.copper.com/developer_api/v1)  [env VERDIGRIS_URL]",
+    )
+    parser.add_argument("--token", help="API key  [env VERDIGRIS_TOKEN or COPPER_API_KEY]")
+    parser.add_argument(
+        "--email", help="email of the key's user  [env VERDIGRIS_EMAIL or COPPER_USER_EMAIL]"
+    )
+    parser.add_argument(
+        "--rate",
+        type=int,
+        help="at most this many requests per minute (default: 180, Copper's limit, when the "
+        "URL is Copper's; none otherwise; 0 = none)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def add_parser(sub: Any) -> None:
+    """Add ``leads import`` and ``leads export`` to the ``verdigris`` parser."""
+    leads = sub.add_parser("leads", help="import and export leads through the API")
+    leads_sub = leads.add_subparsers(dest="leads_command", required=True, metavar="ACTION")
+
+    imp = leads_sub.add_parser(
+        "import",
+        help="upsert every row of a CSV or JSONL file",
+        description="Upsert each row on its match key: re-running creates no duplicates. "
+        "Rows that fail go to a reject file with the reason.",
+    )
+    imp.add_argument("file", metavar="FILE", help="a .csv (with a header row) or .jsonl file")
+    imp.add_argument(
+        "--match",
+        default="email",
+        help="match rows to leads on email (default), name or custom:<definition id>",
+    )
+    imp.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="read COLUMN as Copper field FIELD (COLUMN= ignores it); repeatable",
+    )
+    imp.add_argument(
+        "--rejects", help="reject file (default: FILE.rejects.csv or .jsonl beside FILE)"
+    )
+    imp.add_argument("--format", choices=("csv", "jsonl"), help="default: from the extension")
+    imp.add_argument("--workers", type=int, default=8, help="concurrent requests (default 8)")
+    _connection_flags(imp)
+
+    exp = leads_sub.add_parser(
+        "export",
+        help="write every lead a search matches as CSV or JSONL",
+        description="Stream the leads matching the filters (all leads by default), page by "
+        "page. CSV columns are those `leads import` reads.",
+    )
+    exp.add_argument(
+        "--format", choices=("csv", "jsonl"), help="default: from --output's extension, or csv"
+    )
+    exp.add_argument("--output", "-o", help="file to write (default: stdout)")
+    exp.add_argument("--name", help="leads with this full name")
+    exp.add_argument("--emails", metavar="ADDRESS", help="leads with this email address")
+    exp.add_argument("--phone-number", dest="phone_number", help="leads with this phone number")
+    for flag in ("city", "state", "postal-code", "country"):
+        what = flag.replace("-", " ")
+        exp.add_argument(f"--{flag}", dest=flag.replace("-", "_"), help=f"leads with this {what}")
+    exp.add_argument("--tag", action="append", help="leads with this tag (repeat: any of them)")
+    ids = (
+        ("status-id", "leads of this status id"),
+        ("assignee-id", "leads of this user id (-2: unassigned)"),
+        ("source-id", "leads of this customer source id (-2: none)"),
+    )
+    for flag, text in ids:
+        exp.add_argument(
+            f"--{flag}", dest=flag.replace("-", "_"), type=int, action="append",
+            help=f"{text}; repeatable (any of them)",
+        )  # fmt: skip
+    for flag in ("created-after", "created-before", "modified-after", "modified-before"):
+        exp.add_argument(
+            f"--{flag}",
+            dest=flag.replace("-", "_"),
+            metavar="DATE",
+            help="YYYY-MM-DD[THH:MM] (UTC) or Unix seconds",
+        )
+    exp.add_argument("--include-converted", action="store_true", help="include converted leads")
+    exp.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any Copper search parameter; VALUE is JSON if it parses (repeatable)",
+    )
+    exp.add_argument("--sort-by", default="date_created", help="default date_created")
+    exp.add_argument("--sort-direction", choices=("asc", "desc"), default="asc")
+    exp.add_argument("--page-size", type=int, default=200, help="leads per request (max 200)")
+    exp.add_argument("--limit", type=int, help="stop after this many leads")
+    _connection_flags(exp)
+
+
+def credentials(args: argparse.Namespace) -> tuple[str, str, str]:
+    url = args.url or os.environ.get("VERDIGRIS_URL") or DEFAULT_URL
+    token = args.token or next((os.environ[v] for v in TOKEN_ENV if os.environ.get(v)), "")
+    email = args.email or next((os.environ[v] for v in EMAIL_ENV if os.environ.get(v)), "")
+    if not token:
+        raise ValueError("no API key: pass --token or set VERDIGRIS_TOKEN")
+    if not email:
+        raise ValueError("no user email: pass --email or set VERDIGRIS_EMAIL")
+    return url, token, email
+
+
+def make_client(args: argparse.Namespace, connections: int) -> AsyncClient:
+    url, token, email = credentials(args)
+    rate = args.rate
+    if rate is None:
+        rate = PER_MINUTE if (urlsplit(url).hostname or "").endswith("copper.com") else 0
+    return AsyncClient(
+        url,
+        token,
+        email,
+        requests_per_minute=rate or None,
+        retry=RetryPolicy(rate_limit_retries=10),
+        max_connections=max(connections, 1),
+        timeout=60.0,
+    )
+
+
+def _show_progress(args: argparse.Namespace) -> bool:
+    return not args.quiet and sys.stderr.isatty()
+
+
+class BarProgress(Progress):
+    """A tqdm bar on stderr: rows done, rows/s, ETA and the counts so far."""
+
+    def __init__(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit=" rows", dynamic_ncols=True, smoothing=0.05)
+
+    def advance(self, summary: Summary) -> None:
+        self.bar.update(1)
+        if summary.rows % 50 == 0 or summary.rows == self.bar.total:
+            self.bar.set_postfix(ok=summary.done, rejected=summary.rejected)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def _loop_factory() -> Any:
+    """uvloop's event loop where installed (a dependency except on Windows)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.leads_command == "import":
+        return run_import(args)
+    if args.leads_command == "export":
+        return run_export(args)
+    raise ValueError(f"unknown leads action {args.leads_command!r}")
+
+
+def run_import(args: argparse.Namespace) -> int:
+    source = Source.open(Path(args.file), args.format)
+    if args.match not in ("email", "name") and custom_id(args.match) is None:
+        raise ValueError(f"--match must be email, name or custom:<id>, got {args.match!r}")
+    rejects = (
+        Path(args.rejects) if args.rejects else Rejects.default_path(source.path, source.format)
+    )
+    summary = Summary(rejects=rejects)
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            summary = runner.run(_import(args, source, rejects, summary))
+    except KeyboardInterrupt:
+        summary.interrupted = True
+        return 130
+    finally:
+        print("\n".join(summary.lines()), flush=True)
+    return EXIT_REJECTS if summary.rejected else 0
+
+
+async def _import(
+    args: argparse.Namespace, source: Source, rejects_path: Path, summary: Summary
+) -> Summary:
+    columns = source.columns()
+    renames = parse_map(args.map)
+    async with make_client(args, args.workers) as client:
+        definitions = None
+        targets = [renames.get(c, c) for c in columns] + [args.match]
+        if any(custom_id(t) is not None for t in targets):
+            definitions = await _definitions(client)
+        reader = RowReader(columns, renames, definitions)
+        progress = BarProgress(source.count()) if _show_progress(args) else None
+        importer = Importer(
+            client,
+            source,
+            reader,
+            args.match,
+            Rejects(rejects_path, source.format, columns),
+            workers=args.workers,
+            progress=progress,
+        )
+        importer.summary = summary
+        try:
+            return await importer.run()
+        finally:
+            if progress:
+                progress.close()
+
+
+async def _definitions(client: AsyncClient) -> dict[int, CustomFieldDefinitionOut] | None:
+    """The account's custom field definitions on leads, or None when the server does not
+    serve them (values then go as written, and the server checks them)."""
+    try:
+        found = await client.custom_field_definitions()
+    except NotFoundError:
+        return None
+    return {d.id: d for d in found if not d.available_on or "lead" in d.available_on}
+
+
+def run_export(args: argparse.Namespace) -> int:
+    filters = exporter.search_filters(args)
+    fmt = exporter.output_format(args)
+    stream = open(args.output, "w", newline="") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+            count, seconds = runner.run(_export(args, filters, stream, fmt))
+    finally:
+        if args.output:
+            stream.close()
+    where = args.output or "stdout"
+    rate = count / seconds if seconds > 0 else 0.0
+    print(f"exported {count} leads to {where} in {seconds:.1f} s ({rate:.0f} leads/s)",
+          file=sys.stderr)  # fmt: skip
+    return 0
+
+
+async def _export(
+    args: argparse.Namespace, filters: dict[str, Any], stream: Any, fmt: str
+) -> tuple[int, float]:
+    async with make_client(args, 2) as client:
+        return await exporter.export(
+            client,
+            filters,
+            stream,
+            fmt,
+            page_size=args.page_size,
+            limit=args.limit,
+            progress=_show_progress(args),
+        )

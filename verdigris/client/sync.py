@@ -1,0 +1,241 @@
+"""The blocking client: :class:`Client`, on ``httpx.Client``. Thread-safe: one instance
+can serve many threads (its pacing and 429 pauses are shared by them)."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from types import TracebackType
+from typing import Any, TypeVar
+
+import httpx
+
+from verdigris.client.core import (
+    BULK_SIZE,
+    COPPER_BASE_URL,
+    MAX_PAGE_SIZE,
+    Failed,
+    Reply,
+    Request,
+    SearchCursor,
+    Sleep,
+    Step,
+    make_core,
+    not_sent,
+)
+from verdigris.client.models import (
+    AccountOut,
+    BulkResult,
+    CustomFieldDefinitionOut,
+    DeletedOut,
+    LeadOut,
+    Match,
+    SearchPage,
+    SourceOut,
+    StatusOut,
+    UserOut,
+)
+from verdigris.client.pacing import BULK_PER_SECOND, RetryPolicy
+
+T = TypeVar("T")
+
+
+class Client:
+    """Copper's Leads API, blocking. Works against ``api.copper.com`` (the default
+    ``base_url``) and against verdigris (``http://HOST:PORT/developer_api/v1``)."""
+
+    def __init__(
+        self,
+        base_url: str = COPPER_BASE_URL,
+        token: str = "",
+        email: str = "",
+        *,
+        timeout: float = 30.0,
+        bulk_size: int = BULK_SIZE,
+        bulk_per_second: int | None = BULK_PER_SECOND,
+        requests_per_minute: int | None = None,
+        retry: RetryPolicy | None = None,
+        max_connections: int = 20,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._core = make_core(
+            base_url,
+            token,
+            email,
+            bulk_size=bulk_size,
+            bulk_per_second=bulk_per_second,
+            requests_per_minute=requests_per_minute,
+            retry=retry,
+        )
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        self._http = httpx.Client(
+            base_url=self._core.base_url + "/",
+            headers=self._core.headers,
+            timeout=timeout,
+            limits=limits,
+            transport=transport,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self._core.base_url
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _run(self, step: Step[T]) -> T:
+        """Carry out a core step's actions until it returns."""
+        outcome: Any = None
+        try:
+            while True:
+                action = step.send(outcome)
+                if isinstance(action, Sleep):
+                    time.sleep(action.seconds)
+                    outcome = None
+                else:
+                    outcome = self._send(action.request)
+        except StopIteration as done:
+            result: T = done.value
+            return result
+
+    def _send(self, request: Request) -> Reply | Failed:
+        try:
+            response = self._http.request(
+                request.method, request.path.lstrip("/"), content=request.content
+            )
+        except httpx.TransportError as exc:
+            return Failed(exc, sent=not not_sent(exc))
+        return Reply(response.status_code, response.headers, response.content)
+
+    # leads ------------------------------------------------------------------------------
+    def create_lead(self, lead: Mapping[str, Any] | LeadOut) -> LeadOut:
+        """POST /leads. Never retried once sent (a retry could create a second lead)."""
+        return self._run(self._core.create_lead(lead))
+
+    def get_lead(self, lead_id: int) -> LeadOut:
+        return self._run(self._core.get_lead(lead_id))
+
+    def update_lead(self, lead_id: int, changes: Mapping[str, Any] | LeadOut) -> LeadOut:
+        """PUT /leads/{id}: only the keys sent change."""
+        return self._run(self._core.update_lead(lead_id, changes))
+
+    def delete_lead(self, lead_id: int) -> DeletedOut:
+        return self._run(self._core.delete_lead(lead_id))
+
+    def upsert_lead(self, properties: Mapping[str, Any], match: Match) -> LeadOut:
+        """PUT /leads/upsert: update the one lead matching ``match``, or create one."""
+        return self._run(self._core.upsert_lead(properties, match))
+
+    def bulk_create_leads(self, leads: Iterable[Mapping[str, Any]]) -> list[BulkResult]:
+        """Create any number of leads, in requests of the server's limit, paced. One result
+        per input item, in input order: a LeadOut or a BulkItemFailure."""
+        return self._run(self._core.bulk("bulk_create", leads))
+
+    def bulk_update_leads(self, leads: Iterable[Mapping[str, Any]]) -> list[BulkResult]:
+        """Update any number of leads (each item carries its ``id``); as bulk_create_leads."""
+        return self._run(self._core.bulk("bulk_update", leads))
+
+    def search_leads(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_size: int = MAX_PAGE_SIZE,
+        limit: int | None = None,
+    ) -> SearchResults:
+        """Every lead matching ``filters`` (Copper's search parameters: ``name``,
+        ``emails``, ``tags``, ``sort_by`` ...), fetched page by page as you iterate
+        (``for lead in client.search_leads(...)``). ``total`` is the server's
+        count once the first page is in. Copper serves at most 100,000 records a search."""
+        cursor = self._core.search(filters, page_size, limit)
+        return SearchResults(self, cursor)
+
+    def search_leads_page(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_number: int = 1,
+        page_size: int = 20,
+    ) -> SearchPage:
+        """One page of POST /leads/search, with the server's total (``X-PW-TOTAL``)."""
+        return self._run(self._core.search_page(filters, page_number, page_size))
+
+    # account lookups --------------------------------------------------------------------
+    def lead_statuses(self) -> list[StatusOut]:
+        return self._run(self._core.lead_statuses())
+
+    def customer_sources(self) -> list[SourceOut]:
+        return self._run(self._core.customer_sources())
+
+    def account(self) -> AccountOut:
+        return self._run(self._core.account())
+
+    def users(self) -> list[UserOut]:
+        return self._run(self._core.users())
+
+    def user(self, user_id: int | str) -> UserOut:
+        """A user by id, or ``"me"``."""
+        return self._run(self._core.user(user_id))
+
+    # custom field definitions -----------------------------------------------------------
+    def custom_field_definitions(self) -> list[CustomFieldDefinitionOut]:
+        return self._run(self._core.custom_field_definitions())
+
+    def custom_field_definition(self, definition_id: int) -> CustomFieldDefinitionOut:
+        return self._run(self._core.custom_field_definition(definition_id))
+
+    def create_custom_field_definition(
+        self, definition: Mapping[str, Any]
+    ) -> CustomFieldDefinitionOut:
+        return self._run(self._core.create_custom_field_definition(definition))
+
+    def update_custom_field_definition(
+        self, definition_id: int, changes: Mapping[str, Any]
+    ) -> CustomFieldDefinitionOut:
+        return self._run(self._core.update_custom_field_definition(definition_id, changes))
+
+    def delete_custom_field_definition(self, definition_id: int) -> DeletedOut:
+        return self._run(self._core.delete_custom_field_definition(definition_id))
+
+    # anything else ----------------------------------------------------------------------
+    def request(
+        self, method: str, path: str, body: Any = None, *, idempotent: bool | None = None
+    ) -> Reply:
+        """Any call, with pacing, retries and errors as usual. ``idempotent`` defaults to
+        True for GET, PUT and DELETE (retried on connection errors), False otherwise."""
+        return self._run(self._core.request(method, path, body, idempotent=idempotent))
+
+
+class SearchResults(Iterator[LeadOut]):
+    """The leads of a search, fetched a page at a time as they are iterated."""
+
+    def __init__(self, client: Client, cursor: SearchCursor) -> None:
+        self._client = client
+        self._cursor = cursor
+        self._buffer: deque[LeadOut] = deque()
+
+    @property
+    def total(self) -> int | None:
+        """The server's ``X-PW-TOTAL`` (None before the first page)."""
+        return self._cursor.total
+
+    def __iter__(self) -> SearchResults:
+        return self
+
+    def __next__(self) -> LeadOut:
+        while not self._buffer:
+            step = self._cursor.next_step()
+            if step is None:
+                raise StopIteration
+            self._buffer.extend(self._cursor.accept(self._client._run(step)))
+        return self._buffer.popleft()
