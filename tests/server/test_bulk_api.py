@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import Api, lead_count, make_api
@@ -142,4 +143,31 @@ def test_bulk_create_results_in_order(api: Api, store: Store) -> None:
     }
     assert results[2] == {"success": False, "message": {"name": [{"error": "blank"}]}, "id": None}
     assert results[3]["name"] == "Gamma Three"
+    assert lead_count(store) == 2
+
+
+def test_item_failing_after_its_writes_is_rolled_back_alone(
+    api: Api, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each item runs in its own savepoint: a failure after the item's insert undoes
+    that insert only, and the other items of the request are kept."""
+    from verdigris.domain.errors import ValidationFailed
+    from verdigris.store.sql import SqlTx
+
+    calls = {"n": 0}
+    real = SqlTx.add_activity
+
+    def flaky(self: SqlTx, activity: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise ValidationFailed({"lead": ["invalid"]})
+        real(self, activity)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SqlTx, "add_activity", flaky)
+    results = api.post(
+        "/leads/bulk_create",
+        {"leads": [{"name": "Kept One"}, {"name": "Undone"}, {"name": "Kept Two"}]},
+    ).json()
+    assert results[0]["name"] == "Kept One" and results[2]["name"] == "Kept Two"
+    assert results[1] == {"success": False, "message": {"lead": [{"error": "invalid"}]}, "id": None}
     assert lead_count(store) == 2

@@ -129,14 +129,23 @@ class LeadServices(ServiceBase):
                 raise ValidationFailed({"id": ["blank"]})
             return self._update(tx, who, lead_id, item)
 
-        return [self._bulk_item(item, one) for item in items]
+        return self._bulk(items, one)
 
     def bulk_create(self, who: Principal, body: Any) -> list[Shown | ItemFailure]:
         items = self._bulk_items(body)
-        return [
-            self._bulk_item(item, lambda tx, data: self._create(tx, who, data), with_id=False)
-            for item in items
-        ]
+        return self._bulk(items, lambda tx, data: self._create(tx, who, data), with_id=False)
+
+    def _bulk(
+        self,
+        items: Sequence[Any],
+        work: Callable[[StoreTx, Mapping[str, Any]], Shown],
+        *,
+        with_id: bool = True,
+    ) -> list[Shown | ItemFailure]:
+        """One transaction for the request, one savepoint per item: a failed item is
+        rolled back alone, and the request pays for one transaction, not ten."""
+        with self.store.transaction(write=True) as tx:
+            return [self._bulk_item(tx, item, work, with_id=with_id) for item in items]
 
     def _bulk_items(self, body: Any) -> Sequence[Any]:
         body = require_object(body)
@@ -149,6 +158,7 @@ class LeadServices(ServiceBase):
 
     def _bulk_item(
         self,
+        tx: StoreTx,
         item: Any,
         work: Callable[[StoreTx, Mapping[str, Any]], Shown],
         *,
@@ -158,7 +168,7 @@ class LeadServices(ServiceBase):
         if not isinstance(item, Mapping):
             return ItemFailure({"lead": ["invalid_type"]}, "Each item must be an object", None)
         try:
-            with self.store.transaction(write=True) as tx:
+            with tx.savepoint():
                 return work(tx, item)
         except ValidationFailed as exc:
             return ItemFailure(exc.errors, exc.message, lead_id if with_id else None)

@@ -67,6 +67,10 @@ class SourceRecord(msgspec.Struct, frozen=True):
 class StoreTx(ABC):
     """The operations available inside one transaction."""
 
+    @abstractmethod
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested scope: an exception inside it undoes only what it wrote, then re-raises."""
+
     # accounts, users and keys -----------------------------------------------------------
     @abstractmethod
     def create_account(self, name: str, now: int) -> AccountRecord: ...

@@ -202,6 +202,16 @@ class SqlTx(StoreTx):
         #: reading them again (one round trip less per update on PostgreSQL)
         self._read: dict[int, Any] = {}
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        read = dict(self._read)
+        try:
+            with self.conn.begin_nested():
+                yield
+        except BaseException:
+            self._read = read  # rows read inside the rolled-back scope are stale
+            raise
+
     def _one(self, stmt: sa.Executable) -> Any:
         return self.conn.execute(stmt).first()
 
