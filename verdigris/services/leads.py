@@ -44,8 +44,10 @@ class LeadServices(ServiceBase):
         with self.store.transaction(write=True) as tx:
             return self._create(tx, who, data)
 
-    def _create(self, tx: StoreTx, who: Principal, data: Mapping[str, Any]) -> Shown:
-        ctx = self.context(tx, who.account_id)
+    def _create(
+        self, tx: StoreTx, who: Principal, data: Mapping[str, Any], ctx: TxContext | None = None
+    ) -> Shown:
+        ctx = ctx or self.context(tx, who.account_id)
         changes = lead_rules.parse_changes(data, ctx)
         lead = lead_rules.new_lead(
             changes,
@@ -71,14 +73,21 @@ class LeadServices(ServiceBase):
         with self.store.transaction(write=True) as tx:
             return self._update(tx, who, lead_id, data)
 
-    def _update(self, tx: StoreTx, who: Principal, lead_id: int, data: Mapping[str, Any]) -> Shown:
+    def _update(
+        self,
+        tx: StoreTx,
+        who: Principal,
+        lead_id: int,
+        data: Mapping[str, Any],
+        ctx: TxContext | None = None,
+    ) -> Shown:
         # the row lock keeps concurrent updates of one lead from losing each other's changes
         current = tx.get_lead_for_update(who.account_id, lead_id)
         if current is None:
             raise NotFound("Resource not found")
         if current.converted_at is not None:
             raise AlreadyConverted(f"Lead {lead_id} has been converted and can no longer change")
-        ctx = self.context(tx, who.account_id)
+        ctx = ctx or self.context(tx, who.account_id)
         changes = lead_rules.parse_changes(data, ctx)
         lead = lead_rules.apply_changes(current, changes, self.clock())
         tx.update_lead(lead)
@@ -117,35 +126,43 @@ class LeadServices(ServiceBase):
             if isinstance(outcome, Ambiguous):
                 raise AmbiguousMatch(outcome.ids, outcome.truncated)
             if isinstance(outcome, Create):
-                return self._create(tx, who, with_match_value(properties, sent))
-            return self._update(tx, who, outcome.lead_id, properties)
+                return self._create(tx, who, with_match_value(properties, sent), ctx)
+            return self._update(tx, who, outcome.lead_id, properties, ctx)
 
     def bulk_update(self, who: Principal, body: Any) -> list[Shown | ItemFailure]:
         items = self._bulk_items(body)
 
-        def one(tx: StoreTx, item: Mapping[str, Any]) -> Shown:
+        def one(tx: StoreTx, item: Mapping[str, Any], ctx: TxContext) -> Shown:
             lead_id = lead_rules.as_int(item.get("id"))
             if lead_id is None:
                 raise ValidationFailed({"id": ["blank"]})
-            return self._update(tx, who, lead_id, item)
+            return self._update(tx, who, lead_id, item, ctx)
 
-        return self._bulk(items, one)
+        return self._bulk(who, items, one)
 
     def bulk_create(self, who: Principal, body: Any) -> list[Shown | ItemFailure]:
         items = self._bulk_items(body)
-        return self._bulk(items, lambda tx, data: self._create(tx, who, data), with_id=False)
+        return self._bulk(
+            who,
+            items,
+            lambda tx, data, ctx: self._create(tx, who, data, ctx),
+            with_id=False,
+        )
 
     def _bulk(
         self,
+        who: Principal,
         items: Sequence[Any],
-        work: Callable[[StoreTx, Mapping[str, Any]], Shown],
+        work: Callable[[StoreTx, Mapping[str, Any], TxContext], Shown],
         *,
         with_id: bool = True,
     ) -> list[Shown | ItemFailure]:
         """One transaction for the request, one savepoint per item: a failed item is
-        rolled back alone, and the request pays for one transaction, not ten."""
+        rolled back alone, and the request pays for one transaction (and one load of
+        the account's lookups), not ten."""
         with self.store.transaction(write=True) as tx:
-            return [self._bulk_item(tx, item, work, with_id=with_id) for item in items]
+            ctx = self.context(tx, who.account_id)
+            return [self._bulk_item(tx, ctx, item, work, with_id=with_id) for item in items]
 
     def _bulk_items(self, body: Any) -> Sequence[Any]:
         body = require_object(body)
@@ -159,8 +176,9 @@ class LeadServices(ServiceBase):
     def _bulk_item(
         self,
         tx: StoreTx,
+        ctx: TxContext,
         item: Any,
-        work: Callable[[StoreTx, Mapping[str, Any]], Shown],
+        work: Callable[[StoreTx, Mapping[str, Any], TxContext], Shown],
         *,
         with_id: bool = True,
     ) -> Shown | ItemFailure:
@@ -169,7 +187,7 @@ class LeadServices(ServiceBase):
             return ItemFailure({"lead": ["invalid_type"]}, "Each item must be an object", None)
         try:
             with tx.savepoint():
-                return work(tx, item)
+                return work(tx, item, ctx)
         except ValidationFailed as exc:
             return ItemFailure(exc.errors, exc.message, lead_id if with_id else None)
         except NotFound as exc:
