@@ -25,7 +25,7 @@ from verdigris.domain.crm import (
 )
 from verdigris.domain.errors import AmbiguousCompany, MalformedRequest, ValidationFailed
 from verdigris.domain.errors import describe_errors as _describe
-from verdigris.domain.leads import SHORT_TEXT_MAX, Lead, as_int
+from verdigris.domain.leads import SHORT_TEXT_MAX, Lead, as_int, as_number
 from verdigris.domain.names import split_name
 
 CompanyMode = Literal["from_lead", "none", "id", "name"]
@@ -191,7 +191,7 @@ def _opportunity(p: _Problems, details: Mapping[str, Any]) -> OpportunitySpec | 
     value = data.get("monetary_value")
     number: float | int | None = None
     if value is not None:
-        number = _number(value)
+        number = as_number(value)
         if number is None:
             p.add("monetary_value", "invalid_type", "opportunity.monetary_value must be a number")
     return OpportunitySpec(
@@ -201,20 +201,6 @@ def _opportunity(p: _Problems, details: Mapping[str, Any]) -> OpportunitySpec | 
         monetary_value=number,
         assignee_id=_id(p, data, "assignee_id", "opportunity"),
     )
-
-
-def _number(value: Any) -> float | int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return value
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        return int(number) if number.is_integer() else number
-    return None
 
 
 # --- checking it against the account -------------------------------------------------------

@@ -165,7 +165,7 @@ def as_int(value: Any) -> int | None:
     return None
 
 
-def _as_number(value: Any) -> float | int | None:
+def as_number(value: Any) -> float | int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -264,7 +264,7 @@ def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any
 
     if "monetary_value" in data:
         raw = data["monetary_value"]
-        number = _as_number(raw)
+        number = as_number(raw)
         if raw is not None and number is None:
             errors.add("monetary_value", "invalid_type")
         changes["monetary_value"] = number
