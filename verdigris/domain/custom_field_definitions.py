@@ -21,7 +21,7 @@ from verdigris.domain.custom_fields import (
     CustomFieldDefinition,
     Option,
 )
-from verdigris.domain.errors import ValidationFailed, describe_errors
+from verdigris.domain.errors import FieldErrors
 
 NAME_MAX = 255
 _TYPES_BY_LOWER = {t.lower(): t for t in DATA_TYPES}
@@ -35,21 +35,6 @@ class OptionSpec:
     name: str
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-        self.notes: list[str] = []
-
-    def add(self, field: str, code: str, note: str) -> None:
-        self.by_field.setdefault(field, []).append(code)
-        self.notes.append(note)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            message = describe_errors(self.by_field) + " (" + "; ".join(self.notes) + ")"
-            raise ValidationFailed(self.by_field, message)
-
-
 def _id(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
@@ -60,7 +45,7 @@ def _id(value: Any) -> int | None:
     return None
 
 
-def _name(errors: _Errors, field: str, value: Any) -> str | None:
+def _name(errors: FieldErrors, field: str, value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         errors.add(field, "blank", f"{field} must be a non-empty string")
         return None
@@ -70,7 +55,7 @@ def _name(errors: _Errors, field: str, value: Any) -> str | None:
     return value.strip()
 
 
-def _options(errors: _Errors, raw: Any) -> list[OptionSpec] | None:
+def _options(errors: FieldErrors, raw: Any) -> list[OptionSpec] | None:
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -104,7 +89,7 @@ def parse_definition(data: Mapping[str, Any], *, creating: bool) -> dict[str, An
     Unknown and read-only keys (``id``) are ignored. On create, ``name`` and
     ``data_type`` are required.
     """
-    errors = _Errors()
+    errors = FieldErrors()
     changes: dict[str, Any] = {}
     if "name" in data or creating:
         changes["name"] = _name(errors, "name", data.get("name"))
@@ -147,7 +132,7 @@ def parse_definition(data: Mapping[str, Any], *, creating: bool) -> dict[str, An
     return changes
 
 
-def _available_on(errors: _Errors, raw: Any) -> tuple[str, ...]:
+def _available_on(errors: FieldErrors, raw: Any) -> tuple[str, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
@@ -179,7 +164,7 @@ def build_definition(
     ids. Rank is the position in the list (after sorting by the ranks sent, when every
     option carries one).
     """
-    errors = _Errors()
+    errors = FieldErrors()
     base = current or CustomFieldDefinition(id=0, account_id=account_id, name="", data_type="")
     kind = changes.get("data_type") or base.data_type
     fields: dict[str, Any] = {
@@ -215,7 +200,7 @@ def build_definition(
 
 
 def _resolve_options(
-    errors: _Errors,
+    errors: FieldErrors,
     current: CustomFieldDefinition,
     sent: list[OptionSpec],
     allocate: Callable[[], int],

@@ -109,6 +109,27 @@ _CODE_TEXT = {
 }
 
 
+class FieldErrors:
+    """Collects field errors while a body is validated, then raises them all at once."""
+
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+        self.notes: list[str] = []
+
+    def add(self, field: str, code: str, note: str | None = None) -> None:
+        self.by_field.setdefault(field, []).append(code)
+        if note:
+            self.notes.append(note)
+
+    def raise_if_any(self) -> None:
+        """Raise :class:`ValidationFailed` naming every field, with the notes appended."""
+        if self.by_field:
+            message = describe_errors(self.by_field)
+            if self.notes:
+                message += " (" + "; ".join(self.notes) + ")"
+            raise ValidationFailed(self.by_field, message)
+
+
 def describe_errors(errors: Mapping[str, Sequence[str]]) -> str:
     """Copper's wording: ``Invalid input: Validation errors: Name: can't be blank``."""
     lines = []

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import msgspec
 
 from verdigris.domain.custom_fields import CustomFieldDefinition, coerce_value, expected
-from verdigris.domain.errors import ValidationFailed, describe_errors
+from verdigris.domain.errors import FieldErrors, ValidationFailed
 from verdigris.domain.names import NameParts, compose_name, split_name
 
 EMAIL_CATEGORIES = ("work", "personal", "other")
@@ -134,24 +134,6 @@ class AccountContext(Protocol):
 # --- parsing and validating what a client sent -----------------------------------------
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-        self.notes: list[str] = []
-
-    def add(self, field: str, code: str, note: str | None = None) -> None:
-        self.by_field.setdefault(field, []).append(code)
-        if note:
-            self.notes.append(note)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            message = describe_errors(self.by_field)
-            if self.notes:
-                message += " (" + "; ".join(self.notes) + ")"
-            raise ValidationFailed(self.by_field, message)
-
-
 def as_int(value: Any) -> int | None:
     """An id as clients send it: an int, or a string of digits. ``None`` if neither."""
     if isinstance(value, bool):
@@ -179,7 +161,7 @@ def as_number(value: Any) -> float | int | None:
     return None
 
 
-def _text(errors: _Errors, field: str, value: Any, limit: int | None) -> str | None:
+def _text(errors: FieldErrors, field: str, value: Any, limit: int | None) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
@@ -192,7 +174,7 @@ def _text(errors: _Errors, field: str, value: Any, limit: int | None) -> str | N
 
 
 def _categorized(
-    errors: _Errors,
+    errors: FieldErrors,
     field: str,
     value: Any,
     key: str,
@@ -231,7 +213,7 @@ def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any
     Read-only and unknown keys are ignored. Raises :class:`ValidationFailed` naming
     every invalid field at once.
     """
-    errors = _Errors()
+    errors = FieldErrors()
     changes: dict[str, Any] = {}
 
     if "name" in data:
@@ -285,7 +267,7 @@ def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any
     return changes
 
 
-def _parse_email(errors: _Errors, raw: Any) -> Email | None:
+def _parse_email(errors: FieldErrors, raw: Any) -> Email | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
@@ -306,7 +288,7 @@ def _parse_email(errors: _Errors, raw: Any) -> Email | None:
     return Email(address.strip(), category)
 
 
-def _parse_address(errors: _Errors, raw: Any) -> Address | None:
+def _parse_address(errors: FieldErrors, raw: Any) -> Address | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
@@ -324,7 +306,7 @@ def _parse_address(errors: _Errors, raw: Any) -> Address | None:
     return Address(**values)
 
 
-def _parse_tags(errors: _Errors, raw: Any) -> list[str]:
+def _parse_tags(errors: FieldErrors, raw: Any) -> list[str]:
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
@@ -341,7 +323,7 @@ def _parse_tags(errors: _Errors, raw: Any) -> list[str]:
 
 
 def _parse_references(
-    errors: _Errors, data: Mapping[str, Any], ctx: AccountContext, changes: dict[str, Any]
+    errors: FieldErrors, data: Mapping[str, Any], ctx: AccountContext, changes: dict[str, Any]
 ) -> None:
     checks: tuple[tuple[str, Callable[[int], bool]], ...] = (
         ("assignee_id", ctx.has_user),
@@ -373,7 +355,7 @@ def _parse_references(
             changes["status_by_name"] = status_id
 
 
-def _parse_custom_fields(errors: _Errors, raw: Any, ctx: AccountContext) -> dict[int, Any]:
+def _parse_custom_fields(errors: FieldErrors, raw: Any, ctx: AccountContext) -> dict[int, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, list):

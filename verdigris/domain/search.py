@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from verdigris.domain.custom_field_filters import CustomFilter
-from verdigris.domain.errors import MalformedRequest, ValidationFailed, describe_errors
+from verdigris.domain.errors import FieldErrors, MalformedRequest
 from verdigris.domain.leads import as_int
 from verdigris.domain.search_keys import NO_VALUE_ID, phone_digits, tag_key, text_key
 
@@ -151,21 +151,6 @@ def merge_params(body: Any, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return params
 
 
-class _Problems:
-    def __init__(self) -> None:
-        self.by_field: dict[str, list[str]] = {}
-        self.notes: list[str] = []
-
-    def add(self, field: str, code: str, note: str) -> None:
-        self.by_field.setdefault(field, []).append(code)
-        self.notes.append(note)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            message = describe_errors(self.by_field) + " (" + "; ".join(self.notes) + ")"
-            raise ValidationFailed(self.by_field, message)
-
-
 def _maybe_json(raw: Any) -> Any:
     """Query-string values may carry JSON lists or objects (``tags=["a","b"]``)."""
     if isinstance(raw, str) and raw.strip()[:1] in ("[", "{"):
@@ -176,7 +161,7 @@ def _maybe_json(raw: Any) -> Any:
     return raw
 
 
-def _int(p: _Problems, field: str, raw: Any) -> int | None:
+def _int(p: FieldErrors, field: str, raw: Any) -> int | None:
     if raw is None or raw == "":
         return None
     value = as_int(raw)
@@ -185,7 +170,7 @@ def _int(p: _Problems, field: str, raw: Any) -> int | None:
     return value
 
 
-def _number(p: _Problems, field: str, raw: Any) -> float | None:
+def _number(p: FieldErrors, field: str, raw: Any) -> float | None:
     if raw is None or raw == "" or isinstance(raw, bool):
         return None
     if isinstance(raw, int | float):
@@ -199,7 +184,7 @@ def _number(p: _Problems, field: str, raw: Any) -> float | None:
     return None
 
 
-def _text(p: _Problems, field: str, raw: Any) -> str | None:
+def _text(p: FieldErrors, field: str, raw: Any) -> str | None:
     """A string filter; numbers are read as text (a postal code sent as 18503)."""
     if raw is None:
         return None
@@ -211,7 +196,7 @@ def _text(p: _Problems, field: str, raw: Any) -> str | None:
     return None
 
 
-def _bool(p: _Problems, field: str, raw: Any) -> bool | None:
+def _bool(p: FieldErrors, field: str, raw: Any) -> bool | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, bool):
@@ -225,7 +210,7 @@ def _bool(p: _Problems, field: str, raw: Any) -> bool | None:
     return None
 
 
-def _ids(p: _Problems, field: str, raw: Any) -> tuple[int, ...] | None:
+def _ids(p: FieldErrors, field: str, raw: Any) -> tuple[int, ...] | None:
     """An id list: a JSON list, one id, or ``"1,2"``; an empty list is no filter."""
     raw = _maybe_json(raw)
     if raw is None or raw == "":
@@ -244,7 +229,7 @@ def _ids(p: _Problems, field: str, raw: Any) -> tuple[int, ...] | None:
     return tuple(dict.fromkeys(out)) or None
 
 
-def _emails(p: _Problems, raw: Any) -> tuple[str, ...] | None:
+def _emails(p: FieldErrors, raw: Any) -> tuple[str, ...] | None:
     """Copper documents one string for leads; a list (as People search takes) also works."""
     raw = _maybe_json(raw)
     if raw is None:
@@ -257,7 +242,7 @@ def _emails(p: _Problems, raw: Any) -> tuple[str, ...] | None:
     return keys or None
 
 
-def _tags(p: _Problems, raw: Any) -> TagFilter | None:
+def _tags(p: FieldErrors, raw: Any) -> TagFilter | None:
     raw = _maybe_json(raw)
     if raw is None:
         return None
@@ -284,7 +269,7 @@ def _tags(p: _Problems, raw: Any) -> TagFilter | None:
     return TagFilter(keys, match_all and bool(keys), empty)
 
 
-def _range(p: _Problems, params: Mapping[str, Any], name: str, *, whole: bool) -> Range:
+def _range(p: FieldErrors, params: Mapping[str, Any], name: str, *, whole: bool) -> Range:
     bounds = []
     for side in ("minimum", "maximum"):
         field = f"{side}_{name}"
@@ -301,13 +286,13 @@ def _range(p: _Problems, params: Mapping[str, Any], name: str, *, whole: bool) -
 
 def parse_paging(params: Mapping[str, Any]) -> tuple[int, int]:
     """``(page_number, page_size)`` of any Copper search (``POST /users/search`` too)."""
-    p = _Problems()
+    p = FieldErrors()
     paging = _paging(p, params)
     p.raise_if_any()
     return paging
 
 
-def _paging(p: _Problems, params: Mapping[str, Any]) -> tuple[int, int]:
+def _paging(p: FieldErrors, params: Mapping[str, Any]) -> tuple[int, int]:
     page_number = _int(p, "page_number", params.get("page_number"))
     if page_number is not None and page_number < 1:
         p.add("page_number", "invalid", "page_number starts at 1")
@@ -317,7 +302,7 @@ def _paging(p: _Problems, params: Mapping[str, Any]) -> tuple[int, int]:
     return page_number or 1, page_size or DEFAULT_PAGE_SIZE
 
 
-def _sorting(p: _Problems, params: Mapping[str, Any]) -> tuple[str, bool]:
+def _sorting(p: FieldErrors, params: Mapping[str, Any]) -> tuple[str, bool]:
     sort_by = _text(p, "sort_by", params.get("sort_by")) or "name"
     sort_by = sort_by.strip().lower()
     if sort_by not in SORT_FIELDS:
@@ -328,7 +313,7 @@ def _sorting(p: _Problems, params: Mapping[str, Any]) -> tuple[str, bool]:
     return sort_by, direction.lower() == "desc"
 
 
-def _optional_key(p: _Problems, params: Mapping[str, Any], field: str, *, empty_ok: bool) -> Any:
+def _optional_key(p: FieldErrors, params: Mapping[str, Any], field: str, *, empty_ok: bool) -> Any:
     """A text filter as a key. ``""`` means "without one" where Copper allows it."""
     raw = _text(p, field, params.get(field))
     if raw is None:
@@ -342,7 +327,7 @@ def parse_search(params: Mapping[str, Any]) -> SearchQuery:
 
     Unknown keys are ignored, like everywhere else in verdigris.
     """
-    p = _Problems()
+    p = FieldErrors()
     page_number, page_size = _paging(p, params)
     sort_by, descending = _sorting(p, params)
 
