@@ -31,6 +31,7 @@ from verdigris.domain.activities import Activity
 from verdigris.domain.custom_fields import CustomFieldDefinition, index_entries
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
+from verdigris.domain.search_keys import text_key
 from verdigris.services import Principal, Services
 from verdigris.store import open_store
 from verdigris.store import schema as t
@@ -77,12 +78,15 @@ class RawTx:
             self._all("SELECT pg_advisory_xact_lock(?)", advisory_key(account_id, criteria))
 
     def match_lead_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> list[int]:
-        if criteria.field == "email":
-            sql = "SELECT id FROM leads WHERE account_id = ? AND email_norm = ? LIMIT ?"
-            rows = self._all(sql, account_id, criteria.value, limit)
-        elif criteria.field == "name":
-            sql = "SELECT id FROM leads WHERE account_id = ? AND name = ? LIMIT ?"
-            rows = self._all(sql, account_id, criteria.value, limit)
+        if criteria.field in ("email", "name"):
+            key, full = (
+                ("email_key", "email_norm") if criteria.field == "email" else ("name_key", "name")
+            )
+            sql = (
+                f"SELECT id FROM leads WHERE account_id = ? AND {key} = ? AND {full} = ? "
+                "AND converted_at IS NULL LIMIT ?"
+            )
+            rows = self._all(sql, account_id, text_key(criteria.value), criteria.value, limit)
         else:
             sql = (
                 "SELECT DISTINCT lead_id FROM lead_custom_values WHERE account_id = ? "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,8 +11,9 @@ from alembic.migration import MigrationContext
 from verdigris.domain.leads import Email, Lead
 from verdigris.services import Services
 from verdigris.store import schema as t
+from verdigris.store.fast import prepared
 from verdigris.store.schema import metadata
-from verdigris.store.sql import SqlStore, lead_row
+from verdigris.store.sql import _MATCH_CUSTOM, _MATCH_EMAIL, _MATCH_NAME, SqlStore, lead_row
 
 
 def test_migrated_schema_matches_the_tables(session_store: SqlStore) -> None:
@@ -21,9 +24,12 @@ def test_migrated_schema_matches_the_tables(session_store: SqlStore) -> None:
 
 def test_lookup_indexes_exist(session_store: SqlStore) -> None:
     inspector = sa.inspect(session_store.engine)
-    indexes = {tuple(i["column_names"]) for i in inspector.get_indexes("leads")}
-    assert ("account_id", "email_norm") in indexes
-    assert ("account_id", "name") in indexes
+    indexes = {i["name"]: tuple(i["column_names"]) for i in inspector.get_indexes("leads")}
+    # upserts match email and name through these (0006 dropped the separate match indexes)
+    assert indexes["ix_leads_by_email"][:2] == ("account_id", "email_key")
+    assert indexes["ix_leads_by_name"][:2] == ("account_id", "name_key")
+    assert "ix_leads_account_email" not in indexes
+    assert "ix_leads_account_name" not in indexes
 
 
 def test_migrate_twice_is_harmless(session_store: SqlStore) -> None:
@@ -31,13 +37,19 @@ def test_migrate_twice_is_harmless(session_store: SqlStore) -> None:
     session_store.migrate()
 
 
-def _plan(store: SqlStore, sql: str) -> str:
+def _plan(store: SqlStore, sql: str, params: Any = None) -> str:
     with store.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
-            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql).all()
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
             return " ".join(str(r[-1]) for r in rows)
-        rows = conn.exec_driver_sql("EXPLAIN " + sql).all()
+        rows = conn.exec_driver_sql("EXPLAIN " + sql, params).all()
         return " ".join(str(r[0]) for r in rows)
+
+
+def _match_plan(store: SqlStore, key: str, stmt: Any, values: dict[str, Any]) -> str:
+    """The plan of the statement the store sends for a match (verdigris.store.fast)."""
+    p = prepared(key, stmt, store.engine.dialect)
+    return _plan(store, p.sql, p.params(values))
 
 
 def test_upsert_lookups_use_an_index(store: SqlStore) -> None:
@@ -65,18 +77,16 @@ def test_upsert_lookups_use_an_index(store: SqlStore) -> None:
             ],
         )
         conn.exec_driver_sql("ANALYZE")
-    by_email = _plan(
-        store,
-        f"SELECT id FROM leads WHERE account_id = {account} AND email_norm = 'l5@x.io' LIMIT 31",
+    base = {"account_id": account, "limit": 31}
+    by_email = _match_plan(
+        store, "match_email", _MATCH_EMAIL, {**base, "key": "l5@x.io", "value": "l5@x.io"}
     )
-    assert "ix_leads_account_email" in by_email
-    by_name = _plan(
-        store, f"SELECT id FROM leads WHERE account_id = {account} AND name = 'Lead 5' LIMIT 31"
+    assert "ix_leads_by_email" in by_email
+    by_name = _match_plan(
+        store, "match_name", _MATCH_NAME, {**base, "key": "lead 5", "value": "Lead 5"}
     )
-    assert "ix_leads_account_name" in by_name
-    by_custom = _plan(
-        store,
-        "SELECT DISTINCT lead_id FROM lead_custom_values "
-        f"WHERE account_id = {account} AND definition_id = 1 AND value_key = 'v5' LIMIT 31",
+    assert "ix_leads_by_name" in by_name
+    by_custom = _match_plan(
+        store, "match_custom", _MATCH_CUSTOM, {**base, "definition_id": 1, "value": "v5"}
     )
     assert "ix_lead_custom_values_match" in by_custom

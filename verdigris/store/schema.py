@@ -177,8 +177,7 @@ leads = sa.Table(
     sa.Column("assignee_key", Id, nullable=False, server_default="-2"),
     sa.Column("source_key", Id, nullable=False, server_default="-2"),
     sa.Column("tag_count", sa.Integer, nullable=False, server_default="0"),
-    sa.Index("ix_leads_account_email", "account_id", "email_norm"),
-    sa.Index("ix_leads_account_name", "account_id", "name"),
+    # upsert matches on email and name read ix_leads_by_email / ix_leads_by_name (0006)
     *SEARCH_INDEXES,
 )
 

@@ -23,6 +23,7 @@ from verdigris.domain.custom_fields import CustomFieldDefinition, index_entries
 from verdigris.domain.leads import Address, Email, Lead, Link, Phone
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
+from verdigris.domain.search_keys import text_key
 from verdigris.store import schema as t
 from verdigris.store import search_sql
 from verdigris.store.base import (
@@ -36,6 +37,7 @@ from verdigris.store.base import (
     UserRecord,
 )
 from verdigris.store.custom_fields_sql import definition_from_row, definition_row
+from verdigris.store.fast import FastCursor
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,6 @@ _COMPANY_JSON = frozenset(
 )
 _OPPORTUNITY_JSON = frozenset(("tags", "leads_converted_from", "custom_fields"))
 ACTIVITY_JSON = frozenset(("old_value", "new_value"))
-_INSERT_LEAD = t.leads.insert().returning(t.leads.c.id)
 # Hot-path statements, built once: executing a prebuilt statement skips SQLAlchemy's
 # per-call construction and cache-key work (a third of an upsert's time when built per call).
 _GET_ACCOUNT = sa.select(t.accounts.c.id, t.accounts.c.name, t.accounts.c.date_created).where(
@@ -68,13 +69,19 @@ _GET_LEAD = sa.select(t.leads).where(
     t.leads.c.id == sa.bindparam("lead_id"), t.leads.c.account_id == sa.bindparam("account_id")
 )
 _GET_LEAD_FOR_UPDATE = _GET_LEAD.with_for_update()
+# Email and name matches read the search indexes on the lowered, truncated keys
+# (ix_leads_by_email, ix_leads_by_name) and check the full value on the row: every
+# lead whose value matches has that key, and a separate index per match column would
+# cost every write one more index entry (migration 0006).
 _MATCH_EMAIL = sa.select(t.leads.c.id).where(
     t.leads.c.account_id == sa.bindparam("account_id"),
+    t.leads.c.email_key == sa.bindparam("key"),
     t.leads.c.email_norm == sa.bindparam("value"),
     t.leads.c.converted_at.is_(None),
 )
 _MATCH_NAME = sa.select(t.leads.c.id).where(
     t.leads.c.account_id == sa.bindparam("account_id"),
+    t.leads.c.name_key == sa.bindparam("key"),
     t.leads.c.name == sa.bindparam("value"),
     t.leads.c.converted_at.is_(None),
 )
@@ -154,7 +161,42 @@ def _number(value: float | None) -> float | int | None:
 
 
 def lead_from_row(row: Any) -> Lead:
-    m = row._mapping
+    return lead_from_mapping(row._mapping)
+
+
+#: the columns of ``leads`` in table order, as ``SELECT leads.*`` returns them
+LEAD_COLUMNS = tuple(t.leads.c.keys())
+_INSERT_LEAD_FAST = (
+    t.leads.insert()
+    .values({k: sa.bindparam(k) for k in lead_row(Lead(account_id=0))})
+    .returning(t.leads.c.id)
+)
+_CUSTOM_VALUE_COLUMNS = ("lead_id", "account_id", "definition_id", "value_key", "value_num")
+_INSERT_CUSTOM_VALUE = t.lead_custom_values.insert().values(
+    {k: sa.bindparam(k) for k in _CUSTOM_VALUE_COLUMNS}
+)
+_DELETE_CUSTOM_VALUES = t.lead_custom_values.delete().where(
+    t.lead_custom_values.c.lead_id == sa.bindparam("lead_id")
+)
+_INSERT_TAG = t.lead_tags.insert().values(
+    {c.name: sa.bindparam(c.name) for c in t.lead_tags.columns}
+)
+_INSERT_PHONE = t.lead_phones.insert().values(
+    {c.name: sa.bindparam(c.name) for c in t.lead_phones.columns}
+)
+_DELETE_TAGS = t.lead_tags.delete().where(t.lead_tags.c.lead_id == sa.bindparam("lead_id"))
+_DELETE_PHONES = t.lead_phones.delete().where(t.lead_phones.c.lead_id == sa.bindparam("lead_id"))
+
+
+def _update_lead_stmt(columns: tuple[str, ...]) -> sa.Update:
+    return (
+        t.leads.update()
+        .where(t.leads.c.id == sa.bindparam("target_id"))
+        .values({k: sa.bindparam(k) for k in columns})
+    )
+
+
+def lead_from_mapping(m: Any) -> Lead:
     address = None
     if any(m[k] is not None for k in ("street", "city", "state", "postal_code", "country")):
         address = Address(m["street"], m["city"], m["state"], m["postal_code"], m["country"])
@@ -198,15 +240,17 @@ class SqlTx(StoreTx):
 
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
-        #: rows read by get_lead in this transaction, so update_lead can diff without
-        #: reading them again (one round trip less per update on PostgreSQL)
-        self._read: dict[int, Any] = {}
+        #: the write path's statements, sent straight to the driver (verdigris.store.fast)
+        self.fast = FastCursor(conn)
+        #: rows read by get_lead in this transaction (column -> value), so update_lead can
+        #: diff without reading them again (one round trip less per update on PostgreSQL)
+        self._read: dict[int, dict[str, Any]] = {}
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         read = dict(self._read)
         try:
-            with self.conn.begin_nested():
+            with self.fast.savepoint():
                 yield
         except BaseException:
             self._read = read  # rows read inside the rolled-back scope are stale
@@ -323,7 +367,7 @@ class SqlTx(StoreTx):
     # leads ------------------------------------------------------------------------------
     def insert_lead(self, lead: Lead) -> Lead:
         # values as execution parameters: one compiled statement, cached, for every insert
-        ident = self.conn.execute(_INSERT_LEAD, lead_row(lead)).scalar_one()
+        ident = self.fast.run("insert_lead", _INSERT_LEAD_FAST, lead_row(lead)).fetchone()[0]
         lead = msgspec.structs.replace(lead, id=ident)
         self._write_custom_values(lead, replace=False)
         self._write_search_rows(lead)
@@ -336,34 +380,30 @@ class SqlTx(StoreTx):
         The columns compared with are those this transaction read (get_lead), so a
         column another writer changed since, and this update does not, is left as is.
         """
-        c = t.leads.c
-        before = self._read.pop(lead.id, None)
-        if before is None or before.account_id != lead.account_id:
-            before = self._one(
-                sa.select(t.leads).where(c.id == lead.id, c.account_id == lead.account_id)
-            )
-        if before is None:
+        old = self._read.pop(lead.id, None)
+        if old is None or old["account_id"] != lead.account_id:
+            old = self._fetch_lead(_GET_LEAD, lead.account_id, lead.id)
+        if old is None:
             return
-        old = before._mapping
         changed = {k: v for k, v in lead_row(lead).items() if old[k] != v}
         if not changed:
             return
-        self.conn.execute(
-            t.leads.update().where(c.id == sa.bindparam("target_id")),
+        columns = tuple(changed)
+        self.fast.run(
+            "update_lead:" + ",".join(columns),
+            lambda: _update_lead_stmt(columns),
             {**changed, "target_id": lead.id},
         )
         if "custom_fields" in changed:
             self._write_custom_values(lead, replace=True)
         if "tags" in changed or "phone_numbers" in changed:
-            for side in (t.lead_tags, t.lead_phones):
-                self.conn.execute(side.delete().where(side.c.lead_id == lead.id))
+            self.fast.run("delete_tags", _DELETE_TAGS, {"lead_id": lead.id})
+            self.fast.run("delete_phones", _DELETE_PHONES, {"lead_id": lead.id})
             self._write_search_rows(lead)
 
     def _write_custom_values(self, lead: Lead, *, replace: bool) -> None:
         if replace:
-            self.conn.execute(
-                t.lead_custom_values.delete().where(t.lead_custom_values.c.lead_id == lead.id)
-            )
+            self.fast.run("delete_custom_values", _DELETE_CUSTOM_VALUES, {"lead_id": lead.id})
         rows = [
             {
                 "lead_id": lead.id,
@@ -376,17 +416,24 @@ class SqlTx(StoreTx):
             for key, number in index_entries(value)
         ]
         if rows:
-            self.conn.execute(t.lead_custom_values.insert(), rows)
+            self.fast.executemany("insert_custom_value", _INSERT_CUSTOM_VALUE, rows)
 
     def get_lead(self, account_id: int, lead_id: int) -> Lead | None:
         return self._read_lead(_GET_LEAD, account_id, lead_id)
 
     def _read_lead(self, stmt: sa.Select[Any], account_id: int, lead_id: int) -> Lead | None:
-        row = self.conn.execute(stmt, {"lead_id": lead_id, "account_id": account_id}).first()
+        row = self._fetch_lead(stmt, account_id, lead_id)
         if row is None:
             return None
         self._read[lead_id] = row  # update_lead compares with it instead of reading again
-        return lead_from_row(row)
+        return lead_from_mapping(row)
+
+    def _fetch_lead(self, stmt: sa.Select[Any], account_id: int, lead_id: int) -> Any:
+        """The lead's columns as a dict, or None."""
+        key = "get_lead_for_update" if stmt is _GET_LEAD_FOR_UPDATE else "get_lead"
+        cur = self.fast.run(key, stmt, {"lead_id": lead_id, "account_id": account_id})
+        values = cur.fetchone()
+        return None if values is None else dict(zip(LEAD_COLUMNS, values, strict=True))
 
     def delete_lead(self, account_id: int, lead_id: int) -> bool:
         for side in (t.lead_tags, t.lead_phones):
@@ -409,18 +456,20 @@ class SqlTx(StoreTx):
 
     def match_lead_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> Sequence[int]:
         params = {"account_id": account_id, "value": criteria.value, "limit": limit}
-        if criteria.field == "email":
-            stmt = _MATCH_EMAIL
-        elif criteria.field == "name":
-            stmt = _MATCH_NAME
+        if criteria.field in ("email", "name"):
+            stmt = _MATCH_EMAIL if criteria.field == "email" else _MATCH_NAME
+            params["key"] = text_key(criteria.value)
         else:
             stmt = _MATCH_CUSTOM
             params["definition_id"] = criteria.definition_id
-        return [r[0] for r in self.conn.execute(stmt, params)]
+        cur = self.fast.run("match_" + criteria.field, stmt, params)
+        return [r[0] for r in cur.fetchall()]
 
     # custom field definitions (issue 5) ----------------------------------------------------
     def custom_fields_version(self, account_id: int) -> int:
-        row = self.conn.execute(_FIELDS_VERSION, {"account_id": account_id}).first()
+        row = self.fast.run(
+            "fields_version", _FIELDS_VERSION, {"account_id": account_id}
+        ).fetchone()
         return int(row[0]) if row else 0
 
     def _bump_custom_fields_version(self, account_id: int) -> None:
@@ -510,9 +559,9 @@ class SqlTx(StoreTx):
         """Insert the ``lead_tags`` and ``lead_phones`` rows of ``lead``."""
         tags, phones = search_sql.side_rows(lead)
         if tags:
-            self.conn.execute(t.lead_tags.insert(), tags)
+            self.fast.executemany("insert_tag", _INSERT_TAG, tags)
         if phones:
-            self.conn.execute(t.lead_phones.insert(), phones)
+            self.fast.executemany("insert_phone", _INSERT_PHONE, phones)
 
     def search_leads(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
         count = search_sql.statements(account_id, query, []).total

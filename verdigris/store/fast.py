@@ -1,0 +1,126 @@
+"""The write path's statements, compiled once per dialect and run on the DB-API cursor.
+
+An upsert sends five to seven small statements. Through ``Connection.execute`` each
+one costs 50-70 us of SQLAlchemy bookkeeping (execution context, parameter
+processing, result wrapping) on top of the database's own work, which made
+SQLAlchemy about a third of an upsert on SQLite (docs/performance.md). The hot
+statements are still written with SQLAlchemy Core, so that one definition serves
+every engine; :func:`prepared` compiles each once for the engine's dialect, and
+:class:`FastCursor` sends the compiled SQL straight to the driver, inside the
+transaction the :class:`sqlalchemy.engine.Connection` has begun.
+
+What this skips is safe for these statements only: their columns carry no type
+that needs bind or result processing (integers, floats and text, as both drivers
+return them), and their parameters are plain values. Driver errors are re-raised
+as SQLAlchemy's wrapped exceptions (``OperationalError``, ``IntegrityError``...),
+so callers handle them exactly as before.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One statement as the driver takes it."""
+
+    sql: str
+    #: bind names in order, for positional paramstyles (SQLite's ``?``); None: by name
+    names: tuple[str, ...] | None
+    #: values SQLAlchemy fixed at compile time (SQLite's ``OFFSET 0`` after a LIMIT)
+    fixed: Mapping[str, Any]
+
+    def params(self, values: Mapping[str, Any]) -> Any:
+        if self.fixed:
+            values = {**self.fixed, **values}
+        if self.names is None:
+            return values
+        return tuple(values[n] for n in self.names)
+
+
+_cache: dict[tuple[str, str, str], Prepared] = {}
+
+
+Statement = sa.ClauseElement | Callable[[], sa.ClauseElement]
+
+
+def prepared(key: str, stmt: Statement, dialect: Dialect) -> Prepared:
+    """``stmt`` compiled for ``dialect``, once per (dialect, key). ``stmt`` may be a
+    function that builds the statement, called only the first time."""
+    cache_key = (dialect.name, dialect.paramstyle, key)
+    hit = _cache.get(cache_key)
+    if hit is None:
+        if not isinstance(stmt, sa.ClauseElement):
+            stmt = stmt()
+        compiled = stmt.compile(dialect=dialect)
+        assert isinstance(compiled, SQLCompiler)
+        names = tuple(compiled.positiontup or ()) if compiled.positional else None
+        fixed = {k: v for k, v in compiled.params.items() if v is not None}
+        hit = Prepared(compiled.string, names, fixed)
+        _cache[cache_key] = hit
+    return hit
+
+
+_savepoints = itertools.count(1)
+
+
+class FastCursor:
+    """A DB-API cursor on the connection of one open transaction."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect
+        self._cursor: Any = None
+
+    def _cur(self) -> Any:
+        if self._cursor is None:
+            self._cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        return self._cursor
+
+    def run(self, key: str, stmt: Statement, values: Mapping[str, Any]) -> Any:
+        """Execute; the cursor, to fetch from."""
+        p = prepared(key, stmt, self.dialect)
+        return self.execute(p.sql, p.params(values))
+
+    def execute(self, sql: str, params: Any = ()) -> Any:
+        cur = self._cur()
+        try:
+            cur.execute(sql, params)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DBAPIError.instance(
+                sql, params, exc, self.dialect.loaded_dbapi.Error
+            ) from exc
+        return cur
+
+    def executemany(self, key: str, stmt: Statement, rows: list[dict[str, Any]]) -> None:
+        p = prepared(key, stmt, self.dialect)
+        cur = self._cur()
+        params = [p.params(r) for r in rows]
+        try:
+            cur.executemany(p.sql, params)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DBAPIError.instance(
+                p.sql, params, exc, self.dialect.loaded_dbapi.Error
+            ) from exc
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """SAVEPOINT ... RELEASE, or ROLLBACK TO on an exception (which propagates)."""
+        name = f"vsp_{next(_savepoints)}"
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        self.execute(f"RELEASE SAVEPOINT {name}")
