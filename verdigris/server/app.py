@@ -18,6 +18,7 @@ from starlette.routing import Route
 from verdigris.config import Settings, configure_logging
 from verdigris.server import errors, openapi, wire
 from verdigris.server.auth import Authenticator
+from verdigris.server.group_commit import GroupCommit
 from verdigris.server.ratelimit import RateLimits
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes import account as account_routes
@@ -67,11 +68,18 @@ class Runtime:
         # SQLite calls are short and local: running them on the event loop beats a
         # thread hop. Network databases go to the thread pool.
         self.inline = store.url.startswith("sqlite")
+        # ...and SQLite's writes, serialized anyway, share commits (group_commit.py)
+        self.group_commit = GroupCommit(store) if self.inline else None
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.inline:
             return fn(*args)
         return await run_in_threadpool(fn, *args)
+
+    async def run_write(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.group_commit is not None:
+            return await self.group_commit.run(fn, *args)
+        return await self.run(fn, *args)
 
     async def read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
@@ -99,7 +107,8 @@ def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable
             raw = await rt.read_body(request)
             body = wire.decode_body(raw)
             call = Call(principal, body, request.path_params, request.query_params)
-            result = await rt.run(spec.fn, rt.services, call)
+            run = rt.run_write if spec.is_write else rt.run
+            result = await run(spec.fn, rt.services, call)
         except Exception as exc:  # every error leaves as Copper JSON
             return error_response(exc)
         if isinstance(result, Reply):

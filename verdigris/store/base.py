@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 
 import msgspec
 
@@ -264,6 +264,17 @@ class Store(ABC):
     @abstractmethod
     def transaction(self, *, write: bool) -> AbstractContextManager[StoreTx]:
         """One transaction. ``write=True`` takes the locks a writer needs up front."""
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Group commit: the write transactions this thread opens inside the block share
+        one database transaction, each in its own savepoint, committed once at the end.
+
+        An exception inside one of them undoes only that one (and reaches its caller);
+        if the final commit fails, the block raises and none of them is written, so a
+        caller must not report any of them done before the block has exited.
+        Engines that cannot share a transaction this way run each one on its own.
+        """
+        return nullcontext()
 
     @abstractmethod
     def migrate(self) -> None:

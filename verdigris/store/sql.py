@@ -7,6 +7,7 @@ how a write transaction starts, how upserts on one key are serialized).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -782,19 +783,20 @@ class SqlStore(Store):
     def __init__(self, url: str, engine: sa.Engine) -> None:
         self.url = url
         self.engine = engine
+        #: the open group commit (Store.batch): the thread that opened it, its connection
+        self._batch: tuple[int, sa.Connection] | None = None
 
     def _begin(self, conn: sa.Connection, write: bool) -> None:
         conn.begin()
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[StoreTx]:
-        try:
-            conn = self.engine.connect()
-        except sa.exc.OperationalError as exc:
-            raise StoreUnavailable(str(exc.orig)) from exc
-        except sa.exc.TimeoutError as exc:  # every pooled connection stayed busy
-            raise StoreUnavailable(str(exc)) from exc
-        with conn:
+        batch = self._batch
+        if batch is not None and batch[0] == threading.get_ident():
+            with self._in_batch(batch[1]) as tx:
+                yield tx
+            return
+        with self._connection() as conn:
             try:
                 self._begin(conn, write)
                 yield self.tx_class(conn)
@@ -806,6 +808,44 @@ class SqlStore(Store):
                 raise
             else:
                 conn.commit()
+
+    def _connection(self) -> sa.Connection:
+        try:
+            return self.engine.connect()
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(str(exc.orig)) from exc
+        except sa.exc.TimeoutError as exc:  # every pooled connection stayed busy
+            raise StoreUnavailable(str(exc)) from exc
+
+    @contextmanager
+    def _in_batch(self, conn: sa.Connection) -> Iterator[StoreTx]:
+        """One transaction of a group commit: a savepoint of the batch's transaction."""
+        tx = self.tx_class(conn)
+        try:
+            with tx.fast.savepoint():
+                yield tx
+        except sa.exc.OperationalError as exc:
+            raise StoreUnavailable(str(exc.orig)) from exc
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        if self._batch is not None:
+            raise RuntimeError("a group commit is already open on this store")
+        with self._connection() as conn:
+            try:
+                self._begin(conn, True)
+                self._batch = (threading.get_ident(), conn)
+                try:
+                    yield
+                finally:
+                    self._batch = None
+                conn.commit()
+            except sa.exc.OperationalError as exc:
+                conn.rollback()
+                raise StoreUnavailable(str(exc.orig)) from exc
+            except BaseException:
+                conn.rollback()
+                raise
 
     def alembic_config(self, conn: sa.Connection) -> Config:
         cfg = Config()

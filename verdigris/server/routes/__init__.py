@@ -46,3 +46,10 @@ class RouteSpec:
     bulk: bool = False
     request: type | None = None
     response: Any = None
+    #: whether the route writes (None: every method but GET does); writes on SQLite
+    #: share commits with concurrent ones (verdigris.server.group_commit)
+    writes: bool | None = None
+
+    @property
+    def is_write(self) -> bool:
+        return self.method != "GET" if self.writes is None else self.writes

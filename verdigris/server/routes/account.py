@@ -53,6 +53,7 @@ ROUTES = [
         search_users,
         "List users, paged (Copper's List Users)",
         response=list[wire.UserOut],
+        writes=False,
     ),
     RouteSpec("GET", "/users/{id}", user, "A user by id (or 'me')", response=wire.UserOut),
     RouteSpec(

@@ -68,6 +68,7 @@ ROUTES = [
         lead_activities,
         "A lead's activities, newest first",
         response=list[wire_crm.ActivityOut],
+        writes=False,
     ),
     RouteSpec(
         "GET", "/people/{id:int}", get_person, "Fetch a person by id", response=wire_crm.PersonOut

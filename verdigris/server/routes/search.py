@@ -35,5 +35,6 @@ ROUTES = [
         search_leads,
         "Search leads (filters, sort, paging); the total is in the X-PW-TOTAL header",
         response=list[wire.LeadOut],
+        writes=False,
     ),
 ]

@@ -1,0 +1,127 @@
+"""Group commit on SQLite (verdigris.server.group_commit): concurrent writes share one
+transaction, each stays atomic on its own, and none is reported before the commit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from verdigris.domain.errors import ValidationFailed
+from verdigris.services import Principal, Services
+from verdigris.server.group_commit import GroupCommit
+from verdigris.store import open_store
+from verdigris.store.sql import SqlStore, SqlTx
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
+    store = open_store(f"sqlite:///{tmp_path / 'group.db'}")
+    assert isinstance(store, SqlStore)
+    store.migrate()
+    yield store
+    store.close()
+
+
+def _user(store: SqlStore) -> tuple[Services, Principal]:
+    services = Services(store)
+    user, token = services.add_user("group@example.com")
+    return services, services.authenticate(token, "group@example.com")
+
+
+def _upsert(services: Services, who: Principal, email: str) -> Any:
+    body = {
+        "properties": {"name": email.split("@")[0], "email": {"email": email, "category": "work"}},
+        "match": {"field_name": "email", "field_value": email},
+    }
+    return services.upsert_lead(who, body)
+
+
+def _names(services: Services, who: Principal) -> list[str]:
+    _, page = services.search_leads(who, {"page_size": 200})
+    return sorted(shown.lead.name or "" for shown in page)
+
+
+def test_concurrent_writes_share_a_commit_and_fail_alone(sqlite_store: SqlStore) -> None:
+    services, who = _user(sqlite_store)
+    group = GroupCommit(sqlite_store)
+
+    def bad() -> None:
+        with sqlite_store.transaction(write=True) as tx:
+            tx.create_account("half-written", 0)
+            raise ValidationFailed({"name": ["blank"]})
+
+    async def main() -> list[Any]:
+        calls = [
+            group.run(_upsert, services, who, "a@example.com"),
+            group.run(bad),
+            group.run(_upsert, services, who, "b@example.com"),
+            group.run(_upsert, services, who, "a@example.com"),  # sees the first one's lead
+        ]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    first, failed, second, again = asyncio.run(main())
+    assert group.batches == 1 and group.requests == 4
+    assert isinstance(failed, ValidationFailed)
+    assert again.lead.id == first.lead.id  # an update of the lead made earlier in the batch
+    assert second.lead.id != first.lead.id
+    assert _names(services, who) == ["a", "b"]
+    with sqlite_store.transaction(write=False) as tx:
+        assert tx.find_account("half-written") is None  # undone with its savepoint
+
+
+def test_a_failed_commit_fails_every_request_of_the_batch(sqlite_store: SqlStore) -> None:
+    services, who = _user(sqlite_store)
+    group = GroupCommit(sqlite_store)
+
+    def orphan() -> None:
+        # a foreign key checked only at COMMIT: the whole batch's commit fails
+        with sqlite_store.transaction(write=True) as tx:
+            assert isinstance(tx, SqlTx)
+            tx.conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
+            tx.conn.exec_driver_sql(
+                "INSERT INTO lead_tags (lead_id, account_id, tag) VALUES (999999, 1, 'x')"
+            )
+
+    async def main() -> list[Any]:
+        calls = [
+            group.run(_upsert, services, who, "c@example.com"),
+            group.run(orphan),
+            group.run(_upsert, services, who, "d@example.com"),
+        ]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, sa.exc.IntegrityError) for r in results), results
+    assert _names(services, who) == []  # nothing of the batch was written
+
+
+def test_an_idle_server_commits_each_write_at_once(sqlite_store: SqlStore) -> None:
+    services, who = _user(sqlite_store)
+    group = GroupCommit(sqlite_store)
+
+    async def main() -> None:
+        for email in ("e@example.com", "f@example.com"):
+            await group.run(_upsert, services, who, email)
+            assert email.split("@")[0] in _names(services, who)  # committed when it returns
+
+    asyncio.run(main())
+    assert group.batches == 2
+
+
+def test_a_batch_holds_at_most_max_batch_requests(sqlite_store: SqlStore) -> None:
+    services, who = _user(sqlite_store)
+    group = GroupCommit(sqlite_store, max_batch=3)
+
+    async def main() -> None:
+        await asyncio.gather(
+            *(group.run(_upsert, services, who, f"m{i}@example.com") for i in range(7))
+        )
+
+    asyncio.run(main())
+    assert (group.batches, group.requests) == (3, 7)
+    assert len(_names(services, who)) == 7
