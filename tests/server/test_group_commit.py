@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 
 from verdigris.domain.errors import ValidationFailed
-from verdigris.services import Principal, Services
 from verdigris.server.group_commit import GroupCommit
+from verdigris.services import Principal, Services
 from verdigris.store import open_store
 from verdigris.store.sql import SqlStore, SqlTx
 
