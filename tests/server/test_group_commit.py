@@ -29,7 +29,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
 
 def _user(store: SqlStore) -> tuple[Services, Principal]:
     services = Services(store)
-    user, token = services.add_user("group@example.com")
+    _, token = services.add_user("group@example.com")
     return services, services.authenticate(token, "group@example.com")
 
 
