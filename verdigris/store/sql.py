@@ -27,6 +27,7 @@ from verdigris.store import schema as t
 from verdigris.store import search_sql
 from verdigris.store.base import (
     AccountRecord,
+    LeadFields,
     SourceRecord,
     StatusRecord,
     Store,
@@ -515,13 +516,26 @@ class SqlTx(StoreTx):
             self.conn.execute(t.lead_phones.insert(), phones)
 
     def search_leads(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
-        count = search_sql.statements(account_id, query, []).total
-        total = int(self.conn.execute(count).scalar_one())
+        total, rows = self._search_rows(account_id, query, (t.leads,))
+        return total, [lead_from_row(r) for r in rows]
+
+    def search_lead_fields(
+        self, account_id: int, query: SearchQuery
+    ) -> tuple[int, list[LeadFields]]:
+        total, rows = self._search_rows(account_id, query, _FIELD_COLUMNS)
+        return total, [lead_fields(r) for r in rows]
+
+    def _search_rows(
+        self, account_id: int, query: SearchQuery, columns: tuple[Any, ...]
+    ) -> tuple[int, Sequence[Any]]:
+        """``(total, rows)``: the count, then the page's ``columns`` (conditions built once)."""
+        where = search_sql.conditions(account_id, query)
+        total = int(self.conn.execute(search_sql.count_statement(where)).scalar_one())
         if query.limit == 0 or query.offset >= total:
             return total, []
         order = self._search_order(query, total)
-        page = search_sql.statements(account_id, query, order).page
-        return total, [lead_from_row(r) for r in self.conn.execute(page)]
+        _, page = search_sql.page_statements(where, query, order, columns)
+        return total, self.conn.execute(page).all()
 
     def _search_order(self, query: SearchQuery, total: int) -> list[Any]:
         """The ORDER BY of a page: sort few matches rather than walk a sort index.
@@ -723,6 +737,16 @@ def _record_from_row(row: Any, kind: type[R], json_cols: frozenset[str]) -> R:
     if "monetary_value" in data:
         data["monetary_value"] = _number(data["monetary_value"])
     return msgspec.convert(data, kind, strict=False)
+
+
+#: the columns of :class:`LeadFields`, in its order
+_FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
+
+
+def lead_fields(row: Any) -> LeadFields:
+    """A row of ``_FIELD_COLUMNS`` as :class:`LeadFields` (its last two are the amounts)."""
+    *head, monetary_value, converted_value = row
+    return LeadFields._make((*head, _number(monetary_value), _number(converted_value)))
 
 
 class SqlStore(Store):
