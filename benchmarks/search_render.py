@@ -131,8 +131,10 @@ def main() -> None:
         ratio = f"{ms / get:6.1f}x get" if key.startswith("search") else ""
         print(f"  {key:<11} {ms:8.3f} ms  {ratio}")
     old, new = figures["search old"], figures["search new"]
-    print(f"  search: new/old {new / old:.2f}; render: new/old "
-          f"{figures['render new'] / figures['render old']:.2f}")
+    print(
+        f"  search: new/old {new / old:.2f}; render: new/old "
+        f"{figures['render new'] / figures['render old']:.2f}"
+    )
 
 
 if __name__ == "__main__":
