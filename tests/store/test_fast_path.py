@@ -9,14 +9,16 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from verdigris.domain.leads import Email, Lead
 from verdigris.domain.matching import MatchCriteria
 from verdigris.store import open_store
 from verdigris.store import schema as t
 from verdigris.store.base import Store, StoreUnavailable
+from verdigris.store.fast import prepared
 from verdigris.store.postgres import PostgresStore
-from verdigris.store.sql import SqlTx
+from verdigris.store.sql import SqlTx, match_statement
 
 NOW = 1_700_000_000
 
@@ -147,3 +149,15 @@ def test_a_row_lock_held_too_long_answers_unavailable(pg_store: PostgresStore) -
         release.set()
         holder.join()
         impatient.close()
+
+
+def test_sqlite_email_and_name_matches_are_pinned_to_their_index() -> None:
+    """Planner statistics are averages (an account where most leads have no email has a
+    huge "" key): SQLite is told which index a match reads, whatever ANALYZE said."""
+    dialect = sqlite_dialect()
+    for field, value in (("email", "a@x.io"), ("name", "A")):
+        key, stmt, _, index = match_statement(1, MatchCriteria(field, value), 31)
+        sql = prepared(key + ":pin-test", stmt, dialect, sqlite_index=index).sql
+        assert f"FROM leads INDEXED BY ix_leads_by_{field}" in sql
+    with pytest.raises(ValueError, match="cannot pin"):
+        prepared("pin-test:no-such-table", stmt, dialect, sqlite_index=("people", "ix_x"))

@@ -9,11 +9,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from verdigris.domain.leads import Email, Lead
+from verdigris.domain.matching import MatchCriteria
 from verdigris.services import Services
 from verdigris.store import schema as t
 from verdigris.store.fast import prepared
 from verdigris.store.schema import metadata
-from verdigris.store.sql import _MATCH_CUSTOM, _MATCH_EMAIL, _MATCH_NAME, SqlStore, lead_row
+from verdigris.store.sql import SqlStore, lead_row, match_statement
 
 
 def test_migrated_schema_matches_the_tables(session_store: SqlStore) -> None:
@@ -46,9 +47,10 @@ def _plan(store: SqlStore, sql: str, params: Any = None) -> str:
         return " ".join(str(r[0]) for r in rows)
 
 
-def _match_plan(store: SqlStore, key: str, stmt: Any, values: dict[str, Any]) -> str:
+def _match_plan(store: SqlStore, account: int, criteria: MatchCriteria) -> str:
     """The plan of the statement the store sends for a match (verdigris.store.fast)."""
-    p = prepared(key, stmt, store.engine.dialect)
+    key, stmt, values, index = match_statement(account, criteria, 31)
+    p = prepared(key, stmt, store.engine.dialect, sqlite_index=index)
     return _plan(store, p.sql, p.params(values))
 
 
@@ -77,16 +79,9 @@ def test_upsert_lookups_use_an_index(store: SqlStore) -> None:
             ],
         )
         conn.exec_driver_sql("ANALYZE")
-    base = {"account_id": account, "limit": 31}
-    by_email = _match_plan(
-        store, "match_email", _MATCH_EMAIL, {**base, "key": "l5@x.io", "value": "l5@x.io"}
-    )
+    by_email = _match_plan(store, account, MatchCriteria("email", "l5@x.io"))
     assert "ix_leads_by_email" in by_email
-    by_name = _match_plan(
-        store, "match_name", _MATCH_NAME, {**base, "key": "lead 5", "value": "Lead 5"}
-    )
+    by_name = _match_plan(store, account, MatchCriteria("name", "Lead 5"))
     assert "ix_leads_by_name" in by_name
-    by_custom = _match_plan(
-        store, "match_custom", _MATCH_CUSTOM, {**base, "definition_id": 1, "value": "v5"}
-    )
+    by_custom = _match_plan(store, account, MatchCriteria("custom", "v5", 1))
     assert "ix_lead_custom_values_match" in by_custom

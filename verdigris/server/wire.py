@@ -163,14 +163,18 @@ def decode_body(raw: bytes) -> Any:
 
 def custom_fields_out(shown: Shown, computed: bool) -> list[CustomFieldValueOut]:
     """Every lead definition, in id order; ``computed`` adds Copper's ``computed_value``."""
-    out = []
-    for definition in shown.definitions:
-        stored = shown.lead.custom_fields.get(definition.id)
-        value = CustomFieldValueOut(definition.id, cf.render_value(definition, stored))
-        if computed:
-            value.computed_value = cf.computed_value(definition, stored)
-        out.append(value)
-    return out
+    values = shown.lead.custom_fields
+    return [custom_field_out(d, values.get(d.id), computed) for d in shown.definitions]
+
+
+def custom_field_out(
+    definition: cf.CustomFieldDefinition, stored: Any, computed: bool
+) -> CustomFieldValueOut:
+    """One definition's entry for a stored value (``None``: the lead has none)."""
+    value = CustomFieldValueOut(definition.id, cf.render_value(definition, stored))
+    if computed:
+        value.computed_value = cf.computed_value(definition, stored)
+    return value
 
 
 def lead_out(shown: Shown, computed: bool = False) -> LeadOut:

@@ -7,7 +7,15 @@ JSON. Nothing here knows about HTTP. :class:`Services` gathers one mixin per are
 from __future__ import annotations
 
 from verdigris.services.accounts import AccountServices
-from verdigris.services.base import ItemFailure, Principal, Shown, TxContext, hash_key, now
+from verdigris.services.base import (
+    ItemFailure,
+    LeadPage,
+    Principal,
+    Shown,
+    TxContext,
+    hash_key,
+    now,
+)
 from verdigris.services.conversion import Conversion, ConversionServices, WithFields
 from verdigris.services.crm import CrmServices
 from verdigris.services.custom_fields import CustomFieldServices
@@ -29,6 +37,7 @@ class Services(
 __all__ = [
     "Conversion",
     "ItemFailure",
+    "LeadPage",
     "Principal",
     "Services",
     "Shown",

@@ -14,6 +14,7 @@ from verdigris.domain.errors import (
 )
 from verdigris.domain.leads import Lead
 from verdigris.store.base import (
+    LeadFields,
     StatusRecord,
     Store,
     StoreTx,
@@ -43,6 +44,21 @@ class Shown:
     @property
     def custom_field_ids(self) -> tuple[int, ...]:
         return tuple(d.id for d in self.definitions)
+
+
+@dataclass(frozen=True)
+class LeadPage:
+    """Leads read only to be rendered (a search page), with what that needs once per page.
+
+    :class:`Shown` per lead costs a :class:`Lead` and a status lookup each; a page of
+    200 leads shares one status table and one tuple of definitions.
+    """
+
+    leads: list[LeadFields]
+    #: status names by id (a lead whose status is not here renders ``status: null``)
+    statuses: Mapping[int, str]
+    #: as :attr:`Shown.definitions`
+    definitions: tuple[CustomFieldDefinition, ...]
 
 
 @dataclass(frozen=True)
@@ -160,6 +176,12 @@ class TxContext:
     def show(self, lead: Lead) -> Shown:
         status = next((s.name for s in self.statuses if s.id == lead.status_id), None)
         return Shown(lead, status, tuple(self.fields.values()))
+
+    def page(self, leads: list[LeadFields]) -> LeadPage:
+        """``leads`` with what :meth:`show` would give each of them."""
+        # the first status of an id wins, as in show()
+        statuses = {s.id: s.name for s in reversed(self.statuses)}
+        return LeadPage(leads, statuses, tuple(self.fields.values()))
 
 
 def require_object(data: Any, what: str = "request body") -> Mapping[str, Any]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
+from typing import NamedTuple
 
 import msgspec
 
@@ -62,6 +63,52 @@ class SourceRecord(msgspec.Struct, frozen=True):
     id: int
     account_id: int
     name: str
+
+
+class LeadFields(NamedTuple):
+    """A lead as stored, read only to be rendered (search pages): no :class:`Lead` built.
+
+    Whole-number ``monetary_value`` and ``converted_value`` are ints, as on
+    :class:`Lead`. The lists are the JSON text the store wrote, which is msgspec's
+    encoding of ``list[Phone]``, ``list[Link]`` and ``list[str]`` (so already in
+    Copper's shape), and ``custom_fields`` the encoding of ``{definition id: value}``.
+    """
+
+    id: int
+    name: str | None
+    prefix: str | None
+    first_name: str | None
+    last_name: str | None
+    middle_name: str | None
+    suffix: str | None
+    street: str | None
+    city: str | None
+    state: str | None
+    postal_code: str | None
+    country: str | None
+    assignee_id: int | None
+    company_name: str | None
+    customer_source_id: int | None
+    details: str | None
+    email: str | None
+    email_category: str | None
+    interaction_count: int
+    monetary_unit: str | None
+    converted_unit: str | None
+    socials: str
+    status_id: int | None
+    tags: str
+    title: str | None
+    websites: str
+    phone_numbers: str
+    custom_fields: str
+    date_created: int
+    date_modified: int
+    date_last_contacted: int | None
+    converted_opportunity_id: int | None
+    converted_at: int | None
+    monetary_value: float | int | None
+    converted_value: float | int | None
 
 
 class StoreTx(ABC):
@@ -254,6 +301,12 @@ class StoreTx(ABC):
 
         ``query`` must have no ``max_age`` left (see :meth:`SearchQuery.at`).
         """
+
+    @abstractmethod
+    def search_lead_fields(
+        self, account_id: int, query: SearchQuery
+    ) -> tuple[int, list[LeadFields]]:
+        """:meth:`search_leads` for rendering only: the same total and page, as stored."""
 
 
 class Store(ABC):

@@ -8,12 +8,12 @@ machines and is released at commit or rollback.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
 
-from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
 from verdigris.store.sql import SqlStore, SqlTx
@@ -38,12 +38,14 @@ class PostgresTx(SqlTx):
             {"key": advisory_key(account_id, criteria)},
         )
 
-    def search_leads(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
+    def _search_rows(
+        self, account_id: int, query: SearchQuery, columns: tuple[Any, ...]
+    ) -> tuple[int, Sequence[Any]]:
         # With the default cost PostgreSQL counts "leads with tag X" by scanning every
         # lead of the account rather than looking up the few tagged ones (see
         # docs/performance.md). SET LOCAL ends with this read transaction.
         self.conn.exec_driver_sql(f"SET LOCAL random_page_cost = {SEARCH_RANDOM_PAGE_COST}")
-        return super().search_leads(account_id, query)
+        return super()._search_rows(account_id, query, columns)
 
 
 #: one key for every ``verdigris`` process migrating this database

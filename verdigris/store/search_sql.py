@@ -114,12 +114,27 @@ def statements(account_id: int, query: SearchQuery, order: list[ColumnElement[An
     filters), then joins only those rows: skipping OFFSET rows never touches the table.
     """
     where = conditions(account_id, query)
-    count = sa.select(sa.func.count()).select_from(t.leads).where(*where)
+    ids, page = page_statements(where, query, order)
+    return Statements(count_statement(where), ids, page)
+
+
+def count_statement(where: list[ColumnElement[bool]]) -> sa.Select[Any]:
+    """How many leads meet ``where`` (the conditions of :func:`conditions`)."""
+    return sa.select(sa.func.count()).select_from(t.leads).where(*where)
+
+
+def page_statements(
+    where: list[ColumnElement[bool]],
+    query: SearchQuery,
+    order: list[ColumnElement[Any]],
+    columns: tuple[Any, ...] = (t.leads,),
+) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """``(ids, page)`` of :func:`statements`; the page reads ``columns`` of its leads."""
     ids = sa.select(c.id).where(*where).order_by(*order).limit(query.limit)
     ids = ids.offset(query.offset)
     chosen = ids.subquery("page")
-    page = sa.select(t.leads).join(chosen, c.id == chosen.c.id).order_by(*order_by(query))
-    return Statements(count, ids, page)
+    page = sa.select(*columns).join(chosen, c.id == chosen.c.id).order_by(*order_by(query))
+    return ids, page
 
 
 def conditions(account_id: int, q: SearchQuery) -> list[ColumnElement[bool]]:

@@ -29,6 +29,7 @@ from verdigris.store import schema as t
 from verdigris.store import search_sql
 from verdigris.store.base import (
     AccountRecord,
+    LeadFields,
     SourceRecord,
     StatusRecord,
     Store,
@@ -195,6 +196,19 @@ def _update_lead_stmt(columns: tuple[str, ...]) -> sa.Update:
         .where(t.leads.c.id == sa.bindparam("target_id"))
         .values({k: sa.bindparam(k) for k in columns})
     )
+
+
+def match_statement(
+    account_id: int, criteria: MatchCriteria, limit: int
+) -> tuple[str, sa.Select[Any], dict[str, Any], tuple[str, str] | None]:
+    """An upsert's match: (cache key, statement, parameters, index SQLite must use)."""
+    params = {"account_id": account_id, "value": criteria.value, "limit": limit}
+    if criteria.field in ("email", "name"):
+        params["key"] = text_key(criteria.value)
+        stmt = _MATCH_EMAIL if criteria.field == "email" else _MATCH_NAME
+        return f"match_{criteria.field}", stmt, params, ("leads", f"ix_leads_by_{criteria.field}")
+    params["definition_id"] = criteria.definition_id
+    return "match_custom", _MATCH_CUSTOM, params, None
 
 
 def lead_from_mapping(m: Any) -> Lead:
@@ -456,14 +470,8 @@ class SqlTx(StoreTx):
         """No-op by default: engines whose write transactions already serialize."""
 
     def match_lead_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> Sequence[int]:
-        params = {"account_id": account_id, "value": criteria.value, "limit": limit}
-        if criteria.field in ("email", "name"):
-            stmt = _MATCH_EMAIL if criteria.field == "email" else _MATCH_NAME
-            params["key"] = text_key(criteria.value)
-        else:
-            stmt = _MATCH_CUSTOM
-            params["definition_id"] = criteria.definition_id
-        cur = self.fast.run("match_" + criteria.field, stmt, params)
+        key, stmt, params, index = match_statement(account_id, criteria, limit)
+        cur = self.fast.run(key, stmt, params, sqlite_index=index)
         return [r[0] for r in cur.fetchall()]
 
     # custom field definitions (issue 5) ----------------------------------------------------
@@ -565,13 +573,26 @@ class SqlTx(StoreTx):
             self.fast.executemany("insert_phone", _INSERT_PHONE, phones)
 
     def search_leads(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
-        count = search_sql.statements(account_id, query, []).total
-        total = int(self.conn.execute(count).scalar_one())
+        total, rows = self._search_rows(account_id, query, (t.leads,))
+        return total, [lead_from_row(r) for r in rows]
+
+    def search_lead_fields(
+        self, account_id: int, query: SearchQuery
+    ) -> tuple[int, list[LeadFields]]:
+        total, rows = self._search_rows(account_id, query, _FIELD_COLUMNS)
+        return total, [lead_fields(r) for r in rows]
+
+    def _search_rows(
+        self, account_id: int, query: SearchQuery, columns: tuple[Any, ...]
+    ) -> tuple[int, Sequence[Any]]:
+        """``(total, rows)``: the count, then the page's ``columns`` (conditions built once)."""
+        where = search_sql.conditions(account_id, query)
+        total = int(self.conn.execute(search_sql.count_statement(where)).scalar_one())
         if query.limit == 0 or query.offset >= total:
             return total, []
         order = self._search_order(query, total)
-        page = search_sql.statements(account_id, query, order).page
-        return total, [lead_from_row(r) for r in self.conn.execute(page)]
+        _, page = search_sql.page_statements(where, query, order, columns)
+        return total, self.conn.execute(page).all()
 
     def _search_order(self, query: SearchQuery, total: int) -> list[Any]:
         """The ORDER BY of a page: sort few matches rather than walk a sort index.
@@ -773,6 +794,16 @@ def _record_from_row(row: Any, kind: type[R], json_cols: frozenset[str]) -> R:
     if "monetary_value" in data:
         data["monetary_value"] = _number(data["monetary_value"])
     return msgspec.convert(data, kind, strict=False)
+
+
+#: the columns of :class:`LeadFields`, in its order
+_FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
+
+
+def lead_fields(row: Any) -> LeadFields:
+    """A row of ``_FIELD_COLUMNS`` as :class:`LeadFields` (its last two are the amounts)."""
+    *head, monetary_value, converted_value = row
+    return LeadFields._make((*head, _number(monetary_value), _number(converted_value)))
 
 
 class SqlStore(Store):

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from starlette.datastructures import QueryParams
 
 from verdigris.domain.search import merge_params
-from verdigris.server import wire
+from verdigris.server import wire, wire_page
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes.leads import computed
 from verdigris.services import Services
@@ -23,9 +23,8 @@ def query_items(query: Mapping[str, str]) -> Iterable[tuple[str, str]]:
 
 def search_leads(services: Services, call: Call) -> Reply:
     params = merge_params(call.body, query_items(call.query))
-    total, page = services.search_leads(call.principal, params)
-    leads = [wire.lead_out(shown, computed(call)) for shown in page]
-    return Reply(leads, {"X-PW-TOTAL": str(total)})
+    total, page = services.search_lead_page(call.principal, params)
+    return Reply(wire_page.leads_out(page, computed(call)), {"X-PW-TOTAL": str(total)})
 
 
 ROUTES = [

@@ -1,0 +1,169 @@
+"""A page of leads in Copper's shape, rendered from their stored fields (search results).
+
+:func:`leads_out` gives, for every lead of a :class:`LeadPage`, exactly the JSON of
+``wire.lead_out`` (tests/server/test_lead_page.py compares the bytes) at a fraction
+of the cost: no :class:`Lead`, no ``LeadOut``, and the lists the store keeps as JSON
+(socials, websites, phone numbers, tags) are spliced in as they are stored
+(``msgspec.Raw``) instead of being decoded and encoded again. That is only right
+because the store writes them with msgspec from ``Phone``/``Link``/``str`` lists,
+whose encoding is the wire's: ``[{"number":…,"category":…}]``, ``[{"url":…,…}]``.
+Custom field values are decoded and rendered by the same code as ``wire.lead_out``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from verdigris.server.wire import AddressOut, EmailOut, custom_field_out
+from verdigris.services import LeadPage
+
+#: ``LeadOut``'s keys, in its order (a test checks they are the same)
+LEAD_KEYS = (
+    "id",
+    "name",
+    "prefix",
+    "first_name",
+    "last_name",
+    "middle_name",
+    "suffix",
+    "address",
+    "assignee_id",
+    "company_name",
+    "customer_source_id",
+    "details",
+    "email",
+    "interaction_count",
+    "monetary_unit",
+    "monetary_value",
+    "converted_unit",
+    "converted_value",
+    "socials",
+    "status",
+    "status_id",
+    "tags",
+    "title",
+    "websites",
+    "phone_numbers",
+    "custom_fields",
+    "date_created",
+    "date_modified",
+    "date_last_contacted",
+    "converted_opportunity_id",
+    "converted_at",
+)
+#: the keys only converted leads have
+CONVERTED_KEYS = ("converted_unit", "converted_value", "converted_opportunity_id", "converted_at")
+
+# Positional structs are the cheapest objects msgspec encodes as JSON objects.
+_Lead = msgspec.defstruct("_Lead", [k for k in LEAD_KEYS if k not in CONVERTED_KEYS])
+_ConvertedLead = msgspec.defstruct("_ConvertedLead", list(LEAD_KEYS))
+_custom_values = msgspec.json.Decoder(dict[int, Any])  # as the store decodes them
+_NO_VALUES = "{}"
+
+
+def leads_out(page: LeadPage, computed: bool = False) -> list[Any]:
+    """Every lead of ``page`` as ``wire.lead_out`` renders it, ready for the encoder."""
+    statuses = page.statuses
+    definitions = page.definitions
+    unset = [custom_field_out(d, None, computed) for d in definitions]
+    raw = msgspec.Raw
+    out: list[Any] = []
+    for (
+        ident,
+        name,
+        prefix,
+        first_name,
+        last_name,
+        middle_name,
+        suffix,
+        street,
+        city,
+        state,
+        postal_code,
+        country,
+        assignee_id,
+        company_name,
+        customer_source_id,
+        details,
+        email,
+        email_category,
+        interaction_count,
+        monetary_unit,
+        converted_unit,
+        socials,
+        status_id,
+        tags,
+        title,
+        websites,
+        phone_numbers,
+        custom_fields,
+        date_created,
+        date_modified,
+        date_last_contacted,
+        converted_opportunity_id,
+        converted_at,
+        monetary_value,
+        converted_value,
+    ) in page.leads:
+        if (
+            street is None
+            and city is None
+            and state is None
+            and postal_code is None
+            and country is None
+        ):
+            address = None
+        else:
+            address = AddressOut(street, city, state, postal_code, country)
+        if custom_fields == _NO_VALUES:
+            values = unset
+        else:
+            stored = _custom_values.decode(custom_fields)
+            values = [custom_field_out(d, stored.get(d.id), computed) for d in definitions]
+        head = (
+            ident,
+            name,
+            prefix,
+            first_name,
+            last_name,
+            middle_name,
+            suffix,
+            address,
+            assignee_id,
+            company_name,
+            customer_source_id,
+            details,
+            EmailOut(email, email_category) if email is not None else None,  # type: ignore[arg-type]
+            interaction_count,
+            monetary_unit,
+            monetary_value,
+        )
+        tail = (
+            raw(socials),
+            statuses.get(status_id) if status_id is not None else None,
+            status_id,
+            raw(tags),
+            title,
+            raw(websites),
+            raw(phone_numbers),
+            values,
+            date_created,
+            date_modified,
+            date_last_contacted,
+        )
+        if converted_at is None:
+            out.append(_Lead(*head, *tail))
+        else:
+            out.append(
+                _ConvertedLead(
+                    *head,
+                    converted_unit,
+                    converted_value,
+                    *tail,
+                    converted_opportunity_id,
+                    converted_at,
+                )
+            )
+    return out
