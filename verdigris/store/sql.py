@@ -6,6 +6,7 @@ how a write transaction starts, how upserts on one key are serialized).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Iterator, Sequence
@@ -38,6 +39,7 @@ from verdigris.store.base import (
     StoreUnavailable,
     UserRecord,
 )
+from verdigris.store.count_cache import CountCache
 from verdigris.store.custom_fields_sql import definition_from_row, definition_row
 from verdigris.store.fast import FastCursor
 
@@ -198,6 +200,11 @@ def _update_lead_stmt(columns: tuple[str, ...]) -> sa.Update:
     )
 
 
+def _count_key(query: SearchQuery) -> SearchQuery:
+    """The query with what does not change its total (paging, sort) set aside."""
+    return dataclasses.replace(query, page_number=1, page_size=0, sort_by="", descending=False)
+
+
 def match_statement(
     account_id: int, criteria: MatchCriteria, limit: int
 ) -> tuple[str, sa.Select[Any], dict[str, Any], tuple[str, str] | None]:
@@ -260,6 +267,8 @@ class SqlTx(StoreTx):
         #: rows read by get_lead in this transaction (column -> value), so update_lead can
         #: diff without reading them again (one round trip less per update on PostgreSQL)
         self._read: dict[int, dict[str, Any]] = {}
+        #: the store's search totals cache, if it keeps one (verdigris.store.count_cache)
+        self.counts: CountCache | None = None
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -587,7 +596,17 @@ class SqlTx(StoreTx):
     ) -> tuple[int, Sequence[Any]]:
         """``(total, rows)``: the count, then the page's ``columns`` (conditions built once)."""
         where = search_sql.conditions(account_id, query)
-        total = int(self.conn.execute(search_sql.count_statement(where)).scalar_one())
+        counts = self.counts
+        total = None
+        if counts is not None:
+            # the version first: see count_cache.py for why this order is safe
+            key = (account_id, _count_key(query))
+            version = counts.version()
+            total = counts.get(key, version)
+        if total is None:
+            total = int(self.conn.execute(search_sql.count_statement(where)).scalar_one())
+            if counts is not None:
+                counts.put(key, version, total)
         if query.limit == 0 or query.offset >= total:
             return total, []
         order = self._search_order(query, total)
@@ -816,6 +835,13 @@ class SqlStore(Store):
         self.engine = engine
         #: the open group commit (Store.batch): the thread that opened it, its connection
         self._batch: tuple[int, sa.Connection] | None = None
+        #: search totals kept while the database is unchanged (SQLite files only)
+        self.counts: CountCache | None = None
+
+    def _tx(self, conn: sa.Connection) -> SqlTx:
+        tx = self.tx_class(conn)
+        tx.counts = self.counts
+        return tx
 
     def _begin(self, conn: sa.Connection, write: bool) -> None:
         conn.begin()
@@ -830,7 +856,7 @@ class SqlStore(Store):
         with self._connection() as conn:
             try:
                 self._begin(conn, write)
-                yield self.tx_class(conn)
+                yield self._tx(conn)
             except sa.exc.OperationalError as exc:
                 conn.rollback()
                 raise StoreUnavailable(str(exc.orig)) from exc
@@ -851,7 +877,7 @@ class SqlStore(Store):
     @contextmanager
     def _in_batch(self, conn: sa.Connection) -> Iterator[StoreTx]:
         """One transaction of a group commit: a savepoint of the batch's transaction."""
-        tx = self.tx_class(conn)
+        tx = self._tx(conn)
         try:
             with tx.fast.savepoint():
                 yield tx
@@ -894,4 +920,6 @@ class SqlStore(Store):
                 conn.execute(table.delete())
 
     def close(self) -> None:
+        if self.counts is not None:
+            self.counts.close()
         self.engine.dispose()

@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
+from verdigris.store.count_cache import CountCache
 from verdigris.store.sql import SqlStore
 
 #: how long a writer waits for another process's write lock, in seconds
@@ -53,6 +54,10 @@ class SqliteStore(SqlStore):
         sa.event.listen(engine, "connect", _on_connect)
         sa.event.listen(engine, "begin", _on_begin)
         super().__init__(url, engine)
+        if not memory:
+            database = engine.url.database
+            assert database
+            self.counts = CountCache(database)
 
     def _begin(self, conn: sa.Connection, write: bool) -> None:
         conn.execution_options(verdigris_write=write)
