@@ -118,6 +118,10 @@ def layer(frames: list[Frame]) -> str:
         return DRIVER
     if "benchmarks/ceiling.py" in f and name in {"_all", "transaction", "update_lead"}:
         return DRIVER
+    # the store's write path calls the DB-API cursor itself (verdigris/store/fast.py): a
+    # sample whose innermost Python frame is that call is the driver's (C) work
+    if f.endswith("/verdigris/store/fast.py") and name in {"execute", "executemany"}:
+        return DRIVER
     if "/sqlalchemy/" in f:
         return _sqlalchemy_phase(frames)
     if "/verdigris/" in f:

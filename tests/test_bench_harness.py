@@ -158,3 +158,14 @@ def test_a_short_run_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "ERRORS" not in out
     assert any("upsert by email" in line and "÷ store" in line for line in rows)
     assert "| sqlite | 300 | 1 | GET /leads/{id} |" in md.read_text()
+
+
+def test_profiles_count_the_store_s_own_driver_calls_as_driver_work() -> None:
+    """The write path calls the DB-API cursor from verdigris/store/fast.py."""
+    from benchmarks.profile import DRIVER, Frame, layer
+
+    store = "/work/x/verdigris/store/fast.py"
+    assert layer([Frame("FastCursor.execute", store)]) == DRIVER
+    assert layer([Frame("FastCursor.executemany", store)]) == DRIVER
+    assert layer([Frame("FastCursor.savepoint", store)]) != DRIVER
+    assert layer([Frame("SqlTx.update_lead", "/work/x/verdigris/store/sql.py")]) != DRIVER
