@@ -1,17 +1,23 @@
-"""Search totals kept between requests on SQLite, for as long as the database is unchanged.
+"""Search totals kept between requests, for as long as the data they count is unchanged.
 
 ``X-PW-TOTAL`` is an exact count of a search's matches, and counting costs a walk over
 every matching index entry: 50-100 ms for "all leads" at 1M, paid again on every page.
-A sync job paging through an account asks the same count thousands of times. SQLite
-says cheaply whether anything was committed since a moment: ``PRAGMA data_version`` on
-a connection changes whenever another connection (in this process or any other)
-commits. :class:`CountCache` keeps one connection that never writes just to ask it,
-and keeps a total only together with the data version it was counted at.
+A sync job paging through an account asks the same count thousands of times.
+:class:`CountCache` keeps each total with a *data version*: a value that is equal at
+two moments only if nothing was committed between them. Each engine has one:
 
-A total is counted inside the search's own read transaction, after the version was
-read, so a commit landing in between makes the stored total newer than its version,
-never older: that version is never seen again (the next read gets the new one), and
-the entry is simply not used.
+* **SQLite**: ``PRAGMA data_version`` on a connection that never writes
+  (:class:`SqliteDataVersion`) changes whenever another connection, in this process or
+  any other, commits. It is read before the search's transaction reads anything, so a
+  commit landing in between makes the stored total newer than its version, never
+  older: that version is never read again, and the entry is simply not used.
+* **PostgreSQL**: the count statement also returns ``pg_current_snapshot()``, the
+  snapshot it counted in (``xmin:xmax:in-progress ids``). Two equal snapshots see the
+  same committed transactions: no transaction id was handed out between them and none of
+  those in progress ended. A later search looks its snapshot up first.
+
+Either way the page of leads is read by the next statement, which may see a commit the
+kept total does not, exactly as a commit between two requests would.
 """
 
 from __future__ import annotations
@@ -26,29 +32,16 @@ MAX_ENTRIES = 4096
 
 
 class CountCache:
-    def __init__(self, path: str, max_entries: int = MAX_ENTRIES) -> None:
-        self.path = path
-        self._watch: sqlite3.Connection | None = None  # opened on first use
+    """Totals by (account, filters), each with the data version it was counted at."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self._lock = threading.Lock()
-        self._entries: OrderedDict[Hashable, tuple[int, int]] = OrderedDict()
+        self._entries: OrderedDict[Hashable, tuple[Hashable, int]] = OrderedDict()
         self.max_entries = max_entries
         self.hits = 0
         self.misses = 0
 
-    def version(self) -> int | None:
-        """Changes whenever anything is committed to the database, by anyone; None when
-        it cannot be read (then nothing is cached: the search counts as it would)."""
-        with self._lock:
-            try:
-                if self._watch is None:
-                    self._watch = sqlite3.connect(
-                        self.path, check_same_thread=False, isolation_level=None
-                    )
-                return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
-            except sqlite3.Error:
-                return None
-
-    def get(self, key: Hashable, version: int | None) -> int | None:
+    def get(self, key: Hashable, version: Hashable | None) -> int | None:
         if version is None:
             return None
         with self._lock:
@@ -60,7 +53,7 @@ class CountCache:
             self.hits += 1
             return entry[1]
 
-    def put(self, key: Hashable, version: int | None, total: int) -> None:
+    def put(self, key: Hashable, version: Hashable | None, total: int) -> None:
         if version is None:
             return
         with self._lock:
@@ -69,9 +62,34 @@ class CountCache:
             while len(self._entries) > self.max_entries:
                 self._entries.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class SqliteDataVersion:
+    """``PRAGMA data_version`` of a SQLite file, on a connection of its own."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._watch: sqlite3.Connection | None = None  # opened on first use
+        self._lock = threading.Lock()
+
+    def __call__(self) -> int | None:
+        """Changes whenever anything is committed to the database, by anyone; None when
+        it cannot be read (then nothing is kept: the search counts as it would)."""
+        with self._lock:
+            try:
+                if self._watch is None:
+                    self._watch = sqlite3.connect(
+                        self.path, check_same_thread=False, isolation_level=None
+                    )
+                return int(self._watch.execute("PRAGMA data_version").fetchone()[0])
+            except sqlite3.Error:
+                return None
+
     def close(self) -> None:
         with self._lock:
             if self._watch is not None:
                 self._watch.close()
                 self._watch = None
-            self._entries.clear()

@@ -8,7 +8,7 @@ machines and is released at commit or rollback.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,8 +16,10 @@ from alembic import command
 
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
+from verdigris.store import search_sql
 from verdigris.store.sql import SqlStore, SqlTx
 
+_SNAPSHOT = "SELECT pg_current_snapshot()::text"
 #: the planner's cost of a random page read during a search (PostgreSQL's default, 4.0,
 #: models spinning disks; 1.1 is the usual figure for SSDs and cached data)
 SEARCH_RANDOM_PAGE_COST = 1.1
@@ -37,6 +39,16 @@ class PostgresTx(SqlTx):
             sa.text("SELECT pg_advisory_xact_lock(:key)"),
             {"key": advisory_key(account_id, criteria)},
         )
+
+    def _data_version(self) -> Hashable | None:
+        # the snapshot this statement sees: see verdigris.store.count_cache
+        return str(self.conn.exec_driver_sql(_SNAPSHOT).scalar_one())
+
+    def _count(self, where: list[Any]) -> tuple[int, Hashable | None]:
+        # count and snapshot in one statement, so the total is the snapshot's exactly
+        count = search_sql.count_statement(where).scalar_subquery()
+        row = self.conn.execute(sa.select(count, sa.text("pg_current_snapshot()::text"))).one()
+        return int(row[0]), str(row[1])
 
     def _search_rows(
         self, account_id: int, query: SearchQuery, columns: tuple[Any, ...]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -267,8 +267,10 @@ class SqlTx(StoreTx):
         #: rows read by get_lead in this transaction (column -> value), so update_lead can
         #: diff without reading them again (one round trip less per update on PostgreSQL)
         self._read: dict[int, dict[str, Any]] = {}
-        #: the store's search totals cache, if it keeps one (verdigris.store.count_cache)
+        #: the store's search totals, if it keeps them, and how this engine tells whether
+        #: anything was committed (verdigris.store.count_cache)
         self.counts: CountCache | None = None
+        self.data_version: Callable[[], Hashable | None] | None = None
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -601,10 +603,9 @@ class SqlTx(StoreTx):
         if counts is not None:
             # the version first: see count_cache.py for why this order is safe
             key = (account_id, _count_key(query))
-            version = counts.version()
-            total = counts.get(key, version)
+            total = counts.get(key, self._data_version())
         if total is None:
-            total = int(self.conn.execute(search_sql.count_statement(where)).scalar_one())
+            total, version = self._count(where)
             if counts is not None:
                 counts.put(key, version, total)
         if query.limit == 0 or query.offset >= total:
@@ -612,6 +613,16 @@ class SqlTx(StoreTx):
         order = self._search_order(query, total)
         _, page = search_sql.page_statements(where, query, order, columns)
         return total, self.conn.execute(page).all()
+
+    def _data_version(self) -> Hashable | None:
+        """Equal at two moments only if nothing was committed between them (None: unknown);
+        see verdigris.store.count_cache."""
+        return self.data_version() if self.data_version is not None else None
+
+    def _count(self, where: list[Any]) -> tuple[int, Hashable | None]:
+        """The matches of ``where``, and the data version they were counted at."""
+        version = self._data_version()
+        return int(self.conn.execute(search_sql.count_statement(where)).scalar_one()), version
 
     def _search_order(self, query: SearchQuery, total: int) -> list[Any]:
         """The ORDER BY of a page: sort few matches rather than walk a sort index.
@@ -835,12 +846,15 @@ class SqlStore(Store):
         self.engine = engine
         #: the open group commit (Store.batch): the thread that opened it, its connection
         self._batch: tuple[int, sa.Connection] | None = None
-        #: search totals kept while the database is unchanged (SQLite files only)
-        self.counts: CountCache | None = None
+        #: search totals kept while nothing is committed (verdigris.store.count_cache)
+        self.counts: CountCache | None = CountCache()
+        #: the engine's data version, where it is read outside the transaction (SQLite)
+        self.data_version: Callable[[], Hashable | None] | None = None
 
     def _tx(self, conn: sa.Connection) -> SqlTx:
         tx = self.tx_class(conn)
         tx.counts = self.counts
+        tx.data_version = self.data_version
         return tx
 
     def _begin(self, conn: sa.Connection, write: bool) -> None:
@@ -921,5 +935,5 @@ class SqlStore(Store):
 
     def close(self) -> None:
         if self.counts is not None:
-            self.counts.close()
+            self.counts.clear()
         self.engine.dispose()

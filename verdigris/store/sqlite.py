@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
-from verdigris.store.count_cache import CountCache
+from verdigris.store.count_cache import SqliteDataVersion
 from verdigris.store.sql import SqlStore
 
 #: how long a writer waits for another process's write lock, in seconds
@@ -54,10 +54,18 @@ class SqliteStore(SqlStore):
         sa.event.listen(engine, "connect", _on_connect)
         sa.event.listen(engine, "begin", _on_begin)
         super().__init__(url, engine)
-        if not memory:
-            database = engine.url.database
-            assert database
-            self.counts = CountCache(database)
+        self._version: SqliteDataVersion | None = None
+        if memory:
+            self.counts = None  # one connection: PRAGMA data_version cannot see its commits
+        else:
+            assert engine.url.database
+            self._version = SqliteDataVersion(engine.url.database)
+            self.data_version = self._version
+
+    def close(self) -> None:
+        if self._version is not None:
+            self._version.close()
+        super().close()
 
     def _begin(self, conn: sa.Connection, write: bool) -> None:
         conn.execution_options(verdigris_write=write)
