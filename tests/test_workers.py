@@ -4,6 +4,7 @@ PostgreSQL)."""
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import subprocess
@@ -13,11 +14,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
 from tests.conftest import start_server, stop_server
 from tests.loadgen import run_processes
+from verdigris.cli import workers
 from verdigris.store import normalize_url
 
 pytestmark = pytest.mark.slow
@@ -161,3 +164,105 @@ def test_processes_starting_together_on_a_new_postgres_database_migrate_it_once(
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+def _sockets_by_state(port: int) -> dict[str, set[str]]:
+    """Inodes of this machine's TCP sockets on local ``port``: LISTEN ('0A'), ESTABLISHED ('01')."""
+    found: dict[str, set[str]] = {"0A": set(), "01": set()}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            next(f)
+            for line in f:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] in found:
+                    found[fields[3]].add(fields[9])
+    return found
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    return inodes
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+@pytest.mark.skipif(not workers.supported(), reason="SO_REUSEPORT balancing is Linux's")
+def test_keep_alive_connections_spread_over_the_workers(live_db: str) -> None:
+    """Each worker listens on its own SO_REUSEPORT socket: 16 connections opened at once
+    (as wrk or a client pool does) do not all land on one worker."""
+    server = start_server(live_db, "--workers", "2", "--no-rate-limits")
+    port = int(server.base_url.rsplit(":", 1)[1])
+    try:
+        busy = _wait_for_workers(server, port, 2)
+        clients = [
+            httpx.Client(base_url=server.base_url, headers=server.headers) for _ in range(16)
+        ]
+        try:
+            for client in clients:
+                assert client.get("/developer_api/v1/account").status_code == 200
+            established = _sockets_by_state(port)["01"]
+            per_worker = [len(_socket_inodes(c) & established) for c in busy]
+        finally:
+            for client in clients:
+                client.close()
+    finally:
+        stop_server(server)
+    assert sum(per_worker) == 16
+    assert min(per_worker) >= 1, per_worker  # all 16 on one worker: 1 chance in 32,768
+
+
+def test_a_second_serve_on_a_taken_port_fails(live_db: str) -> None:
+    server = start_server(live_db, "--workers", "2", "--no-rate-limits")
+    port = server.base_url.rsplit(":", 1)[1]
+    command = [sys.executable, "-m", "verdigris", "serve", "--db", live_db]
+    try:
+        second = subprocess.run(
+            [*command, "--port", port, "--workers", "2"],
+            capture_output=True,
+            timeout=60,
+        )
+        assert second.returncode != 0
+        assert b"Address already in use" in second.stdout + second.stderr
+    finally:
+        stop_server(server)
+
+
+def _listening_workers(server: Any, port: int) -> list[int]:
+    listening = _sockets_by_state(port)["0A"]
+    return [c for c in _children(server.process.pid) if _socket_inodes(c) & listening]
+
+
+def _wait_for_workers(server: Any, port: int, count: int) -> list[int]:
+    deadline = time.monotonic() + 30
+    while len(found := _listening_workers(server, port)) != count:
+        assert time.monotonic() < deadline, f"{len(found)} workers listening, not {count}"
+        time.sleep(0.2)
+    return found
+
+
+@pytest.mark.skipif(not workers.supported(), reason="SO_REUSEPORT balancing is Linux's")
+def test_a_worker_that_dies_is_replaced(live_db: str, tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    server = start_server(live_db, "--workers", "2", "--no-rate-limits", log=log)
+    port = int(server.base_url.rsplit(":", 1)[1])
+    try:
+        first, second = _wait_for_workers(server, port, 2)
+        os.kill(second, signal.SIGKILL)
+        replaced = _wait_for_workers(server, port, 2)
+        assert first in replaced and second not in replaced
+        answer = httpx.get(server.base_url + "/developer_api/v1/account", headers=server.headers)
+        assert answer.status_code == 200
+    finally:
+        stop_server(server)
+    assert f"worker {second} exited" in log.read_text()

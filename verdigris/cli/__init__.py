@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from verdigris import __version__
 from verdigris.cli import leads as leads_cli
+from verdigris.cli import workers
 from verdigris.client.errors import CopperError
 from verdigris.config import DEFAULT_DB, Settings, configure_logging
 from verdigris.domain.errors import VerdigrisError
@@ -148,6 +149,9 @@ def _serve(args: argparse.Namespace) -> int:
         finally:
             store.close()
         return 0
+    if settings.workers > 1 and workers.supported():
+        # a listening socket per worker, so that connections spread over them (workers.py)
+        return workers.serve(settings.workers, settings.host, settings.port, settings.log_level)
     uvicorn.run(
         "verdigris.server.app:app_from_env",
         factory=True,
