@@ -36,6 +36,8 @@ from verdigris.server.app import create_app
 from verdigris.services import Principal, Services
 from verdigris.store import normalize_url, open_store
 from verdigris.store.base import Store
+from verdigris.store.postgres import PostgresStore
+from verdigris.store.sql import SqlStore
 
 POSTGRES_URL = os.environ.get(
     "VERDIGRIS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -121,6 +123,27 @@ def store(session_store: Store) -> Store:
     """The session's store, emptied for this test."""
     session_store.reset()
     return session_store
+
+
+@pytest.fixture
+def pg_store(postgres_url: str) -> Iterator[PostgresStore]:
+    """PostgreSQL alone, for what only it has (SQLite runs one writer at a time, no pool)."""
+    store = open_store(postgres_url)
+    assert isinstance(store, PostgresStore)
+    store.migrate()
+    store.reset()
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
+    """A fresh migrated SQLite file of this test's own (for what only SQLite has)."""
+    store = open_store(f"sqlite:///{tmp_path / 'own.db'}")
+    assert isinstance(store, SqlStore)
+    store.migrate()
+    yield store
+    store.close()
 
 
 @pytest.fixture

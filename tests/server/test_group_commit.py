@@ -4,27 +4,14 @@ transaction, each stays atomic on its own, and none is reported before the commi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from verdigris.domain.errors import ValidationFailed
 from verdigris.server.group_commit import GroupCommit
 from verdigris.services import Principal, Services
-from verdigris.store import open_store
 from verdigris.store.sql import SqlStore, SqlTx
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
-    store = open_store(f"sqlite:///{tmp_path / 'group.db'}")
-    assert isinstance(store, SqlStore)
-    store.migrate()
-    yield store
-    store.close()
 
 
 def _user(store: SqlStore) -> tuple[Services, Principal]:

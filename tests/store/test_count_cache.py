@@ -4,8 +4,6 @@ engines: SQLite's data_version, PostgreSQL's snapshot."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -142,12 +140,3 @@ def test_an_in_memory_database_counts_every_time() -> None:
         assert memory.counts is None
     finally:
         memory.close()
-
-
-@pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
-    store = open_store(f"sqlite:///{tmp_path / 'counts.db'}")
-    assert isinstance(store, SqlStore)
-    store.migrate()
-    yield store
-    store.close()

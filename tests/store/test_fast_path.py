@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +12,6 @@ from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 
 from verdigris.domain.leads import Email, Lead
 from verdigris.domain.matching import MatchCriteria
-from verdigris.store import open_store
 from verdigris.store import schema as t
 from verdigris.store.base import Store, StoreUnavailable
 from verdigris.store.fast import prepared
@@ -110,16 +108,6 @@ def test_an_update_writes_only_what_changed_and_reads_back(store: Store) -> None
 
 def _fields(lead: Lead) -> dict[str, object]:
     return {f: getattr(lead, f) for f in lead.__struct_fields__}
-
-
-@pytest.fixture
-def pg_store(postgres_url: str) -> Iterator[PostgresStore]:
-    store = open_store(postgres_url)
-    assert isinstance(store, PostgresStore)
-    store.migrate()
-    store.reset()
-    yield store
-    store.close()
 
 
 def test_a_row_lock_held_too_long_answers_unavailable(pg_store: PostgresStore) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
@@ -48,17 +47,6 @@ def _match(store: Store, account_id: int, criteria: MatchCriteria, limit: int = 
 
 def _engine(store: Store) -> str:
     return "postgres" if isinstance(store, PostgresStore) else "sqlite"
-
-
-@pytest.fixture
-def pg_store(postgres_url: str) -> Iterator[PostgresStore]:
-    """PostgreSQL alone, for what only it has (SQLite runs one writer at a time, no pool)."""
-    store = open_store(postgres_url)
-    assert isinstance(store, PostgresStore)
-    store.migrate()
-    store.reset()
-    yield store
-    store.close()
 
 
 # --- accounts, users and keys ---------------------------------------------------------------

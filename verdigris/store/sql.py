@@ -867,18 +867,24 @@ class SqlStore(Store):
             with self._in_batch(batch[1]) as tx:
                 yield tx
             return
+        with self._open(write) as conn:
+            yield self._tx(conn)
+
+    @contextmanager
+    def _open(self, write: bool) -> Iterator[sa.Connection]:
+        """A connection in a transaction: committed when the block ends, rolled back when
+        it raises; the database failing (to begin, run or commit) is StoreUnavailable."""
         with self._connection() as conn:
             try:
                 self._begin(conn, write)
-                yield self._tx(conn)
+                yield conn
+                conn.commit()
             except sa.exc.OperationalError as exc:
                 conn.rollback()
                 raise StoreUnavailable(str(exc.orig)) from exc
             except BaseException:
                 conn.rollback()
                 raise
-            else:
-                conn.commit()
 
     def _connection(self) -> sa.Connection:
         try:
@@ -902,21 +908,12 @@ class SqlStore(Store):
     def batch(self) -> Iterator[None]:
         if self._batch is not None:
             raise RuntimeError("a group commit is already open on this store")
-        with self._connection() as conn:
+        with self._open(True) as conn:
+            self._batch = (threading.get_ident(), conn)
             try:
-                self._begin(conn, True)
-                self._batch = (threading.get_ident(), conn)
-                try:
-                    yield
-                finally:
-                    self._batch = None
-                conn.commit()
-            except sa.exc.OperationalError as exc:
-                conn.rollback()
-                raise StoreUnavailable(str(exc.orig)) from exc
-            except BaseException:
-                conn.rollback()
-                raise
+                yield
+            finally:
+                self._batch = None
 
     def alembic_config(self, conn: sa.Connection) -> Config:
         cfg = Config()
