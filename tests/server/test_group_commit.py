@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from verdigris.domain.errors import ValidationFailed
 from verdigris.server.group_commit import GroupCommit
 from verdigris.services import Principal, Services
+from verdigris.store.base import StoreUnavailable
 from verdigris.store.sql import SqlStore, SqlTx
 
 
@@ -112,3 +113,68 @@ def test_a_batch_holds_at_most_max_batch_requests(sqlite_store: SqlStore) -> Non
     asyncio.run(main())
     assert (group.batches, group.requests) == (3, 7)
     assert len(_names(services, who)) == 7
+
+
+def test_a_request_that_loses_the_whole_transaction_fails_the_batch(
+    sqlite_store: SqlStore,
+) -> None:
+    """An interrupt (like an I/O error or a full disk) makes SQLite roll back the whole
+    transaction, savepoints and all: the writes of the batch's earlier requests are gone
+    too, so none of them may be answered as done, and later ones must not write alone."""
+    services, who = _user(sqlite_store)
+    group = GroupCommit(sqlite_store)
+
+    def interrupted() -> None:
+        with sqlite_store.transaction(write=True) as tx:
+            assert isinstance(tx, SqlTx)
+            driver = tx.conn.connection.dbapi_connection
+            assert driver is not None
+            driver.set_progress_handler(lambda: 1, 1)  # interrupt the next statement
+            try:
+                tx.create_account("interrupted", 0)
+            finally:
+                driver.set_progress_handler(None, 1)
+
+    async def main() -> list[Any]:
+        calls = [
+            group.run(_upsert, services, who, "g@example.com"),
+            group.run(interrupted),
+            group.run(_upsert, services, who, "h@example.com"),
+        ]
+        return await asyncio.gather(*calls, return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, StoreUnavailable) for r in results), results
+    assert _names(services, who) == []  # nothing of the batch was written
+    # the store is usable again, and the next batch commits
+    asyncio.run(group.run(_upsert, services, who, "i@example.com"))
+    assert _names(services, who) == ["i"]
+
+
+def test_an_interruption_that_is_no_request_s_error_fails_every_request(
+    sqlite_store: SqlStore,
+) -> None:
+    services, who = _user(sqlite_store)
+    group = GroupCommit(sqlite_store)
+
+    class Stop(BaseException):
+        pass
+
+    def stops() -> None:
+        raise Stop
+
+    async def main() -> list[Any]:
+        loop = asyncio.get_running_loop()
+        seen: list[BaseException] = []
+        loop.set_exception_handler(lambda _loop, ctx: seen.append(ctx["exception"]))
+        calls = [
+            group.run(_upsert, services, who, "j@example.com"),
+            group.run(stops),
+        ]
+        results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5)
+        assert any(isinstance(e, Stop) for e in seen)  # it went on up, to the loop
+        return results
+
+    results = asyncio.run(main())
+    assert all(isinstance(r, RuntimeError) for r in results), results
+    assert _names(services, who) == []

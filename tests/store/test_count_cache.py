@@ -140,3 +140,19 @@ def test_an_in_memory_database_counts_every_time() -> None:
         assert memory.counts is None
     finally:
         memory.close()
+
+
+def test_a_commit_between_the_snapshot_and_the_count_is_not_kept_as_current(
+    sqlite_store: SqlStore,
+) -> None:
+    """The search's snapshot starts with its first read (the account's lookups), before
+    it counts: a commit landing in between must not be stored as the newest total."""
+    account = _seed(sqlite_store, ["Paris"] * 3)
+    query = parse_search({"city": "Paris"}).at(NOW)
+    with sqlite_store.transaction(write=False) as tx:
+        tx.custom_fields_version(account)  # the first read: the snapshot starts here
+        _external_write(sqlite_store, "DELETE FROM leads WHERE id = 1")
+        total, _ = tx.search_leads(account, query)
+        assert total == 3  # what this snapshot sees
+    assert _total(sqlite_store, account, city="Paris") == 2
+    assert _total(sqlite_store, account, city="Paris") == 2

@@ -79,6 +79,12 @@ class GroupCommit:
         except Exception as exc:  # the batch itself failed: none of it was written
             log.warning("group commit of %d request(s) failed: %s", len(items), exc)
             outcomes = [(False, exc)] * len(items)
+        except BaseException as exc:  # not an error of one request: fail them all, go on up
+            failed = RuntimeError(f"the group commit was interrupted: {exc!r}")
+            for _, _, future in items:
+                if not future.done():
+                    future.set_exception(failed)
+            raise
         for (_, _, future), (ok, value) in zip(items, outcomes, strict=True):
             if future.cancelled():
                 continue

@@ -8,9 +8,10 @@ two moments only if nothing was committed between them. Each engine has one:
 
 * **SQLite**: ``PRAGMA data_version`` on a connection that never writes
   (:class:`SqliteDataVersion`) changes whenever another connection, in this process or
-  any other, commits. It is read before the search's transaction reads anything, so a
-  commit landing in between makes the stored total newer than its version, never
-  older: that version is never read again, and the entry is simply not used.
+  any other, commits. Every read transaction reads it as it begins, before its first
+  read starts its snapshot (``SqlStore.transaction``), so a commit landing in between
+  makes the stored total newer than its version, never older: that version is never
+  read again, and the entry is simply not used.
 * **PostgreSQL**: the count statement also returns ``pg_current_snapshot()``, the
   snapshot it counted in (``xmin:xmax:in-progress ids``). Two equal snapshots see the
   same committed transactions: no transaction id was handed out between them and none of

@@ -270,7 +270,9 @@ class SqlTx(StoreTx):
         #: the store's search totals, if it keeps them, and how this engine tells whether
         #: anything was committed (verdigris.store.count_cache)
         self.counts: CountCache | None = None
-        self.data_version: Callable[[], Hashable | None] | None = None
+        #: the data version read as this transaction began, before its first read (SQLite;
+        #: None: unknown, nothing is kept)
+        self.start_version: Hashable | None = None
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -616,8 +618,9 @@ class SqlTx(StoreTx):
 
     def _data_version(self) -> Hashable | None:
         """Equal at two moments only if nothing was committed between them (None: unknown);
-        see verdigris.store.count_cache."""
-        return self.data_version() if self.data_version is not None else None
+        see verdigris.store.count_cache. SQLite: the version read before this transaction
+        read anything, i.e. before its snapshot began."""
+        return self.start_version
 
     def _count(self, where: list[Any]) -> tuple[int, Hashable | None]:
         """The matches of ``where``, and the data version they were counted at."""
@@ -806,6 +809,12 @@ class SqlTx(StoreTx):
         )
 
 
+def _in_transaction(conn: sa.Connection) -> bool:
+    """Whether the driver connection still has a transaction open (sqlite3 says; other
+    drivers are taken to)."""
+    return bool(getattr(conn.connection.dbapi_connection, "in_transaction", True))
+
+
 def record_row(record: msgspec.Struct, json_cols: frozenset[str]) -> dict[str, Any]:
     """A record as column values: lists and objects as JSON text, no ``id``."""
     row = msgspec.structs.asdict(record)
@@ -846,15 +855,19 @@ class SqlStore(Store):
         self.engine = engine
         #: the open group commit (Store.batch): the thread that opened it, its connection
         self._batch: tuple[int, sa.Connection] | None = None
+        #: why the open group commit's transaction is gone (SQLite rolled it back), if it is
+        self._batch_lost: str | None = None
         #: search totals kept while nothing is committed (verdigris.store.count_cache)
         self.counts: CountCache | None = CountCache()
         #: the engine's data version, where it is read outside the transaction (SQLite)
         self.data_version: Callable[[], Hashable | None] | None = None
 
-    def _tx(self, conn: sa.Connection) -> SqlTx:
+    def _tx(self, conn: sa.Connection, *, read: bool = False) -> SqlTx:
         tx = self.tx_class(conn)
         tx.counts = self.counts
-        tx.data_version = self.data_version
+        if read and self.data_version is not None:
+            # before the transaction's first read: the snapshot is at least this new
+            tx.start_version = self.data_version()
         return tx
 
     def _begin(self, conn: sa.Connection, write: bool) -> None:
@@ -868,7 +881,7 @@ class SqlStore(Store):
                 yield tx
             return
         with self._open(write) as conn:
-            yield self._tx(conn)
+            yield self._tx(conn, read=not write)
 
     @contextmanager
     def _open(self, write: bool) -> Iterator[sa.Connection]:
@@ -896,13 +909,33 @@ class SqlStore(Store):
 
     @contextmanager
     def _in_batch(self, conn: sa.Connection) -> Iterator[StoreTx]:
-        """One transaction of a group commit: a savepoint of the batch's transaction."""
+        """One transaction of a group commit: a savepoint of the batch's transaction.
+
+        Some errors (an interrupt, I/O, a full disk) make SQLite roll back the whole
+        transaction, not just the statement: then everything the batch did so far is
+        gone, and so is the savepoint. The batch is marked lost, this and every later
+        transaction of it fail without touching the database (a SAVEPOINT would start a
+        new transaction of its own), and :meth:`batch` raises, so that no request of it
+        is answered as done.
+        """
+        if self._batch_lost is not None:
+            raise StoreUnavailable(f"the group commit was rolled back: {self._batch_lost}")
         tx = self._tx(conn)
         try:
             with tx.fast.savepoint():
                 yield tx
         except sa.exc.OperationalError as exc:
+            self._check_batch(conn, exc)
             raise StoreUnavailable(str(exc.orig)) from exc
+        except BaseException as exc:
+            self._check_batch(conn, exc)
+            raise
+        self._check_batch(conn, None)
+
+    def _check_batch(self, conn: sa.Connection, cause: BaseException | None) -> None:
+        if self._batch_lost is None and not _in_transaction(conn):
+            self._batch_lost = str(cause) if cause is not None else "no transaction left"
+            raise StoreUnavailable(f"the group commit was rolled back: {self._batch_lost}")
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -910,8 +943,11 @@ class SqlStore(Store):
             raise RuntimeError("a group commit is already open on this store")
         with self._open(True) as conn:
             self._batch = (threading.get_ident(), conn)
+            self._batch_lost = None
             try:
                 yield
+                if self._batch_lost is not None:
+                    raise StoreUnavailable(f"the group commit was rolled back: {self._batch_lost}")
             finally:
                 self._batch = None
 
