@@ -266,3 +266,21 @@ def test_a_worker_that_dies_is_replaced(live_db: str, tmp_path: Path) -> None:
     finally:
         stop_server(server)
     assert f"worker {second} exited" in log.read_text()
+
+
+@pytest.mark.skipif(not workers.supported(), reason="SO_REUSEPORT balancing is Linux's")
+def test_workers_stop_when_the_supervisor_is_killed(live_db: str) -> None:
+    """SIGKILL of `serve` itself (the OOM killer, kill -9): no worker goes on serving."""
+    server = start_server(live_db, "--workers", "2", "--no-rate-limits")
+    port = int(server.base_url.rsplit(":", 1)[1])
+    try:
+        pids = _wait_for_workers(server, port, 2)
+        server.process.kill()
+        server.process.wait(10)
+        deadline = time.monotonic() + 20
+        while any(Path(f"/proc/{pid}").exists() for pid in pids):
+            assert time.monotonic() < deadline, "workers outlived their supervisor"
+            time.sleep(0.2)
+        assert not _sockets_by_state(port)["0A"]  # nothing listens on the port any more
+    finally:
+        stop_server(server)

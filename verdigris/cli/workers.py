@@ -8,20 +8,26 @@ Here each worker binds its own socket with ``SO_REUSEPORT``, and the kernel spre
 connections over the workers' sockets.
 
 The supervisor checks the port is free, holds it with a bound socket that never
-listens, starts the workers, restarts one that dies,
-and on SIGINT or SIGTERM stops them all (uvicorn's graceful shutdown in each) and exits 0.
-A worker that fails while starting stops the whole command with exit status 1.
+listens, starts the workers, replaces one that dies (backing off, up to 30 s, while
+replacements fail to start), and on SIGINT or SIGTERM stops them all (uvicorn's graceful
+shutdown in each) and exits 0. A first worker that fails while starting stops the whole
+command with exit status 1. Workers get SIGTERM if the supervisor itself dies, even by
+SIGKILL (``PR_SET_PDEATHSIG``), so none goes on serving on its own.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
 from types import FrameType
@@ -31,6 +37,10 @@ log = logging.getLogger("verdigris.serve")
 APP = "verdigris.server.app:app_from_env"
 #: how long stopping workers may take before they are killed
 STOP_SECONDS = 20.0
+#: the longest wait before starting again a worker that keeps failing to start
+RESTART_MAX_SECONDS = 30.0
+#: prctl(2): the signal a process gets when its parent dies
+PR_SET_PDEATHSIG = 1
 
 
 def supported() -> bool:
@@ -47,8 +57,20 @@ def listener(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _worker(host: str, port: int, log_level: str, ready: Event) -> None:  # in the child
+def _die_with(parent: int) -> bool:
+    """Ask Linux to SIGTERM this process when the supervisor dies (even by SIGKILL), so
+    no worker keeps serving on its own; False if the supervisor is already gone."""
+    # without prctl the supervisor's own shutdown still stops every worker
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    return os.getppid() == parent
+
+
+def _worker(host: str, port: int, log_level: str, ready: Event, parent: int) -> None:
     import uvicorn
+
+    if not _die_with(parent):
+        return
 
     sock = listener(host, port)
     config = uvicorn.Config(
@@ -76,6 +98,16 @@ def _free_port(host: str, port: int) -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass
+class _Slot:
+    """One worker's place: its process, or the moment to start it again."""
+
+    process: BaseProcess | None  # None: waiting until ``not_before`` to start again
+    ready: Event | None = None
+    failures: int = 0  # starts in a row that never got ready
+    not_before: float = 0.0
+
+
 def serve(workers: int, host: str, port: int, log_level: str) -> int:
     port = _free_port(host, port)
     reserved = listener(host, port)  # holds the port; never listens, never accepts
@@ -86,35 +118,50 @@ def serve(workers: int, host: str, port: int, log_level: str) -> int:
         nonlocal stopping
         stopping = True
 
-    def start() -> tuple[BaseProcess, Event]:
+    def start(failures: int = 0) -> _Slot:
         ready = context.Event()
-        process = context.Process(target=_worker, args=(host, port, log_level, ready))
+        args = (host, port, log_level, ready, os.getpid())
+        process = context.Process(target=_worker, args=args)
         process.start()
-        return process, ready
+        return _Slot(process, ready, failures)
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     status = 0
     running = [start() for _ in range(workers)]
+    starting = True  # until every first worker is ready, a failed start stops the command
     try:
         while not stopping:
-            for i, (process, ready) in enumerate(running):
-                if process.is_alive() or stopping:
+            if starting:
+                starting = not all(
+                    slot.ready is not None and slot.ready.is_set() for slot in running
+                )
+            for i, slot in enumerate(running):
+                if slot.process is None:
+                    if time.monotonic() >= slot.not_before:
+                        running[i] = start(slot.failures)
                     continue
-                if not ready.is_set():
-                    log.error("worker %s failed to start (exit %s)", process.pid, process.exitcode)
+                if slot.process.is_alive():
+                    continue
+                pid, code = slot.process.pid, slot.process.exitcode
+                was_ready = slot.ready is not None and slot.ready.is_set()
+                if starting and not was_ready:
+                    log.error("worker %s failed to start (exit %s)", pid, code)
                     stopping, status = True, 1
                     break
-                log.warning(
-                    "worker %s exited (%s); starting another", process.pid, process.exitcode
-                )
-                running[i] = start()
+                # a worker that served is replaced at once; one that keeps failing to start
+                # (the database down, say) is retried after 2, 4, 8... up to 30 s
+                failures = 0 if was_ready else slot.failures + 1
+                delay = 0.0 if was_ready else min(RESTART_MAX_SECONDS, 2.0**failures)
+                log.warning("worker %s exited (%s); starting another in %.0f s", pid, code, delay)
+                running[i] = _Slot(None, None, failures, time.monotonic() + delay)
             time.sleep(0.2)
     finally:
-        for process, _ in running:
+        alive = [slot.process for slot in running if slot.process is not None]
+        for process in alive:
             if process.is_alive():
                 process.terminate()  # SIGTERM: uvicorn finishes its requests and stops
         deadline = time.monotonic() + STOP_SECONDS
-        for process, _ in running:
+        for process in alive:
             process.join(max(0.0, deadline - time.monotonic()))
             if process.is_alive():
                 process.kill()
