@@ -38,10 +38,15 @@ from verdigris.store import schema as t
 from verdigris.store.base import SourceRecord, StatusRecord, UserRecord
 from verdigris.store.custom_fields_sql import definition_from_row
 from verdigris.store.postgres import advisory_key
-from verdigris.store.sql import ACTIVITY_JSON, lead_from_row, lead_row, record_row
+from verdigris.store.sql import (
+    ACTIVITY_JSON,
+    LEAD_COLUMNS,
+    lead_from_row,
+    lead_row,
+    record_row,
+)
 
 _json = msgspec.json.Encoder()
-LEAD_COLS = tuple(t.leads.c.keys())
 WRITE_COLS = tuple(lead_row(Lead(account_id=0)).keys())
 
 
@@ -56,7 +61,7 @@ class _Row:
     """Just enough of a SQLAlchemy Row for :func:`lead_from_row`."""
 
     def __init__(self, values: Sequence[Any]) -> None:
-        self._mapping = dict(zip(LEAD_COLS, values, strict=True))
+        self._mapping = dict(zip(LEAD_COLUMNS, values, strict=True))
 
 
 class RawTx:
@@ -97,7 +102,7 @@ class RawTx:
         return [r[0] for r in rows]
 
     def get_lead(self, account_id: int, lead_id: int) -> Lead | None:
-        cols = ", ".join(f'"{c}"' for c in LEAD_COLS)
+        cols = ", ".join(f'"{c}"' for c in LEAD_COLUMNS)
         sql = f"SELECT {cols} FROM leads WHERE id = ? AND account_id = ?"
         rows = self._all(sql, lead_id, account_id)
         return lead_from_row(_Row(rows[0])) if rows else None
@@ -197,7 +202,7 @@ class RawTx:
         ]
 
     def get_lead_for_update(self, account_id: int, lead_id: int) -> Lead | None:
-        cols = ", ".join(f'"{c}"' for c in LEAD_COLS)
+        cols = ", ".join(f'"{c}"' for c in LEAD_COLUMNS)
         lock = " FOR UPDATE" if self.postgres else ""
         sql = f"SELECT {cols} FROM leads WHERE id = ? AND account_id = ?{lock}"
         rows = self._all(sql, lead_id, account_id)

@@ -48,11 +48,13 @@ def supported() -> bool:
     return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
-def listener(host: str, port: int) -> socket.socket:
+def listener(host: str, port: int, *, reuse_port: bool = True) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (not listening yet)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind((host, port))
     return sock
 
@@ -91,10 +93,7 @@ def _worker(host: str, port: int, log_level: str, ready: Event, parent: int) -> 
 def _free_port(host: str, port: int) -> int:
     """``port`` if nothing holds it (a plain bind, which SO_REUSEPORT sockets of another
     ``serve`` also refuse), else OSError; for port 0, the one the kernel picks."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
+    with listener(host, port, reuse_port=False) as probe:
         return int(probe.getsockname()[1])
 
 
@@ -106,6 +105,10 @@ class _Slot:
     ready: Event | None = None
     failures: int = 0  # starts in a row that never got ready
     not_before: float = 0.0
+
+    @property
+    def is_ready(self) -> bool:
+        return self.ready is not None and self.ready.is_set()
 
 
 def serve(workers: int, host: str, port: int, log_level: str) -> int:
@@ -132,9 +135,7 @@ def serve(workers: int, host: str, port: int, log_level: str) -> int:
     try:
         while not stopping:
             if starting:
-                starting = not all(
-                    slot.ready is not None and slot.ready.is_set() for slot in running
-                )
+                starting = not all(slot.is_ready for slot in running)
             for i, slot in enumerate(running):
                 if slot.process is None:
                     if time.monotonic() >= slot.not_before:
@@ -143,7 +144,7 @@ def serve(workers: int, host: str, port: int, log_level: str) -> int:
                 if slot.process.is_alive():
                     continue
                 pid, code = slot.process.pid, slot.process.exitcode
-                was_ready = slot.ready is not None and slot.ready.is_set()
+                was_ready = slot.is_ready
                 if starting and not was_ready:
                     log.error("worker %s failed to start (exit %s)", pid, code)
                     stopping, status = True, 1

@@ -114,24 +114,24 @@ class FastCursor:
 
     def execute(self, sql: str, params: Any = ()) -> Any:
         cur = self._cur()
-        try:
+        with self._driver_errors(sql, params):
             cur.execute(sql, params)
-        except self.dialect.loaded_dbapi.Error as exc:
-            raise sa.exc.DBAPIError.instance(
-                sql, params, exc, self.dialect.loaded_dbapi.Error
-            ) from exc
         return cur
 
     def executemany(self, key: str, stmt: Statement, rows: list[dict[str, Any]]) -> None:
         p = prepared(key, stmt, self.dialect)
-        cur = self._cur()
         params = [p.params(r) for r in rows]
+        with self._driver_errors(p.sql, params):
+            self._cur().executemany(p.sql, params)
+
+    @contextmanager
+    def _driver_errors(self, sql: str, params: Any) -> Iterator[None]:
+        """The driver's errors as SQLAlchemy's (OperationalError, IntegrityError...)."""
+        error = self.dialect.loaded_dbapi.Error
         try:
-            cur.executemany(p.sql, params)
-        except self.dialect.loaded_dbapi.Error as exc:
-            raise sa.exc.DBAPIError.instance(
-                p.sql, params, exc, self.dialect.loaded_dbapi.Error
-            ) from exc
+            yield
+        except error as exc:
+            raise sa.exc.DBAPIError.instance(sql, params, exc, error) from exc
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
