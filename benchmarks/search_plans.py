@@ -317,7 +317,9 @@ def run(store: SqlStore, rounds: int) -> list[Result]:
         with store.transaction(write=False) as tx:
             assert isinstance(tx, SqlTx)
             # the ORDER BY the store chose for this many matches
-            count, ids, _ = search_sql.statements(1, query, tx._search_order(query, total))
+            count, ids, _ = search_sql.statements(
+                1, query, search_sql.order_by(query, by_index=tx._walks_sort_index(total))
+            )
         median = statistics.median(timings) * 1000
         result = Result(label, total, median, explain(store, count), explain(store, ids))
         print(f"\n### {label}: {total:,} matches, {len(leads)} returned, {median:.1f} ms")

@@ -261,7 +261,7 @@ def test_common_searches_use_an_index(
     with populated.transaction(write=False) as tx:
         total, leads = tx.search_leads(ACCOUNT, query)
         assert isinstance(tx, SqlTx)
-        actual = tx._search_order(query, total)
+        actual = search_sql.order_by(query, by_index=tx._walks_sort_index(total))
     assert len(leads) == min(total, 200)
     assert all(lead.account_id == ACCOUNT for lead in leads)
 

@@ -107,6 +107,9 @@ def leads_out(page: LeadPage, computed: bool = False) -> list[Any]:
         monetary_value,
         converted_value,
     ) in page.leads:
+        # amounts are stored as floats; whole ones render as integers, as on Lead
+        if type(monetary_value) is float and monetary_value.is_integer():
+            monetary_value = int(monetary_value)
         if (
             street is None
             and city is None
@@ -156,6 +159,8 @@ def leads_out(page: LeadPage, computed: bool = False) -> list[Any]:
         if converted_at is None:
             out.append(_Lead(*head, *tail))
         else:
+            if type(converted_value) is float and converted_value.is_integer():
+                converted_value = int(converted_value)
             out.append(
                 _ConvertedLead(
                     *head,

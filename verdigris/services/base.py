@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -54,7 +54,7 @@ class LeadPage:
     200 leads shares one status table and one tuple of definitions.
     """
 
-    leads: list[LeadFields]
+    leads: Sequence[LeadFields]
     #: status names by id (a lead whose status is not here renders ``status: null``)
     statuses: Mapping[int, str]
     #: as :attr:`Shown.definitions`
@@ -177,7 +177,7 @@ class TxContext:
         status = next((s.name for s in self.statuses if s.id == lead.status_id), None)
         return Shown(lead, status, tuple(self.fields.values()))
 
-    def page(self, leads: list[LeadFields]) -> LeadPage:
+    def page(self, leads: Sequence[LeadFields]) -> LeadPage:
         """``leads`` with what :meth:`show` would give each of them."""
         # the first status of an id wins, as in show()
         statuses = {s.id: s.name for s in reversed(self.statuses)}

@@ -68,10 +68,13 @@ class SourceRecord(msgspec.Struct, frozen=True):
 class LeadFields(NamedTuple):
     """A lead as stored, read only to be rendered (search pages): no :class:`Lead` built.
 
-    Whole-number ``monetary_value`` and ``converted_value`` are ints, as on
-    :class:`Lead`. The lists are the JSON text the store wrote, which is msgspec's
-    encoding of ``list[Phone]``, ``list[Link]`` and ``list[str]`` (so already in
-    Copper's shape), and ``custom_fields`` the encoding of ``{definition id: value}``.
+    The store hands these over as the database driver's rows: plain tuples with these
+    fields in this order (unpack them; do not read them by name). ``monetary_value``
+    and ``converted_value`` are as stored, floats even when whole (:class:`Lead` holds
+    whole amounts as ints; the renderer does the same). The lists are the JSON text
+    the store wrote, which is msgspec's encoding of ``list[Phone]``, ``list[Link]``
+    and ``list[str]`` (so already in Copper's shape), and ``custom_fields`` the
+    encoding of ``{definition id: value}``.
     """
 
     id: int
@@ -107,8 +110,8 @@ class LeadFields(NamedTuple):
     date_last_contacted: int | None
     converted_opportunity_id: int | None
     converted_at: int | None
-    monetary_value: float | int | None
-    converted_value: float | int | None
+    monetary_value: float | None
+    converted_value: float | None
 
 
 class StoreTx(ABC):
@@ -305,7 +308,7 @@ class StoreTx(ABC):
     @abstractmethod
     def search_lead_fields(
         self, account_id: int, query: SearchQuery
-    ) -> tuple[int, list[LeadFields]]:
+    ) -> tuple[int, Sequence[LeadFields]]:
         """:meth:`search_leads` for rendering only: the same total and page, as stored."""
 
 

@@ -69,19 +69,37 @@ def prepared(
     if hit is None:
         if not isinstance(stmt, sa.ClauseElement):
             stmt = stmt()
-        compiled = stmt.compile(dialect=dialect)
-        assert isinstance(compiled, SQLCompiler)
-        names = tuple(compiled.positiontup or ()) if compiled.positional else None
-        fixed = {k: v for k, v in compiled.params.items() if v is not None}
-        sql = compiled.string
+        hit = compile_statement(stmt, dialect)
         if sqlite_index is not None and dialect.name == "sqlite":
             table, index = sqlite_index
-            sql, found = re.subn(rf"\bFROM {table}\b", f"FROM {table} INDEXED BY {index}", sql)
+            sql, found = re.subn(rf"\bFROM {table}\b", f"FROM {table} INDEXED BY {index}", hit.sql)
             if found != 1:
-                raise ValueError(f"{key}: cannot pin {table} to {index} in {sql!r}")
-        hit = Prepared(sql, names, fixed)
+                raise ValueError(f"{key}: cannot pin {table} to {index} in {hit.sql!r}")
+            hit = Prepared(sql, hit.names, hit.fixed)
         _cache[cache_key] = hit
     return hit
+
+
+def compile_statement(
+    stmt: sa.ClauseElement, dialect: Dialect, *, variable: frozenset[str] = frozenset()
+) -> Prepared:
+    """``stmt`` compiled for ``dialect``.
+
+    By default the parameters that have a value are fixed (constants of the
+    statement) and the others are left to :meth:`Prepared.params`. With ``variable``,
+    every parameter is fixed except those named there, whatever their value; lists
+    for ``IN`` are then written out, one parameter per item.
+    """
+    kwargs = {"render_postcompile": True} if variable else {}
+    compiled = stmt.compile(dialect=dialect, compile_kwargs=kwargs)
+    assert isinstance(compiled, SQLCompiler)
+    names = tuple(compiled.positiontup or ()) if compiled.positional else None
+    params = compiled.params
+    if variable:
+        fixed = {k: v for k, v in params.items() if k not in variable}
+    else:
+        fixed = {k: v for k, v in params.items() if v is not None}
+    return Prepared(compiled.string, names, fixed)
 
 
 _savepoints = itertools.count(1)

@@ -42,7 +42,7 @@ class PostgresTx(SqlTx):
 
     def _data_version(self) -> Hashable | None:
         # the snapshot this statement sees: see verdigris.store.count_cache
-        return str(self.conn.exec_driver_sql(_SNAPSHOT).scalar_one())
+        return str(self.fast.execute(_SNAPSHOT).fetchone()[0])
 
     def _count(self, where: list[Any]) -> tuple[int, Hashable | None]:
         # count and snapshot in one statement, so the total is the snapshot's exactly
@@ -51,13 +51,13 @@ class PostgresTx(SqlTx):
         return int(row[0]), str(row[1])
 
     def _search_rows(
-        self, account_id: int, query: SearchQuery, columns: tuple[Any, ...]
-    ) -> tuple[int, Sequence[Any]]:
+        self, account_id: int, query: SearchQuery, *, fields: bool
+    ) -> tuple[int, Sequence[tuple[Any, ...]]]:
         # With the default cost PostgreSQL counts "leads with tag X" by scanning every
         # lead of the account rather than looking up the few tagged ones (see
         # docs/performance.md). SET LOCAL ends with this read transaction.
-        self.conn.exec_driver_sql(f"SET LOCAL random_page_cost = {SEARCH_RANDOM_PAGE_COST}")
-        return super()._search_rows(account_id, query, columns)
+        self.fast.execute(f"SET LOCAL random_page_cost = {SEARCH_RANDOM_PAGE_COST}")
+        return super()._search_rows(account_id, query, fields=fields)
 
 
 #: one key for every ``verdigris`` process migrating this database

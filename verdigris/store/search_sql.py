@@ -43,6 +43,8 @@ SORT_COLUMNS: dict[str, tuple[sa.Column[Any], ...]] = {
 }
 #: "inactive_days: sorting is from newest to oldest" (Copper): ascending = latest contact first
 _REVERSED = frozenset({"inactive_days"})
+#: the parameters of a page statement that differ from page to page
+PAGE_LIMIT, PAGE_OFFSET = "page_limit", "page_offset"
 #: above every code point: ``key < prefix + _TOP`` holds for every key starting with prefix
 _TOP = "\U0010ffff"
 
@@ -84,7 +86,7 @@ def order_by(query: SearchQuery, *, by_index: bool = True) -> list[ColumnElement
 
     ``by_index=False`` orders by the same values written as expressions (``key || ''``,
     ``n + 0``), which no index can serve: the planner then reads the matches through
-    the filters' indexes and sorts them (see :meth:`SqlTx._search_order`).
+    the filters' indexes and sorts them (see :meth:`SqlTx._walks_sort_index`).
     """
     descending = query.descending != (query.sort_by in _REVERSED)
     columns: list[ColumnElement[Any]] = [*SORT_COLUMNS[query.sort_by], c.id]
@@ -129,9 +131,13 @@ def page_statements(
     order: list[ColumnElement[Any]],
     columns: tuple[Any, ...] = (t.leads,),
 ) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    """``(ids, page)`` of :func:`statements`; the page reads ``columns`` of its leads."""
-    ids = sa.select(c.id).where(*where).order_by(*order).limit(query.limit)
-    ids = ids.offset(query.offset)
+    """``(ids, page)`` of :func:`statements`; the page reads ``columns`` of its leads.
+
+    The page's size and start are the parameters named :data:`PAGE_LIMIT` and
+    :data:`PAGE_OFFSET`, so that one compiled statement serves every page."""
+    ids = sa.select(c.id).where(*where).order_by(*order)
+    ids = ids.limit(sa.bindparam(PAGE_LIMIT, query.limit, type_=sa.Integer))
+    ids = ids.offset(sa.bindparam(PAGE_OFFSET, query.offset, type_=sa.Integer))
     chosen = ids.subquery("page")
     page = sa.select(*columns).join(chosen, c.id == chosen.c.id).order_by(*order_by(query))
     return ids, page

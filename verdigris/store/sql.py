@@ -7,17 +7,19 @@ how a write transaction starts, how upserts on one key are serialized).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import msgspec
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import Dialect
 
 from verdigris.domain.activities import Activity, ActivityQuery
 from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipeline, Stage
@@ -26,8 +28,8 @@ from verdigris.domain.leads import Address, Email, Lead, Link, Phone
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
 from verdigris.domain.search_keys import text_key
+from verdigris.store import fast, search_sql
 from verdigris.store import schema as t
-from verdigris.store import search_sql
 from verdigris.store.base import (
     AccountRecord,
     LeadFields,
@@ -203,6 +205,37 @@ def _update_lead_stmt(columns: tuple[str, ...]) -> sa.Update:
 def _count_key(query: SearchQuery) -> SearchQuery:
     """The query with what does not change its total (paging, sort) set aside."""
     return dataclasses.replace(query, page_number=1, page_size=0, sort_by="", descending=False)
+
+
+def _page_key(query: SearchQuery) -> SearchQuery:
+    """The query with its page set aside (its size and start are parameters)."""
+    return dataclasses.replace(query, page_number=1, page_size=0)
+
+
+_FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
+#: distinct searches whose page statements each process keeps compiled
+PAGE_STATEMENTS = 512
+
+
+@functools.lru_cache(maxsize=PAGE_STATEMENTS)
+def _page_statement(
+    dialect: Dialect, account_id: int, query: SearchQuery, by_index: bool, fields: bool
+) -> fast.Prepared:
+    """The page statement of a search (:func:`search_sql.page_statements`), compiled.
+
+    Building and compiling it with SQLAlchemy costs about as much as SQLite takes to
+    read a page of 200 leads, so each distinct search (``query`` without its page,
+    :func:`_page_key`) is compiled once: paging through a search, or repeating it,
+    only binds the page's size and start. The filters' values are part of the key and
+    of the SQL (lists for IN are written out), so different values are different
+    entries; the least recently used beyond :data:`PAGE_STATEMENTS` are dropped.
+    """
+    where = search_sql.conditions(account_id, query)
+    order = search_sql.order_by(query, by_index=by_index)
+    columns = _FIELD_COLUMNS if fields else (t.leads,)
+    _, page = search_sql.page_statements(where, query, order, columns)
+    variable = frozenset({search_sql.PAGE_LIMIT, search_sql.PAGE_OFFSET})
+    return fast.compile_statement(page, dialect, variable=variable)
 
 
 def match_statement(
@@ -586,20 +619,24 @@ class SqlTx(StoreTx):
             self.fast.executemany("insert_phone", _INSERT_PHONE, phones)
 
     def search_leads(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
-        total, rows = self._search_rows(account_id, query, (t.leads,))
-        return total, [lead_from_row(r) for r in rows]
+        total, rows = self._search_rows(account_id, query, fields=False)
+        return total, [lead_from_mapping(dict(zip(LEAD_COLUMNS, r, strict=True))) for r in rows]
 
     def search_lead_fields(
         self, account_id: int, query: SearchQuery
-    ) -> tuple[int, list[LeadFields]]:
-        total, rows = self._search_rows(account_id, query, _FIELD_COLUMNS)
-        return total, [lead_fields(r) for r in rows]
+    ) -> tuple[int, Sequence[LeadFields]]:
+        total, rows = self._search_rows(account_id, query, fields=True)
+        # the driver's tuples, in LeadFields' order (see its docstring)
+        return total, cast(Sequence[LeadFields], rows)
 
     def _search_rows(
-        self, account_id: int, query: SearchQuery, columns: tuple[Any, ...]
-    ) -> tuple[int, Sequence[Any]]:
-        """``(total, rows)``: the count, then the page's ``columns`` (conditions built once)."""
-        where = search_sql.conditions(account_id, query)
+        self, account_id: int, query: SearchQuery, *, fields: bool
+    ) -> tuple[int, Sequence[tuple[Any, ...]]]:
+        """``(total, rows)``: the count, then the page as the driver returns its rows
+        (:class:`LeadFields`' columns with ``fields``, else every column of ``leads``).
+
+        The conditions are built only when the total is not kept; the page statement is
+        compiled once per distinct search (see :func:`_page_statement`)."""
         counts = self.counts
         total = None
         if counts is not None:
@@ -607,14 +644,17 @@ class SqlTx(StoreTx):
             key = (account_id, _count_key(query))
             total = counts.get(key, self._data_version())
         if total is None:
-            total, version = self._count(where)
+            total, version = self._count(search_sql.conditions(account_id, query))
             if counts is not None:
                 counts.put(key, version, total)
         if query.limit == 0 or query.offset >= total:
             return total, []
-        order = self._search_order(query, total)
-        _, page = search_sql.page_statements(where, query, order, columns)
-        return total, self.conn.execute(page).all()
+        page = _page_statement(
+            self.conn.dialect, account_id, _page_key(query), self._walks_sort_index(total), fields
+        )
+        values = {search_sql.PAGE_LIMIT: query.limit, search_sql.PAGE_OFFSET: query.offset}
+        rows: list[tuple[Any, ...]] = self.fast.execute(page.sql, page.params(values)).fetchall()
+        return total, rows
 
     def _data_version(self) -> Hashable | None:
         """Equal at two moments only if nothing was committed between them (None: unknown);
@@ -627,8 +667,9 @@ class SqlTx(StoreTx):
         version = self._data_version()
         return int(self.conn.execute(search_sql.count_statement(where)).scalar_one()), version
 
-    def _search_order(self, query: SearchQuery, total: int) -> list[Any]:
-        """The ORDER BY of a page: sort few matches rather than walk a sort index.
+    def _walks_sort_index(self, total: int) -> bool:
+        """Whether a page of ``total`` matches is read by walking the sort's index
+        (:func:`search_sql.order_by`): sort few matches rather than walk a sort index.
 
         With ORDER BY ... LIMIT, planners like walking the sort index and filtering as
         they go, which visits every lead when the filters match few. SQLite (without
@@ -639,7 +680,7 @@ class SqlTx(StoreTx):
         through the filters' indexes and sorts them. When more match, walking the
         sort index meets one soon enough.
         """
-        return search_sql.order_by(query, by_index=total > SORT_MATCHES_UP_TO)
+        return total > SORT_MATCHES_UP_TO
 
     # conversion (issue 8) ----------------------------------------------------------------
     def add_contact_type(self, account_id: int, name: str) -> int:
@@ -836,13 +877,6 @@ def _record_from_row(row: Any, kind: type[R], json_cols: frozenset[str]) -> R:
 
 
 #: the columns of :class:`LeadFields`, in its order
-_FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
-
-
-def lead_fields(row: Any) -> LeadFields:
-    """A row of ``_FIELD_COLUMNS`` as :class:`LeadFields` (its last two are the amounts)."""
-    *head, monetary_value, converted_value = row
-    return LeadFields._make((*head, _number(monetary_value), _number(converted_value)))
 
 
 class SqlStore(Store):
