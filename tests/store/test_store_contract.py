@@ -17,6 +17,7 @@ from verdigris.domain.matching import MatchCriteria
 from verdigris.store import open_store
 from verdigris.store.base import Store, StoreTx, StoreUnavailable
 from verdigris.store.postgres import PostgresStore
+from verdigris.store.sql import SqlTx
 
 NOW = 1_700_000_000
 
@@ -450,3 +451,47 @@ def test_a_lock_held_too_long_answers_unavailable(pg_store: PostgresStore) -> No
         _holds_lock_while(pg_store, account, criteria, waits_in_vain)
     finally:
         impatient.close()
+
+
+def _backend_pid(store: PostgresStore) -> int:
+    with store.transaction(write=False) as tx:
+        assert isinstance(tx, SqlTx)
+        return int(tx.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def _terminate(store: PostgresStore, pid: int) -> None:
+    """What a server restart or a proxy dropping idle connections does to a pooled one."""
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar_one()
+        conn.commit()
+
+
+@pytest.mark.postgres
+def test_postgres_a_connection_that_died_while_idle_is_replaced(
+    pg_store: PostgresStore,
+) -> None:
+    idle = PostgresStore(pg_store.url, pool_size=1, ping_after_idle=0.05)
+    try:
+        dead = _backend_pid(idle)
+        _terminate(pg_store, dead)
+        time.sleep(0.1)
+        # pinged at checkout, found dead, replaced: the request never sees it
+        assert _backend_pid(idle) != dead
+    finally:
+        idle.close()
+
+
+@pytest.mark.postgres
+def test_postgres_a_connection_in_steady_use_is_not_pinged(pg_store: PostgresStore) -> None:
+    busy = PostgresStore(pg_store.url, pool_size=1, ping_after_idle=60)
+    try:
+        dead = _backend_pid(busy)
+        _terminate(pg_store, dead)
+        # used a moment ago: no ping, so the death shows as one 503...
+        with pytest.raises(StoreUnavailable), busy.transaction(write=False) as tx:
+            assert isinstance(tx, SqlTx)
+            tx.conn.exec_driver_sql("SELECT 1")
+        # ...and the pool starts over with a live connection
+        assert _backend_pid(busy) != dead
+    finally:
+        busy.close()

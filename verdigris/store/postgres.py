@@ -8,6 +8,7 @@ machines and is released at commit or rollback.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Hashable, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from verdigris.store import search_sql
 from verdigris.store.sql import SqlStore, SqlTx
 
 _SNAPSHOT = "SELECT pg_current_snapshot()::text"
+_LOCK = "SELECT pg_advisory_xact_lock(%(key)s)"  # psycopg's parameter style
 #: the planner's cost of a random page read during a search (PostgreSQL's default, 4.0,
 #: models spinning disks; 1.1 is the usual figure for SSDs and cached data)
 SEARCH_RANDOM_PAGE_COST = 1.1
@@ -35,10 +37,8 @@ def advisory_key(account_id: int, criteria: MatchCriteria) -> int:
 
 class PostgresTx(SqlTx):
     def lock_match(self, account_id: int, criteria: MatchCriteria) -> None:
-        self.conn.execute(
-            sa.text("SELECT pg_advisory_xact_lock(:key)"),
-            {"key": advisory_key(account_id, criteria)},
-        )
+        # on the write path's cursor (store/fast.py), like the match that follows it
+        self.fast.execute(_LOCK, {"key": advisory_key(account_id, criteria)})
 
     def _data_version(self) -> Hashable | None:
         # the snapshot this statement sees: see verdigris.store.count_cache
@@ -71,6 +71,41 @@ CONNECT_TIMEOUT = 10
 LOCK_TIMEOUT = 30
 
 
+#: seconds a pooled connection may sit unused before it is pinged at its next checkout
+PING_AFTER_IDLE = 5.0
+
+
+def _ping_after_idle(engine: sa.Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use only when it has been idle a while.
+
+    A connection can die while it sits in the pool (the server restarts, a proxy or
+    firewall drops idle connections); SQLAlchemy's ``pool_pre_ping`` finds that out
+    by pinging at every checkout, a round trip that cost about 10% of the server's
+    requests/s (docs/performance.md). Connections in steady use were just seen
+    working, so only one idle for more than ``idle_seconds`` is pinged; a dead one is
+    discarded and the pool hands out another (SQLAlchemy retries the checkout). A
+    connection that dies while in use fails its request with 503, as before, and
+    SQLAlchemy then drops the pool's older connections too.
+    """
+
+    def on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= idle_seconds:
+            return
+        try:
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SELECT 1")
+            dbapi_conn.rollback()
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DisconnectionError(f"a pooled connection had died: {exc}") from exc
+
+    sa.event.listen(engine, "checkin", on_checkin)
+    sa.event.listen(engine, "checkout", on_checkout)
+
+
 class PostgresStore(SqlStore):
     """A pool of at most ``pool_size`` connections per process (no overflow), so that
     workers x machines x pool_size is the most this deployment opens on the server."""
@@ -84,6 +119,7 @@ class PostgresStore(SqlStore):
         pool_size: int = 10,
         pool_timeout: float = POOL_TIMEOUT,
         lock_timeout: float = LOCK_TIMEOUT,
+        ping_after_idle: float = PING_AFTER_IDLE,
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"the PostgreSQL pool size must be at least 1, got {pool_size}")
@@ -92,7 +128,7 @@ class PostgresStore(SqlStore):
             pool_size=pool_size,
             max_overflow=0,
             pool_timeout=pool_timeout,
-            pool_pre_ping=True,
+            # instead of a ping at every checkout: see _ping_after_idle
             # a connect_timeout in the URL wins over ours
             connect_args={}
             if "connect_timeout" in sa.engine.make_url(url).query
@@ -106,6 +142,7 @@ class PostgresStore(SqlStore):
             dbapi_conn.commit()
 
         sa.event.listen(engine, "connect", on_connect)
+        _ping_after_idle(engine, ping_after_idle)
         super().__init__(url, engine)
 
     def migrate(self) -> None:

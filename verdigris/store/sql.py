@@ -815,8 +815,8 @@ class SqlTx(StoreTx):
         return self._delete(t.opportunities, account_id, opportunity_id)
 
     def add_activity(self, activity: Activity) -> None:
-        # a constant statement with bound parameters: compiled once, cached by SQLAlchemy
-        self.conn.execute(t.activities.insert(), record_row(activity, ACTIVITY_JSON))
+        # every created lead logs one: on the write path's cursor (store/fast.py)
+        self.fast.run("insert_activity", _INSERT_ACTIVITY, record_row(activity, ACTIVITY_JSON))
 
     def list_activities(
         self, account_id: int, parent_type: str, parent_id: int, query: ActivityQuery
@@ -854,6 +854,11 @@ def _in_transaction(conn: sa.Connection) -> bool:
     """Whether the driver connection still has a transaction open (sqlite3 says; other
     drivers are taken to)."""
     return bool(getattr(conn.connection.dbapi_connection, "in_transaction", True))
+
+
+_INSERT_ACTIVITY = t.activities.insert().values(
+    {c.name: sa.bindparam(c.name) for c in t.activities.c if c.name != "id"}
+)
 
 
 def record_row(record: msgspec.Struct, json_cols: frozenset[str]) -> dict[str, Any]:
