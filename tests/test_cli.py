@@ -55,6 +55,26 @@ def test_db_upgrade(tmp_path: Path) -> None:
     assert (tmp_path / "up.db").exists()
 
 
+@pytest.mark.parametrize("command", [["serve"], ["db", "upgrade"], ["user", "add", "a@b.example"]])
+def test_a_database_that_cannot_be_opened_is_a_one_line_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("not SQLite\n" * 100)
+    cases = {
+        str(tmp_path / "missing-dir" / "x.db"): "unable to open database file",
+        str(not_a_database): "file is not a database",
+        f"postgresql://nobody@127.0.0.1:{free_port()}/none": "Connection refused",
+    }
+    for db, reason in cases.items():
+        assert main([*command, "--db", db]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("verdigris: error: cannot use the database "), err
+        assert reason in err and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1, err
+    assert not_a_database.read_text() == "not SQLite\n" * 100  # left as it was
+
+
 def test_help_explains_every_command() -> None:
     text = build_parser().format_help()
     for command in ("serve", "user", "db"):

@@ -16,7 +16,7 @@ from verdigris.config import DEFAULT_DB, Settings, configure_logging
 from verdigris.domain.errors import VerdigrisError
 from verdigris.services import Services
 from verdigris.store import display_url, is_memory_url, open_store
-from verdigris.store.base import StoreError
+from verdigris.store.base import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger("verdigris")
 DEFAULT_ADMIN = "admin@verdigris.local"
@@ -102,6 +102,25 @@ def _settings(args: argparse.Namespace) -> Settings:
     return Settings.from_env(**overrides)
 
 
+def _open_migrated(url: str) -> Store:
+    """The store at ``url``, its schema brought up to date; a database that cannot be
+    opened or migrated is a one-line error (StoreUnavailable), not a traceback."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    store = open_store(url, pool_size=2)
+    try:
+        store.migrate()
+    except (DBAPIError, CommandError) as exc:
+        store.close()
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise StoreUnavailable(f"cannot use the database {display_url(url)}: {reason}") from exc
+    except BaseException:
+        store.close()
+        raise
+    return store
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -112,9 +131,8 @@ def _serve(args: argparse.Namespace) -> int:
             "an in-memory database lives in one process: use --workers 1, "
             "or a file (sqlite:///FILE) or PostgreSQL for several workers"
         )
-    store = open_store(settings.db, pool_size=2)
+    store = _open_migrated(settings.db)
     try:
-        store.migrate()
         services = Services(store)
         if services.user_count() == 0:
             user, token = services.add_user(args.bootstrap_email, token=args.bootstrap_token)
@@ -166,8 +184,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _user_add(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with open_store(settings.db, pool_size=2) as store:
-        store.migrate()
+    with _open_migrated(settings.db) as store:
         user, token = Services(store).add_user(
             args.email, account=args.account, name=args.name, token=args.token
         )
@@ -178,8 +195,8 @@ def _user_add(args: argparse.Namespace) -> int:
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with open_store(settings.db, pool_size=2) as store:
-        store.migrate()
+    with _open_migrated(settings.db):
+        pass
     print(f"{display_url(settings.db)}: schema is up to date", file=sys.stderr)
     return 0
 
