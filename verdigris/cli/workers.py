@@ -27,6 +27,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event
@@ -111,6 +112,53 @@ class _Slot:
         return self.ready is not None and self.ready.is_set()
 
 
+def restart_delay(failures: int) -> float:
+    """Seconds before starting again a worker whose last ``failures`` starts in a row
+    never got ready: 2, 4, 8... up to :data:`RESTART_MAX_SECONDS` (0: it had served)."""
+    return 0.0 if failures == 0 else min(RESTART_MAX_SECONDS, 2.0**failures)
+
+
+class Supervisor:
+    """What ``serve`` does about its workers, one :meth:`tick` at a time.
+
+    ``start(failures)`` starts a worker and returns its slot. A worker that served and
+    exits is replaced at once; one that keeps failing to start (the database down, say)
+    is retried after :func:`restart_delay`. Until every first worker is ready, a failed
+    start ends the command instead.
+    """
+
+    def __init__(self, workers: int, start: Callable[[int], _Slot]) -> None:
+        self.start = start
+        self.slots = [start(0) for _ in range(workers)]
+        self.starting = True
+
+    def tick(self, now: float) -> int | None:
+        """Start what is due and note what exited; the exit status when the command must
+        stop (1: a first worker failed to start), else None."""
+        if self.starting:
+            self.starting = not all(slot.is_ready for slot in self.slots)
+        for i, slot in enumerate(self.slots):
+            if slot.process is None:
+                if now >= slot.not_before:
+                    self.slots[i] = self.start(slot.failures)
+                continue
+            if slot.process.is_alive():
+                continue
+            pid, code = slot.process.pid, slot.process.exitcode
+            was_ready = slot.is_ready
+            if self.starting and not was_ready:
+                log.error("worker %s failed to start (exit %s)", pid, code)
+                return 1
+            failures = 0 if was_ready else slot.failures + 1
+            delay = restart_delay(failures)
+            log.warning("worker %s exited (%s); starting another in %.0f s", pid, code, delay)
+            self.slots[i] = _Slot(None, None, failures, now + delay)
+        return None
+
+    def processes(self) -> list[BaseProcess]:
+        return [slot.process for slot in self.slots if slot.process is not None]
+
+
 def serve(workers: int, host: str, port: int, log_level: str) -> int:
     port = _free_port(host, port)
     reserved = listener(host, port)  # holds the port; never listens, never accepts
@@ -121,7 +169,7 @@ def serve(workers: int, host: str, port: int, log_level: str) -> int:
         nonlocal stopping
         stopping = True
 
-    def start(failures: int = 0) -> _Slot:
+    def start(failures: int) -> _Slot:
         ready = context.Event()
         args = (host, port, log_level, ready, os.getpid())
         process = context.Process(target=_worker, args=args)
@@ -130,34 +178,16 @@ def serve(workers: int, host: str, port: int, log_level: str) -> int:
 
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     status = 0
-    running = [start() for _ in range(workers)]
-    starting = True  # until every first worker is ready, a failed start stops the command
+    supervisor = Supervisor(workers, start)
     try:
         while not stopping:
-            if starting:
-                starting = not all(slot.is_ready for slot in running)
-            for i, slot in enumerate(running):
-                if slot.process is None:
-                    if time.monotonic() >= slot.not_before:
-                        running[i] = start(slot.failures)
-                    continue
-                if slot.process.is_alive():
-                    continue
-                pid, code = slot.process.pid, slot.process.exitcode
-                was_ready = slot.is_ready
-                if starting and not was_ready:
-                    log.error("worker %s failed to start (exit %s)", pid, code)
-                    stopping, status = True, 1
-                    break
-                # a worker that served is replaced at once; one that keeps failing to start
-                # (the database down, say) is retried after 2, 4, 8... up to 30 s
-                failures = 0 if was_ready else slot.failures + 1
-                delay = 0.0 if was_ready else min(RESTART_MAX_SECONDS, 2.0**failures)
-                log.warning("worker %s exited (%s); starting another in %.0f s", pid, code, delay)
-                running[i] = _Slot(None, None, failures, time.monotonic() + delay)
+            result = supervisor.tick(time.monotonic())
+            if result is not None:
+                status = result
+                break
             time.sleep(0.2)
     finally:
-        alive = [slot.process for slot in running if slot.process is not None]
+        alive = supervisor.processes()
         for process in alive:
             if process.is_alive():
                 process.terminate()  # SIGTERM: uvicorn finishes its requests and stops
