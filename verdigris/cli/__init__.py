@@ -154,11 +154,13 @@ def _serve(args: argparse.Namespace) -> int:
         "on" if settings.rate_limits else "off",
     )
     if memory:  # serve the very store just seeded, in this process
-        from verdigris.server.app import create_app
+        from verdigris.server.app import create_app, freeze_startup_objects
 
         try:
+            app = create_app(settings, store=store)
+            freeze_startup_objects()
             uvicorn.run(
-                create_app(settings, store=store),
+                app,
                 host=settings.host,
                 port=settings.port,
                 log_level=settings.log_level,
