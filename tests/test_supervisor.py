@@ -61,6 +61,8 @@ def _serving(count: int) -> tuple[Supervisor, Starts]:
 
 def test_backoff_doubles_up_to_its_cap() -> None:
     assert [workers.restart_delay(n) for n in range(7)] == [0, 2, 4, 8, 16, 30, 30]
+    # a database down overnight: thousands of failed starts in a row
+    assert workers.restart_delay(1024) == workers.restart_delay(10**6) == 30
     assert RESTART_MAX_SECONDS == 30
 
 

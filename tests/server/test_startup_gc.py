@@ -31,13 +31,15 @@ def test_a_worker_freezes_its_start_up_objects(
     monkeypatch.setenv("VERDIGRIS_DB", f"sqlite:///{tmp_path / 'w.db'}")
     assert gc.get_freeze_count() == 0
     app = app_from_env()
-    # the app and everything reachable at start-up: routes, tables, the store...
-    assert gc.get_freeze_count() > 10_000
-    assert gc.get_freeze_count() > len(gc.get_objects()) // 2
-    # ...while garbage made afterwards is collected as before
-    cycle = Node()
-    gone = weakref.ref(cycle)
-    del cycle
-    gc.collect()
-    assert gone() is None
-    app.state.runtime.store.close()
+    try:
+        # the app and everything reachable at start-up: routes, tables, the store...
+        assert gc.get_freeze_count() > 10_000
+        assert gc.get_freeze_count() > len(gc.get_objects()) // 2
+        # ...while garbage made afterwards is collected as before
+        cycle = Node()
+        gone = weakref.ref(cycle)
+        del cycle
+        gc.collect()
+        assert gone() is None
+    finally:
+        app.state.runtime.store.close()

@@ -1,6 +1,8 @@
-"""Search pages run a statement compiled once per distinct search (sql._page_statement):
-paging binds only the page's size and start; other filter values, list lengths, sorts
-and the sort-or-walk choice are entries of their own. Both engines."""
+"""Search page statements kept compiled for searches that come back
+(verdigris.store.page_statements): the first time through SQLAlchemy, from the second on
+compiled once and bound only with the page's size and start; other filter values, list
+lengths, sorts and the sort-or-walk choice are entries of their own; moving bounds and
+long lists are never kept. Both engines."""
 
 from __future__ import annotations
 
@@ -11,17 +13,20 @@ import pytest
 
 from verdigris.domain.leads import Address, Email, Lead
 from verdigris.domain.search import parse_search
-from verdigris.store import sql
+from verdigris.store import page_statements, sql
 from verdigris.store.base import Store
+from verdigris.store.page_statements import PageStatements
+from verdigris.store.sql import SqlStore
 
 NOW = 1_700_000_000
 
 
-@pytest.fixture(autouse=True)
-def fresh_statements() -> Iterator[None]:
-    sql._page_statement.cache_clear()
-    yield
-    sql._page_statement.cache_clear()
+@pytest.fixture
+def pages(store: Store) -> Iterator[PageStatements]:
+    assert isinstance(store, SqlStore)
+    store.pages.clear()
+    store.pages.hits = store.pages.compiled = 0
+    yield store.pages
 
 
 def _seed(store: Store) -> int:
@@ -49,61 +54,90 @@ def _names(store: Store, account: int, **params: Any) -> list[str | None]:
     return [lead.name for lead in leads]
 
 
-def test_paging_one_search_compiles_its_page_once(store: Store) -> None:
+def test_a_search_seen_again_is_compiled_once_then_only_bound(
+    store: Store, pages: PageStatements
+) -> None:
     account = _seed(store)
-    pages = [_names(store, account, city="Paris", page_size=3, page_number=n) for n in (1, 2, 3)]
-    assert pages == [
+    first = _names(store, account, city="Paris", page_size=3, page_number=1)
+    assert (pages.compiled, pages.hits) == (0, 0)  # seen once: SQLAlchemy's own path
+    rest = [_names(store, account, city="Paris", page_size=3, page_number=n) for n in (2, 3)]
+    assert [first, *rest] == [
         ["Lead 00", "Lead 01", "Lead 02"],
         ["Lead 03", "Lead 04", "Lead 05"],
         ["Lead 06"],
     ]
-    info = sql._page_statement.cache_info()
-    assert (info.misses, info.hits) == (1, 2)
-    # the page size is a parameter too
+    assert (pages.compiled, pages.hits) == (1, 1)
+    # the page size is a parameter too, and both paths give the same leads
     assert _names(store, account, city="Paris", page_size=5, page_number=2) == [
         "Lead 05",
         "Lead 06",
     ]
-    assert sql._page_statement.cache_info().misses == 1
+    assert (pages.compiled, pages.hits) == (1, 2)
+    assert _names(store, account, city="Paris", page_size=3, page_number=1) == first
 
 
-def test_other_values_are_entries_of_their_own(store: Store) -> None:
+def test_other_values_are_entries_of_their_own(store: Store, pages: PageStatements) -> None:
     account = _seed(store)
-    assert _names(store, account, city="Paris") == [f"Lead {i:02d}" for i in range(7)]
-    assert _names(store, account, city="Oslo") == ["Lead 07", "Lead 08", "Lead 09"]
-    assert _names(store, account, city="Paris", page_size=2) == ["Lead 00", "Lead 01"]
-    assert sql._page_statement.cache_info().misses == 2
-    # another account: its own entry, none of the first account's leads
-    assert _names(store, account + 1, city="Paris") == []
+    for _ in range(2):
+        assert _names(store, account, city="Paris") == [f"Lead {i:02d}" for i in range(7)]
+        assert _names(store, account, city="Oslo") == ["Lead 07", "Lead 08", "Lead 09"]
+        # another account: its own entry, none of the first account's leads
+        assert _names(store, account + 1, city="Paris") == []
+    assert pages.compiled == 2 and len(pages) == 2  # the empty account reads no page
 
 
-def test_lists_of_any_length_bind_every_item(store: Store) -> None:
+def test_lists_of_any_length_bind_every_item(store: Store, pages: PageStatements) -> None:
     account = _seed(store)
-    for n in (1, 2, 5, 3):
+    for n in (1, 2, 5, 3, 1, 2, 5, 3):
         emails = [f"lead{i}@x.example" for i in range(n)]
         assert _names(store, account, emails=emails) == [f"Lead {i:02d}" for i in range(n)]
-    assert sql._page_statement.cache_info().misses == 4
+    assert pages.compiled == 4 and pages.hits == 0
 
 
-def test_sorts_and_directions_are_entries_of_their_own(store: Store) -> None:
+def test_sorts_and_directions_are_entries_of_their_own(store: Store, pages: PageStatements) -> None:
     account = _seed(store)
-    ascending = _names(store, account, city="Oslo")
-    assert _names(store, account, city="Oslo", sort_direction="desc") == ascending[::-1]
-    by_value = _names(store, account, city="Oslo", sort_by="value", sort_direction="desc")
-    assert by_value == ["Lead 09", "Lead 08", "Lead 07"]
-    assert sql._page_statement.cache_info().misses == 3
+    for _ in range(2):
+        ascending = _names(store, account, city="Oslo")
+        assert _names(store, account, city="Oslo", sort_direction="desc") == ascending[::-1]
+        by_value = _names(store, account, city="Oslo", sort_by="value", sort_direction="desc")
+        assert by_value == ["Lead 09", "Lead 08", "Lead 07"]
+    assert pages.compiled == 3
 
 
 def test_the_sort_or_walk_choice_is_part_of_the_key(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, pages: PageStatements, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account = _seed(store)
     sorted_few = _names(store, account, city="Paris")
+    assert _names(store, account, city="Paris") == sorted_few
     # as if 7 matches were many: the page walks the sort index instead, same leads
     monkeypatch.setattr(sql, "SORT_MATCHES_UP_TO", 3)
     assert _names(store, account, city="Paris") == sorted_few
-    assert sql._page_statement.cache_info().misses == 2
+    assert _names(store, account, city="Paris") == sorted_few
+    assert pages.compiled == 2
+
+
+def test_moving_bounds_are_never_kept(store: Store, pages: PageStatements) -> None:
+    """A poller asking for what changed since its last call: a new key every time."""
+    account = _seed(store)
+    for since in range(NOW - 20, NOW + 5):
+        names = _names(store, account, minimum_modified_date=since)
+        assert len(names) == min(10, max(0, NOW + 10 - since))
+    assert pages.compiled == 0 and len(pages) == 0
+
+
+def test_long_lists_are_never_kept(store: Store, pages: PageStatements) -> None:
+    account = _seed(store)
+    emails = [f"lead{i}@x.example" for i in range(page_statements.MAX_LISTED + 1)]
+    for _ in range(3):
+        assert len(_names(store, account, emails=emails)) == 10
+    assert pages.compiled == 0
 
 
 def test_the_kept_statements_are_bounded() -> None:
-    assert sql._page_statement.cache_info().maxsize == sql.PAGE_STATEMENTS
+    small = PageStatements(size=2)
+    for key in "abc":
+        assert not small.seen_again(key)
+        assert small.seen_again(key)
+        small.put(key, object())  # type: ignore[arg-type]
+    assert len(small) == 2 and small.get("a") is None and small.get("c") is not None

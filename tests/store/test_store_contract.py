@@ -14,6 +14,7 @@ from tests.conftest import POSTGRES_URL
 from verdigris.domain.custom_fields import value_key
 from verdigris.domain.leads import Address, Email, Lead, Link, Phone
 from verdigris.domain.matching import MatchCriteria
+from verdigris.domain.search import parse_search
 from verdigris.store import open_store
 from verdigris.store.base import Store, StoreTx, StoreUnavailable
 from verdigris.store.postgres import PostgresStore
@@ -482,16 +483,54 @@ def test_postgres_a_connection_that_died_while_idle_is_replaced(
 
 
 @pytest.mark.postgres
-def test_postgres_a_connection_in_steady_use_is_not_pinged(pg_store: PostgresStore) -> None:
+@pytest.mark.parametrize("first_statement", ["sqlalchemy", "search", "lock"])
+def test_postgres_a_connection_lost_in_use_answers_unavailable_once(
+    pg_store: PostgresStore, first_statement: str
+) -> None:
+    """Used a moment ago, so not pinged: its death shows as one StoreUnavailable (503),
+    whichever path the transaction's first statement takes, and the next request works."""
     busy = PostgresStore(pg_store.url, pool_size=1, ping_after_idle=60)
     try:
+        account = _account(busy, "Acme")
         dead = _backend_pid(busy)
         _terminate(pg_store, dead)
-        # used a moment ago: no ping, so the death shows as one 503...
-        with pytest.raises(StoreUnavailable), busy.transaction(write=False) as tx:
+        with pytest.raises(StoreUnavailable), busy.transaction(write=True) as tx:
             assert isinstance(tx, SqlTx)
-            tx.conn.exec_driver_sql("SELECT 1")
-        # ...and the pool starts over with a live connection
+            if first_statement == "sqlalchemy":
+                tx.conn.exec_driver_sql("SELECT 1")
+            elif first_statement == "search":  # SET LOCAL, on the write path's cursor
+                tx.search_leads(account, parse_search({}))
+            else:  # the upsert's advisory lock, on that cursor too
+                tx.lock_match(account, MatchCriteria("email", "a@b.example"))
         assert _backend_pid(busy) != dead
     finally:
         busy.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("path", ["sqlalchemy", "fast"])
+def test_postgres_one_lost_connection_has_the_others_replaced(
+    pg_store: PostgresStore, path: str
+) -> None:
+    """After a restart every pooled connection is dead: the first request to find one
+    fails, and the pool replaces the others before handing them out again."""
+    pool = PostgresStore(pg_store.url, pool_size=2, ping_after_idle=60)
+    try:
+        with pool.transaction(write=False) as one, pool.transaction(write=False) as two:
+            pids = [
+                int(tx.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+                for tx in (one, two)
+                if isinstance(tx, SqlTx)
+            ]
+        for pid in pids:
+            _terminate(pg_store, pid)
+        with pytest.raises(StoreUnavailable), pool.transaction(write=True) as tx:
+            assert isinstance(tx, SqlTx)
+            if path == "sqlalchemy":
+                tx.conn.exec_driver_sql("SELECT 1")
+            else:
+                tx.lock_match(1, MatchCriteria("email", "a@b.example"))
+        for _ in range(3):  # whichever connection comes next: a new one
+            assert _backend_pid(pool) not in pids
+    finally:
+        pool.close()

@@ -113,7 +113,12 @@ def _open_migrated(url: str) -> Store:
         store.migrate()
     except (DBAPIError, CommandError) as exc:
         store.close()
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        # the whole story (statement, traceback) with VERDIGRIS_LOG_LEVEL=debug
+        log.debug("opening or migrating %s failed", display_url(url), exc_info=True)
+        lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        reason = "; ".join(
+            [lines[0], *(line.strip() for line in lines[1:] if line.startswith("DETAIL"))]
+        )
         raise StoreUnavailable(f"cannot use the database {display_url(url)}: {reason}") from exc
     except BaseException:
         store.close()
@@ -205,7 +210,7 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    configure_logging()
+    configure_logging(os.environ.get("VERDIGRIS_LOG_LEVEL", "info"))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     handlers = {"serve": _serve, "user": _user_add, "db": _db_upgrade, "leads": leads_cli.run}
     try:

@@ -115,7 +115,8 @@ class _Slot:
 def restart_delay(failures: int) -> float:
     """Seconds before starting again a worker whose last ``failures`` starts in a row
     never got ready: 2, 4, 8... up to :data:`RESTART_MAX_SECONDS` (0: it had served)."""
-    return 0.0 if failures == 0 else min(RESTART_MAX_SECONDS, 2.0**failures)
+    # the exponent is capped: 2.0 ** 1024 overflows, after ~8.5 hours of failed starts
+    return 0.0 if failures == 0 else min(RESTART_MAX_SECONDS, 2.0 ** min(failures, 16))
 
 
 class Supervisor:

@@ -68,8 +68,9 @@ class SourceRecord(msgspec.Struct, frozen=True):
 class LeadFields(NamedTuple):
     """A lead as stored, read only to be rendered (search pages): no :class:`Lead` built.
 
-    The store hands these over as the database driver's rows: plain tuples with these
-    fields in this order (unpack them; do not read them by name). ``monetary_value``
+    The store hands these over as the rows it read: the driver's tuples, or
+    SQLAlchemy's rows, with these fields in this order (unpack them; do not read them
+    by name). ``monetary_value``
     and ``converted_value`` are as stored, floats even when whole (:class:`Lead` holds
     whole amounts as ints; the renderer does the same). The lists are the JSON text
     the store wrote, which is msgspec's encoding of ``list[Phone]``, ``list[Link]``

@@ -144,7 +144,11 @@ class FastCursor:
 
     @contextmanager
     def _driver_errors(self, sql: str, params: Any) -> Iterator[None]:
-        """The driver's errors as SQLAlchemy's (OperationalError, IntegrityError...)."""
+        """The driver's errors as SQLAlchemy's (OperationalError, IntegrityError...).
+
+        A lost connection is not looked into here: the rollback that follows any failure
+        goes through SQLAlchemy, which finds the connection gone and invalidates the
+        pool's connections (``SqlStore._open``)."""
         error = self.dialect.loaded_dbapi.Error
         try:
             yield

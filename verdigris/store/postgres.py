@@ -75,7 +75,7 @@ LOCK_TIMEOUT = 30
 PING_AFTER_IDLE = 5.0
 
 
-def _ping_after_idle(engine: sa.Engine, idle_seconds: float) -> None:
+class _Pings:
     """Ping a pooled connection before use only when it has been idle a while.
 
     A connection can die while it sits in the pool (the server restarts, a proxy or
@@ -84,26 +84,27 @@ def _ping_after_idle(engine: sa.Engine, idle_seconds: float) -> None:
     requests/s (docs/performance.md). Connections in steady use were just seen
     working, so only one idle for more than ``idle_seconds`` is pinged; a dead one is
     discarded and the pool hands out another (SQLAlchemy retries the checkout). A
-    connection that dies while in use fails its request with 503, as before, and
-    SQLAlchemy then drops the pool's older connections too.
+    connection that dies while in use fails its request with 503, and SQLAlchemy then
+    replaces the pool's other connections too (``SqlStore._open``).
     """
 
-    def on_checkin(_dbapi_conn: Any, record: Any) -> None:
+    def __init__(self, engine: sa.Engine, idle_seconds: float) -> None:
+        self.dialect = engine.dialect
+        self.idle_seconds = idle_seconds
+        sa.event.listen(engine, "checkin", self._checkin)
+        sa.event.listen(engine, "checkout", self._checkout)
+
+    def _checkin(self, _dbapi_conn: Any, record: Any) -> None:
         record.info["idle_since"] = time.monotonic()
 
-    def on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    def _checkout(self, dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         since = record.info.get("idle_since")
-        if since is None or time.monotonic() - since <= idle_seconds:
-            return
+        if since is None or time.monotonic() - since <= self.idle_seconds:
+            return  # new, just reconnected, or in steady use
         try:
-            with dbapi_conn.cursor() as cur:
-                cur.execute("SELECT 1")
-            dbapi_conn.rollback()
-        except engine.dialect.loaded_dbapi.Error as exc:
+            self.dialect.do_ping(dbapi_conn)  # one round trip, outside any transaction
+        except self.dialect.loaded_dbapi.Error as exc:
             raise sa.exc.DisconnectionError(f"a pooled connection had died: {exc}") from exc
-
-    sa.event.listen(engine, "checkin", on_checkin)
-    sa.event.listen(engine, "checkout", on_checkout)
 
 
 class PostgresStore(SqlStore):
@@ -128,7 +129,7 @@ class PostgresStore(SqlStore):
             pool_size=pool_size,
             max_overflow=0,
             pool_timeout=pool_timeout,
-            # instead of a ping at every checkout: see _ping_after_idle
+            # instead of a ping at every checkout: see _Pings
             # a connect_timeout in the URL wins over ours
             connect_args={}
             if "connect_timeout" in sa.engine.make_url(url).query
@@ -142,7 +143,7 @@ class PostgresStore(SqlStore):
             dbapi_conn.commit()
 
         sa.event.listen(engine, "connect", on_connect)
-        _ping_after_idle(engine, ping_after_idle)
+        _Pings(engine, ping_after_idle)
         super().__init__(url, engine)
 
     def migrate(self) -> None:

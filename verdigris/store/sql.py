@@ -11,7 +11,6 @@ prebuilt lead statements, are in lead_rows.py.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import logging
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -23,13 +22,12 @@ import msgspec
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Dialect
 
 from verdigris.domain.custom_fields import index_entries
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
-from verdigris.store import fast, search_sql
+from verdigris.store import page_statements, search_sql
 from verdigris.store import schema as t
 from verdigris.store.accounts_sql import AccountsSql
 from verdigris.store.base import LeadFields, Store, StoreTx, StoreUnavailable
@@ -53,6 +51,7 @@ from verdigris.store.lead_rows import (
     lead_row,
     match_statement,
 )
+from verdigris.store.page_statements import PageStatements
 
 #: what other modules, tests and benchmarks import from here (the row helpers are
 #: re-exported from lead_rows.py and conversion_sql.py)
@@ -60,7 +59,6 @@ __all__ = [
     "ACTIVITY_JSON",
     "LEAD_COLUMNS",
     "MIGRATIONS",
-    "PAGE_STATEMENTS",
     "SORT_MATCHES_UP_TO",
     "SqlStore",
     "SqlTx",
@@ -83,36 +81,8 @@ def _count_key(query: SearchQuery) -> SearchQuery:
     return dataclasses.replace(query, page_number=1, page_size=0, sort_by="", descending=False)
 
 
-def _page_key(query: SearchQuery) -> SearchQuery:
-    """The query with its page set aside (its size and start are parameters)."""
-    return dataclasses.replace(query, page_number=1, page_size=0)
-
-
 #: the columns of :class:`LeadFields`, in its order
 _FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
-#: distinct searches whose page statements each process keeps compiled
-PAGE_STATEMENTS = 512
-
-
-@functools.lru_cache(maxsize=PAGE_STATEMENTS)
-def _page_statement(
-    dialect: Dialect, account_id: int, query: SearchQuery, by_index: bool, fields: bool
-) -> fast.Prepared:
-    """The page statement of a search (:func:`search_sql.page_statements`), compiled.
-
-    Building and compiling it with SQLAlchemy costs about as much as SQLite takes to
-    read a page of 200 leads, so each distinct search (``query`` without its page,
-    :func:`_page_key`) is compiled once: paging through a search, or repeating it,
-    only binds the page's size and start. The filters' values are part of the key and
-    of the SQL (lists for IN are written out), so different values are different
-    entries; the least recently used beyond :data:`PAGE_STATEMENTS` are dropped.
-    """
-    where = search_sql.conditions(account_id, query)
-    order = search_sql.order_by(query, by_index=by_index)
-    columns = _FIELD_COLUMNS if fields else (t.leads,)
-    _, page = search_sql.page_statements(where, query, order, columns)
-    variable = frozenset({search_sql.PAGE_LIMIT, search_sql.PAGE_OFFSET})
-    return fast.compile_statement(page, dialect, variable=variable)
 
 
 class SqlTx(AccountsSql, ConversionSql):
@@ -129,6 +99,8 @@ class SqlTx(AccountsSql, ConversionSql):
         #: the store's search totals, if it keeps them, and how this engine tells whether
         #: anything was committed (verdigris.store.count_cache)
         self.counts: CountCache | None = None
+        #: the store's kept search page statements (verdigris.store.page_statements)
+        self.pages: PageStatements | None = None
         #: the data version read as this transaction began, before its first read (SQLite;
         #: None: unknown, nothing is kept)
         self.start_version: Hashable | None = None
@@ -261,17 +233,18 @@ class SqlTx(AccountsSql, ConversionSql):
         self, account_id: int, query: SearchQuery
     ) -> tuple[int, Sequence[LeadFields]]:
         total, rows = self._search_rows(account_id, query, fields=True)
-        # the driver's tuples, in LeadFields' order (see its docstring)
+        # rows in LeadFields' order, not LeadFields themselves (see its docstring)
         return total, cast(Sequence[LeadFields], rows)
 
     def _search_rows(
         self, account_id: int, query: SearchQuery, *, fields: bool
-    ) -> tuple[int, Sequence[tuple[Any, ...]]]:
-        """``(total, rows)``: the count, then the page as the driver returns its rows
+    ) -> tuple[int, Sequence[Any]]:
+        """``(total, rows)``: the count, then the page's rows, tuples in column order
         (:class:`LeadFields`' columns with ``fields``, else every column of ``leads``).
 
-        The conditions are built only when the total is not kept; the page statement is
-        compiled once per distinct search (see :func:`_page_statement`)."""
+        The conditions are built only when they are needed: for a total not kept, or a
+        page statement not kept (verdigris.store.page_statements)."""
+        where: list[Any] | None = None
         counts = self.counts
         total = None
         if counts is not None:
@@ -279,17 +252,30 @@ class SqlTx(AccountsSql, ConversionSql):
             key = (account_id, _count_key(query))
             total = counts.get(key, self._data_version())
         if total is None:
-            total, version = self._count(search_sql.conditions(account_id, query))
+            where = search_sql.conditions(account_id, query)
+            total, version = self._count(where)
             if counts is not None:
                 counts.put(key, version, total)
         if query.limit == 0 or query.offset >= total:
             return total, []
-        page = _page_statement(
-            self.conn.dialect, account_id, _page_key(query), self._walks_sort_index(total), fields
-        )
-        values = {search_sql.PAGE_LIMIT: query.limit, search_sql.PAGE_OFFSET: query.offset}
-        rows: list[tuple[Any, ...]] = self.fast.execute(page.sql, page.params(values)).fetchall()
-        return total, rows
+        by_index = self._walks_sort_index(total)
+        columns = _FIELD_COLUMNS if fields else (t.leads,)
+        pages = self.pages
+        if pages is not None and page_statements.listed(query) <= page_statements.MAX_LISTED:
+            page_key = (account_id, page_statements.page_key(query), by_index, fields)
+            prepared = pages.get(page_key)
+            if prepared is None and pages.seen_again(page_key):
+                prepared = page_statements.compile_page(
+                    self.conn.dialect, account_id, page_key[1], by_index, columns
+                )
+                pages.put(page_key, prepared)
+            if prepared is not None:
+                values = {search_sql.PAGE_LIMIT: query.limit, search_sql.PAGE_OFFSET: query.offset}
+                return total, self.fast.execute(prepared.sql, prepared.params(values)).fetchall()
+        if where is None:
+            where = search_sql.conditions(account_id, query)
+        page = page_statements.select_page(where, query, by_index, columns)
+        return total, self.conn.execute(page).all()
 
     def _data_version(self) -> Hashable | None:
         """Equal at two moments only if nothing was committed between them (None: unknown);
@@ -318,6 +304,18 @@ class SqlTx(AccountsSql, ConversionSql):
         return total > SORT_MATCHES_UP_TO
 
 
+def _roll_back_after_failure(conn: sa.Connection) -> None:
+    """Roll back after a failure. If the rollback fails too (the connection is gone),
+    that is logged and the first failure is what the caller gets. The rollback runs on
+    SQLAlchemy's own path, so a lost connection is found there even when the failure
+    came from the write path's cursor (``fast.py``): SQLAlchemy then invalidates it and
+    every connection the pool held before it, which PostgreSQL's next checkouts replace."""
+    try:
+        conn.rollback()
+    except sa.exc.DBAPIError as exc:
+        log.warning("rolling back after a failure failed too: %s", exc.orig)
+
+
 def _in_transaction(conn: sa.Connection) -> bool:
     """Whether the driver connection still has a transaction open (sqlite3 says; other
     drivers are taken to)."""
@@ -338,12 +336,15 @@ class SqlStore(Store):
         self._batch_lost: str | None = None
         #: search totals kept while nothing is committed (verdigris.store.count_cache)
         self.counts: CountCache | None = CountCache()
+        #: search page statements kept compiled (verdigris.store.page_statements)
+        self.pages = PageStatements()
         #: the engine's data version, where it is read outside the transaction (SQLite)
         self.data_version: Callable[[], Hashable | None] | None = None
 
     def _tx(self, conn: sa.Connection, *, read: bool = False) -> SqlTx:
         tx = self.tx_class(conn)
         tx.counts = self.counts
+        tx.pages = self.pages
         if read and self.data_version is not None:
             # before the transaction's first read: the snapshot is at least this new
             tx.start_version = self.data_version()
@@ -372,10 +373,10 @@ class SqlStore(Store):
                 yield conn
                 conn.commit()
             except sa.exc.OperationalError as exc:
-                conn.rollback()
+                _roll_back_after_failure(conn)
                 raise StoreUnavailable(str(exc.orig)) from exc
             except BaseException:
-                conn.rollback()
+                _roll_back_after_failure(conn)
                 raise
 
     def _connection(self) -> sa.Connection:
@@ -448,4 +449,5 @@ class SqlStore(Store):
     def close(self) -> None:
         if self.counts is not None:
             self.counts.clear()
+        self.pages.clear()
         self.engine.dispose()
