@@ -121,3 +121,14 @@ def test_while_starting_nothing_is_wrong_until_a_worker_exits() -> None:
     for _ in range(5):
         assert sup.tick(0.0) is None
     assert sup.starting and len(starts.slots) == 3
+
+
+def test_a_first_worker_killed_while_starting_is_replaced() -> None:
+    """Killed by a signal (kill -9, the OOM killer) is not a failed start: no exit 1."""
+    starts = Starts()
+    sup = Supervisor(2, starts)
+    starts.ready(starts.slots[0])
+    starts.process(starts.slots[1]).exit(-9)
+    assert sup.tick(0.0) is None
+    assert sup.slots[1].process is None and sup.slots[1].not_before == 2.0
+    assert sup.tick(2.0) is None and len(starts.slots) == 3

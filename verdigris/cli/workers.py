@@ -10,9 +10,10 @@ connections over the workers' sockets.
 The supervisor checks the port is free, holds it with a bound socket that never
 listens, starts the workers, replaces one that dies (backing off, up to 30 s, while
 replacements fail to start), and on SIGINT or SIGTERM stops them all (uvicorn's graceful
-shutdown in each) and exits 0. A first worker that fails while starting stops the whole
-command with exit status 1. Workers get SIGTERM if the supervisor itself dies, even by
-SIGKILL (``PR_SET_PDEATHSIG``), so none goes on serving on its own.
+shutdown in each) and exits 0. A first worker that exits on its own while starting (not
+killed by a signal) stops the whole command with exit status 1. Workers get SIGTERM if
+the supervisor itself dies, even by SIGKILL (``PR_SET_PDEATHSIG``), so none goes on
+serving on its own.
 """
 
 from __future__ import annotations
@@ -124,8 +125,9 @@ class Supervisor:
 
     ``start(failures)`` starts a worker and returns its slot. A worker that served and
     exits is replaced at once; one that keeps failing to start (the database down, say)
-    is retried after :func:`restart_delay`. Until every first worker is ready, a failed
-    start ends the command instead.
+    is retried after :func:`restart_delay`. Until every first worker is ready, a worker
+    that exits on its own before it is ready ends the command instead (one killed by a
+    signal is replaced).
     """
 
     def __init__(self, workers: int, start: Callable[[int], _Slot]) -> None:
@@ -147,7 +149,9 @@ class Supervisor:
                 continue
             pid, code = slot.process.pid, slot.process.exitcode
             was_ready = slot.is_ready
-            if self.starting and not was_ready:
+            # a first worker that exits on its own while starting (a bad setting, the
+            # database unreachable) ends the command; one killed by a signal is replaced
+            if self.starting and not was_ready and (code is None or code >= 0):
                 log.error("worker %s failed to start (exit %s)", pid, code)
                 return 1
             failures = 0 if was_ready else slot.failures + 1
