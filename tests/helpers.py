@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from verdigris.domain.leads import Address, Email, Lead
 from verdigris.store import schema
 from verdigris.store.base import Store
 from verdigris.store.sql import SqlStore
@@ -83,3 +84,23 @@ def existing_leads(count: int) -> list[dict[str, Any]]:
     return [
         {"name": f"Existing {k}", "email": email(f"existing{k}@example.com")} for k in range(count)
     ]
+
+
+def seed_city_leads(store: Store, cities: list[str], now: int) -> int:
+    """A new account with a lead per city of ``cities``: lead i is named ``Lead 0i``,
+    emails ``lead{i}@x.example``, is worth i and was created and modified at ``now + i``."""
+    with store.transaction(write=True) as tx:
+        account = tx.create_account("Acme", now).id
+        for i, city in enumerate(cities):
+            tx.insert_lead(
+                Lead(
+                    account_id=account,
+                    name=f"Lead {i:02d}",
+                    email=Email(f"lead{i}@x.example", "work"),
+                    address=Address(city=city),
+                    monetary_value=float(i),
+                    date_created=now + i,
+                    date_modified=now + i,
+                )
+            )
+    return account

@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
+from tests.helpers import seed_city_leads
 from verdigris.domain.leads import Address, Lead
 from verdigris.domain.search import parse_search
 from verdigris.store import open_store
@@ -44,19 +45,7 @@ def _sql_store(store: Store) -> SqlStore:
 
 
 def _seed(store: SqlStore, cities: list[str]) -> int:
-    with store.transaction(write=True) as tx:
-        account = tx.create_account("Acme", NOW).id
-        for i, city in enumerate(cities):
-            tx.insert_lead(
-                Lead(
-                    account_id=account,
-                    name=f"Lead {i}",
-                    address=Address(city=city),
-                    date_created=NOW,
-                    date_modified=NOW,
-                )
-            )
-    return account
+    return seed_city_leads(store, cities, NOW)
 
 
 def _total(store: SqlStore, account: int, **params: object) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from verdigris.domain.leads import Address, Email, Lead
+from tests.helpers import seed_city_leads
 from verdigris.domain.search import parse_search
 from verdigris.store import page_statements, sql
 from verdigris.store.base import Store
@@ -30,22 +30,7 @@ def pages(store: Store) -> Iterator[PageStatements]:
 
 
 def _seed(store: Store) -> int:
-    cities = ["Paris"] * 7 + ["Oslo"] * 3
-    with store.transaction(write=True) as tx:
-        account = tx.create_account("Acme", NOW).id
-        for i, city in enumerate(cities):
-            tx.insert_lead(
-                Lead(
-                    account_id=account,
-                    name=f"Lead {i:02d}",
-                    email=Email(f"lead{i}@x.example", "work"),
-                    address=Address(city=city),
-                    monetary_value=float(i),
-                    date_created=NOW + i,
-                    date_modified=NOW + i,
-                )
-            )
-    return account
+    return seed_city_leads(store, ["Paris"] * 7 + ["Oslo"] * 3, NOW)
 
 
 def _names(store: Store, account: int, **params: Any) -> list[str | None]:
