@@ -116,14 +116,25 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
-def start(db_url: str, workers: int, token: str, email: str, log_path: Path) -> Server:
-    """``verdigris serve --no-rate-limits`` on a free loopback port, ready to serve."""
+def start(
+    db_url: str,
+    workers: int,
+    token: str,
+    email: str,
+    log_path: Path,
+    *,
+    source: Path | None = None,
+) -> Server:
+    """``verdigris serve --no-rate-limits`` on a free loopback port, ready to serve;
+    with ``source``, the ``verdigris`` package of that tree (benchmarks/ab_http.py)."""
     port = free_port()
     log = open(log_path, "wb")  # noqa: SIM115 (closed when the server stops)
     cmd = [sys.executable, "-m", "verdigris", "serve", "--db", db_url, "--host", HOST]
     cmd += ["--port", str(port), "--workers", str(workers), "--no-rate-limits"]
     env = {**os.environ, "VERDIGRIS_LOG_LEVEL": "warning"}
-    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    if source is not None:  # `python -m` looks in the working directory first
+        env["PYTHONPATH"] = str(source)
+    process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=source)
     log.close()
     server = Server(db_url, workers, port, process, log_path)
     server.headers = {

@@ -169,3 +169,37 @@ def test_profiles_count_the_store_s_own_driver_calls_as_driver_work() -> None:
     assert layer([Frame("FastCursor.executemany", store)]) == DRIVER
     assert layer([Frame("FastCursor.savepoint", store)]) != DRIVER
     assert layer([Frame("SqlTx.update_lead", "/work/x/verdigris/store/sql.py")]) != DRIVER
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed")
+def test_ab_serves_each_source_tree_and_compares_medians(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """benchmarks/ab_http.py: each --source runs its own package, side by side."""
+    from benchmarks import ab_http
+
+    root = Path(__file__).resolve().parents[1]
+    marked = tmp_path / "marked"
+    shutil.copytree(root / "verdigris", marked / "verdigris")
+    cli = marked / "verdigris" / "cli" / "__init__.py"
+    text = cli.read_text()
+    cli.write_text(
+        text.replace(
+            "def _serve(args: argparse.Namespace) -> int:\n",
+            "def _serve(args: argparse.Namespace) -> int:\n    print('served from marked')\n",
+        )
+    )
+    work = tmp_path / "work"
+    assert ab_http.main(["--prepare", "sqlite:300", "--workdir", str(work)]) == 0
+    argv = [str(work / "ds-sqlite-300.pkl"), "--workdir", str(work), "--scenarios", "get"]
+    argv += ["--source", f"now={root}", "--source", f"marked={marked}"]
+    argv += ["--rounds", "1", "--duration", "1", "--warmup", "0"]
+    assert ab_http.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "RATE LIMITS ARE OFF" in out and "ERRORS" not in out
+    assert "round 1 now" in out and "round 1 marked" in out
+    summary = out.split("median req/s")[1]
+    assert "get" in summary and "x)" in summary
+    assert "served from marked" in (work / "ab-marked.log").read_text()
+    assert "served from marked" not in (work / "ab-now.log").read_text()

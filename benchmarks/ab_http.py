@@ -1,0 +1,156 @@
+"""Old and new code over HTTP on one prepared database, alternating: an A/B.
+
+A full ``scripts/bench`` run takes ~11 minutes and this machine moves by 5-30% between
+runs, so a change is judged by running the code before and after it side by side, on
+the same database, several rounds in alternation, and comparing medians::
+
+    git worktree add /tmp/before <rev>                    # the code to compare against
+    python -m benchmarks.ab_http --prepare sqlite:1M --workdir /tmp/ab
+    python -m benchmarks.ab_http /tmp/ab/ds-sqlite-1000000.pkl \\
+        --source before=/tmp/before --source after=. --scenarios get,search --rounds 3
+
+``--prepare ENGINE:SIZE`` loads a database as ``scripts/bench`` does and keeps it with
+its description (``ds-ENGINE-SIZE.pkl`` in ``--workdir``; a PostgreSQL one is a schema
+of the ``--pg-url`` server that stays until dropped). Each round starts ``verdigris
+serve`` from each source tree in turn (its own ``verdigris`` package, same Python and
+dependencies), runs the scenarios with wrk as ``scripts/bench`` does (a warm-up, then
+``--duration`` seconds, 16 connections), and deletes the leads the run created before the
+next server. Rate limits are off. It prints req/s and p50 of every run, then per
+scenario the median req/s of each source and its ratio to the first source's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import pickle
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks import dataset, loadgen, server
+from benchmarks.bench import DEFAULT_PG, parse_sizes
+from benchmarks.dataset import Dataset
+from benchmarks.workload import ORDER, SCENARIOS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.ab_http", description=__doc__)
+    p.add_argument("dataset", nargs="?", type=Path, help="a ds-*.pkl written by --prepare")
+    p.add_argument("--prepare", metavar="ENGINE:SIZE", help="load a database (sqlite:1M...)")
+    p.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "verdigris-ab")
+    p.add_argument("--pg-url", default=DEFAULT_PG, help=f"PostgreSQL server ({DEFAULT_PG})")
+    p.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="a source tree to serve from (repeat; the first is the baseline)",
+    )
+    p.add_argument("--scenarios", default="get,search", help=f"of {','.join(ORDER)}")
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--duration", type=int, default=5, help="seconds per run (5)")
+    p.add_argument("--warmup", type=int, default=1, help="seconds of warm-up per run (1)")
+    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--workers", type=int, default=1)
+    return p
+
+
+def prepare(spec: str, workdir: Path, pg_url: str) -> Path:
+    engine, _, size = spec.partition(":")
+    if engine not in ("sqlite", "postgres") or not size:
+        raise SystemExit(f"--prepare wants ENGINE:SIZE, such as sqlite:1M, not {spec!r}")
+    (count,) = parse_sizes(size)
+    workdir.mkdir(parents=True, exist_ok=True)
+    ds = dataset.prepare(engine, count, workdir, pg_url)
+    path = workdir / f"ds-{engine}-{count}.pkl"
+    path.write_bytes(pickle.dumps(ds))
+    return path
+
+
+def sources(specs: list[str]) -> list[tuple[str, Path]]:
+    out = []
+    for spec in specs:
+        name, sep, directory = spec.partition("=")
+        tree = Path(directory).resolve()
+        if not sep or not (tree / "verdigris" / "__init__.py").is_file():
+            raise SystemExit(f"--source wants NAME=DIR with DIR/verdigris in it, not {spec!r}")
+        out.append((name, tree))
+    if len({name for name, _ in out}) != len(out) or len(out) < 2:
+        raise SystemExit("give two or more --source NAME=DIR with different names")
+    return out
+
+
+def summary(results: dict[str, dict[str, list[float]]], names: list[str]) -> list[str]:
+    """Per scenario: each source's median req/s and its ratio to the first source's."""
+    lines = []
+    for scenario, by_source in results.items():
+        medians = {n: statistics.median(v) if v else None for n, v in by_source.items()}
+        base = medians[names[0]]
+        cells = []
+        for name in names:
+            median = medians[name]
+            if median is None:
+                cells.append(f"{name} n/a")
+                continue
+            ratio = f" ({median / base:.2f}x)" if name != names[0] and base else ""
+            cells.append(f"{name} {median:,.0f}{ratio}")
+        lines.append(f"{scenario:<14} " + "   ".join(cells))
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.prepare:
+        path = prepare(args.prepare, args.workdir, args.pg_url)
+        print(f"prepared {path}")
+        if not args.source:
+            return 0
+        args.dataset = path
+    if args.dataset is None:
+        raise SystemExit("give a dataset (ds-*.pkl) or --prepare ENGINE:SIZE")
+    trees = sources(args.source)
+    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"unknown scenarios: {unknown}")
+    ds: Dataset = pickle.loads(args.dataset.read_bytes())
+    names = [name for name, _ in trees]
+    results: dict[str, dict[str, list[float]]] = {s: {n: [] for n in names} for s in scenarios}
+    nonce = 1
+    print(f"RATE LIMITS ARE OFF. {ds.engine}, {ds.size:,} leads, {args.workers} worker(s)")
+    for round_number in range(1, args.rounds + 1):
+        for name, tree in trees:
+            log = args.workdir / f"ab-{name}.log"
+            args.workdir.mkdir(parents=True, exist_ok=True)
+            srv = server.start(ds.url, args.workers, ds.token, ds.email, log, source=tree)
+            try:
+                for scenario in scenarios:
+                    common = {"threads": 1, "connections": args.connections}
+                    if args.warmup:
+                        loadgen.run_wrk(
+                            srv.base, scenario, ds, nonce=nonce, seconds=args.warmup, **common
+                        )
+                    run = loadgen.run_wrk(
+                        srv.base, scenario, ds, nonce=nonce + 1, seconds=args.duration, **common
+                    )
+                    nonce += 2
+                    errors = f"  {run.error_count} ERRORS" if run.error_count else ""
+                    print(
+                        f"round {round_number} {name:<10} {scenario:<14} {run.rps:9,.0f} req/s"
+                        f"  p50 {run.p50_ms:7.2f} ms{errors}",
+                        flush=True,
+                    )
+                    if not run.error_count:
+                        results[scenario][name].append(run.rps)
+            finally:
+                server.stop(srv)
+            dataset.restore(ds)
+    print("\nmedian req/s (ratio to the first source)")
+    for line in summary(results, names):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
