@@ -202,8 +202,7 @@ def _user_add(args: argparse.Namespace) -> int:
 
 def _db_upgrade(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    with _open_migrated(settings.db):
-        pass
+    _open_migrated(settings.db).close()
     print(f"{display_url(settings.db)}: schema is up to date", file=sys.stderr)
     return 0
 

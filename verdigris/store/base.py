@@ -70,12 +70,11 @@ class LeadFields(NamedTuple):
 
     The store hands these over as the rows it read: the driver's tuples, or
     SQLAlchemy's rows, with these fields in this order (unpack them; do not read them
-    by name). ``monetary_value``
-    and ``converted_value`` are as stored, floats even when whole (:class:`Lead` holds
-    whole amounts as ints; the renderer does the same). The lists are the JSON text
-    the store wrote, which is msgspec's encoding of ``list[Phone]``, ``list[Link]``
-    and ``list[str]`` (so already in Copper's shape), and ``custom_fields`` the
-    encoding of ``{definition id: value}``.
+    by name). ``monetary_value`` and ``converted_value`` are as stored, floats even
+    when whole (:class:`Lead` holds whole amounts as ints; the renderer does the same).
+    The lists are the JSON text the store wrote, which is msgspec's encoding of
+    ``list[Phone]``, ``list[Link]`` and ``list[str]`` (so already in Copper's shape), and
+    ``custom_fields`` the encoding of ``{definition id: value}``.
     """
 
     id: int

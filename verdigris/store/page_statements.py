@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import sqlalchemy as sa
@@ -70,6 +70,20 @@ class PageStatements:
         self._seen: OrderedDict[Hashable, None] = OrderedDict()
         self.hits = 0
         self.compiled = 0
+
+    def lookup(
+        self, query: SearchQuery, key: Hashable, compile_page: Callable[[], fast.Prepared]
+    ) -> fast.Prepared | None:
+        """The kept statement for ``key``; compiled with ``compile_page`` and kept when
+        ``key`` comes back; None the first time (and always for a query listing more
+        than :data:`MAX_LISTED` values): run the page through SQLAlchemy then."""
+        if listed(query) > MAX_LISTED:
+            return None
+        prepared = self.get(key)
+        if prepared is None and self.seen_again(key):
+            prepared = compile_page()
+            self.put(key, prepared)
+        return prepared
 
     def get(self, key: Hashable) -> fast.Prepared | None:
         with self._lock:

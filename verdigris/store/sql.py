@@ -260,15 +260,15 @@ class SqlTx(AccountsSql, ConversionSql):
             return total, []
         by_index = self._walks_sort_index(total)
         columns = _FIELD_COLUMNS if fields else (t.leads,)
-        pages = self.pages
-        if pages is not None and page_statements.listed(query) <= page_statements.MAX_LISTED:
-            page_key = (account_id, page_statements.page_key(query), by_index, fields)
-            prepared = pages.get(page_key)
-            if prepared is None and pages.seen_again(page_key):
-                prepared = page_statements.compile_page(
-                    self.conn.dialect, account_id, page_key[1], by_index, columns
-                )
-                pages.put(page_key, prepared)
+        if self.pages is not None:
+            filters = page_statements.page_key(query)
+            prepared = self.pages.lookup(
+                query,
+                (account_id, filters, by_index, fields),
+                lambda: page_statements.compile_page(
+                    self.conn.dialect, account_id, filters, by_index, columns
+                ),
+            )
             if prepared is not None:
                 values = {search_sql.PAGE_LIMIT: query.limit, search_sql.PAGE_OFFSET: query.offset}
                 return total, self.fast.execute(prepared.sql, prepared.params(values)).fetchall()
