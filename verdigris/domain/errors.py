@@ -106,7 +106,10 @@ _CODE_TEXT = {
     "not_available": "is not available on leads",
     "taken": "has already been taken",
     "not_matchable": "cannot be a match key",
+    "unrecognized": "unrecognized attributes specified",
 }
+#: Copper's message for unknown search parameters; the key names follow, comma-separated
+UNRECOGNIZED_PREFIX = "Invalid input: Validation errors: Base: Unrecognized attributes specified: "
 
 
 class FieldErrors:
