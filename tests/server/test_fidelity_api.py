@@ -289,7 +289,7 @@ def test_upsert_with_empty_properties_changes_nothing(api: Api, store: Store) ->
 def test_convert_renders_computed_values_on_request(api: Api) -> None:
     pick = make_field(api, "Dropdown", name="Size")
     many = make_field(api, "MultiSelect", name="Colours")
-    red, green, blue = option_ids(many)
+    red, _green, blue = option_ids(many)
     values = [
         {"custom_field_definition_id": pick["id"], "value": option_ids(pick)[1]},
         {"custom_field_definition_id": many["id"], "value": [red, blue]},
