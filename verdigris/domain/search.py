@@ -225,7 +225,7 @@ def search_params(body: Any, query: Iterable[tuple[str, str]]) -> dict[str, Any]
     if unknown:
         raise ValidationFailed(
             {"base": ["unrecognized"]},
-            f"{UNRECOGNIZED_PREFIX}{', '.join(unknown)}",
+            UNRECOGNIZED_PREFIX + ", ".join(unknown),
         )
     return merge_params(body, items)
 
