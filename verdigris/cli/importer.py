@@ -5,7 +5,7 @@ concurrent workers over one :class:`~verdigris.client.AsyncClient`. Upserts are
 idempotent, so an import can be stopped and run again without creating duplicates.
 
 Created or updated? An upsert's answer does not say, so the importer works it out from
-the leads' own timestamps, all from the server's clock. It waits one second before its
+the leads' own timestamps, all from the server's clock. It waits two seconds before its
 first write, so every lead that existed before the import was created at least a second
 before the import's first write. At the end, a lead returned by this run counts as
 *created* when its ``date_created`` is not earlier than the earliest ``date_modified``
@@ -205,6 +205,10 @@ class Progress:
     def advance(self, summary: Summary) -> None: ...
 
 
+#: seconds between the server's ``Date`` at start and the first write (see ``run``)
+DATE_SLACK = 2
+
+
 async def server_time(client: AsyncClient) -> int | None:
     """The server's clock (the ``Date`` header of GET /account), which also checks the
     credentials; None when the server sends no usable date."""
@@ -241,8 +245,10 @@ class Importer:
         started = time.monotonic()
         try:
             clock = await server_time(self.client)
-            self.summary.floor = clock + 1 if clock is not None else 0
-            await asyncio.sleep(1.0)  # a second between existing leads and our first write
+            # the Date header may lag the server's clock by up to a second (uvicorn
+            # refreshes it once a second): two seconds keep existing leads below the floor
+            self.summary.floor = clock + DATE_SLACK if clock is not None else 0
+            await asyncio.sleep(DATE_SLACK)  # between existing leads and our first write
             queue: asyncio.Queue[tuple[int, Row | None, str | None] | None] = asyncio.Queue(
                 self.workers * 4
             )
