@@ -137,9 +137,7 @@ def test_jsonl_rows_and_their_rejects(
 def test_unmapped_columns_show_the_mapping_and_stop_before_any_write(
     live: Live, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source = write_csv(
-        tmp_path / "odd.csv", "Full Name,E-mail,Favourite Colour", "A,a@x.io,green"
-    )
+    source = write_csv(tmp_path / "odd.csv", "Full Name,E-mail,Favourite Colour", "A,a@x.io,green")
     code = main(["leads", "import", str(source), "--url", live.base_url, "--token", live.token,
                  "--email", live.email, "--quiet"])  # fmt: skip
     assert code == 1
