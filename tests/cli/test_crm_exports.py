@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.cli.test_import import run_import
-from tests.helpers import email
+from tests.cli.test_import import run_import, write_csv
+from tests.helpers import email, existing_leads, write_leads_csv
 from tests.live import Live
 from verdigris.cli.importer import reject_reasons
 from verdigris.client import Client, LeadOut
@@ -235,3 +235,72 @@ def test_values_follow_each_crms_conventions(
     assert anita.details == "Systers renewal lead" and anita.title == "Founder & Chair"
     assert anita.company_name == "Systers" and anita.monetary_value == 18000
     assert anita.address is not None and anita.address.city == "Palo Alto"
+
+
+def _by_email(live: Live, tmp_path: Path) -> tuple[Path, list[str]]:
+    with live.client(bulk_per_second=None) as client:
+        client.bulk_create_leads(existing_leads(20))
+        client.bulk_create_leads([{"name": f"T{i}", "email": email("twin@x.io")} for i in (1, 2)])
+    path = tmp_path / "mixed.csv"
+    write_leads_csv(path, 200)  # invalid rows, rows of existing leads, new leads
+    with path.open("a") as f:
+        f.write("Twin,twin@x.io,,,,,\nNew 1,new1@example.com,,,,,\n")  # ambiguous; again
+    return path, []
+
+
+def _by_name(live: Live, tmp_path: Path) -> tuple[Path, list[str]]:
+    with live.client(bulk_per_second=None) as client:
+        client.bulk_create_leads([{"name": n} for n in ("A Two", "Twin", "Twin", "a two x")])
+    path = write_csv(
+        tmp_path / "names.csv",
+        "Full Name,E-mail,Lead Status",
+        "A Two,a2@x.io,Contacted",  # updates the one "A Two" (not "a two x")
+        "Twin,t@x.io,",  # ambiguous
+        "New One,n1@x.io,",
+        "New One,n1b@x.io,New",  # the lead the row above creates
+        ",nobody@x.io,",  # no name to match on
+        "Bad Mail,not-an-email,",
+        "Odd Status,odd@x.io,Sleeping",
+    )
+    return path, ["--match", "name"]
+
+
+def _by_custom_field(live: Live, tmp_path: Path) -> tuple[Path, list[str]]:
+    with live.client(bulk_per_second=None) as client:
+        ref = client.create_custom_field_definition(
+            {"name": "Ref", "data_type": "String", "available_on": ["lead"], "is_filterable": True}
+        )
+        client.bulk_create_leads(
+            [
+                {
+                    "name": "R1",
+                    "custom_fields": [{"custom_field_definition_id": ref.id, "value": v}],
+                }
+                for v in ("R1", "R9", "R9")
+            ]
+        )
+    path = write_csv(
+        tmp_path / "refs.csv",
+        "Name,Ref,Email",
+        "One,R1,one@x.io",  # update
+        "Two,R2,two@x.io",  # create
+        "Two again,R2,",  # update the lead created above
+        "Nine,R9,",  # ambiguous
+        "None,,none@x.io",  # no value to match on
+        ",R3,",  # a lead to create needs a name
+    )
+    return path, ["--match", f"custom:{ref.id}"]
+
+
+@pytest.mark.parametrize("scenario", [_by_email, _by_name, _by_custom_field])
+def test_dry_run_counts_equal_the_real_runs_on_every_match_key(
+    live: Live, tmp_path: Path, capsys: pytest.CaptureFixture[str], scenario: Any
+) -> None:
+    path, flags = scenario(live, tmp_path)
+    before = snapshot(live)
+    code, predicted = run_import(live, capsys, path, "--dry-run", *flags)
+    assert code == 2 and snapshot(live) == before
+    code, counts = run_import(live, capsys, path, *flags)
+    assert code == 2 and counts == predicted
+    assert counts["created"] > 0 and counts["updated"] > 0 and counts["ambiguous"] > 0
+    assert counts["invalid"] > 0
