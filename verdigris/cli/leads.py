@@ -270,7 +270,14 @@ async def _import(
         progress = BarProgress(source.count()) if _show_progress(args) else None
         if args.dry_run:
             preview = Preview(
-                client, source, reader, args.match, lookups, definitions, progress=progress
+                client,
+                source,
+                reader,
+                args.match,
+                lookups,
+                definitions,
+                workers=args.workers,
+                progress=progress,
             )
             preview.summary = summary
             try:

@@ -20,8 +20,10 @@ differ from verdigris's (Copper itself) may still refuse a row the preview passe
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from verdigris.cli.importer import Progress, Row, Source, Summary
@@ -35,6 +37,15 @@ from verdigris.domain.matching import LOOKUP_LIMIT, MAX_LISTED_MATCHES
 
 #: how many reject reasons the preview prints
 SHOWN_REASONS = 10
+#: rows read (and their searches run) at a time
+CHUNK_ROWS = 500
+
+
+@dataclass(frozen=True)
+class _Checked:
+    properties: dict[str, Any]
+    match: Match
+    key: Any
 
 
 def domain_definition(d: CustomFieldDefinitionOut) -> CustomFieldDefinition:
@@ -103,6 +114,7 @@ class Preview:
         lookups: Lookups,
         definitions: Mapping[int, CustomFieldDefinitionOut] | None,
         *,
+        workers: int = 8,
         progress: Progress | None = None,
     ) -> None:
         self.client = client
@@ -116,37 +128,89 @@ class Preview:
         self.created: set[Any] = set()
         #: a custom field's values -> lead ids (built on first use)
         self.index: dict[str, list[int]] | None = None
+        #: match key -> the ids of the leads it finds on the server (or the search's error)
+        self.found: dict[Any, list[int] | CopperError] = {}
+        self.workers = max(1, workers)
 
     async def run(self) -> Summary:
+        """Check every row. Rows are read in chunks; the searches of a chunk's new match
+        keys run concurrently (``workers`` at a time), then its rows are counted in file
+        order, so that a key an earlier row creates counts as updated."""
         started = time.monotonic()
         try:
-            for number, row, problem in self.source.rows():
-                await self._one(number, row, problem)
-                self.summary.rows += 1
-                self.progress.advance(self.summary)
+            chunk: list[tuple[int, Row | None, str | None]] = []
+            for item in self.source.rows():
+                chunk.append(item)
+                if len(chunk) >= CHUNK_ROWS:
+                    await self._chunk(chunk)
+                    chunk = []
+            await self._chunk(chunk)
         finally:
             self.summary.seconds = time.monotonic() - started
         return self.summary
+
+    async def _chunk(self, items: list[tuple[int, Row | None, str | None]]) -> None:
+        read = [self._read(*item) for item in items]
+        todo = {
+            checked.key: checked.match
+            for checked in read
+            if isinstance(checked, _Checked)
+            and checked.key not in self.created
+            and checked.key not in self.found
+        }
+        if any(key[0] == "custom" for key in todo) and self.index is None:
+            custom = next(key for key in todo if key[0] == "custom")
+            self.index = await self._custom_index(custom[1])
+        gate = asyncio.Semaphore(self.workers)
+
+        async def look(key: Any, match: Match) -> None:
+            async with gate:
+                try:
+                    self.found[key] = await self._matching(match, key)
+                except CopperError as exc:
+                    self.found[key] = exc
+
+        async with asyncio.TaskGroup() as group:
+            for key, match in todo.items():
+                group.create_task(look(key, match))
+        for number, checked in zip((i[0] for i in items), read, strict=True):
+            self._count(number, checked)
+            self.summary.rows += 1
+            self.progress.advance(self.summary)
+        for key in todo:
+            if isinstance(self.found.get(key), CopperError):
+                del self.found[key]  # a failed search is tried again for a later row
 
     def _reject(self, number: int, reason: str) -> None:
         if len(self.summary.reasons) < SHOWN_REASONS:
             self.summary.reasons.append((number, reason))
 
-    async def _one(self, number: int, row: Row | None, problem: str | None) -> None:
-        s = self.summary
+    def _read(self, number: int, row: Row | None, problem: str | None) -> _Checked | RowError:
+        """A row's properties, match and match key, or why it cannot be imported."""
         try:
             if problem or row is None:
                 raise RowError(problem or "empty row")
             properties = self.reader.properties(row)
             match = match_for(self.match, properties)
-            key = self._key(match)
-            ids = [] if key in self.created else await self._matching(match, key)
+            return _Checked(properties, match, self._key(match))
+        except RowError as exc:
+            return exc
+
+    def _count(self, number: int, checked: _Checked | RowError) -> None:
+        s = self.summary
+        try:
+            if isinstance(checked, RowError):
+                raise checked
+            key = checked.key
+            ids: list[int] | CopperError = [] if key in self.created else self.found[key]
+            if isinstance(ids, CopperError):
+                raise ids
             if len(ids) > 1:
                 s.ambiguous += 1
                 self._reject(number, _ambiguous(ids))
                 return
             creating = not ids and key not in self.created
-            self._validate(properties, match, creating)
+            self._validate(checked.properties, checked.match, creating)
         except RowError as exc:
             s.invalid += 1
             self._reject(number, str(exc))
@@ -199,9 +263,7 @@ class Preview:
                     if len(ids) >= LOOKUP_LIMIT:
                         break
             return ids
-        if self.index is None:
-            self.index = await self._custom_index(key[1])
-        return self.index.get(key[2], [])[:LOOKUP_LIMIT]
+        return (self.index or {}).get(key[2], [])[:LOOKUP_LIMIT]
 
     async def _custom_index(self, def_id: int) -> dict[str, list[int]]:
         """Every lead's value of one custom field (text fields cannot be searched)."""
