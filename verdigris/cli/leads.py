@@ -260,6 +260,8 @@ async def _import(
             print("\n".join(mapping_lines(source, reader, preset)), file=out, flush=True)
         reader.ignore_unmapped = args.ignore_unmapped
         reader.check(columns)
+        if unmapped:
+            print(f"ignoring unmapped column(s): {', '.join(unmapped)}", file=sys.stderr)
         wanted = {reader.column(c).target.partition(":")[0] for c in columns}
         lookups = await Lookups.fetch(
             client, LOOKED_UP if args.dry_run else wanted.intersection(LOOKED_UP)
