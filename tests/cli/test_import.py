@@ -165,4 +165,7 @@ def test_wrong_credentials_stop_the_import(
     code = main(["leads", "import", str(source), "--url", live.base_url, "--quiet"])
     assert code == 1
     assert "verdigris: error:" in capsys.readouterr().err
+    code = main(["leads", "import", str(source), "--url", live.base_url, "--quiet", "--dry-run"])
+    assert code == 1
+    assert "verdigris: error:" in capsys.readouterr().err
     assert lead_count(live.store) == 0 and not (tmp_path / "a.rejects.csv").exists()

@@ -248,9 +248,9 @@ async def _import(
     preset = PRESETS[args.preset] if args.preset else None
     async with make_client(args, args.workers) as client:
         definitions = None
-        plain = [resolve_column(c, renames, preset) for c in columns]
+        # definitions: for columns named like one, and for custom:<id> targets
         named = [c for c in columns if c not in renames and valid_target(c.strip()) is None]
-        targets = [p.target for p in plain] + [args.match]
+        targets = [resolve_column(c, renames, preset).target for c in columns] + [args.match]
         if named or any(custom_id(t) is not None for t in targets):
             definitions = await _definitions(client)
         reader = RowReader(columns, renames, definitions, preset=preset, ignore_unmapped=True)
@@ -312,10 +312,10 @@ def mapping_lines(source: Source, reader: RowReader, preset: Preset | None) -> l
         if number > 200:
             break
         for column, value in (row or {}).items():
-            text = value if isinstance(value, str) else json.dumps(value)
+            text = (value if isinstance(value, str) else json.dumps(value)).strip()
             shown = samples.get(column)
-            if shown is not None and text.strip() and text not in shown and len(shown) < 3:
-                shown.append(text.strip())
+            if shown is not None and text and text not in shown and len(shown) < 3:
+                shown.append(text)
     width = max((len(c) for c in columns), default=0)
     title = f"mapping ({preset.name} export)" if preset else "mapping"
     lines = [f"{title}:"]

@@ -29,7 +29,14 @@ from typing import Any
 from verdigris.cli.importer import Progress, Row, Source, Summary
 from verdigris.cli.lookups import Lookups
 from verdigris.cli.rows import RowError, RowReader, custom_id, match_for
-from verdigris.client import AsyncClient, CopperError, CustomFieldDefinitionOut, Match
+from verdigris.client import (
+    AsyncClient,
+    AuthenticationError,
+    CopperError,
+    CustomFieldDefinitionOut,
+    Match,
+    NotFoundError,
+)
 from verdigris.domain.custom_fields import CustomFieldDefinition, Option, match_key, value_key
 from verdigris.domain.errors import ValidationFailed
 from verdigris.domain.leads import new_lead, normalize_email, normalize_name, parse_changes
@@ -167,12 +174,17 @@ class Preview:
             async with gate:
                 try:
                     self.found[key] = await self._matching(match, key)
+                except (AuthenticationError, NotFoundError):
+                    raise  # wrong credentials or URL: stop, as a real run does
                 except CopperError as exc:
                     self.found[key] = exc
 
-        async with asyncio.TaskGroup() as group:
-            for key, match in todo.items():
-                group.create_task(look(key, match))
+        try:
+            async with asyncio.TaskGroup() as group:
+                for key, match in todo.items():
+                    group.create_task(look(key, match))
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
         for number, checked in zip((i[0] for i in items), read, strict=True):
             self._count(number, checked)
             self.summary.rows += 1
