@@ -159,6 +159,9 @@ class Summary:
     successes: int = 0
     first_write: int | None = None
     floor: int = 0
+    #: a preview (``--dry-run``): nothing was written; ``reasons`` are the first rejects
+    dry_run: bool = False
+    reasons: list[tuple[int, str]] = field(default_factory=list, repr=False)
 
     def record(self, lead_id: int, date_created: int, date_modified: int) -> None:
         self.successes += 1
@@ -186,6 +189,9 @@ class Summary:
 
     def lines(self) -> list[str]:
         head = "interrupted after" if self.interrupted else "imported"
+        if self.dry_run:
+            head = "dry run (nothing written): " + ("interrupted after" if self.interrupted
+                                                    else "checked")  # fmt: skip
         out = [
             f"{head} {self.rows} rows in {self.seconds:.1f} s ({self.rate:.0f} rows/s)",
             f"created: {self.created}",
@@ -194,8 +200,11 @@ class Summary:
             f"invalid: {self.invalid}",
             f"failed: {self.failed}",
         ]
-        if self.rejects and self.rejected:
+        if self.rejects and self.rejected and not self.dry_run:
             out.append(f"rejected rows: {self.rejects}")
+        if self.reasons:
+            out.append(f"first rejects (of {self.rejected}):")
+            out += [f"  row {number}: {reason}" for number, reason in self.reasons]
         return out
 
 
