@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
 from sqlalchemy.pool import StaticPool
 
 from verdigris.store.count_cache import SqliteDataVersion
@@ -61,6 +62,28 @@ class SqliteStore(SqlStore):
             assert engine.url.database
             self._version = SqliteDataVersion(engine.url.database)
             self.data_version = self._version
+
+    def migrate(self) -> None:
+        """Migrate with foreign keys off, as SQLite asks for table rebuilds.
+
+        A migration that rebuilds a table (0008) drops the old one; with foreign keys on,
+        that drop would run the ON DELETE CASCADE of the tables pointing at it. The pragma
+        only takes effect outside a transaction, so it is set on the connection before the
+        migration's transaction begins; ``PRAGMA foreign_key_check`` must come back empty
+        before the commit.
+        """
+        with self.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    command.upgrade(self.alembic_config(conn), "head")
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+            finally:
+                raw.execute("PRAGMA foreign_keys=ON")
 
     def close(self) -> None:
         if self._version is not None:
