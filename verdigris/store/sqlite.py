@@ -11,6 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy.pool import StaticPool
 
 from verdigris.store.count_cache import SqliteDataVersion
@@ -35,6 +38,10 @@ def _on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _broken_references(conn: sa.Connection) -> set[tuple[Any, ...]]:
+    return {tuple(row) for row in conn.exec_driver_sql("PRAGMA foreign_key_check")}
 
 
 def _on_begin(conn: sa.Connection) -> None:
@@ -69,8 +76,8 @@ class SqliteStore(SqlStore):
         A migration that rebuilds a table (0008) drops the old one; with foreign keys on,
         that drop would run the ON DELETE CASCADE of the tables pointing at it. The pragma
         only takes effect outside a transaction, so it is set on the connection before the
-        migration's transaction begins; ``PRAGMA foreign_key_check`` must come back empty
-        before the commit.
+        migration's transaction begins. When migrations ran, ``PRAGMA foreign_key_check``
+        must find no broken reference that was not there before, or nothing is committed.
         """
         with self.engine.connect() as conn:
             raw = conn.connection.driver_connection
@@ -78,10 +85,13 @@ class SqliteStore(SqlStore):
             raw.execute("PRAGMA foreign_keys=OFF")
             try:
                 with conn.begin():
-                    command.upgrade(self.alembic_config(conn), "head")
-                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
-                    if broken:
-                        raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
+                    config = self.alembic_config(conn)
+                    head = ScriptDirectory.from_config(config).get_current_head()
+                    pending = MigrationContext.configure(conn).get_current_revision() != head
+                    broken = _broken_references(conn) if pending else set()
+                    command.upgrade(config, "head")
+                    if pending and (new := _broken_references(conn) - broken):
+                        raise CommandError(f"migrating would break foreign keys: {sorted(new)[:5]}")
             finally:
                 raw.execute("PRAGMA foreign_keys=ON")
 
