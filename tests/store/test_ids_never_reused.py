@@ -261,3 +261,24 @@ def test_status_order_of_existing_accounts_starts_at_one(empty_url: str) -> None
         ]
     finally:
         store.close()
+
+
+def test_a_broken_reference_already_there_does_not_block_the_upgrade(tmp_path: Path) -> None:
+    """migrate() refuses only references the migration broke, not ones it found."""
+    store = open_store(f"sqlite:///{tmp_path / 'old.db'}")
+    assert isinstance(store, SqlStore)
+    try:
+        upgrade_to_just_before_0008(store)
+        with store.engine.connect() as conn:  # written by some other tool, keys off
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")
+            raw.execute("INSERT INTO lead_tags (lead_id, tag, account_id) VALUES (404, 'x', 1)")
+            raw.execute("PRAGMA foreign_keys=ON")
+        store.migrate()
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT lead_id FROM lead_tags").scalars().all() == [404]
+            sql = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'leads'")
+            assert "AUTOINCREMENT" in sql.scalar_one()
+    finally:
+        store.close()
