@@ -17,6 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from verdigris.config import Settings, configure_logging
+from verdigris.domain.errors import NotFound
+from verdigris.domain.values import fits_int64, reject_nul
 from verdigris.server import errors, openapi, wire
 from verdigris.server.auth import Authenticator
 from verdigris.server.group_commit import GroupCommit
@@ -107,6 +109,7 @@ def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable
             await rt.limits.check(principal.user_id, bulk=spec.bulk)
             raw = await rt.read_body(request)
             body = wire.decode_body(raw)
+            check_input(body, request)
             call = Call(principal, body, request.path_params, request.query_params)
             run = rt.run_write if spec.is_write else rt.run
             result = await run(spec.fn, rt.services, call)
@@ -118,6 +121,14 @@ def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable
 
     endpoint.__name__ = spec.fn.__name__
     return endpoint
+
+
+def check_input(body: Any, request: Request) -> None:
+    """What no route takes: an id in the path past 64 bits (no such resource), a NUL
+    character anywhere in the body or the query string (422)."""
+    if any(isinstance(v, int) and not fits_int64(v) for v in request.path_params.values()):
+        raise NotFound("Resource not found")
+    reject_nul(body, request.query_params.multi_items())
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
