@@ -53,8 +53,10 @@ def build(routes: list[RouteSpec]) -> dict[str, Any]:
             },
         }
         if "{id}" in path:
+            # ids are whole numbers, except /users/{id}, which also takes "me"
+            kind = "integer" if "{id:int}" in route.path else "string"
             op["parameters"] = [
-                {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                {"name": "id", "in": "path", "required": True, "schema": {"type": kind}}
             ]
         if route.method in ("POST", "PUT"):
             body = by_type[route.request] if route.request is not None else {"type": "object"}

@@ -1,0 +1,74 @@
+"""Fuzzing the served ``/openapi.json`` (issue 14): schemathesis generates requests from
+the document, valid and invalid ones, and sends them with valid credentials to the
+app in process, over a real database. No answer may be a 5xx.
+
+Deterministic (``derandomize``, no example database), so CI sees the same requests
+on every run. Rate limits are off (``Settings(rate_limits=False)``, the ``client``
+fixture's settings) so that no request turns into a 429.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis import GenerationMode
+from starlette.testclient import TestClient
+
+from tests.conftest import Api
+from tests.helpers import add_definition
+from verdigris.store.base import Store
+
+#: generated requests per operation and mode; ~30 operations, two modes
+EXAMPLES = 36
+MIN_REQUESTS = 2000
+
+
+def _seed(api: Api, store: Store) -> None:
+    """Leads and custom field definitions for the generated ids to land on."""
+    account = api.principal.account_id
+    for kind in ("Float", "Dropdown", "MultiSelect", "Date", "Checkbox", "String"):
+        options = [{"id": 1, "name": "a", "rank": 0}] if "Select" in kind or kind == "Dropdown" else None
+        add_definition(store, account, f"F {kind}", kind, options=options)
+    for i in range(3):
+        api.create_lead(name=f"Lead {i}", email={"email": f"l{i}@example.com", "category": "work"})
+
+
+def test_generated_requests_get_no_5xx(client: TestClient, api: Api, store: Store) -> None:
+    _seed(api, store)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
+    statuses: Counter[int] = Counter()
+    failures: list[str] = []
+
+    def send(case: Any) -> None:
+        # on the case itself: negative cases would otherwise drop the credentials
+        case.headers = {**(case.headers or {}), **api.headers}
+        response = case.call()
+        statuses[response.status_code] += 1
+        if response.status_code >= 500:
+            failures.append(
+                f"{response.status_code} {case.method} {case.formatted_path} "
+                f"query={case.query!r} body={case.body!r}"[:600]
+            )
+
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 25
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            run = settings(
+                max_examples=EXAMPLES,
+                derandomize=True,
+                database=None,
+                deadline=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )(given(case=operation.as_strategy(generation_mode=mode))(send))
+            run()
+    total = sum(statuses.values())
+    assert not failures, "\n".join(failures[:20])
+    assert total >= MIN_REQUESTS, f"only {total} requests: {dict(statuses)}"
+    assert statuses[429] == 0
+    print(total, dict(statuses))
