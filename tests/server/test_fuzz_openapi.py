@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
@@ -25,13 +24,15 @@ from verdigris.store.base import Store
 #: generated requests per operation and mode; ~30 operations, two modes
 EXAMPLES = 36
 MIN_REQUESTS = 2000
+MAX_FAILURES = 20
 
 
 def _seed(api: Api, store: Store) -> None:
     """Leads and custom field definitions for the generated ids to land on."""
     account = api.principal.account_id
+    option = [{"id": 1, "name": "a", "rank": 0}]
     for kind in ("Float", "Dropdown", "MultiSelect", "Date", "Checkbox", "String"):
-        options = [{"id": 1, "name": "a", "rank": 0}] if "Select" in kind or kind == "Dropdown" else None
+        options = option if kind in ("Dropdown", "MultiSelect") else None
         add_definition(store, account, f"F {kind}", kind, options=options)
     for i in range(3):
         api.create_lead(name=f"Lead {i}", email={"email": f"l{i}@example.com", "category": "work"})
@@ -53,6 +54,8 @@ def test_generated_requests_get_no_5xx(client: TestClient, api: Api, store: Stor
                 f"{response.status_code} {case.method} {case.formatted_path} "
                 f"query={case.query!r} body={case.body!r}"[:600]
             )
+            # enough to go on; stop before a broken build spends minutes logging tracebacks
+            assert len(failures) < MAX_FAILURES, "\n".join(failures)
 
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 25
@@ -71,4 +74,3 @@ def test_generated_requests_get_no_5xx(client: TestClient, api: Api, store: Stor
     assert not failures, "\n".join(failures[:20])
     assert total >= MIN_REQUESTS, f"only {total} requests: {dict(statuses)}"
     assert statuses[429] == 0
-    print(total, dict(statuses))

@@ -161,7 +161,10 @@ def as_number(value: Any) -> float | int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return value if is_finite(value) else None
+        if not is_finite(value):
+            return None
+        # a whole number past 64 bits is stored as the double it is (a Float column)
+        return float(value) if isinstance(value, int) and not fits_int64(value) else value
     if isinstance(value, str):
         try:
             number = float(value.strip())
