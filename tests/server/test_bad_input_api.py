@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import Api, lead_count
 from tests.helpers import add_definition
-from verdigris.domain.values import MAX_LIST_VALUES
+from verdigris.domain.values import MAX_CUSTOM_FILTERS, MAX_LIST_VALUES
 from verdigris.store.base import Store
 from verdigris.store.sql import SqlStore
 
@@ -347,6 +347,25 @@ def test_a_search_list_over_the_cap_is_422(api: Api, key: str, size: int) -> Non
     assert "Retry-After" not in response.headers
     assert field_errors(response) == {key: [{"error": "invalid"}]}
     assert f"at most {MAX_LIST_VALUES:,} values" in response.json()["message"]
+
+
+@pytest.mark.parametrize("size", [MAX_LIST_VALUES + 1, 65_536])
+def test_a_custom_field_option_list_over_the_cap_is_422(api: Api, store: Store, size: int) -> None:
+    options = [{"id": 1, "name": "a", "rank": 0}]
+    def_id = add_definition(store, api.principal.account_id, "Size", "Dropdown", options=options)
+    search = {"custom_fields": [{"custom_field_definition_id": def_id, "value": [1] * size}]}
+    response = api.post("/leads/search", search)
+    assert field_errors(response) == {"custom_fields": [{"error": "invalid"}]}
+    assert f"at most {MAX_LIST_VALUES:,} ids" in response.json()["message"]
+
+
+def test_more_custom_field_filters_than_the_cap_is_422(api: Api, store: Store) -> None:
+    def_id = add_definition(store, api.principal.account_id, "Score", "Float")
+    one = {"custom_field_definition_id": def_id, "minimum_value": 1}
+    assert api.post("/leads/search", {"custom_fields": [one] * MAX_CUSTOM_FILTERS}).json() == []
+    response = api.post("/leads/search", {"custom_fields": [one] * (MAX_CUSTOM_FILTERS + 1)})
+    assert field_errors(response) == {"custom_fields": [{"error": "invalid"}]}
+    assert f"at most {MAX_CUSTOM_FILTERS} filters" in response.json()["message"]
 
 
 def test_a_search_list_at_the_cap_is_answered(api: Api) -> None:

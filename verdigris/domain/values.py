@@ -7,7 +7,8 @@ and the other failing on it:
 - whole numbers (ids, dates, counts, paging) fit a signed 64-bit integer;
 - numbers (``monetary_value``, Float custom fields, range bounds) are finite doubles;
 - text holds no NUL character (PostgreSQL cannot store one) and fits its column;
-- a list filter holds at most :data:`MAX_LIST_VALUES` values.
+- a list filter holds at most :data:`MAX_LIST_VALUES` values, and a search has at most
+  :data:`MAX_CUSTOM_FILTERS` custom field filters.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ INT64_MAX = 2**63 - 1
 #: values in one list filter of a search (``ids``, ``status_ids``, ``emails``, ``tags``, …);
 #: PostgreSQL takes at most 65,535 parameters in one statement
 MAX_LIST_VALUES = 1000
+#: custom field filters in one search (each may list up to MAX_LIST_VALUES option ids)
+MAX_CUSTOM_FILTERS = 20
 NUL = "\x00"
 
 
