@@ -197,14 +197,15 @@ def _text_note(field: str, problem: str, limit: int | None) -> str | None:
     return None
 
 
-def _numeric(raw: int | float | str) -> bool:
+def _numeric(raw: Any) -> bool:
     """Whether a rejected ``monetary_value`` was a number after all (NaN, infinite, huge)."""
     if isinstance(raw, str):
         try:
             float(raw.strip())
         except ValueError:
             return False
-    return True
+        return True
+    return isinstance(raw, int | float) and not isinstance(raw, bool)
 
 
 def _categorized(
@@ -282,7 +283,7 @@ def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any
         raw = data["monetary_value"]
         number = as_number(raw)
         if raw is not None and number is None:
-            if isinstance(raw, int | float | str) and not isinstance(raw, bool) and _numeric(raw):
+            if _numeric(raw):
                 errors.add("monetary_value", "invalid", "monetary_value must be a finite number")
             else:
                 errors.add("monetary_value", "invalid_type")
