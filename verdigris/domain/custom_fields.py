@@ -142,7 +142,7 @@ def coerce_value(definition: CustomFieldDefinition, value: Any) -> tuple[bool, A
     kind = definition.data_type
     if kind in TEXT_TYPES:
         if isinstance(value, int | float) and not isinstance(value, bool):
-            if not math.isfinite(value):
+            if not is_finite(value):
                 return False, None
             value = number_text(value)  # a CLI sends ``--field 1=42`` as the number 42
         if not isinstance(value, str):
