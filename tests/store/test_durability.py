@@ -61,9 +61,9 @@ def _count_flushes(tmp_path: Path, mode: str, writes: int) -> tuple[int, int]:
     trace = tmp_path / f"{mode}.strace"
     port = free_port()
     serve = [sys.executable, "-m", "verdigris", "serve", "--db", db, "--port", str(port)]
+    serve += ["--durability", mode, "--no-rate-limits"]
     process = subprocess.Popen(
-        [strace, "-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", str(trace), *serve]
-        + ["--durability", mode, "--no-rate-limits"],
+        [strace, "-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", str(trace), *serve],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
