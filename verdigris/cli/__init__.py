@@ -205,7 +205,10 @@ def _serve(args: argparse.Namespace) -> int:
         settings.workers,
         "on" if settings.rate_limits else "off",
     )
-    log.info("durability: %s", durability)
+    # a note that does not start with the mode asked for (PostgreSQL's own setting
+    # overruling it) is a warning
+    level = logging.INFO if durability.startswith(store.durability) else logging.WARNING
+    log.log(level, "durability: %s", durability)
     if memory:  # serve the very store just seeded, in this process
         from verdigris.server.app import create_app, freeze_startup_objects
 

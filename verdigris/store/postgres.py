@@ -161,8 +161,8 @@ class PostgresStore(SqlStore):
             )
         if value == "off":
             return (
-                "durable asked, but the PostgreSQL server has synchronous_commit=off: "
-                "an OS crash or power cut can lose the last commits (docs/deploy.md)"
+                "NOT durable: the PostgreSQL server has synchronous_commit=off, so an OS "
+                "crash or power cut can lose the last commits (docs/deploy.md)"
             )
         return f"durable (PostgreSQL synchronous_commit={value}, the server's setting)"
 
