@@ -134,15 +134,26 @@ def test_jsonl_rows_and_their_rejects(
     assert rejects[2]["name"] == "J3" and "Email" in rejects[2]["_error"]
 
 
-def test_unknown_columns_stop_before_any_request(
+def test_unmapped_columns_show_the_mapping_and_stop_before_any_write(
     live: Live, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    source = write_csv(tmp_path / "odd.csv", "Full Name,email", "A,a@x.io")
+    source = write_csv(tmp_path / "odd.csv", "Full Name,E-mail,Favourite Colour", "A,a@x.io,green")
     code = main(["leads", "import", str(source), "--url", live.base_url, "--token", live.token,
                  "--email", live.email, "--quiet"])  # fmt: skip
     assert code == 1
-    assert "unknown column(s): Full Name" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "unknown column(s): Favourite Colour" in err and "--ignore-unmapped" in err
+    assert re.search(r"Full Name\s+-> name .*e\.g\. A", err)
+    assert re.search(r"E-mail\s+-> email .*e\.g\. a@x\.io", err)
+    assert re.search(r"Favourite Colour\s+-> \?  \(unmapped\)  e\.g\. green", err)
     assert lead_count(live.store) == 0
+    code = main(["leads", "import", str(source), "--url", live.base_url, "--token", live.token,
+                 "--email", live.email, "--quiet", "--ignore-unmapped"])  # fmt: skip
+    assert code == 0
+    assert "ignoring unmapped column(s): Favourite Colour" in capsys.readouterr().err
+    with live.client() as client:
+        (lead,) = client.search_leads({"emails": "a@x.io"})
+    assert lead.name == "A"
 
 
 def test_wrong_credentials_stop_the_import(
@@ -152,6 +163,9 @@ def test_wrong_credentials_stop_the_import(
     monkeypatch.setenv("VERDIGRIS_TOKEN", "wrong")
     monkeypatch.setenv("VERDIGRIS_EMAIL", live.email)
     code = main(["leads", "import", str(source), "--url", live.base_url, "--quiet"])
+    assert code == 1
+    assert "verdigris: error:" in capsys.readouterr().err
+    code = main(["leads", "import", str(source), "--url", live.base_url, "--quiet", "--dry-run"])
     assert code == 1
     assert "verdigris: error:" in capsys.readouterr().err
     assert lead_count(live.store) == 0 and not (tmp_path / "a.rejects.csv").exists()

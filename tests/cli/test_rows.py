@@ -6,6 +6,8 @@ from typing import Any
 
 import pytest
 
+from verdigris.cli.lookups import Lookups
+from verdigris.cli.presets import PRESETS
 from verdigris.cli.rows import (
     RowError,
     RowReader,
@@ -13,10 +15,12 @@ from verdigris.cli.rows import (
     export_columns,
     export_row,
     match_for,
+    parse_amount,
     parse_map,
+    resolve_column,
 )
 from verdigris.client import CustomFieldDefinitionOut, LeadOut, Match
-from verdigris.client.models import OptionOut
+from verdigris.client.models import OptionOut, SourceOut, StatusOut, UserOut
 
 CSV_ROW = {
     "name": " Ada Lovelace ",
@@ -74,9 +78,9 @@ def test_a_jsonl_row_in_copper_shape_passes_through() -> None:
     }
 
 
-def test_unknown_columns_are_refused_unless_mapped() -> None:
-    with pytest.raises(ValueError, match=r"unknown column.*Full Name"):
-        RowReader(["Full Name", "email"])
+def test_unknown_columns_are_refused_unless_mapped_or_ignored() -> None:
+    with pytest.raises(ValueError, match=r"unknown column.*Favourite Colour.*--ignore-unmapped"):
+        RowReader(["Full Name", "email", "Favourite Colour"])
     reader = RowReader(
         ["Full Name", "Mail", "Notes"], parse_map(["Full Name=name", "Mail=email", "Notes="])
     )
@@ -84,8 +88,122 @@ def test_unknown_columns_are_refused_unless_mapped() -> None:
         "name": "A B",
         "email": {"email": "a@b.io", "category": "work"},
     }
+    loose = RowReader(["Full Name", "Favourite Colour"], ignore_unmapped=True)
+    assert loose.properties({"Full Name": "A", "Favourite Colour": "red"}) == {"name": "A"}
     with pytest.raises(ValueError, match="COLUMN=FIELD"):
         parse_map(["nope"])
+    with pytest.raises(ValueError, match=r"unknown column.*Mail"):
+        RowReader(["Mail"], parse_map(["Mail=mail_address"]))
+
+
+@pytest.mark.parametrize(
+    ("header", "preset", "target"),
+    [
+        ("E-mail", None, "email"),
+        ("EMAIL_ADDRESS", None, "email"),
+        ("first name", None, "first_name"),
+        ("Phone Number", None, "phone_numbers:work"),
+        ("Mobile Phone", None, "phone_numbers:mobile"),
+        ("Company Name", None, "company_name"),
+        ("Zip", None, "postal_code"),
+        ("Postal Code", None, "postal_code"),
+        ("Lead Status", None, "status"),
+        ("Lead Source", None, "source"),
+        ("Lead Owner", None, "owner"),
+        ("Owner", None, "owner"),
+        ("Annual Revenue", None, "monetary_value"),
+        ("Amount", None, "monetary_value"),
+        ("Website", None, "websites:work"),
+        ("Title", None, "title"),
+        ("Record ID", None, ""),
+        ("Company / Account", "salesforce", "company_name"),
+        ("Zip/Postal Code", "salesforce", "postal_code"),
+        ("Mobile Phone Number", "hubspot", "phone_numbers:mobile"),
+        ("Original Source", "hubspot", ""),
+        ("Person - Email - Work", "pipedrive", "email"),
+        ("Person - Phone - Mobile", "pipedrive", "phone_numbers:mobile"),
+        ("Organization - Address - City/town/village/locality", "pipedrive", "city"),
+        ("Lead - Title", "pipedrive", "details"),
+        ("Lead - Labels", "pipedrive", "tags"),
+        ("Work Website", "copper", "websites:work"),
+        ("Favourite Colour", "salesforce", "?"),
+    ],
+)
+def test_headers_map_ignoring_case_spaces_and_punctuation(
+    header: str, preset: str | None, target: str
+) -> None:
+    assert resolve_column(header, {}, PRESETS.get(preset or "")).target == target
+
+
+def test_copper_names_custom_field_names_and_map_come_first() -> None:
+    defs = {
+        9: definition("String"),
+        4: CustomFieldDefinitionOut(id=4, name="Region", data_type="String"),
+    }
+    # a custom field named like the header wins over the shared aliases ("Region": state)
+    assert resolve_column("region", {}, None, defs).target == "custom:4"
+    assert resolve_column("FIELD", {}, None, defs).target == "custom:9"
+    assert resolve_column("phone", {}, None, defs).target == "phone_numbers"  # Copper's name
+    assert resolve_column("Email", {"Email": "email:personal"}).target == "email:personal"
+    assert resolve_column("Email", {"Email": ""}).target == ""
+
+
+def test_several_columns_of_one_field_and_their_categories() -> None:
+    columns = ["Phone", "Mobile", "Home Phone", "Email", "Personal Email", "Tags", "Labels"]
+    reader = RowReader(columns)
+    row = {"Phone": "555-0100", "Mobile": "555-0101", "Home Phone": "", "Email": "",
+           "Personal Email": "me@home.io", "Tags": "a; b", "Labels": "c"}  # fmt: skip
+    assert reader.properties(row) == {
+        "phone_numbers": [
+            {"number": "555-0100", "category": "work"},
+            {"number": "555-0101", "category": "mobile"},
+        ],
+        "email": {"email": "me@home.io", "category": "personal"},
+        "tags": ["a", "b", "c"],
+    }
+
+
+def test_presets_read_their_crms_values() -> None:
+    pipedrive = RowReader(["Lead - Labels", "Lead - Value"], preset=PRESETS["pipedrive"])
+    assert pipedrive.properties({"Lead - Labels": "Hot, Q3 webinar", "Lead - Value": "1,500"}) == {
+        "tags": ["Hot", "Q3 webinar"],
+        "monetary_value": 1500,
+    }
+    assert parse_amount("$1,200,000.00") == 1200000
+    assert parse_amount("USD 99.5") == 99.5
+    assert parse_amount("lots") is None
+    date = definition("Date")
+    assert coerce_custom(date, "3/15/2025", PRESETS["salesforce"]) == 1741996800
+    assert coerce_custom(date, "2025-03-15 00:00", PRESETS["hubspot"]) == 1741996800
+    with pytest.raises(RowError, match=r"must be a date \(%m/%d/%Y"):
+        coerce_custom(date, "15.03.2025", PRESETS["salesforce"])
+    multi = definition("MultiSelect", ("A", "B"))
+    assert coerce_custom(multi, "A, B", PRESETS["copper"]) == [100, 101]
+
+
+def test_statuses_sources_and_owners_are_looked_up_by_name() -> None:
+    lookups = Lookups(
+        statuses=[StatusOut(1, "New", 0, True), StatusOut(2, "Contacted", 1, False)],
+        sources=[SourceOut(7, "Web Form")],
+        users=[UserOut(3, "Maya Patel", "maya@x.io", []), UserOut(4, "Sam", "sam@x.io", [])],
+    )
+    reader = RowReader(
+        ["Lead Status", "Lead Source", "Lead Owner"],
+        preset=PRESETS["salesforce"],
+        lookups=lookups,
+    )
+    row = {"Lead Status": "Working - Contacted", "Lead Source": "Web", "Lead Owner": "MAYA@x.io"}
+    assert reader.properties(row) == {"status_id": 2, "customer_source_id": 7, "assignee_id": 3}
+    assert reader.properties({"Lead Status": "new", "Lead Owner": "maya patel"}) == {
+        "status_id": 1,
+        "assignee_id": 3,
+    }
+    with pytest.raises(RowError, match=r"lead status 'Junk' is not in this account \(statuses"):
+        reader.properties({"Lead Status": "Junk"})
+    with pytest.raises(RowError, match="customer source 'Trade Show'"):
+        reader.properties({"Lead Source": "Trade Show"})
+    with pytest.raises(RowError, match="owner 'Chris' is not a user"):
+        reader.properties({"Lead Owner": "Chris"})
 
 
 def test_bad_cells_are_row_errors() -> None:

@@ -61,6 +61,12 @@ def field(data_type: str, **kw: Any) -> CustomFieldDefinition:
         ("MultiSelect", [9, "7", 9], [7, 9]),
         ("MultiSelect", [], None),
         ("String", None, None),
+        # a number for a text field is stored as its decimal string (issue 14, item 7)
+        ("String", 42, "42"),
+        ("String", -7, "-7"),
+        ("Text", 4.5, "4.5"),
+        ("URL", 42.0, "42"),
+        ("String", 0, "0"),
     ],
 )
 def test_valid_values_are_stored_canonically(data_type: str, sent: Any, stored: Any) -> None:
@@ -71,9 +77,11 @@ def test_valid_values_are_stored_canonically(data_type: str, sent: Any, stored: 
     ("data_type", "sent"),
     [
         ("String", "x" * 256),
-        ("String", 5),
+        ("String", True),
+        ("String", 10**300),
         ("Text", ["a"]),
-        ("URL", 5),
+        ("URL", {"url": "x"}),
+        ("Text", float("inf")),
         ("Checkbox", "true"),
         ("Checkbox", 1),
         ("Float", "lots"),

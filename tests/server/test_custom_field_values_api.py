@@ -29,10 +29,15 @@ VALID = [
     ("Float", 42, 42.0),
     ("Percentage", 50, 50),
     ("Currency", 1000, 1000.0),
+    # a number for a String, Text or URL field is stored as its decimal string (a CLI
+    # client sends ``--field 1=42`` as a JSON number)
+    ("String", 42, "42"),
+    ("Text", 4.5, "4.5"),
+    ("URL", 7.0, "7"),
 ]
 INVALID = [
     ("String", "x" * 256),
-    ("String", 5),
+    ("String", True),
     ("Text", {"a": 1}),
     ("URL", ["https://example.com"]),
     ("Dropdown", 99999999),

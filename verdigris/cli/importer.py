@@ -5,7 +5,7 @@ concurrent workers over one :class:`~verdigris.client.AsyncClient`. Upserts are
 idempotent, so an import can be stopped and run again without creating duplicates.
 
 Created or updated? An upsert's answer does not say, so the importer works it out from
-the leads' own timestamps, all from the server's clock. It waits one second before its
+the leads' own timestamps, all from the server's clock. It waits two seconds before its
 first write, so every lead that existed before the import was created at least a second
 before the import's first write. At the end, a lead returned by this run counts as
 *created* when its ``date_created`` is not earlier than the earliest ``date_modified``
@@ -159,6 +159,9 @@ class Summary:
     successes: int = 0
     first_write: int | None = None
     floor: int = 0
+    #: a preview (``--dry-run``): nothing was written; ``reasons`` are the first rejects
+    dry_run: bool = False
+    reasons: list[tuple[int, str]] = field(default_factory=list, repr=False)
 
     def record(self, lead_id: int, date_created: int, date_modified: int) -> None:
         self.successes += 1
@@ -186,6 +189,9 @@ class Summary:
 
     def lines(self) -> list[str]:
         head = "interrupted after" if self.interrupted else "imported"
+        if self.dry_run:
+            head = "dry run (nothing written): " + ("interrupted after" if self.interrupted
+                                                    else "checked")  # fmt: skip
         out = [
             f"{head} {self.rows} rows in {self.seconds:.1f} s ({self.rate:.0f} rows/s)",
             f"created: {self.created}",
@@ -194,8 +200,11 @@ class Summary:
             f"invalid: {self.invalid}",
             f"failed: {self.failed}",
         ]
-        if self.rejects and self.rejected:
+        if self.rejects and self.rejected and not self.dry_run:
             out.append(f"rejected rows: {self.rejects}")
+        if self.reasons:
+            out.append(f"first rejects (of {self.rejected}):")
+            out += [f"  row {number}: {reason}" for number, reason in self.reasons]
         return out
 
 
@@ -203,6 +212,10 @@ class Progress:
     """What the importer reports each row to (a tqdm bar in the CLI)."""
 
     def advance(self, summary: Summary) -> None: ...
+
+
+#: seconds between the server's ``Date`` at start and the first write (see ``run``)
+DATE_SLACK = 2
 
 
 async def server_time(client: AsyncClient) -> int | None:
@@ -241,8 +254,10 @@ class Importer:
         started = time.monotonic()
         try:
             clock = await server_time(self.client)
-            self.summary.floor = clock + 1 if clock is not None else 0
-            await asyncio.sleep(1.0)  # a second between existing leads and our first write
+            # the Date header may lag the server's clock by up to a second (uvicorn
+            # refreshes it once a second): two seconds keep existing leads below the floor
+            self.summary.floor = clock + DATE_SLACK if clock is not None else 0
+            await asyncio.sleep(DATE_SLACK)  # between existing leads and our first write
             queue: asyncio.Queue[tuple[int, Row | None, str | None] | None] = asyncio.Queue(
                 self.workers * 4
             )

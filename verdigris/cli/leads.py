@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
@@ -13,7 +14,17 @@ from urllib.parse import urlsplit
 
 from verdigris.cli import exporter
 from verdigris.cli.importer import Importer, Progress, Rejects, Source, Summary
-from verdigris.cli.rows import RowReader, custom_id, parse_map
+from verdigris.cli.lookups import Lookups
+from verdigris.cli.presets import PRESETS, Preset
+from verdigris.cli.preview import Preview
+from verdigris.cli.rows import (
+    LOOKED_UP,
+    RowReader,
+    custom_id,
+    parse_map,
+    resolve_column,
+    valid_target,
+)
 from verdigris.client import AsyncClient, NotFoundError, RetryPolicy
 from verdigris.client.models import CustomFieldDefinitionOut
 from verdigris.client.pacing import PER_MINUTE
@@ -53,7 +64,9 @@ def add_parser(sub: Any) -> None:
         "import",
         help="upsert every row of a CSV or JSONL file",
         description="Upsert each row on its match key: re-running creates no duplicates. "
-        "Rows that fail go to a reject file with the reason.",
+        "Rows that fail go to a reject file with the reason. Headers of other CRMs' "
+        "exports (First Name, E-mail, Lead Status, Lead Owner ...) and custom field names "
+        "are mapped to Copper's fields; the mapping is shown before anything is written.",
     )
     imp.add_argument("file", metavar="FILE", help="a .csv (with a header row) or .jsonl file")
     imp.add_argument(
@@ -67,6 +80,25 @@ def add_parser(sub: Any) -> None:
         default=[],
         metavar="COLUMN=FIELD",
         help="read COLUMN as Copper field FIELD (COLUMN= ignores it); repeatable",
+    )
+    imp.add_argument(
+        "--from",
+        dest="preset",
+        choices=sorted(PRESETS),
+        help="the file is that CRM's export: its headers, list separator, date formats, "
+        "and status and source names (mapped to this account's)",
+    )
+    imp.add_argument(
+        "--ignore-unmapped",
+        action="store_true",
+        help="skip columns that map to no field (default: show the mapping and stop)",
+    )
+    imp.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show the mapping, check every row against the server with read-only requests "
+        "and print how many leads would be created, updated, ambiguous or rejected; "
+        "nothing is written",
     )
     imp.add_argument(
         "--rejects", help="reject file (default: FILE.rejects.csv or .jsonl beside FILE)"
@@ -196,7 +228,7 @@ def run_import(args: argparse.Namespace) -> int:
     rejects = (
         Path(args.rejects) if args.rejects else Rejects.default_path(source.path, source.format)
     )
-    summary = Summary(rejects=rejects)
+    summary = Summary(rejects=rejects, dry_run=args.dry_run)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             summary = runner.run(_import(args, source, rejects, summary))
@@ -213,13 +245,48 @@ async def _import(
 ) -> Summary:
     columns = source.columns()
     renames = parse_map(args.map)
+    preset = PRESETS[args.preset] if args.preset else None
     async with make_client(args, args.workers) as client:
         definitions = None
-        targets = [renames.get(c, c) for c in columns] + [args.match]
-        if any(custom_id(t) is not None for t in targets):
+        # definitions: for columns named like one, and for custom:<id> targets
+        named = [c for c in columns if c not in renames and valid_target(c.strip()) is None]
+        targets = [resolve_column(c, renames, preset).target for c in columns] + [args.match]
+        if named or any(custom_id(t) is not None for t in targets):
             definitions = await _definitions(client)
-        reader = RowReader(columns, renames, definitions)
+        reader = RowReader(columns, renames, definitions, preset=preset, ignore_unmapped=True)
+        unmapped = reader.unmapped(columns)
+        if args.dry_run or not args.quiet or (unmapped and not args.ignore_unmapped):
+            out = sys.stdout if args.dry_run else sys.stderr
+            print("\n".join(mapping_lines(source, reader, preset)), file=out, flush=True)
+        reader.ignore_unmapped = args.ignore_unmapped
+        reader.check(columns)
+        if unmapped:
+            print(f"ignoring unmapped column(s): {', '.join(unmapped)}", file=sys.stderr)
+        wanted = {reader.column(c).target.partition(":")[0] for c in columns}
+        lookups = await Lookups.fetch(
+            client, LOOKED_UP if args.dry_run else wanted.intersection(LOOKED_UP)
+        )
+        if "owner" in wanted and lookups.users is None:
+            raise ValueError("the server does not list its users: --map the owner column")
+        reader.lookups = lookups
         progress = BarProgress(source.count()) if _show_progress(args) else None
+        if args.dry_run:
+            preview = Preview(
+                client,
+                source,
+                reader,
+                args.match,
+                lookups,
+                definitions,
+                workers=args.workers,
+                progress=progress,
+            )
+            preview.summary = summary
+            try:
+                return await preview.run()
+            finally:
+                if progress:
+                    progress.close()
         importer = Importer(
             client,
             source,
@@ -235,6 +302,38 @@ async def _import(
         finally:
             if progress:
                 progress.close()
+
+
+def mapping_lines(source: Source, reader: RowReader, preset: Preset | None) -> list[str]:
+    """The mapping, one column a line: ``column -> field`` (why), and sample values."""
+    columns = source.columns()
+    samples: dict[str, list[str]] = {c: [] for c in columns}
+    for number, row, _ in source.rows():
+        if number > 200:
+            break
+        for column, value in (row or {}).items():
+            text = (value if isinstance(value, str) else json.dumps(value)).strip()
+            shown = samples.get(column)
+            if shown is not None and text and text not in shown and len(shown) < 3:
+                shown.append(text)
+    width = max((len(c) for c in columns), default=0)
+    title = f"mapping ({preset.name} export)" if preset else "mapping"
+    lines = [f"{title}:"]
+    for column in columns:
+        found = reader.column(column)
+        if found.target == "?":
+            where = "?  (unmapped)"
+        elif not found.target:
+            where = f"-  ({found.how})"
+        else:
+            where = f"{found.target}  ({found.how})"
+        example = ", ".join(_short(v) for v in samples[column])
+        lines.append(f"  {column:<{width}} -> {where}" + (f"  e.g. {example}" if example else ""))
+    return lines
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 30 else text[:27] + "..."
 
 
 async def _definitions(client: AsyncClient) -> dict[int, CustomFieldDefinitionOut] | None:

@@ -138,6 +138,10 @@ def coerce_value(definition: CustomFieldDefinition, value: Any) -> tuple[bool, A
         return True, None
     kind = definition.data_type
     if kind in TEXT_TYPES:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                return False, None
+            value = number_text(value)  # a CLI sends ``--field 1=42`` as the number 42
         if not isinstance(value, str):
             return False, None
         if kind == "String" and len(value) > STRING_MAX:
@@ -171,14 +175,23 @@ def coerce_value(definition: CustomFieldDefinition, value: Any) -> tuple[bool, A
     return False, None
 
 
+def number_text(value: int | float) -> str:
+    """A JSON number sent for a text field, as its decimal string: ``42`` -> ``"42"``,
+    ``4.5`` -> ``"4.5"``; a float with no fraction reads as the integer it is
+    (``42.0`` -> ``"42"``, which is how JavaScript clients print it)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < _INT_EXACT:
+        return str(int(value))
+    return repr(value) if isinstance(value, float) else str(value)
+
+
 def expected(definition: CustomFieldDefinition) -> str:
     """What a valid value of ``definition`` is, for error messages."""
     kind = definition.data_type
     ids = ", ".join(str(o.id) for o in definition.options) or "none"
     return {
-        "String": f"a string of at most {STRING_MAX} characters",
-        "Text": "a string",
-        "URL": "a string",
+        "String": f"a string (or a number) of at most {STRING_MAX} characters",
+        "Text": "a string (or a number)",
+        "URL": "a string (or a number)",
         "Checkbox": "true or false",
         "Date": "a date in Unix seconds",
         "Dropdown": f"one of its option ids ({ids})",

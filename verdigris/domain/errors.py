@@ -94,7 +94,8 @@ class RateLimited(VerdigrisError):
         self.retry_after = retry_after
 
 
-_CODE_TEXT = {
+#: every validation error code, with the words Copper's messages use for it
+CODE_TEXT = {
     "blank": "can't be blank",
     "invalid": "is invalid",
     "invalid_type": "has the wrong type",
@@ -106,7 +107,12 @@ _CODE_TEXT = {
     "not_available": "is not available on leads",
     "taken": "has already been taken",
     "not_matchable": "cannot be a match key",
+    "unrecognized": "unrecognized attributes specified",
 }
+#: how every validation message starts (Copper's wording); ``Field: text`` lines follow
+VALIDATION_PREFIX = "Invalid input: Validation errors: "
+#: Copper's message for unknown search parameters; the key names follow, comma-separated
+UNRECOGNIZED_PREFIX = VALIDATION_PREFIX + "Base: Unrecognized attributes specified: "
 
 
 class FieldErrors:
@@ -135,6 +141,6 @@ def describe_errors(errors: Mapping[str, Sequence[str]]) -> str:
     lines = []
     for field, codes in errors.items():
         label = field.replace("_", " ").capitalize()
-        texts = ", ".join(_CODE_TEXT.get(code, code) for code in codes)
+        texts = ", ".join(CODE_TEXT.get(code, code) for code in codes)
         lines.append(f"{label}: {texts}")
-    return "Invalid input: Validation errors: " + "\n".join(lines)
+    return VALIDATION_PREFIX + "\n".join(lines)

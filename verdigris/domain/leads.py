@@ -426,11 +426,12 @@ def _merge_names(lead: Lead, changes: Mapping[str, Any]) -> dict[str, Any]:
     if name_changed and changes["name"]:
         parts = split_name(changes["name"])
         return {"name": changes["name"], **parts._asdict()}
-    if name_changed:  # cleared
+    if name_changed and not any(changes.get(k) for k in ("first_name", "last_name")):
+        # cleared, and no first or last name sent to rebuild it
         return {"name": None, **dict.fromkeys(NAME_PART_KEYS)}
     if parts_sent:
         merged = lead.name_parts()._replace(**{k: changes[k] for k in parts_sent})
-        if merged == lead.name_parts():
+        if merged == lead.name_parts() and not name_changed:
             return {}
         return {"name": compose_name(merged), **merged._asdict()}
     return {}
@@ -457,7 +458,10 @@ def apply_changes(lead: Lead, changes: Mapping[str, Any], now: int) -> Lead:
     """Return ``lead`` with ``changes`` applied (partial update semantics).
 
     Only keys present change; list fields replace; custom fields merge by
-    definition id and a ``None`` value clears one.
+    definition id and a ``None`` value clears one. When no value differs from the
+    stored lead, ``lead`` itself comes back, ``date_modified`` untouched (Copper:
+    "no updates will be made"). A lead that has a name cannot lose it: a ``name``
+    cleared without a first or last name to rebuild it is ``name: invalid``.
     """
     updates: dict[str, Any] = {k: changes[k] for k in _PLAIN_KEYS if k in changes}
     updates.update(_merge_names(lead, changes))
@@ -472,8 +476,26 @@ def apply_changes(lead: Lead, changes: Mapping[str, Any], now: int) -> Lead:
             else:
                 merged[def_id] = value
         updates["custom_fields"] = merged
+    updates = {k: v for k, v in updates.items() if not _same(getattr(lead, k), v)}
+    if not updates:
+        return lead
+    if lead.name and "name" in updates and not updates["name"]:
+        errors = FieldErrors()
+        errors.add("name", "invalid", "a lead's name cannot be removed")
+        errors.raise_if_any()
     updates["date_modified"] = now
     return msgspec.structs.replace(lead, **updates)
+
+
+def _same(stored: Any, sent: Any) -> bool:
+    """Equal values of one field (``1 == 1.0``, but ``True`` is not ``1``)."""
+    if isinstance(stored, bool) != isinstance(sent, bool):
+        return False
+    if isinstance(stored, dict) and isinstance(sent, dict):
+        return stored.keys() == sent.keys() and all(_same(stored[k], sent[k]) for k in stored)
+    if isinstance(stored, list) and isinstance(sent, list):
+        return len(stored) == len(sent) and all(map(_same, stored, sent))
+    return bool(stored == sent)
 
 
 def new_lead(

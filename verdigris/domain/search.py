@@ -18,7 +18,12 @@ from typing import Any
 import msgspec
 
 from verdigris.domain.custom_field_filters import CustomFilter
-from verdigris.domain.errors import FieldErrors, MalformedRequest
+from verdigris.domain.errors import (
+    UNRECOGNIZED_PREFIX,
+    FieldErrors,
+    MalformedRequest,
+    ValidationFailed,
+)
 from verdigris.domain.leads import as_int
 from verdigris.domain.search_keys import NO_VALUE_ID, phone_digits, tag_key, text_key
 
@@ -45,6 +50,47 @@ MAX_PAGE_SIZE = 200
 #: Copper returns at most the first 100,000 records of a search, whatever the paging
 RESULT_WINDOW = 100_000
 TAG_OPTIONS = ("ANY", "ALL")
+#: every parameter of Copper's "List Leads (Search)" (custom field filters included)
+SEARCH_KEYS = frozenset(
+    {
+        "page_number",
+        "page_size",
+        "sort_by",
+        "sort_direction",
+        "ids",
+        "name",
+        "phone_number",
+        "emails",
+        "assignee_ids",
+        "status_ids",
+        "customer_source_ids",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "tags",
+        "socials",
+        "followed",
+        "age",
+        "include_converted_leads",
+        "custom_fields",
+        *(
+            f"{side}_{name}"
+            for side in ("minimum", "maximum")
+            for name in (
+                "monetary_value",
+                "interaction_count",
+                "interaction_date",
+                "created_date",
+                "modified_date",
+            )
+        ),
+    }
+)
+#: query-string keys that are not search parameters but harmless: Copper's own
+#: ``custom_field_computed_values`` switch, and ``_``, the cache buster that jQuery
+#: and other browser clients add (``?_=1700000000000``)
+HARMLESS_QUERY_KEYS = frozenset({"custom_field_computed_values", "_"})
 
 
 @dataclass(frozen=True)
@@ -149,6 +195,39 @@ def merge_params(body: Any, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
             params[key] = [value] if raw_key.endswith("[]") else value
     params.update(body or {})
     return params
+
+
+def unrecognized_keys(body: Any, query: Iterable[tuple[str, str]]) -> list[str]:
+    """The keys of a lead search that are not Copper search parameters, in the order
+    sent (query string first, as on the wire; each key once).
+
+    Body keys must be search parameters; query-string keys may also be one of
+    :data:`HARMLESS_QUERY_KEYS`, and may carry brackets (``tags[]``).
+    """
+    unknown: dict[str, None] = {}
+    for raw_key, _value in query:
+        key = raw_key[:-2] if raw_key.endswith("[]") else raw_key
+        if key not in SEARCH_KEYS and key not in HARMLESS_QUERY_KEYS:
+            unknown.setdefault(raw_key, None)
+    if isinstance(body, Mapping):
+        for key in body:
+            if key not in SEARCH_KEYS:
+                unknown.setdefault(str(key), None)
+    return list(unknown)
+
+
+def search_params(body: Any, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """:func:`merge_params` for ``POST /leads/search``, refusing unknown keys as Copper
+    does: ``Invalid input: Validation errors: Base: Unrecognized attributes specified:
+    KEY1, KEY2`` (a misspelled filter must not silently match every lead)."""
+    items = list(query)
+    unknown = unrecognized_keys(body, items)
+    if unknown:
+        raise ValidationFailed(
+            {"base": ["unrecognized"]},
+            UNRECOGNIZED_PREFIX + ", ".join(unknown),
+        )
+    return merge_params(body, items)
 
 
 def _maybe_json(raw: Any) -> Any:
@@ -325,7 +404,7 @@ def _optional_key(p: FieldErrors, params: Mapping[str, Any], field: str, *, empt
 def parse_search(params: Mapping[str, Any]) -> SearchQuery:
     """Validate search parameters; raise :class:`ValidationFailed` naming every bad one.
 
-    Unknown keys are ignored, like everywhere else in verdigris.
+    Keys it does not know are not read here: :func:`search_params` refuses them first.
     """
     p = FieldErrors()
     page_number, page_size = _paging(p, params)

@@ -30,6 +30,7 @@ STATUS: dict[type[Exception], int] = {
 }
 
 INTERNAL_ERROR_MESSAGE = "Internal server error"
+UNAVAILABLE_MESSAGE = "The database is unavailable or busy; retry shortly"
 
 
 class BodyTooLarge(e.VerdigrisError):
@@ -62,7 +63,7 @@ def render(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
         return 500, {"success": False, "status": 500, "message": INTERNAL_ERROR_MESSAGE}, headers
     if isinstance(exc, StoreUnavailable):
         log.warning("store unavailable: %s", exc)
-        message = "The database is unavailable or busy; retry shortly"
+        message = UNAVAILABLE_MESSAGE
     else:
         message = getattr(exc, "message", str(exc))
     body: dict[str, Any] = {"success": False, "status": status, "message": message}

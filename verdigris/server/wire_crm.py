@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from verdigris.domain import custom_fields as cf
 from verdigris.domain.activities import Activity
 from verdigris.domain.crm import (
     Company,
@@ -173,15 +174,24 @@ def _address(a: Address | None) -> AddressOut | None:
     return AddressOut(a.street, a.city, a.state, a.postal_code, a.country) if a else None
 
 
-def _custom(values: Mapping[int, Any], ids: tuple[int, ...]) -> list[CustomFieldValueOut]:
-    return [CustomFieldValueOut(i, values.get(i)) for i in ids]
+def _custom(
+    values: Mapping[int, Any], shown: WithFields[Any], computed: bool
+) -> list[CustomFieldValueOut]:
+    """``custom_fields``; ``computed`` adds Copper's ``computed_value`` to each."""
+    out = [CustomFieldValueOut(i, values.get(i)) for i in shown.custom_field_ids]
+    if computed:
+        for item in out:
+            definition = shown.definitions.get(item.custom_field_definition_id)
+            if definition is not None:
+                item.computed_value = cf.computed_value(definition, item.value)
+    return out
 
 
 def _from(entries: list[ConvertedFrom]) -> list[ConvertedFromOut]:
     return [ConvertedFromOut(e.lead_id, e.converted_timestamp) for e in entries]
 
 
-def person_out(shown: WithFields[Person]) -> PersonOut:
+def person_out(shown: WithFields[Person], computed: bool = False) -> PersonOut:
     p = shown.record
     return PersonOut(
         id=p.id,
@@ -203,7 +213,7 @@ def person_out(shown: WithFields[Person]) -> PersonOut:
         tags=list(p.tags),
         title=p.title,
         websites=[LinkOut(w.url, w.category) for w in p.websites],
-        custom_fields=_custom(p.custom_fields, shown.custom_field_ids),
+        custom_fields=_custom(p.custom_fields, shown, computed),
         date_created=p.date_created,
         date_modified=p.date_modified,
         date_last_contacted=p.date_last_contacted,
@@ -213,7 +223,7 @@ def person_out(shown: WithFields[Person]) -> PersonOut:
     )
 
 
-def company_out(shown: WithFields[Company]) -> CompanyOut:
+def company_out(shown: WithFields[Company], computed: bool = False) -> CompanyOut:
     c = shown.record
     return CompanyOut(
         id=c.id,
@@ -227,14 +237,14 @@ def company_out(shown: WithFields[Company]) -> CompanyOut:
         socials=[LinkOut(s.url, s.category) for s in c.socials],
         tags=list(c.tags),
         websites=[LinkOut(w.url, w.category) for w in c.websites],
-        custom_fields=_custom(c.custom_fields, shown.custom_field_ids),
+        custom_fields=_custom(c.custom_fields, shown, computed),
         interaction_count=c.interaction_count,
         date_created=c.date_created,
         date_modified=c.date_modified,
     )
 
 
-def opportunity_out(shown: WithFields[Opportunity]) -> OpportunityOut:
+def opportunity_out(shown: WithFields[Opportunity], computed: bool = False) -> OpportunityOut:
     o = shown.record
     return OpportunityOut(
         id=o.id,
@@ -262,15 +272,16 @@ def opportunity_out(shown: WithFields[Opportunity]) -> OpportunityOut:
         date_lead_created=o.date_lead_created,
         date_created=o.date_created,
         date_modified=o.date_modified,
-        custom_fields=_custom(o.custom_fields, shown.custom_field_ids),
+        custom_fields=_custom(o.custom_fields, shown, computed),
     )
 
 
-def convert_out(result: Conversion) -> ConvertOut:
+def convert_out(result: Conversion, computed: bool = False) -> ConvertOut:
+    """``computed``: ``?custom_field_computed_values=true`` (Copper lists Convert)."""
     return ConvertOut(
-        person=person_out(result.person),
-        company=company_out(result.company) if result.company else None,
-        opportunity=opportunity_out(result.opportunity) if result.opportunity else None,
+        person=person_out(result.person, computed),
+        company=company_out(result.company, computed) if result.company else None,
+        opportunity=(opportunity_out(result.opportunity, computed) if result.opportunity else None),
     )
 
 

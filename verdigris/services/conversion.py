@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from verdigris.domain import activities as activity_rules
@@ -18,6 +19,7 @@ from verdigris.domain.crm import (
     Pipeline,
     company_key,
 )
+from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.errors import AlreadyConverted, NotFound, ValidationFailed
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import LOOKUP_LIMIT, MatchCriteria
@@ -33,6 +35,8 @@ class WithFields(Generic[T]):
 
     record: T
     custom_field_ids: tuple[int, ...]
+    #: those definitions by id (for ``computed_value``)
+    definitions: Mapping[int, CustomFieldDefinition] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class CrmContext:
         self._contact_types: list[ContactType] | None = None
         self._pipelines: list[Pipeline] | None = None
         self._fields: dict[str, tuple[int, ...]] = {}
+        self._definitions: dict[int, CustomFieldDefinition] | None = None
 
     @property
     def contact_types(self) -> list[ContactType]:
@@ -82,7 +87,10 @@ class CrmContext:
         return self._fields[entity]
 
     def show(self, record: T, entity: str) -> WithFields[T]:
-        return WithFields(record, self.field_ids(entity))
+        ids = self.field_ids(entity)
+        if ids and self._definitions is None:
+            self._definitions = {d.id: d for d in self.tx.list_custom_fields(self.account_id)}
+        return WithFields(record, ids, self._definitions or {})
 
 
 class ConversionServices(ServiceBase):

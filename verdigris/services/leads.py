@@ -90,6 +90,8 @@ class LeadServices(ServiceBase):
         ctx = ctx or self.context(tx, who.account_id)
         changes = lead_rules.parse_changes(data, ctx)
         lead = lead_rules.apply_changes(current, changes, self.clock())
+        if lead is current:
+            return ctx.show(current)  # nothing differs: no write, no activity
         tx.update_lead(lead)
         if lead.status_id != current.status_id:
             names = {s.id: s.name for s in ctx.statuses}

@@ -11,6 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from alembic import command
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy.pool import StaticPool
 
 from verdigris.config import DURABLE, FAST
@@ -47,6 +51,10 @@ def _connect_hook(durability: str) -> Callable[[Any, Any], None]:
         cur.close()
 
     return on_connect
+
+
+def _broken_references(conn: sa.Connection) -> set[tuple[Any, ...]]:
+    return {tuple(row) for row in conn.exec_driver_sql("PRAGMA foreign_key_check")}
 
 
 def _on_begin(conn: sa.Connection) -> None:
@@ -86,6 +94,31 @@ class SqliteStore(SqlStore):
             "fast (SQLite synchronous=NORMAL: commits survive a crash of the process, "
             "but an OS crash or power cut can lose the last ones)"
         )
+
+    def migrate(self) -> None:
+        """Migrate with foreign keys off, as SQLite asks for table rebuilds.
+
+        A migration that rebuilds a table (0008) drops the old one; with foreign keys on,
+        that drop would run the ON DELETE CASCADE of the tables pointing at it. The pragma
+        only takes effect outside a transaction, so it is set on the connection before the
+        migration's transaction begins. When migrations ran, ``PRAGMA foreign_key_check``
+        must find no broken reference that was not there before, or nothing is committed.
+        """
+        with self.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            assert raw is not None
+            raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    config = self.alembic_config(conn)
+                    head = ScriptDirectory.from_config(config).get_current_head()
+                    pending = MigrationContext.configure(conn).get_current_revision() != head
+                    broken = _broken_references(conn) if pending else set()
+                    command.upgrade(config, "head")
+                    if pending and (new := _broken_references(conn) - broken):
+                        raise CommandError(f"migrating would break foreign keys: {sorted(new)[:5]}")
+            finally:
+                raw.execute("PRAGMA foreign_keys=ON")
 
     def close(self) -> None:
         if self._version is not None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from verdigris.server import wire, wire_crm
 from verdigris.server.routes import Call, RouteSpec
+from verdigris.server.routes.leads import computed
 from verdigris.services import Services
 
 
 def convert(services: Services, call: Call) -> wire_crm.ConvertOut:
-    return wire_crm.convert_out(services.convert_lead(call.principal, call.path["id"], call.body))
+    conversion = services.convert_lead(call.principal, call.path["id"], call.body)
+    return wire_crm.convert_out(conversion, computed(call))
 
 
 def lead_activities(services: Services, call: Call) -> list[wire_crm.ActivityOut]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from starlette.datastructures import QueryParams
 
-from verdigris.domain.search import merge_params
+from verdigris.domain.search import search_params
 from verdigris.server import wire, wire_page
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes.leads import computed
@@ -22,7 +22,7 @@ def query_items(query: Mapping[str, str]) -> Iterable[tuple[str, str]]:
 
 
 def search_leads(services: Services, call: Call) -> Reply:
-    params = merge_params(call.body, query_items(call.query))
+    params = search_params(call.body, query_items(call.query))
     total, page = services.search_lead_page(call.principal, params)
     return Reply(wire_page.leads_out(page, computed(call)), {"X-PW-TOTAL": str(total)})
 
