@@ -13,6 +13,18 @@ def test_lead_statuses_are_seeded(api: Api) -> None:
     assert set(statuses[0]) == {"id", "name", "order", "is_default"}
 
 
+def test_lead_status_order_starts_at_one(api: Api) -> None:
+    # Copper's List Lead Statuses example: New is order 1 (and the default), then 2, 3, 4
+    statuses = api.get("/lead_statuses").json()
+    assert [s["order"] for s in statuses] == [1, 2, 3, 4]
+    assert list(statuses[0]) == ["id", "name", "order", "is_default"]
+    assert (statuses[0]["name"], statuses[0]["order"], statuses[0]["is_default"]) == (
+        "New",
+        1,
+        True,
+    )
+
+
 def test_new_is_the_default_status(api: Api) -> None:
     new = next(s for s in api.get("/lead_statuses").json() if s["name"] == "New")
     lead = api.create_lead(name="Default")

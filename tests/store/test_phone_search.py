@@ -1,14 +1,17 @@
 """Phone number search in the store (issue 14): Copper's "ends with" rule, the reversed
-digits written on every path, migration 0007 filling them for existing rows, and the
+digits written on every path, migration 0010 filling them for existing rows, and the
 plan of a suffix search at a realistic size (an index range, never a scan)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from tests.store.test_search_store import empty_url  # noqa: F401 (a fixture)
 from verdigris.domain.leads import Lead, Phone
@@ -147,15 +150,38 @@ def test_every_write_path_keeps_the_reversed_digits(store: Store) -> None:
         assert all(rev == digits[::-1] for digits, rev in rows)
 
 
-def test_migration_0007_fills_the_reversed_digits_of_existing_rows(empty_url: str) -> None:  # noqa: F811
+#: the revision that adds lead_phones.digits_reversed
+REVISION = "0010"
+
+
+def _migrate(store: SqlStore, step: Callable[[Config, str], None]) -> None:
+    """Run ``step`` (an upgrade or downgrade) to the revision before :data:`REVISION`,
+    with SQLite's foreign keys off, as ``SqliteStore.migrate`` runs migrations (0008
+    rebuilds tables)."""
+    with store.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                config = store.alembic_config(conn)
+                revision = ScriptDirectory.from_config(config).get_revision(REVISION)
+                assert revision is not None
+                step(config, str(revision.down_revision))
+        finally:
+            if sqlite:
+                raw.execute("PRAGMA foreign_keys=ON")
+
+
+def test_migration_fills_the_reversed_digits_of_existing_rows(empty_url: str) -> None:  # noqa: F811
     store = open_store(empty_url)
     assert isinstance(store, SqlStore)
-    with store.engine.begin() as conn:
-        command.upgrade(store.alembic_config(conn), "0006")
+    _migrate(store, command.upgrade)
     assert "digits_reversed" not in {
         c["name"] for c in sa.inspect(store.engine).get_columns("lead_phones")
     }
-    # rows as 0006 holds them: digits only, written by hand (today's code writes both)
+    # rows as the revision before holds them: digits only, written by hand
     with store.engine.begin() as conn:
         conn.execute(t.accounts.insert(), [{"id": 1, "name": "Old", "date_created": 0}])
         user = {"account_id": 1, "name": "old", "date_created": 0}
@@ -188,8 +214,7 @@ def test_migration_0007_fills_the_reversed_digits_of_existing_rows(empty_url: st
     assert _names(services, who, {"phone_number": "408-555-1234"}) == ["Ann"]
     assert _names(services, who, {"phone_number": "99"}) == ["Ann"]
 
-    with store.engine.begin() as conn:
-        command.downgrade(store.alembic_config(conn), "0006")
+    _migrate(store, command.downgrade)
     inspector = sa.inspect(store.engine)
     assert "digits_reversed" not in {c["name"] for c in inspector.get_columns("lead_phones")}
     assert "ix_lead_phones_search" in {i["name"] for i in inspector.get_indexes("lead_phones")}

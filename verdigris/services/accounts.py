@@ -53,8 +53,9 @@ class AccountServices(ServiceBase):
 
     def _seed_account(self, tx: StoreTx, name: str, stamp: int) -> AccountRecord:
         record = tx.create_account(name, stamp)
-        for order, status in enumerate(lead_rules.DEFAULT_STATUSES):
-            tx.add_status(record.id, status, order, is_default=order == 0)
+        # Copper numbers statuses from 1 (its List Lead Statuses example)
+        for order, status in enumerate(lead_rules.DEFAULT_STATUSES, start=1):
+            tx.add_status(record.id, status, order, is_default=order == 1)
         for source in lead_rules.DEFAULT_SOURCES:
             tx.add_source(record.id, source)
         for contact_type in crm.DEFAULT_CONTACT_TYPES:

@@ -9,6 +9,10 @@ metadata = sa.MetaData()
 
 #: 64-bit ids on PostgreSQL; SQLite needs plain INTEGER for its rowid alias
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# Ids are never reused: every table with an ``id`` passes ``sqlite_autoincrement=True``
+# (SQLite's AUTOINCREMENT keeps the largest id ever handed out in sqlite_sequence; without
+# it, the next insert after deleting the highest row takes its id again). PostgreSQL
+# sequences never hand an id out twice. Migration 0008 rebuilt the existing SQLite tables.
 #: search and sort keys (lower-cased text): byte order on both engines, so that prefix
 #: ranges are exact and sorts agree (SQLite compares TEXT bytewise; "C" on PostgreSQL)
 Key = sa.String(255).with_variant(sa.String(255, collation="C"), "postgresql")
@@ -21,6 +25,7 @@ accounts = sa.Table(
     sa.Column("date_created", sa.BigInteger, nullable=False),
     #: bumped by every change of the account's custom field definitions (cache validity)
     sa.Column("custom_fields_version", sa.BigInteger, nullable=False, server_default="0"),
+    sqlite_autoincrement=True,
 )
 
 users = sa.Table(
@@ -33,6 +38,7 @@ users = sa.Table(
     sa.Column("email_norm", sa.String(255), nullable=False, unique=True),
     sa.Column("date_created", sa.BigInteger, nullable=False),
     sa.Index("ix_users_account", "account_id"),
+    sqlite_autoincrement=True,
 )
 
 api_keys = sa.Table(
@@ -43,6 +49,7 @@ api_keys = sa.Table(
     sa.Column("key_hash", sa.String(64), nullable=False),
     sa.Column("date_created", sa.BigInteger, nullable=False),
     sa.Index("ix_api_keys_user", "user_id"),
+    sqlite_autoincrement=True,
 )
 
 lead_statuses = sa.Table(
@@ -54,6 +61,7 @@ lead_statuses = sa.Table(
     sa.Column("order", sa.Integer, nullable=False),
     sa.Column("is_default", sa.Boolean, nullable=False),
     sa.Index("ix_lead_statuses_account", "account_id"),
+    sqlite_autoincrement=True,
 )
 
 customer_sources = sa.Table(
@@ -63,6 +71,7 @@ customer_sources = sa.Table(
     sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Index("ix_customer_sources_account", "account_id"),
+    sqlite_autoincrement=True,
 )
 
 custom_field_definitions = sa.Table(
@@ -79,6 +88,7 @@ custom_field_definitions = sa.Table(
     sa.Column("canonical_name", sa.String(255), nullable=True),  # 0003
     sa.Index("ix_custom_field_definitions_account", "account_id"),
     sa.Index("ux_custom_field_definitions_canonical", "account_id", "canonical_name", unique=True),
+    sqlite_autoincrement=True,
 )
 
 #: hands out option ids: unique across accounts and never reused (0003)
@@ -179,6 +189,7 @@ leads = sa.Table(
     sa.Column("tag_count", sa.Integer, nullable=False, server_default="0"),
     # upsert matches on email and name read ix_leads_by_email / ix_leads_by_name (0006)
     *SEARCH_INDEXES,
+    sqlite_autoincrement=True,
 )
 
 #: one row per (lead, custom field value, list item): the index behind custom-field upsert
@@ -206,7 +217,7 @@ lead_tags = sa.Table(
     sa.Index("ix_lead_tags_search", "account_id", "tag", "lead_id"),
 )
 
-#: the digits of each of a lead's phone numbers, and the same backwards (0007): a search
+#: the digits of each of a lead's phone numbers, and the same backwards (0010): a search
 #: for numbers *ending with* some digits is a range of ix_lead_phones_suffix
 lead_phones = sa.Table(
     "lead_phones",
@@ -227,6 +238,7 @@ contact_types = sa.Table(
     sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Index("ix_contact_types_account", "account_id"),
+    sqlite_autoincrement=True,
 )
 
 pipelines = sa.Table(
@@ -236,6 +248,7 @@ pipelines = sa.Table(
     sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
     sa.Column("name", sa.String(255), nullable=False),
     sa.Index("ix_pipelines_account", "account_id"),
+    sqlite_autoincrement=True,
 )
 
 pipeline_stages = sa.Table(
@@ -248,6 +261,7 @@ pipeline_stages = sa.Table(
     sa.Column("rank", sa.Integer, nullable=False),
     sa.Column("win_probability", sa.Integer, nullable=False),
     sa.Index("ix_pipeline_stages_account", "account_id"),
+    sqlite_autoincrement=True,
 )
 
 companies = sa.Table(
@@ -271,6 +285,7 @@ companies = sa.Table(
     sa.Column("date_created", sa.BigInteger, nullable=False),
     sa.Column("date_modified", sa.BigInteger, nullable=False),
     sa.Index("ix_companies_account_name_key", "account_id", "name_key"),
+    sqlite_autoincrement=True,
 )
 
 people = sa.Table(
@@ -305,6 +320,7 @@ people = sa.Table(
     sa.Column("date_lead_created", sa.BigInteger, nullable=True),
     sa.Index("ix_people_account", "account_id"),
     sa.Index("ix_people_company", "company_id"),
+    sqlite_autoincrement=True,
 )
 
 opportunities = sa.Table(
@@ -340,6 +356,7 @@ opportunities = sa.Table(
     sa.Index("ix_opportunities_account", "account_id"),
     sa.Index("ix_opportunities_company", "company_id"),
     sa.Index("ix_opportunities_primary_contact", "primary_contact_id"),
+    sqlite_autoincrement=True,
 )
 
 activities = sa.Table(
@@ -359,4 +376,5 @@ activities = sa.Table(
     sa.Column("date_created", sa.BigInteger, nullable=False),
     sa.Column("date_modified", sa.BigInteger, nullable=False),
     sa.Index("ix_activities_parent", "account_id", "parent_type", "parent_id"),
+    sqlite_autoincrement=True,
 )
