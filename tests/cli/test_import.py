@@ -61,6 +61,22 @@ def test_created_updated_and_a_rerun_creates_nothing(
     assert lead_count(live.store) == 2
 
 
+def test_rows_sharing_a_match_key_are_applied_in_file_order(
+    live: Live, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 12 keys, 8 versions each, interleaved: with 8 workers, a key's later row must not
+    # overtake an earlier one (the last row of each key in the file is what stays)
+    rows = [f"Lead {k},KEY{k}@x.io,v{v}" for v in range(8) for k in range(12)]
+    source = write_csv(tmp_path / "leads.csv", "name,email,title", *rows)
+    code, counts = run_import(live, capsys, source, "--workers", "8")
+    assert code == 0
+    assert counts["created"] == 12 and counts["updated"] == 84
+    with live.client() as client:
+        for k in range(12):
+            (lead,) = client.search_leads({"emails": [f"key{k}@x.io"]})
+            assert lead.title == "v7", f"key{k}: {lead.title}"
+
+
 def test_ambiguous_and_invalid_rows_go_to_the_reject_file(
     live: Live, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

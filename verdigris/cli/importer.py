@@ -22,6 +22,7 @@ import csv
 import email.utils
 import json
 import time
+import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,7 @@ from verdigris.client import (
     AsyncClient,
     AuthenticationError,
     CopperError,
+    Match,
     NotFoundError,
     ValidationError,
 )
@@ -228,6 +230,17 @@ async def server_time(client: AsyncClient) -> int | None:
         return None
 
 
+@dataclass(frozen=True)
+class Item:
+    """A row on its way to a worker: its upsert, or the reason it has none."""
+
+    number: int
+    row: Row | None
+    properties: dict[str, Any] | None
+    match: Match | None
+    problem: str | None
+
+
 class Importer:
     def __init__(
         self,
@@ -258,15 +271,18 @@ class Importer:
             # refreshes it once a second): two seconds keep existing leads below the floor
             self.summary.floor = clock + DATE_SLACK if clock is not None else 0
             await asyncio.sleep(DATE_SLACK)  # between existing leads and our first write
-            queue: asyncio.Queue[tuple[int, Row | None, str | None] | None] = asyncio.Queue(
-                self.workers * 4
-            )
+            # rows that share a match key go to one worker, so they are applied in file
+            # order (a file may create a lead and update it further down)
+            queues: list[asyncio.Queue[Item | None]] = [
+                asyncio.Queue(4) for _ in range(self.workers)
+            ]
             async with asyncio.TaskGroup() as group:
-                for _ in range(self.workers):
+                for queue in queues:
                     group.create_task(self._work(queue))
-                for item in self.source.rows():
-                    await queue.put(item)
-                for _ in range(self.workers):
+                for number, row, problem in self.source.rows():
+                    item = self._prepare(number, row, problem)
+                    await queues[self._shard(item)].put(item)
+                for queue in queues:
                     await queue.put(None)
         except asyncio.CancelledError:
             self.summary.interrupted = True
@@ -279,19 +295,38 @@ class Importer:
             self.rejects.close()
         return self.summary
 
-    async def _work(self, queue: asyncio.Queue[tuple[int, Row | None, str | None] | None]) -> None:
-        while (item := await queue.get()) is not None:
-            await self._one(*item)
-            self.summary.rows += 1
-            self.progress.advance(self.summary)
-
-    async def _one(self, number: int, row: Row | None, problem: str | None) -> None:
-        s = self.summary
+    def _prepare(self, number: int, row: Row | None, problem: str | None) -> Item:
+        """A row's properties and upsert match, or why it has none."""
         try:
             if problem or row is None:
                 raise RowError(problem or "empty row")
             properties = self.reader.properties(row)
-            lead = await self.client.upsert_lead(properties, match_for(self.match, properties))
+            return Item(number, row, properties, match_for(self.match, properties), None)
+        except RowError as exc:
+            return Item(number, row, None, None, str(exc))
+
+    def _shard(self, item: Item) -> int:
+        """The worker of ``item``: one per match key (email and name ignore case)."""
+        if item.match is None:
+            return item.number % self.workers
+        key = repr(item.match.field_value)
+        if item.match.field_name in ("email", "name"):
+            key = key.strip().lower()
+        return zlib.crc32(key.encode()) % self.workers
+
+    async def _work(self, queue: asyncio.Queue[Item | None]) -> None:
+        while (item := await queue.get()) is not None:
+            await self._one(item)
+            self.summary.rows += 1
+            self.progress.advance(self.summary)
+
+    async def _one(self, item: Item) -> None:
+        s = self.summary
+        number, row = item.number, item.row
+        try:
+            if item.problem is not None or item.properties is None or item.match is None:
+                raise RowError(item.problem or "empty row")
+            lead = await self.client.upsert_lead(item.properties, item.match)
         except RowError as exc:
             s.invalid += 1
             self.rejects.add(number, row, str(exc))
