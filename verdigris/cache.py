@@ -38,7 +38,7 @@ class BoundedCache(Generic[K, V]):
 
     With ``ttl`` (seconds, read on ``clock``), an entry is served for that long after it
     was put, then dropped when next asked for. Values are never None (None means "not
-    kept"). Safe to share between threads.
+    kept"). Safe to share between threads (see :meth:`get`).
     """
 
     __slots__ = ("_data", "_lock", "clock", "maxsize", "ttl")
@@ -60,32 +60,39 @@ class BoundedCache(Generic[K, V]):
         self._data: OrderedDict[K, Any] = OrderedDict()
 
     def get(self, key: K) -> V | None:
-        """The value kept for ``key`` (now the most recently used), or None."""
-        with self._lock:
-            entry = self._data.get(key)
-            if entry is None:
+        """The value kept for ``key`` (now the most recently used), or None.
+
+        No lock: each ``OrderedDict`` call is atomic under the GIL, and a lock taken on
+        every read cost several times the lookup itself (these are read on every
+        request). An entry another thread drops meanwhile is still returned once."""
+        data = self._data
+        entry = data.get(key)
+        if entry is None:
+            return None
+        if self.ttl is not None:
+            expires, entry = entry
+            if expires <= self.clock():
+                data.pop(key, None)
                 return None
-            if self.ttl is not None:
-                expires, entry = entry
-                if expires <= self.clock():
-                    del self._data[key]
-                    return None
-            self._data.move_to_end(key)
-            return entry  # type: ignore[no-any-return]
+        try:  # noqa: SIM105 (contextlib.suppress costs more than the lookup)
+            data.move_to_end(key)
+        except KeyError:
+            pass  # dropped by another thread since
+        return entry  # type: ignore[no-any-return]
 
     def put(self, key: K, value: V) -> None:
         """Keep ``value`` for ``key``, dropping the least recently used beyond the bound."""
         entry: Any = value if self.ttl is None else (self.clock() + self.ttl, value)
-        with self._lock:
-            self._data[key] = entry
-            self._data.move_to_end(key)
-            if len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
+        with self._lock:  # puts are rare (misses): one at a time keeps the bound exact
+            data = self._data
+            data[key] = entry
+            data.move_to_end(key)
+            while len(data) > self.maxsize:
+                data.popitem(last=False)
 
     def pop(self, key: K) -> V | None:
         """Forget ``key``; the value it had (expired or not), or None."""
-        with self._lock:
-            entry = self._data.pop(key, None)
+        entry = self._data.pop(key, None)
         if entry is not None and self.ttl is not None:
             entry = entry[1]
         return entry  # type: ignore[no-any-return]
