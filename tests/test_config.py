@@ -59,17 +59,3 @@ def test_a_bad_value_names_its_variable(name: str, raw: str, message: str) -> No
     with pytest.raises(ValueError) as caught:
         Settings.from_env({f"VERDIGRIS_{name}": raw})
     assert str(caught.value) == message
-
-
-def test_durability_and_failed_auth_settings_convert_and_are_checked() -> None:
-    settings = Settings.from_env(
-        {
-            "VERDIGRIS_DURABILITY": "fast",
-            "VERDIGRIS_AUTH_FAILURE_LIMIT": "0",
-            "VERDIGRIS_AUTH_FAILURE_WINDOW_SECONDS": "60",
-        }
-    )
-    assert (settings.durability, settings.auth_failure_limit) == ("fast", 0)
-    assert settings.auth_failure_window_seconds == 60
-    with pytest.raises(ValueError, match="auth_failure_limit must be 0 or more"):
-        Settings.from_env({"VERDIGRIS_AUTH_FAILURE_LIMIT": "-1"})
