@@ -110,28 +110,19 @@ class Bench:
         args = self.args
         for key in report.UPSERTS:
             row = Ceiling(ds.engine, ds.size, key)
-            for raw in (False, True):
-                kind = "raw driver" if raw else "store"
-                try:
-                    value = ceiling.measure(
-                        ds,
-                        key,
-                        raw=raw,
-                        nonce=self.next_nonce(),
-                        seconds=args.ceiling_seconds,
-                        warmup=args.warmup,
-                    )
-                except Exception as exc:  # keep the run going; the table says what failed
-                    log(f"  ceiling {kind} {key}: FAILED {type(exc).__name__}: {exc}")
-                    value = None
-                    if not raw:
-                        row.note = f"failed: {type(exc).__name__}"
-                else:
-                    log(f"  ceiling {kind:10} {key:14} {value:8,.0f} upserts/s")
-                if raw:
-                    row.raw = value
-                else:
-                    row.store = value
+            try:
+                row.store = ceiling.measure(
+                    ds,
+                    key,
+                    nonce=self.next_nonce(),
+                    seconds=args.ceiling_seconds,
+                    warmup=args.warmup,
+                )
+            except Exception as exc:  # keep the run going; the table says what failed
+                log(f"  ceiling {key}: FAILED {type(exc).__name__}: {exc}")
+                row.note = f"failed: {type(exc).__name__}"
+            else:
+                log(f"  ceiling {key:14} {row.store:8,.0f} upserts/s")
             self.results.ceilings.append(row)
         if args.profile:
             raw_path = args.out / f"profile-{ds.engine}-{report.size_label(ds.size)}-store.txt"
@@ -141,7 +132,6 @@ class Bench:
             ceiling.measure(
                 ds,
                 "upsert_email",
-                raw=False,
                 nonce=self.next_nonce(),
                 seconds=args.duration,
                 warmup=0,

@@ -146,8 +146,7 @@ LEGEND = (
     "÷ floor = req/s ÷ GET /account of the same server; "
     "÷ 10k, ÷ 1w = req/s ÷ the same row at the smallest size, with 1 worker. Other ratio: "
     "upserts ÷ the store ceiling, bulk_update leads/s ÷ PUT leads/s, search p50 ÷ GET p50. "
-    "Store ceiling: single-threaded Services.upsert_lead in-process; raw driver: the same "
-    "service over the same SQL sent straight to sqlite3/psycopg (no SQLAlchemy). On PostgreSQL "
+    "Store ceiling: single-threaded Services.upsert_lead in-process. On PostgreSQL "
     "one thread waits for every round trip, so HTTP with 16 connections can beat it. "
     "Runs with errors (status >= 400 or socket errors) are left out of every ratio."
 )

@@ -116,8 +116,6 @@ def layer(frames: list[Frame]) -> str:
     name = leaf.func.rsplit(".", 1)[-1]
     if "psycopg" in f or (name in _DRIVER_FUNCS and "sqlalchemy/engine" in f):
         return DRIVER
-    if "benchmarks/ceiling.py" in f and name in {"_all", "transaction", "update_lead"}:
-        return DRIVER
     # the store's write path calls the DB-API cursor itself (verdigris/store/fast.py): a
     # sample whose innermost Python frame is that call is the driver's (C) work
     if f.endswith("/verdigris/store/fast.py") and name in {"execute", "executemany"}:

@@ -44,7 +44,6 @@ class Ceiling:
     size: int
     scenario: str
     store: float | None = None
-    raw: float | None = None
     note: str = ""
 
 
@@ -201,8 +200,8 @@ def run_rows(res: Results) -> list[list[str]]:
 def ceiling_headers(res: Results) -> list[str]:
     small = size_label(res.sizes[0]) if res.sizes else "smallest"
     return [
-        "engine", "leads", "workload", "store upserts/s", "raw driver upserts/s",
-        "store ÷ raw", f"HTTP {res.workers[0] if res.workers else 1}w ÷ store", f"store ÷ {small}",
+        "engine", "leads", "workload", "store upserts/s",
+        f"HTTP {res.workers[0] if res.workers else 1}w ÷ store", f"store ÷ {small}",
     ]  # fmt: skip
 
 
@@ -220,8 +219,6 @@ def ceiling_rows(res: Results) -> list[list[str]]:
                 size_label(c.size),
                 SCENARIOS[c.scenario].label,
                 c.note or _num(c.store),
-                _num(c.raw),
-                _x(ratio(c.store, c.raw)),
                 _x(ratio(_rps(http), c.store)),
                 _x(ratio(c.store, first.store if first else None)) if c.size != small else "-",
             ]

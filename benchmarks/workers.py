@@ -39,7 +39,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from http_stack import HOST, WrkResult, free_port, parse_wrk, wait_listening
+from wrk import HOST, WrkResult, free_port, parse_wrk, wait_listening
 
 PATH = "/developer_api/v1/leads/upsert"
 EMAIL = "bench@verdigris.local"

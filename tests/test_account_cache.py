@@ -39,4 +39,4 @@ def test_statuses_are_cached_per_account(store: Store) -> None:
     user, _ = services.add_user("statuses@example.com")
     who = Principal(user.id, user.account_id, user.email)
     services.create_lead(who, {"name": "One"})
-    assert [s.name for s in services.cache.statuses[who.account_id]][:1] == ["New"]
+    assert [s.name for s in services.cache.statuses.get(who.account_id) or []][:1] == ["New"]

@@ -117,12 +117,3 @@ def test_long_lists_are_never_kept(store: Store, pages: PageStatements) -> None:
     for _ in range(3):
         assert len(_names(store, account, emails=emails)) == 10
     assert pages.compiled == 0
-
-
-def test_the_kept_statements_are_bounded() -> None:
-    small = PageStatements(size=2)
-    for key in "abc":
-        assert not small.seen_again(key)
-        assert small.seen_again(key)
-        small.put(key, object())  # type: ignore[arg-type]
-    assert len(small) == 2 and small.get("a") is None and small.get("c") is not None

@@ -1,8 +1,9 @@
 """Copper's header authentication: ``X-PW-AccessToken``, ``X-PW-Application`` and
 ``X-PW-UserEmail`` (header names are case-insensitive).
 
-Verified credentials are cached for a few seconds per process, keyed on a hash of
-the token, so that the hot path does not hit the database for every request.
+Verified credentials are cached for a few seconds per process (:data:`CACHE_SECONDS`,
+at most :data:`CACHE_MAX` of them, the least recently used dropped first), keyed on a
+hash of the token, so that the hot path does not hit the database for every request.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import time
 from collections.abc import Callable, Mapping
 
+from verdigris.cache import BoundedCache
 from verdigris.domain.errors import Unauthenticated
 from verdigris.services import Principal
 
@@ -30,7 +32,9 @@ class Authenticator:
         self.verify = verify
         self.ttl = ttl
         self.clock = clock
-        self._cache: dict[tuple[bytes, str], tuple[float, Principal]] = {}
+        self._cache: BoundedCache[tuple[bytes, str], Principal] = BoundedCache(
+            CACHE_MAX, ttl=ttl, clock=clock
+        )
 
     def credentials(self, headers: Mapping[str, str]) -> tuple[str, str]:
         """The token and email from the headers, or :class:`Unauthenticated`."""
@@ -47,16 +51,11 @@ class Authenticator:
 
     def cached(self, token: str, email: str) -> Principal | None:
         key = (hashlib.sha256(token.encode()).digest(), email.lower())
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] > self.clock():
-            return hit[1]
-        return None
+        return self._cache.get(key)
 
     def authenticate(self, token: str, email: str) -> Principal:
         """Verify against the store (call off the event loop where the store blocks)."""
         principal = self.verify(token, email)
-        if len(self._cache) >= CACHE_MAX:
-            self._cache.clear()
         key = (hashlib.sha256(token.encode()).digest(), email.lower())
-        self._cache[key] = (self.clock() + self.ttl, principal)
+        self._cache.put(key, principal)
         return principal

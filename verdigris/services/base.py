@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from verdigris.cache import BoundedCache
 from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.errors import (
     MalformedRequest,
@@ -81,6 +82,10 @@ def now() -> int:
     return int(time.time())
 
 
+#: accounts whose statuses and definitions each process keeps
+MAX_ACCOUNTS = 1024
+
+
 class AccountCache:
     """What rarely changes in an account, kept per process across requests.
 
@@ -89,11 +94,17 @@ class AccountCache:
     ``custom_fields_version`` in the same transaction, and cached definitions are used
     only while that version is still the account's, so no worker ever validates or
     renders against definitions that have changed.
+
+    Each holds at most ``max_accounts`` accounts (:data:`MAX_ACCOUNTS`), the least
+    recently used dropped first.
     """
 
-    def __init__(self) -> None:
-        self.statuses: dict[int, list[StatusRecord]] = {}
-        self.fields: dict[int, tuple[int, dict[int, CustomFieldDefinition]]] = {}
+    def __init__(self, max_accounts: int = MAX_ACCOUNTS) -> None:
+        self.statuses: BoundedCache[int, list[StatusRecord]] = BoundedCache(max_accounts)
+        #: (custom_fields_version, definitions by id) by account
+        self.fields: BoundedCache[int, tuple[int, dict[int, CustomFieldDefinition]]] = BoundedCache(
+            max_accounts
+        )
 
 
 class TxContext:
@@ -115,7 +126,7 @@ class TxContext:
             if cached is None:
                 cached = self.tx.list_statuses(self.account_id)
                 if self.cache is not None and cached:
-                    self.cache.statuses[self.account_id] = cached
+                    self.cache.statuses.put(self.account_id, cached)
             self._statuses = cached
         return self._statuses
 
@@ -131,7 +142,7 @@ class TxContext:
             if hit is None or hit[0] != version:
                 loaded = {d.id: d for d in self.tx.list_custom_fields(self.account_id)}
                 hit = (version, loaded)
-                self.cache.fields[self.account_id] = hit
+                self.cache.fields.put(self.account_id, hit)
             self._all_fields = hit[1]
         return self._all_fields
 

@@ -25,47 +25,45 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable
+
+from verdigris.cache import BoundedCache
 
 #: distinct searches whose totals are kept (an entry is a few dozen bytes)
 MAX_ENTRIES = 4096
 
 
 class CountCache:
-    """Totals by (account, filters), each with the data version it was counted at."""
+    """Totals by (account, filters), each with the data version it was counted at
+    (the least recently used dropped beyond ``max_entries``)."""
 
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self._lock = threading.Lock()
-        self._entries: OrderedDict[Hashable, tuple[Hashable, int]] = OrderedDict()
+        self._entries: BoundedCache[Hashable, tuple[Hashable, int]] = BoundedCache(max_entries)
         self.max_entries = max_entries
+        #: lookups answered and not (diagnostics; not locked, so approximate under threads)
         self.hits = 0
         self.misses = 0
 
     def get(self, key: Hashable, version: Hashable | None) -> int | None:
         if version is None:
             return None
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or entry[0] != version:
-                self.misses += 1
-                return None
-            self._entries.move_to_end(key)
-            self.hits += 1
-            return entry[1]
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != version:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return entry[1]
 
     def put(self, key: Hashable, version: Hashable | None, total: int) -> None:
         if version is None:
             return
-        with self._lock:
-            self._entries[key] = (version, total)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        self._entries.put(key, (version, total))
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
 
 class SqliteDataVersion:

@@ -29,6 +29,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from verdigris.cache import BoundedCache
+
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
@@ -48,7 +50,10 @@ class Prepared:
         return tuple(values[n] for n in self.names)
 
 
-_cache: dict[tuple[str, str, str], Prepared] = {}
+#: compiled statements kept per process, by (dialect, paramstyle, key); the keys are names
+#: written in the store's code, a few dozen in all, so the bound is never reached in use
+MAX_PREPARED = 1024
+_cache: BoundedCache[tuple[str, str, str], Prepared] = BoundedCache(MAX_PREPARED)
 
 
 Statement = sa.ClauseElement | Callable[[], sa.ClauseElement]
@@ -76,7 +81,7 @@ def prepared(
             if found != 1:
                 raise ValueError(f"{key}: cannot pin {table} to {index} in {hit.sql!r}")
             hit = Prepared(sql, hit.names, hit.fixed)
-        _cache[cache_key] = hit
+        _cache.put(cache_key, hit)
     return hit
 
 

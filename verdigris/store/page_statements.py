@@ -15,14 +15,13 @@ other values (each entry would hold its lists).
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from verdigris.cache import BoundedCache
 from verdigris.domain.search import SearchQuery
 from verdigris.store import fast, search_sql
 
@@ -61,13 +60,14 @@ def compile_page(
 
 
 class PageStatements:
-    """A store's kept page statements (least recently used dropped beyond ``size``)."""
+    """A store's kept page statements (least recently used dropped beyond ``size``; as
+    many more searches remembered as seen once)."""
 
     def __init__(self, size: int = KEPT) -> None:
         self.size = size
-        self._lock = threading.Lock()
-        self._kept: OrderedDict[Hashable, fast.Prepared] = OrderedDict()
-        self._seen: OrderedDict[Hashable, None] = OrderedDict()
+        self._kept: BoundedCache[Hashable, fast.Prepared] = BoundedCache(size)
+        self._seen: BoundedCache[Hashable, bool] = BoundedCache(size)
+        #: kept statements used and compiled (diagnostics; approximate under threads)
         self.hits = 0
         self.compiled = 0
 
@@ -86,38 +86,28 @@ class PageStatements:
         return prepared
 
     def get(self, key: Hashable) -> fast.Prepared | None:
-        with self._lock:
-            prepared = self._kept.get(key)
-            if prepared is not None:
-                self._kept.move_to_end(key)
-                self.hits += 1
-            return prepared
+        prepared = self._kept.get(key)
+        if prepared is not None:
+            self.hits += 1
+        return prepared
 
     def seen_again(self, key: Hashable) -> bool:
         """Whether ``key`` was seen before (and is not kept); notes it as seen if not."""
-        with self._lock:
-            if key in self._seen:
-                del self._seen[key]
-                return True
-            self._seen[key] = None
-            while len(self._seen) > self.size:
-                self._seen.popitem(last=False)
-            return False
+        if self._seen.pop(key):
+            return True
+        self._seen.put(key, True)
+        return False
 
     def put(self, key: Hashable, prepared: fast.Prepared) -> None:
-        with self._lock:
-            self._kept[key] = prepared
-            self.compiled += 1
-            while len(self._kept) > self.size:
-                self._kept.popitem(last=False)
+        self._kept.put(key, prepared)
+        self.compiled += 1
 
     def __len__(self) -> int:
         return len(self._kept)
 
     def clear(self) -> None:
-        with self._lock:
-            self._kept.clear()
-            self._seen.clear()
+        self._kept.clear()
+        self._seen.clear()
 
 
 def select_page(
