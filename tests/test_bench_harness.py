@@ -30,7 +30,7 @@ def loaded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dataset.D
         try:
             dataset.pg_admin(POSTGRES_URL).connect().close()
         except sa.exc.OperationalError as exc:
-            _unreachable(f"PostgreSQL at {POSTGRES_URL}", exc)
+            _unreachable(f"PostgreSQL at {POSTGRES_URL}", exc, "VERDIGRIS_REQUIRE_POSTGRES")
     ds = dataset.prepare(request.param, 300, tmp_path, POSTGRES_URL)
     yield ds
     dataset.drop_database(ds, POSTGRES_URL)
