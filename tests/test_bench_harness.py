@@ -23,6 +23,8 @@ from tests.conftest import ENGINES, POSTGRES_URL, _unreachable
 from verdigris.services import Services
 from verdigris.store import normalize_url, open_store
 
+pytestmark = pytest.mark.slow  # loads data sets and runs the benchmark harness
+
 
 @pytest.fixture(params=ENGINES)
 def loaded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dataset.Dataset]:

@@ -109,6 +109,7 @@ def test_migration_0002_backfills_existing_leads(empty_url: str) -> None:
     store.close()
 
 
+@pytest.mark.slow
 def test_migration_0002_downgrades_without_losing_rows(empty_url: str) -> None:
     store = open_store(empty_url)
     assert isinstance(store, SqlStore)
