@@ -152,7 +152,8 @@ def add_parser(sub: Any) -> None:
         "--phone-number",
         dest="phone_number",
         metavar="NUMBER",
-        help="leads with this phone number (phone_number)",
+        help="leads with a phone number ending in these digits (phone_number; Copper's rule, "
+        "docs/compatibility.md)",
     )
     for flag in ("city", "state", "postal-code", "country"):
         what = flag.replace("-", " ")
