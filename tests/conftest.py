@@ -177,9 +177,11 @@ class Api:
 
     def request(self, method: str, path: str, json: Any = None, **kw: Any) -> httpx.Response:
         headers = {**self.headers, **kw.pop("headers", {})}
-        return self.client.request(
+        # the TestClient answers with httpx2's Response where httpx2 is installed (same API)
+        response: Any = self.client.request(
             method, "/developer_api/v1" + path, json=json, headers=headers, **kw
         )
+        return response  # type: ignore[no-any-return]
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
         return self.request("GET", path, **kw)

@@ -42,6 +42,7 @@ def add_definition(
             .where(schema.accounts.c.id == account_id)
             .values(custom_fields_version=schema.accounts.c.custom_fields_version + 1)
         )
+        assert result.inserted_primary_key is not None
         return int(result.inserted_primary_key[0])
 
 

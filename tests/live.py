@@ -141,11 +141,11 @@ def sdk_client(kind: str, live: Live, **kw: Any) -> Iterator[Any]:
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     try:
-        client = asyncio.run_coroutine_threadsafe(_make(live, kw), loop).result(10)
+        aclient = asyncio.run_coroutine_threadsafe(_make(live, kw), loop).result(10)
         try:
-            yield AsyncAsSync(client, loop)
+            yield AsyncAsSync(aclient, loop)
         finally:
-            asyncio.run_coroutine_threadsafe(client.aclose(), loop).result(10)
+            asyncio.run_coroutine_threadsafe(aclient.aclose(), loop).result(10)
     finally:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)

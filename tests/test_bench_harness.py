@@ -23,6 +23,8 @@ from tests.conftest import ENGINES, POSTGRES_URL, _unreachable
 from verdigris.services import Services
 from verdigris.store import normalize_url, open_store
 
+pytestmark = pytest.mark.slow  # loads data sets and runs the benchmark harness
+
 
 @pytest.fixture(params=ENGINES)
 def loaded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dataset.Dataset]:
@@ -30,7 +32,7 @@ def loaded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dataset.D
         try:
             dataset.pg_admin(POSTGRES_URL).connect().close()
         except sa.exc.OperationalError as exc:
-            _unreachable(f"PostgreSQL at {POSTGRES_URL}", exc)
+            _unreachable(f"PostgreSQL at {POSTGRES_URL}", exc, "VERDIGRIS_REQUIRE_POSTGRES")
     ds = dataset.prepare(request.param, 300, tmp_path, POSTGRES_URL)
     yield ds
     dataset.drop_database(ds, POSTGRES_URL)

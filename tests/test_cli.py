@@ -75,6 +75,7 @@ def test_a_database_that_cannot_be_opened_is_a_one_line_error(
     assert not_a_database.read_text() == "not SQLite\n" * 100  # left as it was
 
 
+@pytest.mark.slow
 def test_help_explains_every_command() -> None:
     text = build_parser().format_help()
     for command in ("serve", "user", "db"):
@@ -89,6 +90,7 @@ def test_help_explains_every_command() -> None:
         assert flag in serve
 
 
+@pytest.mark.slow
 def test_first_start_creates_a_user_and_prints_its_key(tmp_path: Path) -> None:
     db = tmp_path / "first.db"
     port = free_port()
@@ -134,6 +136,7 @@ def test_logged_database_urls_hide_the_password() -> None:
     assert "s3cret" not in str(refused.value)
 
 
+@pytest.mark.slow
 def test_serve_in_memory_uses_the_seeded_store_and_refuses_several_workers() -> None:
     import httpx
 

@@ -180,7 +180,7 @@ def code_messages() -> dict[str, str]:
             for value in values:
                 template = _template(value)
                 if template is not None:
-                    found.setdefault(_unmark(template), f"domain/errors.py:{node.lineno}")
+                    found.setdefault(_unmark(template), f"domain/errors.py:{value.lineno}")
     for module in (domain_errors, server_errors):
         for name, value in vars(module).items():
             if isinstance(value, str) and name.endswith("_MESSAGE"):

@@ -23,6 +23,8 @@ from verdigris.services import Services
 from verdigris.store import schema
 from verdigris.store.sql import SqlStore
 
+pytestmark = pytest.mark.slow  # a live server and several imports per test
+
 DATA = Path(__file__).parent.parent / "data"
 OWNERS = {
     "Maya Patel": "maya.patel@verdigris.example",

@@ -87,6 +87,7 @@ def test_every_bad_field_is_reported_at_once() -> None:
 
 
 def test_malformed_bodies() -> None:
+    body: object
     for body in ([], "x", {"details": []}):
         with pytest.raises(MalformedRequest):
             parse_request(body)

@@ -306,7 +306,7 @@ def test_computed_values_on_every_lead_write(api: Api, op: str) -> None:
         lead = api.put(f"/leads/{lead['id']}{query}", {"custom_fields": cf}).json()
     elif op == "bulk_update":
         lead = api.create_lead(name="C")
-        body = {"leads": [{"id": lead["id"], "custom_fields": cf}]}
+        body: dict[str, Any] = {"leads": [{"id": lead["id"], "custom_fields": cf}]}
         lead = api.post("/leads/bulk_update" + query, body).json()[0]
     else:
         body = {"properties": {"name": "C"}, "match": {"field_name": "name", "field_value": "C"}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -14,7 +15,7 @@ from verdigris.services import Services
 from verdigris.store.base import Store
 
 
-def _is_copper_error(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+def _is_copper_error(response, status: int) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/json"
     body = response.json()

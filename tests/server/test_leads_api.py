@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.conftest import Api, lead_count
@@ -181,7 +183,9 @@ def test_delete(api: Api) -> None:
         ),
     ],
 )
-def test_invalid_field_is_422_naming_it(api: Api, store: Store, fields: dict, field: str) -> None:
+def test_invalid_field_is_422_naming_it(
+    api: Api, store: Store, fields: dict[str, Any], field: str
+) -> None:
     response = api.post("/leads", fields)
     assert response.status_code == 422, response.text
     body = response.json()

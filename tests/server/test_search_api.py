@@ -26,7 +26,7 @@ class Found:
         return [lead["name"] for lead in self.leads]
 
 
-def search(api: Api, body: Any = None, params: dict[str, Any] | None = None) -> Found:
+def search(api: Api, body: Any = None, params: Any = None) -> Found:
     if body is None:  # no body at all, like n8n
         response = api.request("POST", "/leads/search", params=params, content=b"")
     else:

@@ -154,6 +154,7 @@ def _plan(store: SqlStore, stmt: sa.Select[Any]) -> str:
         return " ".join(str(r[0]) for r in conn.exec_driver_sql("EXPLAIN " + sql).all())
 
 
+@pytest.mark.slow
 def test_filters_seek_the_value_indexes(store: SqlStore) -> None:
     """On a populated, analyzed table the filters read the value index, not the leads."""
     from verdigris.domain.custom_field_filters import CustomFilter

@@ -108,6 +108,7 @@ def _stop_traced(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+@pytest.mark.slow
 def test_durable_sqlite_flushes_every_acknowledged_write_and_fast_does_not(
     tmp_path: Path,
 ) -> None:
@@ -125,7 +126,7 @@ def test_open_store_sets_each_engines_durability(db_url: str) -> None:
         assert default.durability == "durable" and fast.durability == "fast"
         if isinstance(default, SqliteStore):
             query = "PRAGMA synchronous"
-            expected = (2, 1)  # FULL, NORMAL
+            expected: tuple[object, object] = (2, 1)  # FULL, NORMAL
         else:
             assert isinstance(default, PostgresStore)
             query = "SHOW synchronous_commit"
@@ -153,6 +154,7 @@ def test_durability_setting_from_the_environment_is_checked() -> None:
         Settings.from_env({"VERDIGRIS_DURABILITY": "sometimes"})
 
 
+@pytest.mark.slow
 def test_serve_logs_its_durability_mode(db_url: str, tmp_path: Path) -> None:
     for extra, expected in (((), "durability: durable"), (("--durability", "fast"), "fast")):
         log = tmp_path / "serve.log"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any, Literal
 
 import pytest
 import sqlalchemy as sa
@@ -106,7 +107,7 @@ def test_an_update_writes_only_what_changed_and_reads_back(store: Store) -> None
     assert sorted(r[0] for r in rows) == ["y", "z"]
 
 
-def _fields(lead: Lead) -> dict[str, object]:
+def _fields(lead: Lead) -> dict[str, Any]:
     return {f: getattr(lead, f) for f in lead.__struct_fields__}
 
 
@@ -143,7 +144,8 @@ def test_sqlite_email_and_name_matches_are_pinned_to_their_index() -> None:
     """Planner statistics are averages (an account where most leads have no email has a
     huge "" key): SQLite is told which index a match reads, whatever ANALYZE said."""
     dialect = sqlite_dialect()
-    for field, value in (("email", "a@x.io"), ("name", "A")):
+    pairs: tuple[tuple[Literal["email", "name"], str], ...] = (("email", "a@x.io"), ("name", "A"))
+    for field, value in pairs:
         key, stmt, _, index = match_statement(1, MatchCriteria(field, value), 31)
         sql = prepared(key + ":pin-test", stmt, dialect, sqlite_index=index).sql
         assert f"FROM leads INDEXED BY ix_leads_by_{field}" in sql

@@ -99,7 +99,9 @@ def test_every_table_with_an_id_says_autoincrement(store: Store) -> None:
     if store.engine.dialect.name != "sqlite":
         return
     with store.engine.connect() as conn:
-        sql = dict(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master").all())
+        sql: dict[str, str] = dict(
+            conn.exec_driver_sql("SELECT name, sql FROM sqlite_master").all()
+        )
     assert [n.name for n in ID_TABLES if "AUTOINCREMENT" not in sql[n.name]] == []
 
 
@@ -143,7 +145,7 @@ def _contents(conn: sa.Connection) -> dict[str, list[Any]]:
     return {
         table.name: conn.execute(
             sa.select(table).order_by(*(c for c in table.primary_key.columns or table.c))
-        ).all()
+        ).all()  # type: ignore[misc]
         for table in t.metadata.sorted_tables
     }
 
@@ -199,7 +201,9 @@ def test_migration_0008_keeps_every_id_and_hands_out_fresh_ones(tmp_path: Path) 
             assert _contents(conn) == old_rows  # every row, every id (tags and phones too)
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
-            sql = dict(conn.exec_driver_sql("SELECT name, sql FROM sqlite_master").all())
+            sql: dict[str, str] = dict(
+                conn.exec_driver_sql("SELECT name, sql FROM sqlite_master").all()
+            )
         assert all("AUTOINCREMENT" in sql[table.name] for table in ID_TABLES)
 
         # ids deleted before the upgrade that other rows still name are not handed out

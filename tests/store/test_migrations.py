@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -54,6 +55,7 @@ def _match_plan(store: SqlStore, account: int, criteria: MatchCriteria) -> str:
     return _plan(store, p.sql, p.params(values))
 
 
+@pytest.mark.slow
 def test_upsert_lookups_use_an_index(store: SqlStore) -> None:
     services = Services(store)
     user, _ = services.add_user("plan@example.com")

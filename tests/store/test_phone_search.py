@@ -160,6 +160,7 @@ def _migrate(store: SqlStore, step: Callable[[Config, str], None]) -> None:
     rebuilds tables)."""
     with store.engine.connect() as conn:
         raw = conn.connection.driver_connection
+        assert raw is not None
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
             raw.execute("PRAGMA foreign_keys=OFF")

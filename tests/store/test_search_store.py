@@ -39,7 +39,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
             conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     except sa.exc.OperationalError as exc:
         admin.dispose()
-        _unreachable(f"PostgreSQL at {POSTGRES_URL}", exc)
+        _unreachable(f"PostgreSQL at {POSTGRES_URL}", exc, "VERDIGRIS_REQUIRE_POSTGRES")
     sep = "&" if "?" in POSTGRES_URL else "?"
     yield f"{POSTGRES_URL}{sep}options=-csearch_path%3D{schema}"
     with admin.connect() as conn:
@@ -109,6 +109,7 @@ def test_migration_0002_backfills_existing_leads(empty_url: str) -> None:
     store.close()
 
 
+@pytest.mark.slow
 def test_migration_0002_downgrades_without_losing_rows(empty_url: str) -> None:
     store = open_store(empty_url)
     assert isinstance(store, SqlStore)

@@ -28,7 +28,9 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 def _db_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db",
+        metavar="URL",
         help=f"database URL: sqlite:///FILE (default {DEFAULT_DB}), a plain file path, "
+        "sqlite:// (in memory, gone at exit; one worker only) "
         "or postgresql://USER@HOST:PORT/DB  [env VERDIGRIS_DB]",
     )
 
@@ -48,33 +50,49 @@ def build_parser() -> argparse.ArgumentParser:
         "on first start; with no users yet, one is created and its key printed.",
     )
     _db_flag(serve)
-    serve.add_argument("--host", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port (default 8000)")
-    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument(
+        "--host", metavar="HOST", help="interface to bind (default 127.0.0.1)  [env VERDIGRIS_HOST]"
+    )
+    serve.add_argument(
+        "--port", type=int, metavar="PORT", help="port (default 8000)  [env VERDIGRIS_PORT]"
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (default 1)  [env VERDIGRIS_WORKERS]",
+    )
     serve.add_argument(
         "--no-rate-limits",
         action="store_true",
-        help="turn Copper's rate limits off (local emulation, benchmarks)",
+        help="turn Copper's rate limits off (local emulation, benchmarks)  "
+        "[env VERDIGRIS_RATE_LIMITS=off]",
     )
     serve.add_argument(
-        "--redis-url", help="share rate limit counters across workers  [env VERDIGRIS_REDIS_URL]"
+        "--redis-url",
+        metavar="URL",
+        help="share rate limit counters across workers  [env VERDIGRIS_REDIS_URL]",
     )
     serve.add_argument(
         "--durability",
         choices=DURABILITY_MODES,
-        help="durable: every acknowledged write is on disk (default); fast: the last writes "
+        help="durable: every acknowledged write is on disk (default; fast for an in-memory "
+        "database); fast: the last writes "
         "can be lost to an OS crash or power cut, for throwaway databases (docs/deploy.md)  "
         "[env VERDIGRIS_DURABILITY]",
     )
     serve.add_argument(
         "--bootstrap-email",
         default=DEFAULT_ADMIN,
+        metavar="EMAIL",
         help=f"email of the user created when the database has none (default {DEFAULT_ADMIN})",
     )
     serve.add_argument(
         "--bootstrap-token",
+        metavar="TOKEN",
         help="API key of that first user (default: a random key, printed at start); "
-        f"shorter than {MIN_TOKEN_LENGTH} characters only on a loopback --host",
+        f"shorter than {MIN_TOKEN_LENGTH} characters only on a loopback --host (127.0.0.1, "
+        "localhost, ::1) or an in-memory database",
     )
     serve.add_argument(
         "--allow-short-token",
@@ -90,8 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Create the user if needed (in ACCOUNT, created and seeded if needed) "
         "and give it a new API key, printed on stdout.",
     )
-    add.add_argument("email")
-    add.add_argument("--account", default="verdigris", help="account name (default verdigris)")
+    add.add_argument("email", metavar="EMAIL", help="the user's email address")
+    add.add_argument(
+        "--account", default="verdigris", metavar="NAME", help="account name (default verdigris)"
+    )
     add.add_argument("--name", help="display name (default: the part of the email before @)")
     add.add_argument(
         "--token",
@@ -102,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--allow-short-token",
         action="store_true",
         help=f"accept a --token shorter than {MIN_TOKEN_LENGTH} characters (local emulation "
-        "only: a short key can be guessed)",
+        "only: a short key can be guessed); an in-memory --db always does",
     )
     _db_flag(add)
 

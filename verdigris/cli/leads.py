@@ -39,20 +39,29 @@ EXIT_REJECTS = 2
 def _connection_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--url",
+        metavar="URL",
         help=f"the API's base URL (default {DEFAULT_URL}; Copper: "
         "https://api.copper.com/developer_api/v1)  [env VERDIGRIS_URL]",
     )
-    parser.add_argument("--token", help="API key  [env VERDIGRIS_TOKEN or COPPER_API_KEY]")
+    parser.add_argument(
+        "--token", metavar="KEY", help="API key  [env VERDIGRIS_TOKEN or COPPER_API_KEY]"
+    )
     parser.add_argument(
         "--email", help="email of the key's user  [env VERDIGRIS_EMAIL or COPPER_USER_EMAIL]"
     )
     parser.add_argument(
         "--rate",
         type=int,
+        metavar="N",
         help="at most this many requests per minute (default: 180, Copper's limit, when the "
         "URL is Copper's; none otherwise; 0 = none)",
     )
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar (it is off anyway when stderr is not a terminal) and no mapping "
+        "on stderr",
+    )
 
 
 def add_parser(sub: Any) -> None:
@@ -72,7 +81,9 @@ def add_parser(sub: Any) -> None:
     imp.add_argument(
         "--match",
         default="email",
-        help="match rows to leads on email (default), name or custom:<definition id>",
+        metavar="KEY",
+        help="match rows to leads on email (default), name or custom:<definition id> (a "
+        "filterable custom field)",
     )
     imp.add_argument(
         "--map",
@@ -86,25 +97,35 @@ def add_parser(sub: Any) -> None:
         dest="preset",
         choices=sorted(PRESETS),
         help="the file is that CRM's export: its headers, list separator, date formats, "
-        "and status and source names (mapped to this account's)",
+        "and status and source names (mapped to this account's; see Moving from another CRM "
+        "in docs/cli.md)",
     )
     imp.add_argument(
         "--ignore-unmapped",
         action="store_true",
-        help="skip columns that map to no field (default: show the mapping and stop)",
+        help="skip columns that map to no field, listed on stderr (default: show the "
+        "mapping and stop)",
     )
     imp.add_argument(
         "--dry-run",
         action="store_true",
         help="show the mapping, check every row against the server with read-only requests "
-        "and print how many leads would be created, updated, ambiguous or rejected; "
-        "nothing is written",
+        "and print how many leads would be created, updated, ambiguous or rejected, and "
+        "the first reasons; nothing is written (no reject file either)",
     )
     imp.add_argument(
-        "--rejects", help="reject file (default: FILE.rejects.csv or .jsonl beside FILE)"
+        "--rejects",
+        metavar="PATH",
+        help="reject file (default: FILE.rejects.csv or .jsonl beside FILE)",
     )
-    imp.add_argument("--format", choices=("csv", "jsonl"), help="default: from the extension")
-    imp.add_argument("--workers", type=int, default=8, help="concurrent requests (default 8)")
+    imp.add_argument(
+        "--format",
+        choices=("csv", "jsonl"),
+        help="the file's format (default: from the extension: .csv, .jsonl, .ndjson)",
+    )
+    imp.add_argument(
+        "--workers", type=int, default=8, metavar="N", help="upserts in flight at once (default 8)"
+    )
     _connection_flags(imp)
 
     exp = leads_sub.add_parser(
@@ -114,49 +135,85 @@ def add_parser(sub: Any) -> None:
         "page. CSV columns are those `leads import` reads.",
     )
     exp.add_argument(
-        "--format", choices=("csv", "jsonl"), help="default: from --output's extension, or csv"
+        "--format",
+        choices=("csv", "jsonl"),
+        help="what to write (default: from --output's extension, or csv)",
     )
-    exp.add_argument("--output", "-o", help="file to write (default: stdout)")
-    exp.add_argument("--name", help="leads with this full name")
-    exp.add_argument("--emails", metavar="ADDRESS", help="leads with this email address")
+    exp.add_argument("--output", "-o", metavar="FILE", help="file to write (default: stdout)")
+    exp.add_argument(
+        "--name", metavar="TEXT", help="leads with this full name (Copper's name filter)"
+    )
+    exp.add_argument(
+        "--emails",
+        metavar="ADDRESS",
+        help="leads with this email address (Copper's emails; --email is your login)",
+    )
     exp.add_argument(
         "--phone-number",
         dest="phone_number",
-        help="leads with a phone number ending in these digits (Copper's phone search)",
+        metavar="NUMBER",
+        help="leads with a phone number ending in these digits (phone_number; Copper's rule, "
+        "docs/compatibility.md)",
     )
     for flag in ("city", "state", "postal-code", "country"):
         what = flag.replace("-", " ")
-        exp.add_argument(f"--{flag}", dest=flag.replace("-", "_"), help=f"leads with this {what}")
-    exp.add_argument("--tag", action="append", help="leads with this tag (repeat: any of them)")
+        exp.add_argument(
+            f"--{flag}", dest=flag.replace("-", "_"), metavar="TEXT", help=f"leads with this {what}"
+        )
+    exp.add_argument(
+        "--tag", action="append", metavar="TAG", help="leads with this tag (repeat: any of them)"
+    )
     ids = (
-        ("status-id", "leads of this status id"),
-        ("assignee-id", "leads of this user id (-2: unassigned)"),
-        ("source-id", "leads of this customer source id (-2: none)"),
+        ("status-id", "leads of this status id (status_ids)"),
+        ("assignee-id", "leads of this user id, -2: unassigned (assignee_ids)"),
+        ("source-id", "leads of this customer source id, -2: none (customer_source_ids)"),
     )
     for flag, text in ids:
         exp.add_argument(
-            f"--{flag}", dest=flag.replace("-", "_"), type=int, action="append",
+            f"--{flag}", dest=flag.replace("-", "_"), type=int, action="append", metavar="ID",
             help=f"{text}; repeatable (any of them)",
         )  # fmt: skip
-    for flag in ("created-after", "created-before", "modified-after", "modified-before"):
+    dates = (
+        ("created-after", "leads created at DATE or later (minimum_created_date)"),
+        ("created-before", "leads created before DATE (maximum_created_date, one second less)"),
+        ("modified-after", "leads modified at DATE or later (minimum_modified_date)"),
+        ("modified-before", "leads modified before DATE (maximum_modified_date, one second less)"),
+    )
+    for flag, text in dates:
         exp.add_argument(
             f"--{flag}",
             dest=flag.replace("-", "_"),
             metavar="DATE",
-            help="YYYY-MM-DD[THH:MM] (UTC) or Unix seconds",
+            help=f"{text}; DATE is YYYY-MM-DD[THH:MM] (UTC) or Unix seconds",
         )
-    exp.add_argument("--include-converted", action="store_true", help="include converted leads")
+    exp.add_argument(
+        "--include-converted",
+        action="store_true",
+        help="include converted leads (include_converted_leads)",
+    )
     exp.add_argument(
         "--filter",
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="any Copper search parameter; VALUE is JSON if it parses (repeatable)",
+        help="any Copper search parameter; VALUE is JSON if it parses (repeatable, applied last)",
     )
-    exp.add_argument("--sort-by", default="date_created", help="default date_created")
-    exp.add_argument("--sort-direction", choices=("asc", "desc"), default="asc")
-    exp.add_argument("--page-size", type=int, default=200, help="leads per request (max 200)")
-    exp.add_argument("--limit", type=int, help="stop after this many leads")
+    exp.add_argument(
+        "--sort-by",
+        default="date_created",
+        metavar="FIELD",
+        help="Copper's sort_by (default date_created); ties are broken by id, so pages never "
+        "overlap",
+    )
+    exp.add_argument("--sort-direction", choices=("asc", "desc"), default="asc", help="default asc")
+    exp.add_argument(
+        "--page-size",
+        type=int,
+        default=200,
+        metavar="N",
+        help="leads per request (default and Copper's maximum: 200)",
+    )
+    exp.add_argument("--limit", type=int, metavar="N", help="stop after N leads (default: all)")
     _connection_flags(exp)
 
 
