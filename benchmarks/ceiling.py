@@ -10,7 +10,7 @@ HTTP runs (:class:`benchmarks.workload.Bodies`):
   straight to ``sqlite3`` / ``psycopg``. The gap between the two is what building
   and compiling SQLAlchemy statements costs.
 
-:class:`RawTx` sends the statements :class:`verdigris.store.sql.SqlTx` sends, written
+:class:`RawTx` sends the statements the store's repositories send, written
 out by hand: when the store's write path changes, change RawTx with it.
 """
 
@@ -38,13 +38,9 @@ from verdigris.store import schema as t
 from verdigris.store.base import SourceRecord, StatusRecord, UserRecord
 from verdigris.store.custom_fields_sql import definition_from_row
 from verdigris.store.postgres import advisory_key
-from verdigris.store.sql import (
-    ACTIVITY_JSON,
-    LEAD_COLUMNS,
-    lead_from_row,
-    lead_row,
-    record_row,
-)
+from verdigris.store.activities_sql import ACTIVITY_JSON
+from verdigris.store.lead_rows import LEAD_COLUMNS, lead_from_row, lead_row
+from verdigris.store.rows import record_row
 
 _json = msgspec.json.Encoder()
 WRITE_COLS = tuple(lead_row(Lead(account_id=0)).keys())
@@ -65,11 +61,13 @@ class _Row:
 
 
 class RawTx:
-    """The store operations an upsert uses, on a DB-API cursor, same SQL as SqlTx."""
+    """The store operations an upsert uses, on a DB-API cursor, same SQL as the store's."""
 
     def __init__(self, cur: Any, postgres: bool) -> None:
         self.cur = cur
         self.postgres = postgres
+        # the repositories an upsert reaches (tx.leads, tx.accounts...) are all this one
+        self.leads = self.accounts = self.definitions = self.activities = self
 
     def _sql(self, sql: str) -> str:
         return sql.replace("?", "%s") if self.postgres else sql
@@ -82,7 +80,7 @@ class RawTx:
         if self.postgres:
             self._all("SELECT pg_advisory_xact_lock(?)", advisory_key(account_id, criteria))
 
-    def match_lead_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> list[int]:
+    def match_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> list[int]:
         if criteria.field in ("email", "name"):
             key, full = (
                 ("email_key", "email_norm") if criteria.field == "email" else ("name_key", "name")
@@ -101,13 +99,13 @@ class RawTx:
             rows = self._all(sql, account_id, criteria.definition_id, criteria.value, limit)
         return [r[0] for r in rows]
 
-    def get_lead(self, account_id: int, lead_id: int) -> Lead | None:
+    def get(self, account_id: int, lead_id: int) -> Lead | None:
         cols = ", ".join(f'"{c}"' for c in LEAD_COLUMNS)
         sql = f"SELECT {cols} FROM leads WHERE id = ? AND account_id = ?"
         rows = self._all(sql, lead_id, account_id)
         return lead_from_row(_Row(rows[0])) if rows else None
 
-    def insert_lead(self, lead: Lead) -> Lead:
+    def insert(self, lead: Lead) -> Lead:
         row = lead_row(lead)
         cols = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join("?" for _ in row)
@@ -118,7 +116,7 @@ class RawTx:
         self._write_side_rows(lead, replace=False)
         return lead
 
-    def update_lead(self, lead: Lead) -> None:
+    def update(self, lead: Lead) -> None:
         self._write_side_rows(lead, replace=True)
         row = lead_row(lead)
         sets = ", ".join(f'"{c}" = ?' for c in row)
@@ -186,11 +184,11 @@ class RawTx:
         rows = self._all(sql, user_id, account_id)
         return UserRecord(*rows[0]) if rows else None
 
-    def custom_fields_version(self, account_id: int) -> int:
+    def version(self, account_id: int) -> int:
         rows = self._all("SELECT custom_fields_version FROM accounts WHERE id = ?", account_id)
         return int(rows[0][0]) if rows else 0
 
-    def list_custom_fields(self, account_id: int) -> list[CustomFieldDefinition]:
+    def all(self, account_id: int) -> list[CustomFieldDefinition]:
         cols = tuple(t.custom_field_definitions.c.keys())
         sql = (
             f"SELECT {', '.join(cols)} FROM custom_field_definitions "
@@ -201,14 +199,14 @@ class RawTx:
             for r in self._all(sql, account_id)
         ]
 
-    def get_lead_for_update(self, account_id: int, lead_id: int) -> Lead | None:
+    def get_for_update(self, account_id: int, lead_id: int) -> Lead | None:
         cols = ", ".join(f'"{c}"' for c in LEAD_COLUMNS)
         lock = " FOR UPDATE" if self.postgres else ""
         sql = f"SELECT {cols} FROM leads WHERE id = ? AND account_id = ?{lock}"
         rows = self._all(sql, lead_id, account_id)
         return lead_from_row(_Row(rows[0])) if rows else None
 
-    def add_activity(self, activity: Activity) -> None:
+    def add(self, activity: Activity) -> None:
         row = record_row(activity, ACTIVITY_JSON)
         marks = ", ".join("?" for _ in row)
         sql = f"INSERT INTO activities ({', '.join(row)}) VALUES ({marks})"

@@ -90,9 +90,9 @@ def seed_city_leads(store: Store, cities: list[str], now: int) -> int:
     """A new account with a lead per city of ``cities``: lead i is named ``Lead 0i``,
     emails ``lead{i}@x.example``, is worth i and was created and modified at ``now + i``."""
     with store.transaction(write=True) as tx:
-        account = tx.create_account("Acme", now).id
+        account = tx.accounts.create("Acme", now).id
         for i, city in enumerate(cities):
-            tx.insert_lead(
+            tx.leads.insert(
                 Lead(
                     account_id=account,
                     name=f"Lead {i:02d}",

@@ -82,7 +82,7 @@ def make_definitions(store: Store, account_id: int) -> list[CustomFieldDefinitio
                 options=OPTIONS if kind in ("Dropdown", "MultiSelect") else (),
                 currency="CAD" if kind == "Currency" else None,
             )
-            made.append(tx.insert_custom_field(definition))
+            made.append(tx.definitions.insert(definition))
     return made
 
 
@@ -143,12 +143,12 @@ def test_page_renders_the_bytes_of_lead_out(store: Store, services: Services, se
     user, _ = services.add_user("ada@example.com", account="Acme")
     who = Principal(user.id, user.account_id, user.email)
     with store.transaction(write=False) as tx:
-        statuses = [s.id for s in tx.list_statuses(who.account_id)]
+        statuses = [s.id for s in tx.accounts.list_statuses(who.account_id)]
     rng = random.Random(seed)
     definitions = make_definitions(store, who.account_id) if seed else []  # 0: none at all
     with store.transaction(write=True) as tx:
         for _ in range(60):
-            tx.insert_lead(make_lead(rng, who.account_id, statuses, definitions))
+            tx.leads.insert(make_lead(rng, who.account_id, statuses, definitions))
     searches: list[dict[str, Any]] = [
         {"page_size": 200, "include_converted_leads": True},
         {"page_size": 25, "page_number": 2, "sort_by": "date_created", "sort_direction": "desc"},

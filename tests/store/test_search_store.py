@@ -21,7 +21,8 @@ from verdigris.services import Principal, Services
 from verdigris.store import normalize_url, open_store, search_sql
 from verdigris.store import schema as t
 from verdigris.store.postgres import SEARCH_RANDOM_PAGE_COST
-from verdigris.store.sql import SqlStore, SqlTx, lead_row
+from verdigris.store.lead_rows import lead_row
+from verdigris.store.sql import SqlStore, SqlTx
 
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -259,9 +260,9 @@ def test_common_searches_use_an_index(
     query = parse_search({"page_size": 200, **params})
     filtered = any(not key.startswith("sort") for key in params)
     with populated.transaction(write=False) as tx:
-        total, leads = tx.search_leads(ACCOUNT, query)
+        total, leads = tx.leads.search(ACCOUNT, query)
         assert isinstance(tx, SqlTx)
-        actual = search_sql.order_by(query, by_index=tx._walks_sort_index(total))
+        actual = search_sql.order_by(query, by_index=tx.leads._walks_sort_index(total))
     assert len(leads) == min(total, 200)
     assert all(lead.account_id == ACCOUNT for lead in leads)
 

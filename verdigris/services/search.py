@@ -17,7 +17,7 @@ class SearchServices(ServiceBase):
         query = parse_search(params).at(self.clock())
         with self.store.transaction(write=False) as tx:
             ctx = self.context(tx, who.account_id)
-            total, leads = tx.search_leads(who.account_id, _with_custom(query, params, ctx))
+            total, leads = tx.leads.search(who.account_id, _with_custom(query, params, ctx))
             return total, [ctx.show(lead) for lead in leads]
 
     def search_lead_page(self, who: Principal, params: Mapping[str, Any]) -> tuple[int, LeadPage]:
@@ -27,7 +27,7 @@ class SearchServices(ServiceBase):
         with self.store.transaction(write=False) as tx:
             ctx = self.context(tx, who.account_id)
             query = _with_custom(query, params, ctx)
-            total, leads = tx.search_lead_fields(who.account_id, query)
+            total, leads = tx.leads.search_fields(who.account_id, query)
             return total, ctx.page(leads)
 
 

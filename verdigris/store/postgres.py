@@ -18,7 +18,9 @@ from alembic import command
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
 from verdigris.store import search_sql
-from verdigris.store.sql import SqlStore, SqlTx
+from verdigris.store.base import Capabilities
+from verdigris.store.leads_sql import SqlLeads
+from verdigris.store.sql import SqlStore
 
 _SNAPSHOT = "SELECT pg_current_snapshot()::text"
 _LOCK = "SELECT pg_advisory_xact_lock(%(key)s)"  # psycopg's parameter style
@@ -35,7 +37,7 @@ def advisory_key(account_id: int, criteria: MatchCriteria) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class PostgresTx(SqlTx):
+class PostgresLeads(SqlLeads):
     def lock_match(self, account_id: int, criteria: MatchCriteria) -> None:
         # on the write path's cursor (store/fast.py), like the match that follows it
         self.fast.execute(_LOCK, {"key": advisory_key(account_id, criteria)})
@@ -111,7 +113,8 @@ class PostgresStore(SqlStore):
     """A pool of at most ``pool_size`` connections per process (no overflow), so that
     workers x machines x pool_size is the most this deployment opens on the server."""
 
-    tx_class = PostgresTx
+    leads_class = PostgresLeads
+    capabilities = Capabilities(inline=False, group_commit=False, kept_counts=True)
 
     def __init__(
         self,
