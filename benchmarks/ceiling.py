@@ -35,11 +35,11 @@ from verdigris.domain.search_keys import text_key
 from verdigris.services import Principal, Services
 from verdigris.store import open_store
 from verdigris.store import schema as t
+from verdigris.store.activities_sql import ACTIVITY_JSON
 from verdigris.store.base import SourceRecord, StatusRecord, UserRecord
 from verdigris.store.custom_fields_sql import definition_from_row
-from verdigris.store.postgres import advisory_key
-from verdigris.store.activities_sql import ACTIVITY_JSON
 from verdigris.store.lead_rows import LEAD_COLUMNS, lead_from_row, lead_row
+from verdigris.store.postgres import advisory_key
 from verdigris.store.rows import record_row
 
 _json = msgspec.json.Encoder()

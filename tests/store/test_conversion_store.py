@@ -12,8 +12,7 @@ from tests.conftest import Api
 from tests.server.test_convert_api import rows
 from verdigris.domain.crm import Opportunity
 from verdigris.services import Principal, Services
-from verdigris.store import open_store
-from verdigris.store import sql
+from verdigris.store import open_store, sql
 from verdigris.store.crm_sql import SqlCrm
 from verdigris.store.sql import SqlStore
 

@@ -15,8 +15,8 @@ from verdigris.domain.matching import MatchCriteria
 from verdigris.store import schema as t
 from verdigris.store.base import Store, StoreUnavailable
 from verdigris.store.fast import prepared
-from verdigris.store.postgres import PostgresStore
 from verdigris.store.lead_rows import match_statement
+from verdigris.store.postgres import PostgresStore
 from verdigris.store.sql import SqlTx
 
 NOW = 1_700_000_000

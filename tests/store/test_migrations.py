@@ -13,8 +13,8 @@ from verdigris.domain.matching import MatchCriteria
 from verdigris.services import Services
 from verdigris.store import schema as t
 from verdigris.store.fast import prepared
-from verdigris.store.schema import metadata
 from verdigris.store.lead_rows import lead_row, match_statement
+from verdigris.store.schema import metadata
 from verdigris.store.sql import SqlStore
 
 

@@ -20,8 +20,8 @@ from verdigris.domain.search import parse_search
 from verdigris.services import Principal, Services
 from verdigris.store import normalize_url, open_store, search_sql
 from verdigris.store import schema as t
-from verdigris.store.postgres import SEARCH_RANDOM_PAGE_COST
 from verdigris.store.lead_rows import lead_row
+from verdigris.store.postgres import SEARCH_RANDOM_PAGE_COST
 from verdigris.store.sql import SqlStore, SqlTx
 
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
