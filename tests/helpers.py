@@ -1,4 +1,5 @@
-"""Test data helpers for the SDK and CLI tests."""
+"""Test helpers: data for the SDK and CLI tests, and what only tests need of the store
+and services (emptying a database, reading a search page as :class:`Lead` objects)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,35 @@ from pathlib import Path
 from typing import Any
 
 from verdigris.domain.leads import Address, Email, Lead
+from verdigris.domain.search import SearchQuery
+from verdigris.services import Principal, Services, Shown
 from verdigris.store import schema
-from verdigris.store.base import Store
+from verdigris.store.base import Store, StoreTx
 from verdigris.store.sql import SqlStore
+
+
+def reset(store: Store) -> None:
+    """Delete every row of every table."""
+    assert isinstance(store, SqlStore)
+    with store.engine.begin() as conn:
+        for table in reversed(schema.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def search_leads(tx: StoreTx, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
+    """A search's total and page (``tx.leads.search``), each lead of the page read whole."""
+    total, rows = tx.leads.search(account_id, query)
+    leads = [tx.leads.get(account_id, row[0]) for row in rows]
+    return total, [lead for lead in leads if lead is not None]
+
+
+def search_shown(
+    services: Services, who: Principal, params: dict[str, Any]
+) -> tuple[int, list[Shown]]:
+    """A search's total and page (``Services.search_lead_page``), each lead of the page
+    as ``GET /leads/{id}`` shows it."""
+    total, page = services.search_lead_page(who, params)
+    return total, [services.get_lead(who, row[0]) for row in page.leads]
 
 
 def add_definition(

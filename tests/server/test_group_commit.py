@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tests.helpers import search_shown
 from verdigris.domain.errors import ValidationFailed
 from verdigris.server.group_commit import GroupCommit, Work
 from verdigris.services import Principal, Services
@@ -35,7 +36,7 @@ def _upserting(services: Services, who: Principal, email: str) -> Work:
 
 
 def _names(services: Services, who: Principal) -> list[str]:
-    _, page = services.search_leads(who, {"page_size": 200})
+    _, page = search_shown(services, who, {"page_size": 200})
     return sorted(shown.lead.name or "" for shown in page)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import seed_city_leads
+from tests.helpers import search_leads, seed_city_leads
 from verdigris.domain.search import parse_search
 from verdigris.store import leads_sql, page_statements
 from verdigris.store.base import Store
@@ -35,7 +35,7 @@ def _seed(store: Store) -> int:
 
 def _names(store: Store, account: int, **params: Any) -> list[str | None]:
     with store.transaction(write=False) as tx:
-        _, leads = tx.leads.search(account, parse_search(params).at(NOW))
+        _, leads = search_leads(tx, account, parse_search(params).at(NOW))
     return [lead.name for lead in leads]
 
 

@@ -156,17 +156,12 @@ class Leads(ABC):
         """The leads holding a value for the definition, found by the value index."""
 
     @abstractmethod
-    def search(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
-        """``(total matches, the page)`` of a search, in the query's order (ties by id).
+    def search(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[LeadFields]]:
+        """``(total matches, the page)`` of a search, in the query's order (ties by id),
+        the page's leads as stored, to be rendered (no :class:`Lead` built).
 
         ``query`` must have no ``max_age`` left (see :meth:`SearchQuery.at`).
         """
-
-    @abstractmethod
-    def search_fields(
-        self, account_id: int, query: SearchQuery
-    ) -> tuple[int, Sequence[LeadFields]]:
-        """:meth:`search` for rendering only: the same total and page, as stored."""
 
 
 class Accounts(ABC):
@@ -383,10 +378,6 @@ class Store(Transactions):
     @abstractmethod
     def migrate(self) -> None:
         """Bring the schema to the newest migration."""
-
-    @abstractmethod
-    def reset(self) -> None:
-        """Delete every row of every table (for tests and local emulation)."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -214,22 +214,14 @@ class SqlLeads(SqlRepository, Leads):
         if phones:
             self.fast.executemany("insert_phone", _INSERT_PHONE, phones)
 
-    def search(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
-        total, rows = self._search_rows(account_id, query, fields=False)
-        return total, [lead_from_mapping(dict(zip(LEAD_COLUMNS, r, strict=True))) for r in rows]
-
-    def search_fields(
-        self, account_id: int, query: SearchQuery
-    ) -> tuple[int, Sequence[LeadFields]]:
-        total, rows = self._search_rows(account_id, query, fields=True)
+    def search(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[LeadFields]]:
+        total, rows = self._search_rows(account_id, query)
         # rows in LeadFields' order, not LeadFields themselves (see its docstring)
         return total, cast(Sequence[LeadFields], rows)
 
-    def _search_rows(
-        self, account_id: int, query: SearchQuery, *, fields: bool
-    ) -> tuple[int, Sequence[Any]]:
-        """``(total, rows)``: the count, then the page's rows, tuples in column order
-        (:class:`LeadFields`' columns with ``fields``, else every column of ``leads``).
+    def _search_rows(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[Any]]:
+        """``(total, rows)``: the count, then the page's rows, tuples of
+        :class:`LeadFields`' columns.
 
         The conditions are built only when they are needed: for a total not kept, or a
         page statement not kept (verdigris.store.page_statements)."""
@@ -248,14 +240,13 @@ class SqlLeads(SqlRepository, Leads):
         if query.limit == 0 or query.offset >= total:
             return total, []
         by_index = self._walks_sort_index(total)
-        columns = _FIELD_COLUMNS if fields else (t.leads,)
         if self.pages is not None:
             filters = page_statements.page_key(query)
             prepared = self.pages.lookup(
                 query,
-                (account_id, filters, by_index, fields),
+                (account_id, filters, by_index),
                 lambda: page_statements.compile_page(
-                    self.conn.dialect, account_id, filters, by_index, columns
+                    self.conn.dialect, account_id, filters, by_index, _FIELD_COLUMNS
                 ),
             )
             if prepared is not None:
@@ -263,7 +254,7 @@ class SqlLeads(SqlRepository, Leads):
                 return total, self.fast.execute(prepared.sql, prepared.params(values)).fetchall()
         if where is None:
             where = search_sql.conditions(account_id, query)
-        page = page_statements.select_page(where, query, by_index, columns)
+        page = page_statements.select_page(where, query, by_index, _FIELD_COLUMNS)
         return total, self.conn.execute(page).all()
 
     def _data_version(self) -> Hashable | None:

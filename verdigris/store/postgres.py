@@ -53,13 +53,13 @@ class PostgresLeads(SqlLeads):
         return int(row[0]), str(row[1])
 
     def _search_rows(
-        self, account_id: int, query: SearchQuery, *, fields: bool
+        self, account_id: int, query: SearchQuery
     ) -> tuple[int, Sequence[tuple[Any, ...]]]:
         # With the default cost PostgreSQL counts "leads with tag X" by scanning every
         # lead of the account rather than looking up the few tagged ones (see
         # docs/performance.md). SET LOCAL ends with this read transaction.
         self.fast.execute(f"SET LOCAL random_page_cost = {SEARCH_RANDOM_PAGE_COST}")
-        return super()._search_rows(account_id, query, fields=fields)
+        return super()._search_rows(account_id, query)
 
 
 #: one key for every ``verdigris`` process migrating this database

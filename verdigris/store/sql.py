@@ -20,7 +20,6 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from verdigris.store import schema as t
 from verdigris.store.accounts_sql import SqlAccounts
 from verdigris.store.activities_sql import SqlActivities
 from verdigris.store.base import Batch, Store, StoreTx, StoreUnavailable
@@ -198,11 +197,6 @@ class SqlStore(Store):
     def migrate(self) -> None:
         with self.engine.begin() as conn:
             command.upgrade(self.alembic_config(conn), "head")
-
-    def reset(self) -> None:
-        with self.engine.begin() as conn:
-            for table in reversed(t.metadata.sorted_tables):
-                conn.execute(table.delete())
 
     def close(self) -> None:
         if self.counts is not None:
