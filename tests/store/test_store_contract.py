@@ -11,12 +11,13 @@ import msgspec
 import pytest
 
 from tests.conftest import POSTGRES_URL
-from verdigris.domain.custom_fields import value_key
+from verdigris.domain.activities import Activity, ActivityQuery
+from verdigris.domain.custom_fields import CustomFieldDefinition, value_key
 from verdigris.domain.leads import Address, Email, Lead, Link, Phone
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import parse_search
 from verdigris.store import open_store
-from verdigris.store.base import Store, StoreTx, StoreUnavailable
+from verdigris.store.base import Capabilities, Store, StoreConflict, StoreTx, StoreUnavailable
 from verdigris.store.postgres import PostgresStore
 from verdigris.store.sql import SqlTx
 
@@ -87,6 +88,86 @@ def test_statuses_and_sources_are_per_account(store: Store) -> None:
         assert [s.name for s in tx.accounts.list_sources(one)] == ["Email"]
         assert tx.accounts.list_statuses(two) == []
         assert tx.definitions.all(one) == []
+
+
+# --- definitions and activities -------------------------------------------------------------
+
+
+def test_definitions_bump_the_version_and_keep_names_unique(store: Store) -> None:
+    account = _account(store, "Acme")
+    size = CustomFieldDefinition(
+        id=0, account_id=account, name="Size", data_type="String", available_on=("lead",)
+    )
+    with store.transaction(write=True) as tx:
+        before = tx.definitions.version(account)
+        made = tx.definitions.insert(msgspec.structs.replace(size, canonical_name="size"))
+        tx.definitions.insert(
+            msgspec.structs.replace(
+                size, name="Rank", canonical_name="rank", available_on=("person",)
+            )
+        )
+        assert tx.definitions.version(account) > before
+    with store.transaction(write=False) as tx:
+        assert tx.definitions.get(account, made.id) == made
+        assert [d.name for d in tx.definitions.all(account)] == ["Size", "Rank"]
+        assert tx.definitions.ids_on(account, "lead") == [made.id]
+        assert tx.definitions.allocate_option_id(account) > 0
+    with pytest.raises(StoreConflict), store.transaction(write=True) as tx:
+        tx.definitions.insert(msgspec.structs.replace(size, canonical_name="size"))
+    with store.transaction(write=True) as tx:
+        assert tx.definitions.delete(account, made.id)
+        assert tx.definitions.get(account, made.id) is None
+
+
+def test_activities_page_newest_first_and_delete_per_record(store: Store) -> None:
+    account = _account(store, "Acme")
+    with store.transaction(write=True) as tx:
+        for day, parent in ((1, 7), (3, 7), (2, 7), (5, 8)):
+            tx.activities.add(
+                Activity(
+                    account_id=account,
+                    parent_type="lead",
+                    parent_id=parent,
+                    activity_date=day,
+                    new_value={"day": day},
+                    date_created=day,
+                    date_modified=day,
+                )
+            )
+    with store.transaction(write=True) as tx:
+        page = tx.activities.page(account, "lead", 7, ActivityQuery(page_size=2))
+        assert [(a.activity_date, a.new_value) for a in page] == [(3, {"day": 3}), (2, {"day": 2})]
+        tx.activities.delete_all(account, "lead", 7)
+        assert tx.activities.page(account, "lead", 7, ActivityQuery()) == []
+        assert len(tx.activities.page(account, "lead", 8, ActivityQuery())) == 1
+
+
+# --- the store: capabilities and group commit ------------------------------------------------
+
+
+def test_the_store_says_what_it_can_do(store: Store, tmp_path: Path) -> None:
+    local = _engine(store) == "sqlite"
+    assert store.capabilities == Capabilities(inline=local, group_commit=local, kept_counts=True)
+    with open_store("sqlite://") as memory:
+        assert not memory.capabilities.kept_counts  # one connection cannot see its commits
+
+
+def test_a_batch_is_a_handle_its_transactions_share(store: Store) -> None:
+    """Transactions opened through the batch share its one database transaction; one
+    opened on the store meanwhile is its own, and sees nothing before the batch ends."""
+    with store.batch() as batch:
+        with batch.transaction(write=True) as tx:
+            tx.accounts.create("Batched", NOW)
+        with pytest.raises(Boom), batch.transaction(write=True) as tx:
+            tx.accounts.create("Undone", NOW)
+            raise Boom
+        with batch.transaction(write=False) as tx:
+            assert tx.accounts.find("Batched") is not None
+        with store.transaction(write=False) as tx:
+            assert tx.accounts.find("Batched") is None  # not committed yet
+    with store.transaction(write=False) as tx:
+        assert tx.accounts.find("Batched") is not None
+        assert tx.accounts.find("Undone") is None
 
 
 # --- leads: insert, get, update, delete -----------------------------------------------------
