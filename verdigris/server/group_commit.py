@@ -6,8 +6,9 @@ and the commit was the largest single cost of an upsert (docs/performance.md).
 SQLite runs one writer at a time anyway, so instead of committing each request on
 its own, :class:`GroupCommit` runs the write requests that are waiting at the same
 moment one after another inside one transaction (:meth:`Store.batch`), each in its
-own savepoint, and commits once. Pages several of them touch are written once. Each
-request's work is handed the batch (a :class:`~verdigris.store.base.Transactions`)
+own savepoint, and commits once. Pages several of them touch are written once, and in
+durable mode (the default, docs/deploy.md) the commit's flush to disk is paid once too.
+Each request's work is handed the batch (a :class:`~verdigris.store.base.Transactions`)
 and opens its transaction through it: nothing finds the batch behind its back.
 
 What each request sees is unchanged:

@@ -361,6 +361,8 @@ class Store(Transactions):
 
     url: str
     capabilities: Capabilities
+    #: "durable" or "fast" (verdigris.config; docs/deploy.md, "Durability")
+    durability: str = "durable"
 
     @abstractmethod
     def batch(self) -> AbstractContextManager[Transactions]:
@@ -374,6 +376,10 @@ class Store(Transactions):
         Engines that cannot share a transaction this way (``capabilities.group_commit``
         false) may yield the store itself: each transaction then commits on its own.
         """
+
+    def durability_note(self) -> str:
+        """What an acknowledged write survives here, in a few words (for ``serve``'s log)."""
+        return self.durability
 
     @abstractmethod
     def migrate(self) -> None:

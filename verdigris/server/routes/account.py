@@ -5,7 +5,7 @@ from __future__ import annotations
 from verdigris.domain.errors import NotFound
 from verdigris.domain.leads import as_int
 from verdigris.domain.search import merge_params, parse_paging
-from verdigris.server import wire
+from verdigris.server import wire, wire_in
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes.search import query_items
 from verdigris.services import Services
@@ -52,6 +52,7 @@ ROUTES = [
         "/users/search",
         search_users,
         "List users, paged (Copper's List Users)",
+        request=wire_in.PagingIn,
         response=list[wire.UserOut],
         writes=False,
     ),

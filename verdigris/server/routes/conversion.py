@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from verdigris.server import wire, wire_crm
+from verdigris.server import wire, wire_crm, wire_in
 from verdigris.server.routes import Call, RouteSpec
 from verdigris.server.routes.leads import computed
 from verdigris.services import Services
@@ -62,6 +62,7 @@ ROUTES = [
         "/leads/{id:int}/convert",
         convert,
         "Convert a lead into a person (and a company, and an opportunity)",
+        request=wire_in.ConvertIn,
         response=wire_crm.ConvertOut,
     ),
     RouteSpec(
@@ -69,6 +70,7 @@ ROUTES = [
         "/leads/{id:int}/activities",
         lead_activities,
         "A lead's activities, newest first",
+        request=wire_in.ActivitySearchIn,
         response=list[wire_crm.ActivityOut],
         writes=False,
     ),

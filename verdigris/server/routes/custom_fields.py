@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from verdigris.server import wire
+from verdigris.server import wire, wire_in
 from verdigris.server.routes import Call, RouteSpec
 from verdigris.server.wire_custom_fields import CustomFieldDefinitionOut, definition_out
 from verdigris.services import Services
@@ -47,6 +47,7 @@ ROUTES = [
         _PATH,
         create_definition,
         "Create a custom field definition",
+        request=wire_in.CustomFieldDefinitionIn,
         response=CustomFieldDefinitionOut,
     ),
     RouteSpec(
@@ -61,6 +62,7 @@ ROUTES = [
         _ONE,
         update_definition,
         "Update a custom field definition (options sent replace the list)",
+        request=wire_in.CustomFieldDefinitionIn,
         response=CustomFieldDefinitionOut,
     ),
     RouteSpec(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from verdigris.server import wire
+from verdigris.server import wire, wire_in
 from verdigris.server.routes import Call, RouteSpec
 from verdigris.services import Services
 
@@ -46,12 +46,20 @@ def bulk_create(services: Services, call: Call) -> list[Any]:
 
 
 ROUTES = [
-    RouteSpec("POST", "/leads", create, "Create a lead", response=wire.LeadOut),
+    RouteSpec(
+        "POST",
+        "/leads",
+        create,
+        "Create a lead",
+        request=wire_in.LeadIn,
+        response=wire.LeadOut,
+    ),
     RouteSpec(
         "PUT",
         "/leads/upsert",
         upsert,
         "Upsert a lead (match on name, email or a custom field)",
+        request=wire_in.UpsertIn,
         response=wire.LeadOut,
     ),
     RouteSpec(
@@ -60,6 +68,7 @@ ROUTES = [
         bulk_update,
         "Update up to 10 leads",
         bulk=True,
+        request=wire_in.BulkUpdateIn,
         response=list[wire.LeadOut],
     ),
     RouteSpec(
@@ -68,6 +77,7 @@ ROUTES = [
         bulk_create,
         "Create up to 10 leads",
         bulk=True,
+        request=wire_in.BulkCreateIn,
         response=list[wire.LeadOut],
     ),
     RouteSpec("GET", "/leads/{id:int}", get, "Fetch a lead by id", response=wire.LeadOut),
@@ -76,6 +86,7 @@ ROUTES = [
         "/leads/{id:int}",
         update,
         "Update a lead (only keys sent change)",
+        request=wire_in.LeadIn,
         response=wire.LeadOut,
     ),
     RouteSpec("DELETE", "/leads/{id:int}", delete, "Delete a lead", response=wire.DeletedOut),

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from starlette.datastructures import QueryParams
 
 from verdigris.domain.search import search_params
-from verdigris.server import wire, wire_page
+from verdigris.server import wire, wire_in, wire_page
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes.leads import computed
 from verdigris.services import Services
@@ -33,6 +33,7 @@ ROUTES = [
         "/leads/search",
         search_leads,
         "Search leads (filters, sort, paging); the total is in the X-PW-TOTAL header",
+        request=wire_in.LeadSearchIn,
         response=list[wire.LeadOut],
         writes=False,
     ),
