@@ -319,11 +319,25 @@ class Crm(ABC):
 class StoreTx(ABC):
     """One transaction: a repository per aggregate, all on the same transaction."""
 
-    leads: Leads
-    accounts: Accounts
-    definitions: Definitions
-    activities: Activities
-    crm: Crm
+    @property
+    @abstractmethod
+    def leads(self) -> Leads: ...
+
+    @property
+    @abstractmethod
+    def accounts(self) -> Accounts: ...
+
+    @property
+    @abstractmethod
+    def definitions(self) -> Definitions: ...
+
+    @property
+    @abstractmethod
+    def activities(self) -> Activities: ...
+
+    @property
+    @abstractmethod
+    def crm(self) -> Crm: ...
 
     @abstractmethod
     def savepoint(self) -> AbstractContextManager[None]:

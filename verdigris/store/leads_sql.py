@@ -61,27 +61,19 @@ _FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
 class SqlLeads(SqlRepository, Leads):
     """The leads of one transaction."""
 
-    def __init__(
-        self,
-        conn: sa.Connection,
-        fast: FastCursor,
-        *,
-        counts: CountCache | None = None,
-        pages: PageStatements | None = None,
-        start_version: Hashable | None = None,
-    ) -> None:
+    def __init__(self, conn: sa.Connection, fast: FastCursor) -> None:
         super().__init__(conn, fast)
         #: rows read by get in this transaction (column -> value), so update can diff
         #: without reading them again (one round trip less per update on PostgreSQL)
         self._read: dict[int, dict[str, Any]] = {}
         #: the store's search totals, if it keeps them, and how this engine tells whether
-        #: anything was committed (verdigris.store.count_cache)
-        self.counts = counts
+        #: anything was committed (verdigris.store.count_cache); set by the store
+        self.counts: CountCache | None = None
         #: the store's kept search page statements (verdigris.store.page_statements)
-        self.pages = pages
+        self.pages: PageStatements | None = None
         #: the data version read as this transaction began, before its first read (SQLite;
         #: None: unknown, nothing is kept)
-        self.start_version = start_version
+        self.start_version: Hashable | None = None
 
     @contextmanager
     def forgetting_reads(self) -> Iterator[None]:

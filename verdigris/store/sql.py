@@ -36,19 +36,47 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class SqlTx(StoreTx):
-    """One transaction on one SQLAlchemy connection, and its repositories."""
-
-    leads: SqlLeads
+    """One transaction on one SQLAlchemy connection, and its repositories: ``leads`` made
+    with it, the others when first used (plain properties, not ``cached_property``,
+    whose lock costs more than the repository; a GET or an upsert needs two to four)."""
 
     def __init__(self, conn: sa.Connection, leads: type[SqlLeads] = SqlLeads) -> None:
         self.conn = conn
         #: the write path's statements, sent straight to the driver (verdigris.store.fast)
         self.fast = FastCursor(conn)
-        self.leads = leads(conn, self.fast)
-        self.accounts = SqlAccounts(conn, self.fast)
-        self.definitions = SqlDefinitions(conn, self.fast)
-        self.activities = SqlActivities(conn, self.fast)
-        self.crm = SqlCrm(conn, self.fast)
+        self._leads = leads(conn, self.fast)
+        self._accounts: SqlAccounts | None = None
+        self._definitions: SqlDefinitions | None = None
+        self._activities: SqlActivities | None = None
+        self._crm: SqlCrm | None = None
+
+    @property
+    def leads(self) -> SqlLeads:
+        return self._leads
+
+    @property
+    def accounts(self) -> SqlAccounts:
+        if self._accounts is None:
+            self._accounts = SqlAccounts(self.conn, self.fast)
+        return self._accounts
+
+    @property
+    def definitions(self) -> SqlDefinitions:
+        if self._definitions is None:
+            self._definitions = SqlDefinitions(self.conn, self.fast)
+        return self._definitions
+
+    @property
+    def activities(self) -> SqlActivities:
+        if self._activities is None:
+            self._activities = SqlActivities(self.conn, self.fast)
+        return self._activities
+
+    @property
+    def crm(self) -> SqlCrm:
+        if self._crm is None:
+            self._crm = SqlCrm(self.conn, self.fast)
+        return self._crm
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -135,11 +163,12 @@ class SqlStore(Store):
 
     def _tx(self, conn: sa.Connection, *, read: bool = False) -> SqlTx:
         tx = SqlTx(conn, self.leads_class)
-        tx.leads.counts = self.counts
-        tx.leads.pages = self.pages
+        leads = tx.leads
+        leads.counts = self.counts
+        leads.pages = self.pages
         if read and self.data_version is not None:
             # before the transaction's first read: the snapshot is at least this new
-            tx.leads.start_version = self.data_version()
+            leads.start_version = self.data_version()
         return tx
 
     def _begin(self, conn: sa.Connection, write: bool) -> None:
