@@ -72,6 +72,15 @@ def add_definition(
         return int(result.inserted_primary_key[0])
 
 
+def reject_reasons(path: Path) -> dict[int, str]:
+    """``{row number: reason}`` of an import's reject file (CSV or JSON lines)."""
+    if path.suffix == ".csv":
+        with path.open(newline="") as f:
+            return {int(r["_row"]): r["_error"] for r in csv.DictReader(f)}
+    with path.open() as f:
+        return {int(r["_row"]): r["_error"] for r in map(json.loads, f)}
+
+
 def email(address: str) -> dict[str, str]:
     return {"email": address, "category": "work"}
 
