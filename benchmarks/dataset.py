@@ -35,7 +35,8 @@ from verdigris.domain.leads import Address, Email, Lead, Phone
 from verdigris.services import Principal, Services
 from verdigris.store import normalize_url, open_store
 from verdigris.store import schema as t
-from verdigris.store.sql import SqlStore, lead_row
+from verdigris.store.lead_rows import lead_row
+from verdigris.store.sql import SqlStore
 
 SideRows = Callable[[Lead], tuple[list[dict[str, Any]], list[dict[str, Any]]]]
 side_rows: SideRows | None
@@ -159,8 +160,8 @@ def prepare(engine: str, size: int, workdir: Path, pg_url: str, *, seed: int = 7
         services = Services(store)
         principal = services.authenticate(token, USER_EMAIL)
         with store.transaction(write=False) as tx:
-            statuses = [s.id for s in tx.list_statuses(principal.account_id)]
-            sources = [s.id for s in tx.list_sources(principal.account_id)]
+            statuses = [s.id for s in tx.accounts.list_statuses(principal.account_id)]
+            sources = [s.id for s in tx.accounts.list_sources(principal.account_id)]
         definition_id = add_definition(store, principal.account_id)
         with store.engine.connect() as conn:
             top = conn.execute(sa.select(sa.func.max(t.leads.c.id))).scalar()

@@ -314,13 +314,13 @@ def run(store: SqlStore, rounds: int) -> list[Result]:
         for _ in range(rounds):
             started = time.perf_counter()
             with store.transaction(write=False) as tx:
-                total, leads = tx.search_leads(1, query)
+                total, leads = tx.leads.search(1, query)
             timings.append(time.perf_counter() - started)
         with store.transaction(write=False) as tx:
             assert isinstance(tx, SqlTx)
             # the ORDER BY the store chose for this many matches
             count, ids, _ = search_sql.statements(
-                1, query, search_sql.order_by(query, by_index=tx._walks_sort_index(total))
+                1, query, search_sql.order_by(query, by_index=tx.leads._walks_sort_index(total))
             )
         median = statistics.median(timings) * 1000
         result = Result(label, total, median, explain(store, count), explain(store, ids))

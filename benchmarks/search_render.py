@@ -1,14 +1,14 @@
-"""A search page of 200 leads against GET /leads/{id}: the old and the new read path.
+"""A search page of 200 leads against GET /leads/{id}: the search route's read path, and
+its rendering against the one a lead gets from ``wire.lead_out``.
 
 Outside the default test run. In one process, over a prepared benchmark database
 (:mod:`benchmarks.dataset`), it times the work of the two routes without HTTP:
 
-- ``search old``: ``Services.search_leads`` (a ``Lead`` and ``Shown`` per row), then
-  ``wire.lead_out`` per lead and the encoder, as ``POST /leads/search`` did;
 - ``search new``: ``Services.search_lead_page`` then ``wire_page.leads_out`` and the
-  encoder, as ``POST /leads/search`` does now;
-- ``render old`` / ``render new``: the same two from rows already read (one page,
-  no SQL), the part the new path changes;
+  encoder, as ``POST /leads/search`` does (the old path, a ``Lead`` and ``Shown`` per
+  row, is gone from the store: docs/performance.md has its figures);
+- ``render old`` / ``render new``: one page already read (no SQL) rendered through
+  ``wire.lead_out`` per lead, as the search route did, and through ``wire_page``;
 - ``get``: ``Services.get_lead`` then ``wire.lead_out`` and the encoder.
 
 The search is Issue 7's: ``{"page_size": 200, "city": <one of 40 cities>}``. Each
@@ -62,10 +62,6 @@ def run(ds: Dataset, rounds: int, calls: int, seed: int) -> dict[str, float]:
     rng = random.Random(seed)
     encode = wire.encoder.encode
 
-    def search_old(city: str) -> bytes:
-        _, page = services.search_leads(who, {"page_size": 200, "city": city})
-        return encode([wire.lead_out(shown) for shown in page])
-
     def search_new(city: str) -> bytes:
         _, page = services.search_lead_page(who, {"page_size": 200, "city": city})
         return encode(wire_page.leads_out(page))
@@ -74,8 +70,8 @@ def run(ds: Dataset, rounds: int, calls: int, seed: int) -> dict[str, float]:
         return encode(wire.lead_out(services.get_lead(who, lead_id)))
 
     params = {"page_size": 200, "city": CITIES[0][0]}
-    _, shown_page = services.search_leads(who, params)
     _, field_page = services.search_lead_page(who, params)
+    shown_page = [services.get_lead(who, row[0]) for row in field_page.leads]
     assert encode([wire.lead_out(s) for s in shown_page]) == encode(
         wire_page.leads_out(field_page)
     ), "the two paths render different bytes"
@@ -87,7 +83,6 @@ def run(ds: Dataset, rounds: int, calls: int, seed: int) -> dict[str, float]:
         return encode(wire_page.leads_out(field_page))
 
     variants: dict[str, Callable[[Any], bytes]] = {
-        "search old": search_old,
         "search new": search_new,
         "render old": render_old,
         "render new": render_new,
@@ -130,11 +125,7 @@ def main() -> None:
     for key, ms in figures.items():
         ratio = f"{ms / get:6.1f}x get" if key.startswith("search") else ""
         print(f"  {key:<11} {ms:8.3f} ms  {ratio}")
-    old, new = figures["search old"], figures["search new"]
-    print(
-        f"  search: new/old {new / old:.2f}; render: new/old "
-        f"{figures['render new'] / figures['render old']:.2f}"
-    )
+    print(f"  render: new/old {figures['render new'] / figures['render old']:.2f}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
+from tests.helpers import reset
 from verdigris.config import Settings
 from verdigris.server.app import create_app
 from verdigris.services import Principal, Services
@@ -121,7 +122,7 @@ def session_store(db_url: str) -> Iterator[Store]:
 @pytest.fixture
 def store(session_store: Store) -> Store:
     """The session's store, emptied for this test."""
-    session_store.reset()
+    reset(session_store)
     return session_store
 
 
@@ -131,7 +132,7 @@ def pg_store(postgres_url: str) -> Iterator[PostgresStore]:
     store = open_store(postgres_url)
     assert isinstance(store, PostgresStore)
     store.migrate()
-    store.reset()
+    reset(store)
     yield store
     store.close()
 
@@ -149,7 +150,7 @@ def sqlite_store(tmp_path: Path) -> Iterator[SqlStore]:
 @pytest.fixture
 def live_db(db_url: str, session_store: Store) -> str:
     """The session database, emptied, for ``verdigris serve`` processes (they migrate it)."""
-    session_store.reset()
+    reset(session_store)
     return db_url
 
 

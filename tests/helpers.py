@@ -1,4 +1,5 @@
-"""Test data helpers for the SDK and CLI tests."""
+"""Test helpers: data for the SDK and CLI tests, and what only tests need of the store
+and services (emptying a database, reading a search page as :class:`Lead` objects)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,35 @@ from pathlib import Path
 from typing import Any
 
 from verdigris.domain.leads import Address, Email, Lead
+from verdigris.domain.search import SearchQuery
+from verdigris.services import Principal, Services, Shown
 from verdigris.store import schema
-from verdigris.store.base import Store
+from verdigris.store.base import Store, StoreTx
 from verdigris.store.sql import SqlStore
+
+
+def reset(store: Store) -> None:
+    """Delete every row of every table."""
+    assert isinstance(store, SqlStore)
+    with store.engine.begin() as conn:
+        for table in reversed(schema.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+def search_leads(tx: StoreTx, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
+    """A search's total and page (``tx.leads.search``), each lead of the page read whole."""
+    total, rows = tx.leads.search(account_id, query)
+    leads = [tx.leads.get(account_id, row[0]) for row in rows]
+    return total, [lead for lead in leads if lead is not None]
+
+
+def search_shown(
+    services: Services, who: Principal, params: dict[str, Any]
+) -> tuple[int, list[Shown]]:
+    """A search's total and page (``Services.search_lead_page``), each lead of the page
+    as ``GET /leads/{id}`` shows it."""
+    total, page = services.search_lead_page(who, params)
+    return total, [services.get_lead(who, row[0]) for row in page.leads]
 
 
 def add_definition(
@@ -44,6 +71,15 @@ def add_definition(
         )
         assert result.inserted_primary_key is not None
         return int(result.inserted_primary_key[0])
+
+
+def reject_reasons(path: Path) -> dict[int, str]:
+    """``{row number: reason}`` of an import's reject file (CSV or JSON lines)."""
+    if path.suffix == ".csv":
+        with path.open(newline="") as f:
+            return {int(r["_row"]): r["_error"] for r in csv.DictReader(f)}
+    with path.open() as f:
+        return {int(r["_row"]): r["_error"] for r in map(json.loads, f)}
 
 
 def email(address: str) -> dict[str, str]:
@@ -91,9 +127,9 @@ def seed_city_leads(store: Store, cities: list[str], now: int) -> int:
     """A new account with a lead per city of ``cities``: lead i is named ``Lead 0i``,
     emails ``lead{i}@x.example``, is worth i and was created and modified at ``now + i``."""
     with store.transaction(write=True) as tx:
-        account = tx.create_account("Acme", now).id
+        account = tx.accounts.create("Acme", now).id
         for i, city in enumerate(cities):
-            tx.insert_lead(
+            tx.leads.insert(
                 Lead(
                     account_id=account,
                     name=f"Lead {i:02d}",

@@ -169,7 +169,7 @@ def test_profiles_count_the_store_s_own_driver_calls_as_driver_work() -> None:
     assert layer([Frame("FastCursor.execute", store)]) == DRIVER
     assert layer([Frame("FastCursor.executemany", store)]) == DRIVER
     assert layer([Frame("FastCursor.savepoint", store)]) != DRIVER
-    assert layer([Frame("SqlTx.update_lead", "/work/x/verdigris/store/sql.py")]) != DRIVER
+    assert layer([Frame("SqlLeads.update", "/work/x/verdigris/store/leads_sql.py")]) != DRIVER
 
 
 @pytest.mark.slow

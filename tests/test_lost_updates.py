@@ -21,11 +21,11 @@ def test_concurrent_partial_updates_both_survive(store: Store, services: Service
     def slow_writer() -> None:
         try:
             with store.transaction(write=True) as tx:
-                lead = tx.get_lead_for_update(who.account_id, lead_id)
+                lead = tx.leads.get_for_update(who.account_id, lead_id)
                 assert lead is not None
                 holding.set()
                 time.sleep(0.5)
-                tx.update_lead(msgspec.structs.replace(lead, title="from A"))
+                tx.leads.update(msgspec.structs.replace(lead, title="from A"))
         except BaseException as exc:  # surfaced below
             errors.append(exc)
             holding.set()

@@ -15,9 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.cli.test_import import run_import, write_csv
-from tests.helpers import email, existing_leads, write_leads_csv
+from tests.helpers import email, existing_leads, reject_reasons, write_leads_csv
 from tests.live import Live
-from verdigris.cli.importer import reject_reasons
 from verdigris.client import Client, LeadOut
 from verdigris.services import Services
 from verdigris.store import schema

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import lead_count
-from tests.helpers import add_definition, email
+from tests.helpers import add_definition, email, reject_reasons
 from tests.live import Live
 from verdigris.cli import main
-from verdigris.cli.importer import reject_reasons
 
 
 def run_import(

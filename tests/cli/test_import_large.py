@@ -17,9 +17,8 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import LiveServer, start_server, stop_server
-from tests.helpers import existing_leads, write_leads_csv
+from tests.helpers import existing_leads, reject_reasons, write_leads_csv
 from verdigris.cli import main
-from verdigris.cli.importer import reject_reasons
 from verdigris.client import Client, LeadOut
 
 pytestmark = pytest.mark.slow

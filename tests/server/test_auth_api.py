@@ -47,7 +47,7 @@ def test_key_of_one_user_does_not_work_for_another(api: Api, other_api: Api) -> 
 
 def test_keys_are_stored_hashed(api: Api, store) -> None:  # type: ignore[no-untyped-def]
     with store.transaction(write=False) as tx:
-        hashes = tx.key_hashes(api.principal.user_id)
+        hashes = tx.accounts.key_hashes(api.principal.user_id)
     assert hashes and api.token not in hashes
     assert all(len(h) == 64 for h in hashes)
 

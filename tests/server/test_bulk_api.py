@@ -152,18 +152,18 @@ def test_item_failing_after_its_writes_is_rolled_back_alone(
     """Each item runs in its own savepoint: a failure after the item's insert undoes
     that insert only, and the other items of the request are kept."""
     from verdigris.domain.errors import ValidationFailed
-    from verdigris.store.sql import SqlTx
+    from verdigris.store.activities_sql import SqlActivities
 
     calls = {"n": 0}
-    real = SqlTx.add_activity
+    real = SqlActivities.add
 
-    def flaky(self: SqlTx, activity: object) -> None:
+    def flaky(self: SqlActivities, activity: object) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise ValidationFailed({"lead": ["invalid"]})
         real(self, activity)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(SqlTx, "add_activity", flaky)
+    monkeypatch.setattr(SqlActivities, "add", flaky)
     results = api.post(
         "/leads/bulk_create",
         {"leads": [{"name": "Kept One"}, {"name": "Undone"}, {"name": "Kept Two"}]},

@@ -8,10 +8,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tests.helpers import search_shown
 from verdigris.domain.errors import ValidationFailed
-from verdigris.server.group_commit import GroupCommit
+from verdigris.server.group_commit import GroupCommit, Work
 from verdigris.services import Principal, Services
-from verdigris.store.base import StoreUnavailable
+from verdigris.store.base import StoreUnavailable, Transactions
 from verdigris.store.sql import SqlStore, SqlTx
 
 
@@ -29,8 +30,13 @@ def _upsert(services: Services, who: Principal, email: str) -> Any:
     return services.upsert_lead(who, body)
 
 
+def _upserting(services: Services, who: Principal, email: str) -> Work:
+    """The upsert of ``email`` as a group commit's work: its transaction in the batch."""
+    return lambda batch: _upsert(services.using(batch), who, email)
+
+
 def _names(services: Services, who: Principal) -> list[str]:
-    _, page = services.search_leads(who, {"page_size": 200})
+    _, page = search_shown(services, who, {"page_size": 200})
     return sorted(shown.lead.name or "" for shown in page)
 
 
@@ -38,17 +44,17 @@ def test_concurrent_writes_share_a_commit_and_fail_alone(sqlite_store: SqlStore)
     services, who = _user(sqlite_store)
     group = GroupCommit(sqlite_store)
 
-    def bad() -> None:
-        with sqlite_store.transaction(write=True) as tx:
-            tx.create_account("half-written", 0)
+    def bad(batch: Transactions) -> None:
+        with batch.transaction(write=True) as tx:
+            tx.accounts.create("half-written", 0)
             raise ValidationFailed({"name": ["blank"]})
 
     async def main() -> list[Any]:
         calls = [
-            group.run(_upsert, services, who, "a@example.com"),
+            group.run(_upserting(services, who, "a@example.com")),
             group.run(bad),
-            group.run(_upsert, services, who, "b@example.com"),
-            group.run(_upsert, services, who, "a@example.com"),  # sees the first one's lead
+            group.run(_upserting(services, who, "b@example.com")),
+            group.run(_upserting(services, who, "a@example.com")),  # sees the first one's lead
         ]
         return await asyncio.gather(*calls, return_exceptions=True)
 
@@ -59,16 +65,16 @@ def test_concurrent_writes_share_a_commit_and_fail_alone(sqlite_store: SqlStore)
     assert second.lead.id != first.lead.id
     assert _names(services, who) == ["a", "b"]
     with sqlite_store.transaction(write=False) as tx:
-        assert tx.find_account("half-written") is None  # undone with its savepoint
+        assert tx.accounts.find("half-written") is None  # undone with its savepoint
 
 
 def test_a_failed_commit_fails_every_request_of_the_batch(sqlite_store: SqlStore) -> None:
     services, who = _user(sqlite_store)
     group = GroupCommit(sqlite_store)
 
-    def orphan() -> None:
+    def orphan(batch: Transactions) -> None:
         # a foreign key checked only at COMMIT: the whole batch's commit fails
-        with sqlite_store.transaction(write=True) as tx:
+        with batch.transaction(write=True) as tx:
             assert isinstance(tx, SqlTx)
             tx.conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
             tx.conn.exec_driver_sql(
@@ -77,9 +83,9 @@ def test_a_failed_commit_fails_every_request_of_the_batch(sqlite_store: SqlStore
 
     async def main() -> list[Any]:
         calls = [
-            group.run(_upsert, services, who, "c@example.com"),
+            group.run(_upserting(services, who, "c@example.com")),
             group.run(orphan),
-            group.run(_upsert, services, who, "d@example.com"),
+            group.run(_upserting(services, who, "d@example.com")),
         ]
         return await asyncio.gather(*calls, return_exceptions=True)
 
@@ -94,7 +100,7 @@ def test_an_idle_server_commits_each_write_at_once(sqlite_store: SqlStore) -> No
 
     async def main() -> None:
         for email in ("e@example.com", "f@example.com"):
-            await group.run(_upsert, services, who, email)
+            await group.run(_upserting(services, who, email))
             assert email.split("@")[0] in _names(services, who)  # committed when it returns
 
     asyncio.run(main())
@@ -107,7 +113,7 @@ def test_a_batch_holds_at_most_max_batch_requests(sqlite_store: SqlStore) -> Non
 
     async def main() -> None:
         await asyncio.gather(
-            *(group.run(_upsert, services, who, f"m{i}@example.com") for i in range(7))
+            *(group.run(_upserting(services, who, f"m{i}@example.com")) for i in range(7))
         )
 
     asyncio.run(main())
@@ -124,22 +130,22 @@ def test_a_request_that_loses_the_whole_transaction_fails_the_batch(
     services, who = _user(sqlite_store)
     group = GroupCommit(sqlite_store)
 
-    def interrupted() -> None:
-        with sqlite_store.transaction(write=True) as tx:
+    def interrupted(batch: Transactions) -> None:
+        with batch.transaction(write=True) as tx:
             assert isinstance(tx, SqlTx)
             driver = tx.conn.connection.dbapi_connection
             assert driver is not None
             driver.set_progress_handler(lambda: 1, 1)  # interrupt the next statement
             try:
-                tx.create_account("interrupted", 0)
+                tx.accounts.create("interrupted", 0)
             finally:
                 driver.set_progress_handler(None, 1)
 
     async def main() -> list[Any]:
         calls = [
-            group.run(_upsert, services, who, "g@example.com"),
+            group.run(_upserting(services, who, "g@example.com")),
             group.run(interrupted),
-            group.run(_upsert, services, who, "h@example.com"),
+            group.run(_upserting(services, who, "h@example.com")),
         ]
         return await asyncio.gather(*calls, return_exceptions=True)
 
@@ -147,7 +153,7 @@ def test_a_request_that_loses_the_whole_transaction_fails_the_batch(
     assert all(isinstance(r, StoreUnavailable) for r in results), results
     assert _names(services, who) == []  # nothing of the batch was written
     # the store is usable again, and the next batch commits
-    asyncio.run(group.run(_upsert, services, who, "i@example.com"))
+    asyncio.run(group.run(_upserting(services, who, "i@example.com")))
     assert _names(services, who) == ["i"]
 
 
@@ -160,7 +166,7 @@ def test_an_interruption_that_is_no_request_s_error_fails_every_request(
     class Stop(BaseException):
         pass
 
-    def stops() -> None:
+    def stops(batch: Transactions) -> None:
         raise Stop
 
     async def main() -> list[Any]:
@@ -168,7 +174,7 @@ def test_an_interruption_that_is_no_request_s_error_fails_every_request(
         seen: list[BaseException] = []
         loop.set_exception_handler(lambda _loop, ctx: seen.append(ctx["exception"]))
         calls = [
-            group.run(_upsert, services, who, "j@example.com"),
+            group.run(_upserting(services, who, "j@example.com")),
             group.run(stops),
         ]
         results = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), 5)

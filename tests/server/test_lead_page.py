@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from tests.conftest import Api
+from tests.helpers import search_shown
 from verdigris.domain.custom_fields import DATA_TYPES, CustomFieldDefinition, Option, parse_number
 from verdigris.domain.leads import (
     EMAIL_CATEGORIES,
@@ -82,7 +83,7 @@ def make_definitions(store: Store, account_id: int) -> list[CustomFieldDefinitio
                 options=OPTIONS if kind in ("Dropdown", "MultiSelect") else (),
                 currency="CAD" if kind == "Currency" else None,
             )
-            made.append(tx.insert_custom_field(definition))
+            made.append(tx.definitions.insert(definition))
     return made
 
 
@@ -143,12 +144,12 @@ def test_page_renders_the_bytes_of_lead_out(store: Store, services: Services, se
     user, _ = services.add_user("ada@example.com", account="Acme")
     who = Principal(user.id, user.account_id, user.email)
     with store.transaction(write=False) as tx:
-        statuses = [s.id for s in tx.list_statuses(who.account_id)]
+        statuses = [s.id for s in tx.accounts.list_statuses(who.account_id)]
     rng = random.Random(seed)
     definitions = make_definitions(store, who.account_id) if seed else []  # 0: none at all
     with store.transaction(write=True) as tx:
         for _ in range(60):
-            tx.insert_lead(make_lead(rng, who.account_id, statuses, definitions))
+            tx.leads.insert(make_lead(rng, who.account_id, statuses, definitions))
     searches: list[dict[str, Any]] = [
         {"page_size": 200, "include_converted_leads": True},
         {"page_size": 25, "page_number": 2, "sort_by": "date_created", "sort_direction": "desc"},
@@ -156,7 +157,7 @@ def test_page_renders_the_bytes_of_lead_out(store: Store, services: Services, se
     ]
     for params in searches:
         for computed in (False, True):
-            total, shown = services.search_leads(who, params)
+            total, shown = search_shown(services, who, params)
             same_total, page = services.search_lead_page(who, params)
             assert same_total == total
             assert len(page.leads) == len(shown) > 0
@@ -177,5 +178,5 @@ def test_search_route_answers_those_bytes(api: Api, services: Services) -> None:
     response = api.post("/leads/search?custom_field_computed_values=true", {"page_size": 5})
     assert response.status_code == 200
     assert response.headers["X-PW-TOTAL"] == "2"
-    _, shown = services.search_leads(api.principal, {"page_size": 5})
+    _, shown = search_shown(services, api.principal, {"page_size": 5})
     assert response.content == wire.encoder.encode([wire.lead_out(s, True) for s in shown])

@@ -40,9 +40,9 @@ def search(api: Api, body: Any = None, params: Any = None) -> Found:
 def patch(store: Store, api: Api, lead_id: int, **fields: Any) -> None:
     """Set fields no endpoint writes (dates, counts, conversion) through the store."""
     with store.transaction(write=True) as tx:
-        lead = tx.get_lead(api.principal.account_id, lead_id)
+        lead = tx.leads.get(api.principal.account_id, lead_id)
         assert lead is not None
-        tx.update_lead(msgspec.structs.replace(lead, **fields))
+        tx.leads.update(msgspec.structs.replace(lead, **fields))
 
 
 def lookup(api: Api, path: str) -> dict[str, int]:

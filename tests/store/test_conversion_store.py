@@ -12,12 +12,13 @@ from tests.conftest import Api
 from tests.server.test_convert_api import rows
 from verdigris.domain.crm import Opportunity
 from verdigris.services import Principal, Services
-from verdigris.store import open_store
-from verdigris.store.sql import SqlStore, SqlTx
+from verdigris.store import open_store, sql
+from verdigris.store.crm_sql import SqlCrm
+from verdigris.store.sql import SqlStore
 
 
-class FailingTx(SqlTx):
-    """A transaction whose opportunity insert fails after the person and company were written."""
+class FailingCrm(SqlCrm):
+    """Records whose opportunity insert fails after the person and company were written."""
 
     def insert_opportunity(self, opportunity: Opportunity) -> Opportunity:
         raise RuntimeError("disk full")
@@ -28,8 +29,7 @@ def test_a_late_failure_rolls_the_whole_conversion_back(
 ) -> None:
     lead = api.create_lead(name="Atomic", company_name="Atomic Co")
     before = api.get(f"/leads/{lead['id']}").json()
-    failing = type("FailingEngineTx", (FailingTx, type(store).tx_class), {})
-    monkeypatch.setattr(store, "tx_class", failing)
+    monkeypatch.setattr(sql, "SqlCrm", FailingCrm)
     with pytest.raises(RuntimeError, match="disk full"):
         services.convert_lead(api.principal, lead["id"], {"details": {"opportunity": {}}})
     monkeypatch.undo()

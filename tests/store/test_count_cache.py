@@ -50,7 +50,7 @@ def _seed(store: SqlStore, cities: list[str]) -> int:
 
 def _total(store: SqlStore, account: int, **params: object) -> int:
     with store.transaction(write=False) as tx:
-        total, _ = tx.search_leads(account, parse_search(params).at(NOW))
+        total, _ = tx.leads.search(account, parse_search(params).at(NOW))
     return total
 
 
@@ -78,12 +78,12 @@ def test_any_commit_by_the_store_drops_the_kept_totals(store: Store) -> None:
     account = _seed(store, ["Paris"] * 2)
     assert _total(store, account, city="Paris") == 2
     with store.transaction(write=True) as tx:
-        lead = tx.insert_lead(
+        lead = tx.leads.insert(
             Lead(account_id=account, address=Address(city="Paris"), date_created=NOW)
         )
     assert _total(store, account, city="Paris") == 3
     with store.transaction(write=True) as tx:
-        assert tx.delete_lead(account, lead.id)
+        assert tx.leads.delete(account, lead.id)
     assert _total(store, account, city="Paris") == 2
 
 
@@ -112,7 +112,7 @@ def test_a_rolled_back_write_keeps_them(sqlite_store: SqlStore) -> None:
         pass
 
     with pytest.raises(Boom), store.transaction(write=True) as tx:
-        tx.insert_lead(Lead(account_id=account, address=Address(city="Paris")))
+        tx.leads.insert(Lead(account_id=account, address=Address(city="Paris")))
         raise Boom
     counts = store.counts
     assert counts is not None
@@ -139,9 +139,9 @@ def test_a_commit_between_the_snapshot_and_the_count_is_not_kept_as_current(
     account = _seed(sqlite_store, ["Paris"] * 3)
     query = parse_search({"city": "Paris"}).at(NOW)
     with sqlite_store.transaction(write=False) as tx:
-        tx.custom_fields_version(account)  # the first read: the snapshot starts here
+        tx.definitions.version(account)  # the first read: the snapshot starts here
         _external_write(sqlite_store, "DELETE FROM leads WHERE id = 1")
-        total, _ = tx.search_leads(account, query)
+        total, _ = tx.leads.search(account, query)
         assert total == 3  # what this snapshot sees
     assert _total(sqlite_store, account, city="Paris") == 2
     assert _total(sqlite_store, account, city="Paris") == 2

@@ -159,7 +159,7 @@ def test_filters_seek_the_value_indexes(store: SqlStore) -> None:
     """On a populated, analyzed table the filters read the value index, not the leads."""
     from verdigris.domain.custom_field_filters import CustomFilter
     from verdigris.domain.leads import Lead
-    from verdigris.store.sql import lead_row
+    from verdigris.store.lead_rows import lead_row
 
     services = Services(store)
     user, _ = services.add_user("plans@example.com")

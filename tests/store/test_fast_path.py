@@ -16,8 +16,9 @@ from verdigris.domain.matching import MatchCriteria
 from verdigris.store import schema as t
 from verdigris.store.base import Store, StoreUnavailable
 from verdigris.store.fast import prepared
+from verdigris.store.lead_rows import match_statement
 from verdigris.store.postgres import PostgresStore
-from verdigris.store.sql import SqlTx, match_statement
+from verdigris.store.sql import SqlTx
 
 NOW = 1_700_000_000
 
@@ -28,7 +29,7 @@ class Boom(Exception):
 
 def _account(store: Store, name: str = "Acme") -> int:
     with store.transaction(write=True) as tx:
-        return tx.create_account(name, NOW).id
+        return tx.accounts.create(name, NOW).id
 
 
 def _lead(account_id: int, **fields: object) -> Lead:
@@ -38,7 +39,7 @@ def _lead(account_id: int, **fields: object) -> Lead:
 
 def _match(store: Store, account_id: int, criteria: MatchCriteria) -> list[int]:
     with store.transaction(write=False) as tx:
-        return sorted(tx.match_lead_ids(account_id, criteria, 31))
+        return sorted(tx.leads.match_ids(account_id, criteria, 31))
 
 
 def test_names_sharing_an_index_key_match_only_in_full(store: Store) -> None:
@@ -48,8 +49,8 @@ def test_names_sharing_an_index_key_match_only_in_full(store: Store) -> None:
     ids = {}
     with store.transaction(write=True) as tx:
         for name in (stem + "Twin", stem + "TWIN", stem + "twin"):
-            ids[name] = tx.insert_lead(_lead(account, name=name)).id
-        email = tx.insert_lead(_lead(account, email=Email(stem + "@example.com", "work")))
+            ids[name] = tx.leads.insert(_lead(account, name=name)).id
+        email = tx.leads.insert(_lead(account, email=Email(stem + "@example.com", "work")))
     for name, lead_id in ids.items():
         assert _match(store, account, MatchCriteria("name", name)) == [lead_id]
     assert _match(store, account, MatchCriteria("name", stem + "TwiN")) == []
@@ -59,12 +60,12 @@ def test_names_sharing_an_index_key_match_only_in_full(store: Store) -> None:
 def test_a_failed_savepoint_undoes_only_its_own_writes(store: Store) -> None:
     account = _account(store)
     with store.transaction(write=True) as tx:
-        kept = tx.insert_lead(_lead(account, name="Kept", tags=["a"]))
+        kept = tx.leads.insert(_lead(account, name="Kept", tags=["a"]))
         with pytest.raises(Boom), tx.savepoint():
-            tx.insert_lead(_lead(account, name="Ghost", custom_fields={7: "ghost"}))
+            tx.leads.insert(_lead(account, name="Ghost", custom_fields={7: "ghost"}))
             raise Boom
         with tx.savepoint():
-            tx.insert_lead(_lead(account, name="Second"))
+            tx.leads.insert(_lead(account, name="Second"))
     assert _match(store, account, MatchCriteria("name", "Kept")) == [kept.id]
     assert _match(store, account, MatchCriteria("name", "Ghost")) == []
     assert _match(store, account, MatchCriteria("custom", "ghost", 7)) == []
@@ -82,7 +83,7 @@ def test_a_database_error_in_a_savepoint_leaves_the_transaction_usable(store: St
                 name=sa.bindparam("name"), date_created=sa.bindparam("date_created")
             )
             tx.fast.run("test_bad_insert", bad, {"name": "Bad", "date_created": None})
-        after = tx.insert_lead(_lead(account, name="After"))
+        after = tx.leads.insert(_lead(account, name="After"))
     assert _match(store, account, MatchCriteria("name", "After")) == [after.id]
 
 
@@ -90,14 +91,14 @@ def test_an_update_writes_only_what_changed_and_reads_back(store: Store) -> None
     account = _account(store)
     lead = _lead(account, name="Ada", email=Email("ada@example.com", "work"), tags=["x"])
     with store.transaction(write=True) as tx:
-        lead = tx.insert_lead(lead)
+        lead = tx.leads.insert(lead)
     with store.transaction(write=True) as tx:
-        current = tx.get_lead_for_update(account, lead.id)
+        current = tx.leads.get_for_update(account, lead.id)
         assert current == lead
         changed = Lead(**{**_fields(current), "title": "CTO", "tags": ["y", "z"]})
-        tx.update_lead(changed)
+        tx.leads.update(changed)
     with store.transaction(write=False) as tx:
-        assert tx.get_lead(account, lead.id) == changed
+        assert tx.leads.get(account, lead.id) == changed
     # the tag rows follow the tags (search's side table)
     with store.transaction(write=False) as tx:
         assert isinstance(tx, SqlTx)
@@ -116,13 +117,13 @@ def test_a_row_lock_held_too_long_answers_unavailable(pg_store: PostgresStore) -
     impatient = PostgresStore(pg_store.url, lock_timeout=0.2)
     account = _account(pg_store)
     with pg_store.transaction(write=True) as tx:
-        lead = tx.insert_lead(_lead(account, name="Locked"))
+        lead = tx.leads.insert(_lead(account, name="Locked"))
     holding = threading.Event()
     release = threading.Event()
 
     def hold() -> None:
         with pg_store.transaction(write=True) as tx:
-            tx.get_lead_for_update(account, lead.id)
+            tx.leads.get_for_update(account, lead.id)
             holding.set()
             release.wait(10)
 
@@ -132,7 +133,7 @@ def test_a_row_lock_held_too_long_answers_unavailable(pg_store: PostgresStore) -
         assert holding.wait(10)
         started = time.monotonic()
         with pytest.raises(StoreUnavailable), impatient.transaction(write=True) as tx:
-            tx.get_lead_for_update(account, lead.id)
+            tx.leads.get_for_update(account, lead.id)
         assert time.monotonic() - started < 5
     finally:
         release.set()

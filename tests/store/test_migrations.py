@@ -14,8 +14,9 @@ from verdigris.domain.matching import MatchCriteria
 from verdigris.services import Services
 from verdigris.store import schema as t
 from verdigris.store.fast import prepared
+from verdigris.store.lead_rows import lead_row, match_statement
 from verdigris.store.schema import metadata
-from verdigris.store.sql import SqlStore, lead_row, match_statement
+from verdigris.store.sql import SqlStore
 
 
 def test_migrated_schema_matches_the_tables(session_store: SqlStore) -> None:

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import seed_city_leads
+from tests.helpers import search_leads, seed_city_leads
 from verdigris.domain.search import parse_search
-from verdigris.store import page_statements, sql
+from verdigris.store import leads_sql, page_statements
 from verdigris.store.base import Store
 from verdigris.store.page_statements import PageStatements
 from verdigris.store.sql import SqlStore
@@ -35,7 +35,7 @@ def _seed(store: Store) -> int:
 
 def _names(store: Store, account: int, **params: Any) -> list[str | None]:
     with store.transaction(write=False) as tx:
-        _, leads = tx.search_leads(account, parse_search(params).at(NOW))
+        _, leads = search_leads(tx, account, parse_search(params).at(NOW))
     return [lead.name for lead in leads]
 
 
@@ -96,7 +96,7 @@ def test_the_sort_or_walk_choice_is_part_of_the_key(
     sorted_few = _names(store, account, city="Paris")
     assert _names(store, account, city="Paris") == sorted_few
     # as if 7 matches were many: the page walks the sort index instead, same leads
-    monkeypatch.setattr(sql, "SORT_MATCHES_UP_TO", 3)
+    monkeypatch.setattr(leads_sql, "SORT_MATCHES_UP_TO", 3)
     assert _names(store, account, city="Paris") == sorted_few
     assert _names(store, account, city="Paris") == sorted_few
     assert pages.compiled == 2

@@ -13,13 +13,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
+from tests.helpers import search_shown
 from tests.store.test_search_store import empty_url  # noqa: F401 (a fixture)
 from verdigris.domain.leads import Lead, Phone
 from verdigris.services import Principal, Services
 from verdigris.store import open_store, search_sql
 from verdigris.store import schema as t
 from verdigris.store.base import Store
-from verdigris.store.sql import SqlStore, lead_row
+from verdigris.store.lead_rows import lead_row
+from verdigris.store.sql import SqlStore
 
 #: name -> phone numbers; the searches below are Copper's own example (408-555-1234)
 PHONES: dict[str, list[str]] = {
@@ -41,7 +43,7 @@ def _who(services: Services, email: str = "ph@example.com", account: str = "Ph")
 
 
 def _names(services: Services, who: Principal, params: dict[str, Any]) -> list[str]:
-    total, page = services.search_leads(who, {"page_size": 200, **params})
+    total, page = search_shown(services, who, {"page_size": 200, **params})
     names = sorted(str(shown.lead.name) for shown in page)
     assert total == len(names), params
     return names
@@ -138,7 +140,7 @@ def test_every_write_path_keeps_the_reversed_digits(store: Store) -> None:
     )
     bulk = _names(services, who, {"phone_number": {"value": "4930 12345678", "match": "partial"}})
     assert bulk == ["Bulk"]
-    bulk_id = services.search_leads(who, {"name": "bulk"})[1][0].lead.id
+    bulk_id = search_shown(services, who, {"name": "bulk"})[1][0].lead.id
     services.bulk_update(
         who, {"leads": [{"id": bulk_id, "phone_numbers": phones("030 8765 4321")}]}
     )

@@ -15,13 +15,15 @@ import sqlalchemy as sa
 from alembic import command
 
 from tests.conftest import POSTGRES_URL, _unreachable
+from tests.helpers import reset, search_leads, search_shown
 from verdigris.domain.leads import Address, Email, Lead, Phone
 from verdigris.domain.search import parse_search
 from verdigris.services import Principal, Services
 from verdigris.store import normalize_url, open_store, search_sql
 from verdigris.store import schema as t
+from verdigris.store.lead_rows import lead_row
 from verdigris.store.postgres import SEARCH_RANDOM_PAGE_COST
-from verdigris.store.sql import SqlStore, SqlTx, lead_row
+from verdigris.store.sql import SqlStore, SqlTx
 
 ENGINES = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -103,7 +105,7 @@ def test_migration_0002_backfills_existing_leads(empty_url: str) -> None:
         ({"sort_by": "value", "sort_direction": "desc"}, ["Ann Archer", "Bob"]),
     ]
     for params, expected in cases:
-        total, page = services.search_leads(who, params)
+        total, page = search_shown(services, who, params)
         assert [shown.lead.name for shown in page] == expected, params
         assert total == len(expected)
     store.close()
@@ -139,7 +141,7 @@ def test_migration_0002_downgrades_without_losing_rows(empty_url: str) -> None:
         kept = conn.exec_driver_sql("SELECT count(*) FROM lead_custom_values").scalar_one()
     assert kept == 1  # SQLite: no table copy of leads, so no cascade
     store.migrate()
-    total, page = services.search_leads(who, {"tags": ["t"]})
+    total, page = search_shown(services, who, {"tags": ["t"]})
     assert (total, [s.lead.name for s in page]) == (1, ["Kept"])
     store.close()
 
@@ -189,7 +191,7 @@ COMMON: list[tuple[dict[str, Any], str, bool]] = [
 def populated(session_store: SqlStore) -> SqlStore:
     """3,000 leads (and a second account), analyzed; loaded once per engine."""
     store = session_store
-    store.reset()
+    reset(store)
     rnd = random.Random(4)
     leads = []
     for i in range(3000):
@@ -261,9 +263,9 @@ def test_common_searches_use_an_index(
     query = parse_search({"page_size": 200, **params})
     filtered = any(not key.startswith("sort") for key in params)
     with populated.transaction(write=False) as tx:
-        total, leads = tx.search_leads(ACCOUNT, query)
+        total, leads = search_leads(tx, ACCOUNT, query)
         assert isinstance(tx, SqlTx)
-        actual = search_sql.order_by(query, by_index=tx._walks_sort_index(total))
+        actual = search_sql.order_by(query, by_index=tx.leads._walks_sort_index(total))
     assert len(leads) == min(total, 200)
     assert all(lead.account_id == ACCOUNT for lead in leads)
 

@@ -11,12 +11,13 @@ import msgspec
 import pytest
 
 from tests.conftest import POSTGRES_URL
-from verdigris.domain.custom_fields import value_key
+from verdigris.domain.activities import Activity, ActivityQuery
+from verdigris.domain.custom_fields import CustomFieldDefinition, value_key
 from verdigris.domain.leads import Address, Email, Lead, Link, Phone
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import parse_search
 from verdigris.store import open_store
-from verdigris.store.base import Store, StoreTx, StoreUnavailable
+from verdigris.store.base import Capabilities, Store, StoreConflict, StoreTx, StoreUnavailable
 from verdigris.store.postgres import PostgresStore
 from verdigris.store.sql import SqlTx
 
@@ -29,7 +30,7 @@ class Boom(Exception):
 
 def _account(store: Store, name: str) -> int:
     with store.transaction(write=True) as tx:
-        return tx.create_account(name, NOW).id
+        return tx.accounts.create(name, NOW).id
 
 
 def _lead(account_id: int, **fields: object) -> Lead:
@@ -39,12 +40,12 @@ def _lead(account_id: int, **fields: object) -> Lead:
 
 def _insert(store: Store, lead: Lead) -> Lead:
     with store.transaction(write=True) as tx:
-        return tx.insert_lead(lead)
+        return tx.leads.insert(lead)
 
 
 def _match(store: Store, account_id: int, criteria: MatchCriteria, limit: int = 31) -> list[int]:
     with store.transaction(write=False) as tx:
-        return sorted(tx.match_lead_ids(account_id, criteria, limit))
+        return sorted(tx.leads.match_ids(account_id, criteria, limit))
 
 
 def _engine(store: Store) -> str:
@@ -56,37 +57,117 @@ def _engine(store: Store) -> str:
 
 def test_accounts_users_and_keys(store: Store) -> None:
     with store.transaction(write=True) as tx:
-        acme = tx.create_account("Acme", NOW)
-        ada = tx.create_user(acme.id, "Ada@Example.com", "Ada", NOW)
-        tx.create_user(acme.id, "bo@example.com", "Bo", NOW)
-        tx.add_key_hash(ada.id, "a" * 64, NOW)
-        tx.add_key_hash(ada.id, "b" * 64, NOW)
+        acme = tx.accounts.create("Acme", NOW)
+        ada = tx.accounts.create_user(acme.id, "Ada@Example.com", "Ada", NOW)
+        tx.accounts.create_user(acme.id, "bo@example.com", "Bo", NOW)
+        tx.accounts.add_key_hash(ada.id, "a" * 64, NOW)
+        tx.accounts.add_key_hash(ada.id, "b" * 64, NOW)
     with store.transaction(write=False) as tx:
-        assert tx.find_account("Acme") == acme
-        assert tx.get_account(acme.id) == acme
-        assert tx.find_account("Nope") is None
-        assert tx.find_user("ada@example.com") == ada  # found by the normalized email
-        assert tx.get_user(acme.id, ada.id) == ada
-        assert tx.get_user(acme.id + 1000, ada.id) is None
-        assert [u.name for u in tx.list_users(acme.id)] == ["Ada", "Bo"]
-        assert tx.count_users() == 2
-        assert sorted(tx.key_hashes(ada.id)) == ["a" * 64, "b" * 64]
+        assert tx.accounts.find("Acme") == acme
+        assert tx.accounts.get(acme.id) == acme
+        assert tx.accounts.find("Nope") is None
+        assert tx.accounts.find_user("ada@example.com") == ada  # found by the normalized email
+        assert tx.accounts.get_user(acme.id, ada.id) == ada
+        assert tx.accounts.get_user(acme.id + 1000, ada.id) is None
+        assert [u.name for u in tx.accounts.list_users(acme.id)] == ["Ada", "Bo"]
+        assert tx.accounts.count_users() == 2
+        assert sorted(tx.accounts.key_hashes(ada.id)) == ["a" * 64, "b" * 64]
 
 
 def test_statuses_and_sources_are_per_account(store: Store) -> None:
     one, two = _account(store, "One"), _account(store, "Two")
     with store.transaction(write=True) as tx:
-        tx.add_status(one, "Later", 1, is_default=False)
-        first = tx.add_status(one, "New", 0, is_default=True)
-        tx.add_source(one, "Email")
-        tx.add_source(two, "Fax")
+        tx.accounts.add_status(one, "Later", 1, is_default=False)
+        first = tx.accounts.add_status(one, "New", 0, is_default=True)
+        tx.accounts.add_source(one, "Email")
+        tx.accounts.add_source(two, "Fax")
     with store.transaction(write=False) as tx:
-        statuses = tx.list_statuses(one)
+        statuses = tx.accounts.list_statuses(one)
         assert [(s.name, s.is_default) for s in statuses] == [("New", True), ("Later", False)]
         assert statuses[0].id == first
-        assert [s.name for s in tx.list_sources(one)] == ["Email"]
-        assert tx.list_statuses(two) == []
-        assert tx.lead_custom_fields(one) == []
+        assert [s.name for s in tx.accounts.list_sources(one)] == ["Email"]
+        assert tx.accounts.list_statuses(two) == []
+        assert tx.definitions.all(one) == []
+
+
+# --- definitions and activities -------------------------------------------------------------
+
+
+def test_definitions_bump_the_version_and_keep_names_unique(store: Store) -> None:
+    account = _account(store, "Acme")
+    size = CustomFieldDefinition(
+        id=0, account_id=account, name="Size", data_type="String", available_on=("lead",)
+    )
+    with store.transaction(write=True) as tx:
+        before = tx.definitions.version(account)
+        made = tx.definitions.insert(msgspec.structs.replace(size, canonical_name="size"))
+        tx.definitions.insert(
+            msgspec.structs.replace(
+                size, name="Rank", canonical_name="rank", available_on=("person",)
+            )
+        )
+        assert tx.definitions.version(account) > before
+    with store.transaction(write=False) as tx:
+        assert tx.definitions.get(account, made.id) == made
+        assert [d.name for d in tx.definitions.all(account)] == ["Size", "Rank"]
+        assert tx.definitions.ids_on(account, "lead") == [made.id]
+        assert tx.definitions.allocate_option_id(account) > 0
+    with pytest.raises(StoreConflict), store.transaction(write=True) as tx:
+        tx.definitions.insert(msgspec.structs.replace(size, canonical_name="size"))
+    with store.transaction(write=True) as tx:
+        assert tx.definitions.delete(account, made.id)
+        assert tx.definitions.get(account, made.id) is None
+
+
+def test_activities_page_newest_first_and_delete_per_record(store: Store) -> None:
+    account = _account(store, "Acme")
+    with store.transaction(write=True) as tx:
+        for day, parent in ((1, 7), (3, 7), (2, 7), (5, 8)):
+            tx.activities.add(
+                Activity(
+                    account_id=account,
+                    parent_type="lead",
+                    parent_id=parent,
+                    activity_date=day,
+                    new_value={"day": day},
+                    date_created=day,
+                    date_modified=day,
+                )
+            )
+    with store.transaction(write=True) as tx:
+        page = tx.activities.page(account, "lead", 7, ActivityQuery(page_size=2))
+        assert [(a.activity_date, a.new_value) for a in page] == [(3, {"day": 3}), (2, {"day": 2})]
+        tx.activities.delete_all(account, "lead", 7)
+        assert tx.activities.page(account, "lead", 7, ActivityQuery()) == []
+        assert len(tx.activities.page(account, "lead", 8, ActivityQuery())) == 1
+
+
+# --- the store: capabilities and group commit ------------------------------------------------
+
+
+def test_the_store_says_what_it_can_do(store: Store, tmp_path: Path) -> None:
+    local = _engine(store) == "sqlite"
+    assert store.capabilities == Capabilities(inline=local, group_commit=local, kept_counts=True)
+    with open_store("sqlite://") as memory:
+        assert not memory.capabilities.kept_counts  # one connection cannot see its commits
+
+
+def test_a_batch_is_a_handle_its_transactions_share(store: Store) -> None:
+    """Transactions opened through the batch share its one database transaction; one
+    opened on the store meanwhile is its own, and sees nothing before the batch ends."""
+    with store.batch() as batch:
+        with batch.transaction(write=True) as tx:
+            tx.accounts.create("Batched", NOW)
+        with pytest.raises(Boom), batch.transaction(write=True) as tx:
+            tx.accounts.create("Undone", NOW)
+            raise Boom
+        with batch.transaction(write=False) as tx:
+            assert tx.accounts.find("Batched") is not None
+        with store.transaction(write=False) as tx:
+            assert tx.accounts.find("Batched") is None  # not committed yet
+    with store.transaction(write=False) as tx:
+        assert tx.accounts.find("Batched") is not None
+        assert tx.accounts.find("Undone") is None
 
 
 # --- leads: insert, get, update, delete -----------------------------------------------------
@@ -119,7 +200,7 @@ def test_a_lead_round_trips_with_every_field(store: Store) -> None:
     stored = _insert(store, lead)
     assert stored.id > 0
     with store.transaction(write=False) as tx:
-        fetched = tx.get_lead(account, stored.id)
+        fetched = tx.leads.get(account, stored.id)
     assert fetched == stored
     assert fetched is not None and fetched.monetary_value == 1250
     assert isinstance(fetched.monetary_value, int)  # whole numbers come back as ints
@@ -130,9 +211,9 @@ def test_update_replaces_the_row_and_its_custom_values(store: Store) -> None:
     lead = _insert(store, _lead(account, name="Old", custom_fields={7: "blue"}))
     changed = msgspec.structs.replace(lead, name="New", custom_fields={7: "red"}, tags=["x"])
     with store.transaction(write=True) as tx:
-        tx.update_lead(changed)
+        tx.leads.update(changed)
     with store.transaction(write=False) as tx:
-        assert tx.get_lead(account, lead.id) == changed
+        assert tx.leads.get(account, lead.id) == changed
     assert _match(store, account, MatchCriteria("custom", "blue", 7)) == []
     assert _match(store, account, MatchCriteria("custom", "red", 7)) == [lead.id]
     assert _match(store, account, MatchCriteria("name", "Old")) == []
@@ -143,10 +224,10 @@ def test_delete_removes_the_lead_and_its_custom_values(store: Store) -> None:
     account = _account(store, "Acme")
     lead = _insert(store, _lead(account, name="Gone", custom_fields={7: "blue"}))
     with store.transaction(write=True) as tx:
-        assert tx.delete_lead(account, lead.id) is True
-        assert tx.delete_lead(account, lead.id) is False
+        assert tx.leads.delete(account, lead.id) is True
+        assert tx.leads.delete(account, lead.id) is False
     with store.transaction(write=False) as tx:
-        assert tx.get_lead(account, lead.id) is None
+        assert tx.leads.get(account, lead.id) is None
     assert _match(store, account, MatchCriteria("custom", "blue", 7)) == []
 
 
@@ -160,12 +241,12 @@ def test_accounts_are_isolated(store: Store) -> None:
         _lead(globex, name="Same", email=Email("same@x.test", "work"), custom_fields={7: "v"}),
     )
     with store.transaction(write=True) as tx:
-        assert tx.get_lead(globex, mine.id) is None
-        assert tx.delete_lead(globex, mine.id) is False
+        assert tx.leads.get(globex, mine.id) is None
+        assert tx.leads.delete(globex, mine.id) is False
         # an update naming another account's lead changes nothing
-        tx.update_lead(msgspec.structs.replace(mine, account_id=globex, name="Hijacked"))
+        tx.leads.update(msgspec.structs.replace(mine, account_id=globex, name="Hijacked"))
     with store.transaction(write=False) as tx:
-        still = tx.get_lead(acme, mine.id)
+        still = tx.leads.get(acme, mine.id)
         assert still is not None and still.name == "Same"
     for criteria in (
         MatchCriteria("email", "same@x.test"),
@@ -213,7 +294,7 @@ def test_match_returns_at_most_limit_ids(store: Store) -> None:
     account = _account(store, "Acme")
     with store.transaction(write=True) as tx:
         for _ in range(5):
-            tx.insert_lead(_lead(account, name="Many"))
+            tx.leads.insert(_lead(account, name="Many"))
     assert len(_match(store, account, MatchCriteria("name", "Many"), limit=3)) == 3
     assert len(_match(store, account, MatchCriteria("name", "Many"), limit=31)) == 5
 
@@ -224,21 +305,21 @@ def test_match_returns_at_most_limit_ids(store: Store) -> None:
 def test_an_exception_rolls_everything_back(store: Store) -> None:
     account = _account(store, "Acme")
     with pytest.raises(Boom), store.transaction(write=True) as tx:
-        tx.create_account("Ghost", NOW)
-        tx.insert_lead(_lead(account, name="Ghost", custom_fields={7: "ghost"}))
+        tx.accounts.create("Ghost", NOW)
+        tx.leads.insert(_lead(account, name="Ghost", custom_fields={7: "ghost"}))
         raise Boom
     with store.transaction(write=False) as tx:
-        assert tx.find_account("Ghost") is None
-        assert tx.match_lead_ids(account, MatchCriteria("name", "Ghost"), 31) == []
-        assert tx.match_lead_ids(account, MatchCriteria("custom", "ghost", 7), 31) == []
+        assert tx.accounts.find("Ghost") is None
+        assert tx.leads.match_ids(account, MatchCriteria("name", "Ghost"), 31) == []
+        assert tx.leads.match_ids(account, MatchCriteria("custom", "ghost", 7), 31) == []
 
 
 def test_a_transaction_commits_when_its_block_ends(store: Store) -> None:
     account = _account(store, "Acme")
     with store.transaction(write=True) as tx:
-        lead = tx.insert_lead(_lead(account, name="Kept"))
+        lead = tx.leads.insert(_lead(account, name="Kept"))
     with store.transaction(write=False) as tx:
-        assert tx.get_lead(account, lead.id) is not None
+        assert tx.leads.get(account, lead.id) is not None
 
 
 def _upsert_like(
@@ -246,11 +327,11 @@ def _upsert_like(
 ) -> int:
     """What an upsert does: lock, look up, insert when nothing matched, commit."""
     with store.transaction(write=True) as tx:
-        tx.lock_match(account, criteria)
+        tx.leads.lock_match(account, criteria)
         log.append("locked")
-        ids = tx.match_lead_ids(account, criteria, 31)
+        ids = tx.leads.match_ids(account, criteria, 31)
         time.sleep(hold)
-        lead_id = ids[0] if ids else tx.insert_lead(_lead(account, name=criteria.value)).id
+        lead_id = ids[0] if ids else tx.leads.insert(_lead(account, name=criteria.value)).id
     log.append("committed")
     return lead_id
 
@@ -266,18 +347,18 @@ def test_lock_match_serializes_two_transactions_on_one_key(store: Store) -> None
 
     def first() -> None:
         with store.transaction(write=True) as tx:
-            tx.lock_match(account, criteria)
+            tx.leads.lock_match(account, criteria)
             first_locked.set()
             time.sleep(0.5)  # the second one is waiting meanwhile
-            results.append(tx.insert_lead(_lead(account, name="Racer")).id)
+            results.append(tx.leads.insert(_lead(account, name="Racer")).id)
             log.append("first commits")  # the last step before the commit
 
     def second() -> None:
         first_locked.wait(10)
         with store.transaction(write=True) as tx:
-            tx.lock_match(account, criteria)
+            tx.leads.lock_match(account, criteria)
             log.append("second locked")
-            results.extend(tx.match_lead_ids(account, criteria, 31))
+            results.extend(tx.leads.match_ids(account, criteria, 31))
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for thread in threads:
@@ -299,13 +380,13 @@ def test_many_concurrent_lock_match_writers_make_one_lead(store: Store) -> None:
     def worker() -> None:
         barrier.wait(10)
         with store.transaction(write=True) as tx:
-            tx.lock_match(account, criteria)
-            found = tx.match_lead_ids(account, criteria, 31)
+            tx.leads.lock_match(account, criteria)
+            found = tx.leads.match_ids(account, criteria, 31)
             if found:
                 ids.append(found[0])
             else:
                 lead = _lead(account, email=Email("one@example.com", "work"))
-                ids.append(tx.insert_lead(lead).id)
+                ids.append(tx.leads.insert(lead).id)
         log.append("done")
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
@@ -324,7 +405,7 @@ def _holds_lock_while(store: Store, account: int, criteria: MatchCriteria, fn: o
 
     def holder() -> None:
         with store.transaction(write=True) as tx:
-            tx.lock_match(account, criteria)
+            tx.leads.lock_match(account, criteria)
             held.set()
             release.wait(10)
 
@@ -353,8 +434,8 @@ def test_lock_match_does_not_block_other_keys(pg_store: PostgresStore) -> None:
             (globex, held),  # same key, other account
         ):
             with store.transaction(write=True) as tx:
-                tx.lock_match(account, criteria)
-                tx.insert_lead(_lead(account, name="free"))
+                tx.leads.lock_match(account, criteria)
+                tx.leads.insert(_lead(account, name="free"))
         assert time.monotonic() - started < 5
 
     _holds_lock_while(store, acme, held, others_go_through)
@@ -364,7 +445,7 @@ def test_lock_match_is_released_by_a_rollback(store: Store) -> None:
     account = _account(store, "Acme")
     criteria = MatchCriteria("email", "rb@example.com")
     with pytest.raises(Boom), store.transaction(write=True) as tx:
-        tx.lock_match(account, criteria)
+        tx.leads.lock_match(account, criteria)
         raise Boom
     log: list[str] = []
     done = threading.Thread(target=_upsert_like, args=(store, account, criteria, 0, log))
@@ -445,7 +526,7 @@ def test_a_lock_held_too_long_answers_unavailable(pg_store: PostgresStore) -> No
     def waits_in_vain() -> None:
         started = time.monotonic()
         with pytest.raises(StoreUnavailable), impatient.transaction(write=True) as tx:
-            tx.lock_match(account, criteria)
+            tx.leads.lock_match(account, criteria)
         assert time.monotonic() - started < 5
 
     try:
@@ -499,9 +580,9 @@ def test_postgres_a_connection_lost_in_use_answers_unavailable_once(
             if first_statement == "sqlalchemy":
                 tx.conn.exec_driver_sql("SELECT 1")
             elif first_statement == "search":  # SET LOCAL, on the write path's cursor
-                tx.search_leads(account, parse_search({}))
+                tx.leads.search(account, parse_search({}))
             else:  # the upsert's advisory lock, on that cursor too
-                tx.lock_match(account, MatchCriteria("email", "a@b.example"))
+                tx.leads.lock_match(account, MatchCriteria("email", "a@b.example"))
         assert _backend_pid(busy) != dead
     finally:
         busy.close()
@@ -529,7 +610,7 @@ def test_postgres_one_lost_connection_has_the_others_replaced(
             if path == "sqlalchemy":
                 tx.conn.exec_driver_sql("SELECT 1")
             else:
-                tx.lock_match(1, MatchCriteria("email", "a@b.example"))
+                tx.leads.lock_match(1, MatchCriteria("email", "a@b.example"))
         for _ in range(3):  # whichever connection comes next: a new one
             assert _backend_pid(pool) not in pids
     finally:

@@ -23,7 +23,7 @@ import email.utils
 import json
 import time
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -344,12 +344,3 @@ class Importer:
             self.rejects.add(number, row, str(exc))
         else:
             s.record(lead.id, lead.date_created, lead.date_modified)
-
-
-def reject_reasons(path: Path) -> Mapping[int, str]:
-    """``{row number: reason}`` of a reject file (for tests and scripts)."""
-    if path.suffix == ".csv":
-        with path.open(newline="") as f:
-            return {int(r["_row"]): r["_error"] for r in csv.DictReader(f)}
-    with path.open() as f:
-        return {int(r["_row"]): r["_error"] for r in map(json.loads, f)}

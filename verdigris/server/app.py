@@ -68,21 +68,24 @@ class Runtime:
         self.services = Services(store, bulk_limit=settings.bulk_limit)
         self.auth = Authenticator(self.services.authenticate)
         self.limits = RateLimits(settings)
-        # SQLite calls are short and local: running them on the event loop beats a
-        # thread hop. Network databases go to the thread pool.
-        self.inline = store.url.startswith("sqlite")
-        # ...and SQLite's writes, serialized anyway, share commits (group_commit.py)
-        self.group_commit = GroupCommit(store) if self.inline else None
+        # Short local calls (SQLite): running them on the event loop beats a thread
+        # hop. Network databases go to the thread pool.
+        self.inline = store.capabilities.inline
+        # ...and writes that gain from sharing commits share them (group_commit.py)
+        self.group_commit = GroupCommit(store) if store.capabilities.group_commit else None
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.inline:
             return fn(*args)
         return await run_in_threadpool(fn, *args)
 
-    async def run_write(self, fn: Callable[..., Any], *args: Any) -> Any:
-        if self.group_commit is not None:
-            return await self.group_commit.run(fn, *args)
-        return await self.run(fn, *args)
+    async def run_route(self, spec: RouteSpec, call: Call) -> Any:
+        """The route's function on the services; a write joins the next group commit,
+        which the services then open their transaction through."""
+        group = self.group_commit
+        if spec.is_write and group is not None:
+            return await group.run(lambda batch: spec.fn(self.services.using(batch), call))
+        return await self.run(spec.fn, self.services, call)
 
     async def read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
@@ -120,8 +123,7 @@ def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable
             body = wire.decode_body(raw)
             check_input(raw, body, request)
             call = Call(principal, body, request.path_params, request.query_params)
-            run = rt.run_write if spec.is_write else rt.run
-            result = await run(spec.fn, rt.services, call)
+            result = await rt.run_route(spec, call)
         except Exception as exc:  # every error leaves as Copper JSON
             return error_response(exc)
         if isinstance(result, Reply):

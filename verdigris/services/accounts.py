@@ -18,8 +18,8 @@ class AccountServices(ServiceBase):
         """Check a key against its owner's stored hashes, in constant time."""
         presented = hash_key(token)
         with self.store.transaction(write=False) as tx:
-            user = tx.find_user(email.strip().lower())
-            hashes = tx.key_hashes(user.id) if user else [_DUMMY_HASH]
+            user = tx.accounts.find_user(email.strip().lower())
+            hashes = tx.accounts.key_hashes(user.id) if user else [_DUMMY_HASH]
         ok = False
         for stored in hashes:
             ok |= hmac.compare_digest(stored, presented)
@@ -39,57 +39,59 @@ class AccountServices(ServiceBase):
         token = token or secrets.token_hex(16)
         stamp = self.clock()
         with self.store.transaction(write=True) as tx:
-            record = tx.find_account(account) or self._seed_account(tx, account, stamp)
-            user = tx.find_user(email.strip().lower())
+            record = tx.accounts.find(account) or self._seed_account(tx, account, stamp)
+            user = tx.accounts.find_user(email.strip().lower())
             if user is None:
-                user = tx.create_user(record.id, email.strip(), name or email.split("@")[0], stamp)
+                user = tx.accounts.create_user(
+                    record.id, email.strip(), name or email.split("@")[0], stamp
+                )
             elif user.account_id != record.id:
                 raise ValidationFailed(
                     {"email": ["invalid"]},
                     f"{email} already belongs to another account",
                 )
-            tx.add_key_hash(user.id, hash_key(token), stamp)
+            tx.accounts.add_key_hash(user.id, hash_key(token), stamp)
         return user, token
 
     def _seed_account(self, tx: StoreTx, name: str, stamp: int) -> AccountRecord:
-        record = tx.create_account(name, stamp)
+        record = tx.accounts.create(name, stamp)
         # Copper numbers statuses from 1 (its List Lead Statuses example)
         for order, status in enumerate(lead_rules.DEFAULT_STATUSES, start=1):
-            tx.add_status(record.id, status, order, is_default=order == 1)
+            tx.accounts.add_status(record.id, status, order, is_default=order == 1)
         for source in lead_rules.DEFAULT_SOURCES:
-            tx.add_source(record.id, source)
+            tx.accounts.add_source(record.id, source)
         for contact_type in crm.DEFAULT_CONTACT_TYPES:
-            tx.add_contact_type(record.id, contact_type)
+            tx.crm.add_contact_type(record.id, contact_type)
         for pipeline, stages in crm.DEFAULT_PIPELINES:
-            tx.add_pipeline(record.id, pipeline, stages)
+            tx.crm.add_pipeline(record.id, pipeline, stages)
         return record
 
     def user_count(self) -> int:
         with self.store.transaction(write=False) as tx:
-            return tx.count_users()
+            return tx.accounts.count_users()
 
     def account(self, who: Principal) -> AccountRecord:
         with self.store.transaction(write=False) as tx:
-            record = tx.get_account(who.account_id)
+            record = tx.accounts.get(who.account_id)
         if record is None:
             raise NotFound("Resource not found")
         return record
 
     def users(self, who: Principal) -> list[UserRecord]:
         with self.store.transaction(write=False) as tx:
-            return tx.list_users(who.account_id)
+            return tx.accounts.list_users(who.account_id)
 
     def user(self, who: Principal, user_id: int) -> UserRecord:
         with self.store.transaction(write=False) as tx:
-            record = tx.get_user(who.account_id, user_id)
+            record = tx.accounts.get_user(who.account_id, user_id)
         if record is None:
             raise NotFound("Resource not found")
         return record
 
     def statuses(self, who: Principal) -> list[StatusRecord]:
         with self.store.transaction(write=False) as tx:
-            return tx.list_statuses(who.account_id)
+            return tx.accounts.list_statuses(who.account_id)
 
     def sources(self, who: Principal) -> list[SourceRecord]:
         with self.store.transaction(write=False) as tx:
-            return tx.list_sources(who.account_id)
+            return tx.accounts.list_sources(who.account_id)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from verdigris.cache import BoundedCache
 from verdigris.domain.custom_fields import CustomFieldDefinition
@@ -17,8 +18,8 @@ from verdigris.domain.leads import Lead
 from verdigris.store.base import (
     LeadFields,
     StatusRecord,
-    Store,
     StoreTx,
+    Transactions,
 )
 
 T = TypeVar("T")
@@ -124,7 +125,7 @@ class TxContext:
         if self._statuses is None:
             cached = self.cache.statuses.get(self.account_id) if self.cache else None
             if cached is None:
-                cached = self.tx.list_statuses(self.account_id)
+                cached = self.tx.accounts.list_statuses(self.account_id)
                 if self.cache is not None and cached:
                     self.cache.statuses.put(self.account_id, cached)
             self._statuses = cached
@@ -135,12 +136,12 @@ class TxContext:
         """Every custom field definition of the account, by id."""
         if self._all_fields is None:
             if self.cache is None:
-                self._all_fields = {d.id: d for d in self.tx.list_custom_fields(self.account_id)}
+                self._all_fields = {d.id: d for d in self.tx.definitions.all(self.account_id)}
                 return self._all_fields
-            version = self.tx.custom_fields_version(self.account_id)
+            version = self.tx.definitions.version(self.account_id)
             hit = self.cache.fields.get(self.account_id)
             if hit is None or hit[0] != version:
-                loaded = {d.id: d for d in self.tx.list_custom_fields(self.account_id)}
+                loaded = {d.id: d for d in self.tx.definitions.all(self.account_id)}
                 hit = (version, loaded)
                 self.cache.fields.put(self.account_id, hit)
             self._all_fields = hit[1]
@@ -171,11 +172,11 @@ class TxContext:
 
     def has_source(self, source_id: int) -> bool:
         if self._sources is None:
-            self._sources = {s.id for s in self.tx.list_sources(self.account_id)}
+            self._sources = {s.id for s in self.tx.accounts.list_sources(self.account_id)}
         return source_id in self._sources
 
     def has_user(self, user_id: int) -> bool:
-        return self.tx.get_user(self.account_id, user_id) is not None
+        return self.tx.accounts.get_user(self.account_id, user_id) is not None
 
     def custom_field(self, definition_id: int) -> CustomFieldDefinition | None:
         return self.all_fields.get(definition_id)
@@ -204,11 +205,21 @@ def require_object(data: Any, what: str = "request body") -> Mapping[str, Any]:
 class ServiceBase:
     """State shared by the service mixins: the store, limits and the clock."""
 
-    def __init__(self, store: Store, *, bulk_limit: int = 10, clock: Callable[[], int] = now):
+    def __init__(
+        self, store: Transactions, *, bulk_limit: int = 10, clock: Callable[[], int] = now
+    ):
+        #: where each use case opens its transaction: the store, or a group commit
         self.store = store
         self.bulk_limit = bulk_limit
         self.clock = clock
         self.cache = AccountCache()
+
+    def using(self, store: Transactions) -> Self:
+        """These services opening their transactions through ``store`` (a group commit's
+        :class:`~verdigris.store.base.Batch`), sharing the same process cache."""
+        other = copy.copy(self)
+        other.store = store
+        return other
 
     def context(self, tx: StoreTx, account_id: int) -> TxContext:
         """The account's lookups for one transaction, backed by the process cache."""

@@ -62,11 +62,11 @@ class CrmContext:
     @property
     def contact_types(self) -> list[ContactType]:
         if self._contact_types is None:
-            self._contact_types = self.tx.list_contact_types(self.account_id)
+            self._contact_types = self.tx.crm.list_contact_types(self.account_id)
         return self._contact_types
 
     def has_user(self, user_id: int) -> bool:
-        return self.tx.get_user(self.account_id, user_id) is not None
+        return self.tx.accounts.get_user(self.account_id, user_id) is not None
 
     def has_contact_type(self, contact_type_id: int) -> bool:
         return any(c.id == contact_type_id for c in self.contact_types)
@@ -76,20 +76,20 @@ class CrmContext:
 
     def pipeline(self, pipeline_id: int | None) -> Pipeline | None:
         if self._pipelines is None:
-            self._pipelines = self.tx.list_pipelines(self.account_id)
+            self._pipelines = self.tx.crm.list_pipelines(self.account_id)
         if pipeline_id is None:
             return self._pipelines[0] if self._pipelines else None
         return next((p for p in self._pipelines if p.id == pipeline_id), None)
 
     def field_ids(self, entity: str) -> tuple[int, ...]:
         if entity not in self._fields:
-            self._fields[entity] = tuple(self.tx.custom_field_ids_on(self.account_id, entity))
+            self._fields[entity] = tuple(self.tx.definitions.ids_on(self.account_id, entity))
         return self._fields[entity]
 
     def show(self, record: T, entity: str) -> WithFields[T]:
         ids = self.field_ids(entity)
         if ids and self._definitions is None:
-            self._definitions = {d.id: d for d in self.tx.list_custom_fields(self.account_id)}
+            self._definitions = {d.id: d for d in self.tx.definitions.all(self.account_id)}
         return WithFields(record, ids, self._definitions or {})
 
 
@@ -99,7 +99,7 @@ class ConversionServices(ServiceBase):
         """Copper's lead conversion, all or nothing in one transaction."""
         request = rules.parse_request(body)
         with self.store.transaction(write=True) as tx:
-            lead = tx.get_lead_for_update(who.account_id, lead_id)
+            lead = tx.leads.get_for_update(who.account_id, lead_id)
             if lead is None:
                 raise NotFound("Resource not found")
             if lead.converted_at is not None:
@@ -108,7 +108,7 @@ class ConversionServices(ServiceBase):
             target = rules.check(request, ctx)
             now = self.clock()
             company = self._company_for(tx, ctx, who, lead, request, now)
-            person = tx.insert_person(
+            person = tx.crm.insert_person(
                 rules.new_person(
                     lead,
                     request.person,
@@ -121,7 +121,7 @@ class ConversionServices(ServiceBase):
             )
             opportunity = None
             if request.opportunity is not None and target is not None:
-                opportunity = tx.insert_opportunity(
+                opportunity = tx.crm.insert_opportunity(
                     rules.new_opportunity(
                         lead,
                         request.opportunity,
@@ -132,8 +132,8 @@ class ConversionServices(ServiceBase):
                         now=now,
                     )
                 )
-            tx.update_lead(rules.mark_converted(lead, opportunity, now))
-            tx.add_activity(
+            tx.leads.update(rules.mark_converted(lead, opportunity, now))
+            tx.activities.add(
                 activity_rules.lead_converted(
                     who.account_id,
                     lead.id,
@@ -163,7 +163,7 @@ class ConversionServices(ServiceBase):
         if spec.mode == "none":
             return None
         if spec.mode == "id":
-            company = tx.get_company(who.account_id, int(spec.id or 0))
+            company = tx.crm.get_company(who.account_id, int(spec.id or 0))
             if company is None:
                 raise ValidationFailed(
                     {"company_id": ["not_found"]},
@@ -179,14 +179,14 @@ class ConversionServices(ServiceBase):
                 return None
         key = company_key(name)
         # Serialize conversions naming the same company, so that two never create it twice.
-        tx.lock_match(who.account_id, MatchCriteria("custom", key, definition_id=-1))
+        tx.leads.lock_match(who.account_id, MatchCriteria("custom", key, definition_id=-1))
         found = rules.pick_company(
-            tx.find_companies(who.account_id, key, LOOKUP_LIMIT), name, exact=exact
+            tx.crm.find_companies(who.account_id, key, LOOKUP_LIMIT), name, exact=exact
         )
         if found is not None:
             return found
         owner = request.person.assignee_id or lead.assignee_id or who.user_id
-        return tx.insert_company(
+        return tx.crm.insert_company(
             rules.new_company(
                 lead,
                 name,
@@ -201,6 +201,6 @@ class ConversionServices(ServiceBase):
         """A lead's activities, newest first, optionally filtered by type and paged."""
         query = activity_rules.parse_query(body)
         with self.store.transaction(write=False) as tx:
-            if tx.get_lead(who.account_id, lead_id) is None:
+            if tx.leads.get(who.account_id, lead_id) is None:
                 raise NotFound("Resource not found")
-            return tx.list_activities(who.account_id, "lead", lead_id, query)
+            return tx.activities.page(who.account_id, "lead", lead_id, query)

@@ -12,50 +12,50 @@ class CrmServices(ServiceBase):
     # conversion (issue 8) ----------------------------------------------------------------
     def get_person(self, who: Principal, person_id: int) -> WithFields[Person]:
         with self.store.transaction(write=False) as tx:
-            person = tx.get_person(who.account_id, person_id)
+            person = tx.crm.get_person(who.account_id, person_id)
             if person is None:
                 raise NotFound("Resource not found")
             return CrmContext(tx, who.account_id).show(person, "person")
 
     def delete_person(self, who: Principal, person_id: int) -> int:
         with self.store.transaction(write=True) as tx:
-            if not tx.delete_person(who.account_id, person_id):
+            if not tx.crm.delete_person(who.account_id, person_id):
                 raise NotFound("Resource not found")
-            tx.delete_activities(who.account_id, "person", person_id)
+            tx.activities.delete_all(who.account_id, "person", person_id)
         return person_id
 
     def get_company(self, who: Principal, company_id: int) -> WithFields[Company]:
         with self.store.transaction(write=False) as tx:
-            company = tx.get_company(who.account_id, company_id)
+            company = tx.crm.get_company(who.account_id, company_id)
             if company is None:
                 raise NotFound("Resource not found")
             return CrmContext(tx, who.account_id).show(company, "company")
 
     def delete_company(self, who: Principal, company_id: int) -> int:
         with self.store.transaction(write=True) as tx:
-            if not tx.delete_company(who.account_id, company_id):
+            if not tx.crm.delete_company(who.account_id, company_id):
                 raise NotFound("Resource not found")
-            tx.delete_activities(who.account_id, "company", company_id)
+            tx.activities.delete_all(who.account_id, "company", company_id)
         return company_id
 
     def get_opportunity(self, who: Principal, opportunity_id: int) -> WithFields[Opportunity]:
         with self.store.transaction(write=False) as tx:
-            opportunity = tx.get_opportunity(who.account_id, opportunity_id)
+            opportunity = tx.crm.get_opportunity(who.account_id, opportunity_id)
             if opportunity is None:
                 raise NotFound("Resource not found")
             return CrmContext(tx, who.account_id).show(opportunity, "opportunity")
 
     def delete_opportunity(self, who: Principal, opportunity_id: int) -> int:
         with self.store.transaction(write=True) as tx:
-            if not tx.delete_opportunity(who.account_id, opportunity_id):
+            if not tx.crm.delete_opportunity(who.account_id, opportunity_id):
                 raise NotFound("Resource not found")
-            tx.delete_activities(who.account_id, "opportunity", opportunity_id)
+            tx.activities.delete_all(who.account_id, "opportunity", opportunity_id)
         return opportunity_id
 
     def pipelines(self, who: Principal) -> list[Pipeline]:
         with self.store.transaction(write=False) as tx:
-            return tx.list_pipelines(who.account_id)
+            return tx.crm.list_pipelines(who.account_id)
 
     def contact_types(self, who: Principal) -> list[ContactType]:
         with self.store.transaction(write=False) as tx:
-            return tx.list_contact_types(who.account_id)
+            return tx.crm.list_contact_types(who.account_id)

@@ -31,11 +31,11 @@ class CustomFieldServices(ServiceBase):
     # custom field definitions (issue 5) ----------------------------------------------------
     def custom_field_definitions(self, who: Principal) -> list[CustomFieldDefinition]:
         with self.store.transaction(write=False) as tx:
-            return tx.list_custom_fields(who.account_id)
+            return tx.definitions.all(who.account_id)
 
     def custom_field_definition(self, who: Principal, definition_id: int) -> CustomFieldDefinition:
         with self.store.transaction(write=False) as tx:
-            definition = tx.get_custom_field(who.account_id, definition_id)
+            definition = tx.definitions.get(who.account_id, definition_id)
         if definition is None:
             raise NotFound("Resource not found")
         return definition
@@ -49,9 +49,9 @@ class CustomFieldServices(ServiceBase):
                     None,
                     changes,
                     account_id=who.account_id,
-                    allocate=lambda: tx.allocate_option_id(who.account_id),
+                    allocate=lambda: tx.definitions.allocate_option_id(who.account_id),
                 )
-                return tx.insert_custom_field(definition)
+                return tx.definitions.insert(definition)
         except StoreConflict:
             raise _taken(changes.get("canonical_name")) from None
 
@@ -61,7 +61,7 @@ class CustomFieldServices(ServiceBase):
         changes = rules.parse_definition(require_object(data), creating=False)
         try:
             with self.store.transaction(write=True) as tx:
-                current = tx.get_custom_field(who.account_id, definition_id)
+                current = tx.definitions.get(who.account_id, definition_id)
                 if current is None:
                     raise NotFound("Resource not found")
                 self._check_canonical(tx, who, changes, definition_id)
@@ -69,9 +69,9 @@ class CustomFieldServices(ServiceBase):
                     current,
                     changes,
                     account_id=who.account_id,
-                    allocate=lambda: tx.allocate_option_id(who.account_id),
+                    allocate=lambda: tx.definitions.allocate_option_id(who.account_id),
                 )
-                tx.update_custom_field(definition)
+                tx.definitions.update(definition)
                 if rules.values_need_migration(current, definition):
                     self._migrate_values(tx, definition)
                 return definition
@@ -80,13 +80,13 @@ class CustomFieldServices(ServiceBase):
 
     def delete_custom_field_definition(self, who: Principal, definition_id: int) -> int:
         with self.store.transaction(write=True) as tx:
-            current = tx.get_custom_field(who.account_id, definition_id)
+            current = tx.definitions.get(who.account_id, definition_id)
             if current is None:
                 raise NotFound("Resource not found")
-            for lead in tx.leads_with_custom_value(who.account_id, definition_id):
+            for lead in tx.leads.with_custom_value(who.account_id, definition_id):
                 values = {k: v for k, v in lead.custom_fields.items() if k != definition_id}
-                tx.update_lead(msgspec.structs.replace(lead, custom_fields=values))
-            tx.delete_custom_field(who.account_id, definition_id)
+                tx.leads.update(msgspec.structs.replace(lead, custom_fields=values))
+            tx.definitions.delete(who.account_id, definition_id)
         return definition_id
 
     def _check_canonical(
@@ -95,12 +95,12 @@ class CustomFieldServices(ServiceBase):
         name = changes.get("canonical_name")
         if name is None:
             return
-        for other in tx.list_custom_fields(who.account_id):
+        for other in tx.definitions.all(who.account_id):
             if other.canonical_name == name and other.id != definition_id:
                 raise _taken(name)
 
     def _migrate_values(self, tx: StoreTx, definition: CustomFieldDefinition) -> None:
-        for lead in tx.leads_with_custom_value(definition.account_id, definition.id):
+        for lead in tx.leads.with_custom_value(definition.account_id, definition.id):
             old = lead.custom_fields.get(definition.id)
             new = migrate_value(definition, old)
             if new == old:
@@ -110,4 +110,4 @@ class CustomFieldServices(ServiceBase):
                 values.pop(definition.id, None)
             else:
                 values[definition.id] = new
-            tx.update_lead(msgspec.structs.replace(lead, custom_fields=values))
+            tx.leads.update(msgspec.structs.replace(lead, custom_fields=values))

@@ -55,15 +55,15 @@ class LeadServices(ServiceBase):
             now=self.clock(),
             default_status_id=ctx.default_status_id(),
         )
-        lead = tx.insert_lead(lead)
-        tx.add_activity(
+        lead = tx.leads.insert(lead)
+        tx.activities.add(
             activity_rules.lead_created(who.account_id, lead.id, who.user_id, lead.date_created)
         )
         return ctx.show(lead)
 
     def get_lead(self, who: Principal, lead_id: int) -> Shown:
         with self.store.transaction(write=False) as tx:
-            lead = tx.get_lead(who.account_id, lead_id)
+            lead = tx.leads.get(who.account_id, lead_id)
             if lead is None:
                 raise NotFound("Resource not found")
             return self.context(tx, who.account_id).show(lead)
@@ -82,7 +82,7 @@ class LeadServices(ServiceBase):
         ctx: TxContext | None = None,
     ) -> Shown:
         # the row lock keeps concurrent updates of one lead from losing each other's changes
-        current = tx.get_lead_for_update(who.account_id, lead_id)
+        current = tx.leads.get_for_update(who.account_id, lead_id)
         if current is None:
             raise NotFound("Resource not found")
         if current.converted_at is not None:
@@ -92,10 +92,10 @@ class LeadServices(ServiceBase):
         lead = lead_rules.apply_changes(current, changes, self.clock())
         if lead is current:
             return ctx.show(current)  # nothing differs: no write, no activity
-        tx.update_lead(lead)
+        tx.leads.update(lead)
         if lead.status_id != current.status_id:
             names = {s.id: s.name for s in ctx.statuses}
-            tx.add_activity(
+            tx.activities.add(
                 activity_rules.lead_status_changed(
                     who.account_id,
                     lead.id,
@@ -109,9 +109,9 @@ class LeadServices(ServiceBase):
 
     def delete_lead(self, who: Principal, lead_id: int) -> int:
         with self.store.transaction(write=True) as tx:
-            if not tx.delete_lead(who.account_id, lead_id):
+            if not tx.leads.delete(who.account_id, lead_id):
                 raise NotFound("Resource not found")
-            tx.delete_activities(who.account_id, "lead", lead_id)
+            tx.activities.delete_all(who.account_id, "lead", lead_id)
         return lead_id
 
     def upsert_lead(self, who: Principal, body: Any) -> Shown:
@@ -122,8 +122,8 @@ class LeadServices(ServiceBase):
         with self.store.transaction(write=True) as tx:
             ctx = self.context(tx, who.account_id)
             criteria = custom_criteria(ctx, sent) if sent.field == "custom" else sent
-            tx.lock_match(who.account_id, criteria)
-            ids = tx.match_lead_ids(who.account_id, criteria, LOOKUP_LIMIT)
+            tx.leads.lock_match(who.account_id, criteria)
+            ids = tx.leads.match_ids(who.account_id, criteria, LOOKUP_LIMIT)
             outcome = decide(ids)
             if isinstance(outcome, Ambiguous):
                 raise AmbiguousMatch(outcome.ids, outcome.truncated)

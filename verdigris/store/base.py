@@ -2,7 +2,12 @@
 
 A service opens one transaction per use case with :meth:`Store.transaction` and
 works through the :class:`StoreTx` it yields; committing happens when the block
-ends without an exception, and nothing is written when it raises.
+ends without an exception, and nothing is written when it raises. A transaction
+holds one small repository per aggregate: ``tx.leads`` (:class:`Leads`),
+``tx.accounts`` (:class:`Accounts`), ``tx.definitions`` (:class:`Definitions`),
+``tx.activities`` (:class:`Activities`) and ``tx.crm`` (:class:`Crm`). Each has one
+SQL implementation (``leads_sql.py``, ``accounts_sql.py``, ``custom_fields_sql.py``,
+``activities_sql.py``, ``crm_sql.py``); engines override only what differs.
 
     StoreError
     ├── StoreUnavailable     the database cannot be reached or is locked too long
@@ -13,7 +18,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import msgspec
@@ -114,22 +120,61 @@ class LeadFields(NamedTuple):
     converted_value: float | None
 
 
-class StoreTx(ABC):
-    """The operations available inside one transaction."""
+class Leads(ABC):
+    """``tx.leads``: leads, their upsert matches and their search."""
 
     @abstractmethod
-    def savepoint(self) -> AbstractContextManager[None]:
-        """A nested scope: an exception inside it undoes only what it wrote, then re-raises."""
-
-    # accounts, users and keys -----------------------------------------------------------
-    @abstractmethod
-    def create_account(self, name: str, now: int) -> AccountRecord: ...
+    def insert(self, lead: Lead) -> Lead:
+        """Insert ``lead`` (its ``id`` is ignored) and return it with its new id."""
 
     @abstractmethod
-    def find_account(self, name: str) -> AccountRecord | None: ...
+    def update(self, lead: Lead) -> None: ...
 
     @abstractmethod
-    def get_account(self, account_id: int) -> AccountRecord | None: ...
+    def get(self, account_id: int, lead_id: int) -> Lead | None: ...
+
+    @abstractmethod
+    def get_for_update(self, account_id: int, lead_id: int) -> Lead | None:
+        """Read a lead and lock its row until the transaction ends."""
+
+    @abstractmethod
+    def delete(self, account_id: int, lead_id: int) -> bool: ...
+
+    @abstractmethod
+    def lock_match(self, account_id: int, criteria: MatchCriteria) -> None:
+        """Serialize, until the transaction ends, every writer using the same criteria."""
+
+    @abstractmethod
+    def match_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> Sequence[int]:
+        """Ids of leads matching ``criteria`` (at most ``limit``), found by an index.
+
+        Converted leads never match (Copper removes a lead once it is converted).
+        """
+
+    @abstractmethod
+    def with_custom_value(self, account_id: int, definition_id: int) -> list[Lead]:
+        """The leads holding a value for the definition, found by the value index."""
+
+    @abstractmethod
+    def search(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[LeadFields]]:
+        """``(total matches, the page)`` of a search, in the query's order (ties by id),
+        the page's leads as stored, to be rendered (no :class:`Lead` built).
+
+        ``query`` must have no ``max_age`` left (see :meth:`SearchQuery.at`).
+        """
+
+
+class Accounts(ABC):
+    """``tx.accounts``: accounts, their users and API keys, lead statuses and sources."""
+
+    @abstractmethod
+    def create(self, name: str, now: int) -> AccountRecord: ...
+
+    @abstractmethod
+    def find(self, name: str) -> AccountRecord | None: ...
+
+    @abstractmethod
+    def get(self, account_id: int) -> AccountRecord | None: ...
 
     @abstractmethod
     def create_user(self, account_id: int, email: str, name: str, now: int) -> UserRecord: ...
@@ -152,7 +197,6 @@ class StoreTx(ABC):
     @abstractmethod
     def key_hashes(self, user_id: int) -> list[str]: ...
 
-    # account lookups --------------------------------------------------------------------
     @abstractmethod
     def add_status(self, account_id: int, name: str, order: int, is_default: bool) -> int: ...
 
@@ -165,35 +209,64 @@ class StoreTx(ABC):
     @abstractmethod
     def list_sources(self, account_id: int) -> list[SourceRecord]: ...
 
-    @abstractmethod
-    def lead_custom_fields(self, account_id: int) -> list[CustomFieldDefinition]: ...
 
-    # leads ------------------------------------------------------------------------------
-    @abstractmethod
-    def insert_lead(self, lead: Lead) -> Lead:
-        """Insert ``lead`` (its ``id`` is ignored) and return it with its new id."""
+class Definitions(ABC):
+    """``tx.definitions``: an account's custom field definitions (issue 5)."""
 
     @abstractmethod
-    def update_lead(self, lead: Lead) -> None: ...
+    def version(self, account_id: int) -> int:
+        """A number every change of the account's definitions increases (for caches)."""
 
     @abstractmethod
-    def get_lead(self, account_id: int, lead_id: int) -> Lead | None: ...
+    def all(self, account_id: int) -> list[CustomFieldDefinition]:
+        """Every definition of the account, whatever it is available on, by id."""
 
     @abstractmethod
-    def delete_lead(self, account_id: int, lead_id: int) -> bool: ...
+    def ids_on(self, account_id: int, entity: str) -> list[int]:
+        """Ids of the definitions available on ``entity`` ("person", ...)."""
 
     @abstractmethod
-    def lock_match(self, account_id: int, criteria: MatchCriteria) -> None:
-        """Serialize, until the transaction ends, every writer using the same criteria."""
+    def get(self, account_id: int, definition_id: int) -> CustomFieldDefinition | None: ...
 
     @abstractmethod
-    def match_lead_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> Sequence[int]:
-        """Ids of leads matching ``criteria`` (at most ``limit``), found by an index.
+    def insert(self, definition: CustomFieldDefinition) -> CustomFieldDefinition:
+        """Insert ``definition`` (its ``id`` is ignored); :class:`StoreConflict` on a
+        canonical name the account already uses."""
 
-        Converted leads never match (Copper removes a lead once it is converted).
-        """
+    @abstractmethod
+    def update(self, definition: CustomFieldDefinition) -> None:
+        """Rewrite a definition; :class:`StoreConflict` as for insert."""
 
-    # conversion (issue 8) ----------------------------------------------------------------
+    @abstractmethod
+    def delete(self, account_id: int, definition_id: int) -> bool:
+        """Delete a definition and its value-index rows (lead values are the caller's)."""
+
+    @abstractmethod
+    def allocate_option_id(self, account_id: int) -> int:
+        """A new option id, unique across accounts and never handed out again."""
+
+
+class Activities(ABC):
+    """``tx.activities``: the activities logged on leads, people, companies..."""
+
+    @abstractmethod
+    def add(self, activity: Activity) -> None: ...
+
+    @abstractmethod
+    def page(
+        self, account_id: int, parent_type: str, parent_id: int, query: ActivityQuery
+    ) -> list[Activity]:
+        """One page of a record's activities, newest first."""
+
+    @abstractmethod
+    def delete_all(self, account_id: int, parent_type: str, parent_id: int) -> None:
+        """Delete every activity of one record."""
+
+
+class Crm(ABC):
+    """``tx.crm``: what a lead converts into (issue 8): people, companies,
+    opportunities, and the account's contact types and pipelines."""
+
     @abstractmethod
     def add_contact_type(self, account_id: int, name: str) -> int: ...
 
@@ -208,14 +281,6 @@ class StoreTx(ABC):
 
     @abstractmethod
     def list_pipelines(self, account_id: int) -> list[Pipeline]: ...
-
-    @abstractmethod
-    def custom_field_ids_on(self, account_id: int, entity: str) -> list[int]:
-        """Ids of the custom field definitions available on ``entity`` ("person", ...)."""
-
-    @abstractmethod
-    def get_lead_for_update(self, account_id: int, lead_id: int) -> Lead | None:
-        """Read a lead and lock its row until the transaction ends."""
 
     @abstractmethod
     def insert_person(self, person: Person) -> Person: ...
@@ -250,89 +315,81 @@ class StoreTx(ABC):
     @abstractmethod
     def delete_opportunity(self, account_id: int, opportunity_id: int) -> bool: ...
 
-    @abstractmethod
-    def add_activity(self, activity: Activity) -> None: ...
 
-    @abstractmethod
-    def list_activities(
-        self, account_id: int, parent_type: str, parent_id: int, query: ActivityQuery
-    ) -> list[Activity]:
-        """One page of a record's activities, newest first."""
+class StoreTx(ABC):
+    """One transaction: a repository per aggregate, all on the same transaction."""
 
+    @property
     @abstractmethod
-    def delete_activities(self, account_id: int, parent_type: str, parent_id: int) -> None: ...
+    def leads(self) -> Leads: ...
 
-    # custom field definitions (issue 5) ----------------------------------------------------
+    @property
     @abstractmethod
-    def custom_fields_version(self, account_id: int) -> int:
-        """A number every change of the account's definitions increases (for caches)."""
+    def accounts(self) -> Accounts: ...
 
+    @property
     @abstractmethod
-    def list_custom_fields(self, account_id: int) -> list[CustomFieldDefinition]:
-        """Every definition of the account, whatever it is available on, by id."""
+    def definitions(self) -> Definitions: ...
 
+    @property
     @abstractmethod
-    def get_custom_field(
-        self, account_id: int, definition_id: int
-    ) -> CustomFieldDefinition | None: ...
+    def activities(self) -> Activities: ...
+
+    @property
+    @abstractmethod
+    def crm(self) -> Crm: ...
 
     @abstractmethod
-    def insert_custom_field(self, definition: CustomFieldDefinition) -> CustomFieldDefinition:
-        """Insert ``definition`` (its ``id`` is ignored); :class:`StoreConflict` on a
-        canonical name the account already uses."""
-
-    @abstractmethod
-    def update_custom_field(self, definition: CustomFieldDefinition) -> None:
-        """Rewrite a definition; :class:`StoreConflict` as for insert."""
-
-    @abstractmethod
-    def delete_custom_field(self, account_id: int, definition_id: int) -> bool:
-        """Delete a definition and its value-index rows (lead values are the caller's)."""
-
-    @abstractmethod
-    def allocate_option_id(self, account_id: int) -> int:
-        """A new option id, unique across accounts and never handed out again."""
-
-    @abstractmethod
-    def leads_with_custom_value(self, account_id: int, definition_id: int) -> list[Lead]:
-        """The leads holding a value for the definition, found by the value index."""
-
-    # search (issue 4) -------------------------------------------------------------------
-    @abstractmethod
-    def search_leads(self, account_id: int, query: SearchQuery) -> tuple[int, list[Lead]]:
-        """``(total matches, the page)`` of a search, in the query's order (ties by id).
-
-        ``query`` must have no ``max_age`` left (see :meth:`SearchQuery.at`).
-        """
-
-    @abstractmethod
-    def search_lead_fields(
-        self, account_id: int, query: SearchQuery
-    ) -> tuple[int, Sequence[LeadFields]]:
-        """:meth:`search_leads` for rendering only: the same total and page, as stored."""
+    def savepoint(self) -> AbstractContextManager[None]:
+        """A nested scope: an exception inside it undoes only what it wrote, then re-raises."""
 
 
-class Store(ABC):
-    """One database, whatever the engine."""
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do, for the server to choose how to run calls on it."""
 
-    url: str
-    #: "durable" or "fast" (verdigris.config; docs/deploy.md, "Durability")
-    durability: str = "durable"
+    #: a call is cheap local work (no network round trip): run it on the event loop
+    #: rather than pay a thread hop
+    inline: bool
+    #: concurrent write transactions gain from sharing one commit (:meth:`Store.batch`)
+    group_commit: bool
+    #: search totals are kept between calls while nothing is committed
+    kept_counts: bool
+
+
+class Transactions(ABC):
+    """What opens transactions: a :class:`Store`, or one group commit's :class:`Batch`."""
 
     @abstractmethod
     def transaction(self, *, write: bool) -> AbstractContextManager[StoreTx]:
         """One transaction. ``write=True`` takes the locks a writer needs up front."""
 
-    def batch(self) -> AbstractContextManager[None]:
-        """Group commit: the write transactions this thread opens inside the block share
-        one database transaction, each in its own savepoint, committed once at the end.
+
+class Batch(Transactions):
+    """An open group commit (:meth:`Store.batch`): the write transactions opened through
+    it share one database transaction, each in its own savepoint."""
+
+
+class Store(Transactions):
+    """One database, whatever the engine."""
+
+    url: str
+    capabilities: Capabilities
+    #: "durable" or "fast" (verdigris.config; docs/deploy.md, "Durability")
+    durability: str = "durable"
+
+    @abstractmethod
+    def batch(self) -> AbstractContextManager[Transactions]:
+        """Group commit: the write transactions opened through the handle this yields
+        share one database transaction, each in its own savepoint, committed once at
+        the end of the block.
 
         An exception inside one of them undoes only that one (and reaches its caller);
         if the final commit fails, the block raises and none of them is written, so a
         caller must not report any of them done before the block has exited.
-        Engines that cannot share a transaction this way run each one on its own.
+        Engines that cannot share a transaction this way (``capabilities.group_commit``
+        false) may yield the store itself: each transaction then commits on its own.
         """
-        return nullcontext()
 
     def durability_note(self) -> str:
         """What an acknowledged write survives here, in a few words (for ``serve``'s log)."""
@@ -341,10 +398,6 @@ class Store(ABC):
     @abstractmethod
     def migrate(self) -> None:
         """Bring the schema to the newest migration."""
-
-    @abstractmethod
-    def reset(self) -> None:
-        """Delete every row of every table (for tests and local emulation)."""
 
     @abstractmethod
     def close(self) -> None: ...

@@ -1,4 +1,5 @@
-"""Custom fields in SQLAlchemy Core (issue 5): definition rows and search filters.
+"""Custom fields in SQLAlchemy Core (issue 5): ``tx.definitions`` (:class:`SqlDefinitions`),
+definition rows, and search filters.
 
 Definitions keep ``available_on`` and ``options`` as JSON text. Each search filter
 (:class:`~verdigris.domain.custom_field_filters.CustomFilter`) becomes ``leads.id [NOT]
@@ -19,6 +20,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from verdigris.domain.custom_field_filters import CustomFilter
 from verdigris.domain.custom_fields import CustomFieldDefinition, Option, value_key
 from verdigris.store import schema as t
+from verdigris.store.base import Definitions, StoreConflict
+from verdigris.store.rows import SqlRepository
 
 v = t.lead_custom_values.c
 _json = msgspec.json.Encoder()
@@ -52,6 +55,99 @@ def definition_from_row(row: Any) -> CustomFieldDefinition:
         currency=m["currency"],
         canonical_name=m["canonical_name"],
     )
+
+
+# Built once, like the lead statements (lead_rows.py).
+_FIELDS_VERSION = sa.select(t.accounts.c.custom_fields_version).where(
+    t.accounts.c.id == sa.bindparam("account_id")
+)
+_BUMP_FIELDS_VERSION = (
+    t.accounts.update()
+    .where(t.accounts.c.id == sa.bindparam("account_id"))
+    .values(custom_fields_version=t.accounts.c.custom_fields_version + 1)
+)
+
+
+class SqlDefinitions(SqlRepository, Definitions):
+    """The custom field definitions of one transaction. Every change bumps the
+    account's ``custom_fields_version`` in the same transaction."""
+
+    def version(self, account_id: int) -> int:
+        row = self.fast.run(
+            "fields_version", _FIELDS_VERSION, {"account_id": account_id}
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def _bump_version(self, account_id: int) -> None:
+        self.conn.execute(_BUMP_FIELDS_VERSION, {"account_id": account_id})
+
+    def all(self, account_id: int) -> list[CustomFieldDefinition]:
+        c = t.custom_field_definitions.c
+        rows = self.conn.execute(
+            sa.select(t.custom_field_definitions).where(c.account_id == account_id).order_by(c.id)
+        )
+        return [definition_from_row(r) for r in rows]
+
+    def ids_on(self, account_id: int, entity: str) -> list[int]:
+        return [d.id for d in self.all(account_id) if entity in d.available_on]
+
+    def get(self, account_id: int, definition_id: int) -> CustomFieldDefinition | None:
+        c = t.custom_field_definitions.c
+        row = self._one(
+            sa.select(t.custom_field_definitions).where(
+                c.id == definition_id, c.account_id == account_id
+            )
+        )
+        return definition_from_row(row) if row else None
+
+    def insert(self, definition: CustomFieldDefinition) -> CustomFieldDefinition:
+        try:
+            ident = self.conn.execute(
+                t.custom_field_definitions.insert()
+                .values(**definition_row(definition))
+                .returning(t.custom_field_definitions.c.id)
+            ).scalar_one()
+        except sa.exc.IntegrityError as exc:
+            raise StoreConflict(str(exc.orig)) from exc
+        self._bump_version(definition.account_id)
+        return msgspec.structs.replace(definition, id=ident)
+
+    def update(self, definition: CustomFieldDefinition) -> None:
+        c = t.custom_field_definitions.c
+        try:
+            self.conn.execute(
+                t.custom_field_definitions.update()
+                .where(c.id == definition.id, c.account_id == definition.account_id)
+                .values(**definition_row(definition))
+            )
+        except sa.exc.IntegrityError as exc:
+            raise StoreConflict(str(exc.orig)) from exc
+        self._bump_version(definition.account_id)
+
+    def delete(self, account_id: int, definition_id: int) -> bool:
+        v = t.lead_custom_values.c
+        self.conn.execute(
+            t.lead_custom_values.delete().where(
+                v.account_id == account_id, v.definition_id == definition_id
+            )
+        )
+        c = t.custom_field_definitions.c
+        result = self.conn.execute(
+            t.custom_field_definitions.delete().where(
+                c.id == definition_id, c.account_id == account_id
+            )
+        )
+        self._bump_version(account_id)
+        return bool(result.rowcount)
+
+    def allocate_option_id(self, account_id: int) -> int:
+        return int(
+            self.conn.execute(
+                t.custom_field_option_ids.insert()
+                .values(account_id=account_id)
+                .returning(t.custom_field_option_ids.c.id)
+            ).scalar_one()
+        )
 
 
 # --- search filters -----------------------------------------------------------------------

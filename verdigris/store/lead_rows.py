@@ -1,6 +1,6 @@
 """How a :class:`~verdigris.domain.leads.Lead` becomes a row of ``leads`` and back, and
 the prebuilt statements that write, read and match leads (used by
-:class:`~verdigris.store.sql.SqlTx`).
+:class:`~verdigris.store.leads_sql.SqlLeads`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search_keys import text_key
 from verdigris.store import schema as t
 from verdigris.store import search_sql
+from verdigris.store.rows import whole_number
 
 _json = msgspec.json.Encoder()
 _phones = msgspec.json.Decoder(list[Phone])
@@ -103,12 +104,6 @@ def lead_row(lead: Lead) -> dict[str, Any]:
     }
 
 
-def _number(value: float | None) -> float | int | None:
-    if value is not None and float(value).is_integer():
-        return int(value)
-    return value
-
-
 def lead_from_row(row: Any) -> Lead:
     return lead_from_mapping(row._mapping)
 
@@ -182,7 +177,7 @@ def lead_from_mapping(m: Any) -> Lead:
         assignee_id=m["assignee_id"],
         customer_source_id=m["customer_source_id"],
         status_id=m["status_id"],
-        monetary_value=_number(m["monetary_value"]),
+        monetary_value=whole_number(m["monetary_value"]),
         monetary_unit=m["monetary_unit"],
         tags=_tags.decode(m["tags"]),
         interaction_count=m["interaction_count"],
@@ -192,6 +187,6 @@ def lead_from_mapping(m: Any) -> Lead:
         date_last_contacted=m["date_last_contacted"],
         converted_at=m["converted_at"],
         converted_opportunity_id=m["converted_opportunity_id"],
-        converted_value=_number(m["converted_value"]),
+        converted_value=whole_number(m["converted_value"]),
         converted_unit=m["converted_unit"],
     )

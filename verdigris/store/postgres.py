@@ -19,7 +19,9 @@ from verdigris.config import DURABLE, FAST
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
 from verdigris.store import search_sql
-from verdigris.store.sql import SqlStore, SqlTx
+from verdigris.store.base import Capabilities
+from verdigris.store.leads_sql import SqlLeads
+from verdigris.store.sql import SqlStore
 
 _SNAPSHOT = "SELECT pg_current_snapshot()::text"
 _LOCK = "SELECT pg_advisory_xact_lock(%(key)s)"  # psycopg's parameter style
@@ -36,7 +38,7 @@ def advisory_key(account_id: int, criteria: MatchCriteria) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-class PostgresTx(SqlTx):
+class PostgresLeads(SqlLeads):
     def lock_match(self, account_id: int, criteria: MatchCriteria) -> None:
         # on the write path's cursor (store/fast.py), like the match that follows it
         self.fast.execute(_LOCK, {"key": advisory_key(account_id, criteria)})
@@ -52,13 +54,13 @@ class PostgresTx(SqlTx):
         return int(row[0]), str(row[1])
 
     def _search_rows(
-        self, account_id: int, query: SearchQuery, *, fields: bool
+        self, account_id: int, query: SearchQuery
     ) -> tuple[int, Sequence[tuple[Any, ...]]]:
         # With the default cost PostgreSQL counts "leads with tag X" by scanning every
         # lead of the account rather than looking up the few tagged ones (see
         # docs/performance.md). SET LOCAL ends with this read transaction.
         self.fast.execute(f"SET LOCAL random_page_cost = {SEARCH_RANDOM_PAGE_COST}")
-        return super()._search_rows(account_id, query, fields=fields)
+        return super()._search_rows(account_id, query)
 
 
 #: one key for every ``verdigris`` process migrating this database
@@ -112,7 +114,8 @@ class PostgresStore(SqlStore):
     """A pool of at most ``pool_size`` connections per process (no overflow), so that
     workers x machines x pool_size is the most this deployment opens on the server."""
 
-    tx_class = PostgresTx
+    leads_class = PostgresLeads
+    capabilities = Capabilities(inline=False, group_commit=False, kept_counts=True)
 
     def __init__(
         self,

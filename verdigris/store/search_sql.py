@@ -95,7 +95,7 @@ def order_by(query: SearchQuery, *, by_index: bool = True) -> list[ColumnElement
 
     ``by_index=False`` orders by the same values written as expressions (``key || ''``,
     ``n + 0``), which no index can serve: the planner then reads the matches through
-    the filters' indexes and sorts them (see :meth:`SqlTx._walks_sort_index`).
+    the filters' indexes and sorts them (see :meth:`SqlLeads._walks_sort_index`).
     """
     descending = query.descending != (query.sort_by in _REVERSED)
     columns: list[ColumnElement[Any]] = [*SORT_COLUMNS[query.sort_by], c.id]

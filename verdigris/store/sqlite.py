@@ -18,6 +18,7 @@ from alembic.util.exc import CommandError
 from sqlalchemy.pool import StaticPool
 
 from verdigris.config import DURABLE, FAST
+from verdigris.store.base import Capabilities
 from verdigris.store.count_cache import SqliteDataVersion
 from verdigris.store.sql import SqlStore
 
@@ -74,13 +75,15 @@ class SqliteStore(SqlStore):
         engine = sa.create_engine(url, **kwargs)
         sa.event.listen(engine, "connect", _connect_hook(durability))
         sa.event.listen(engine, "begin", _on_begin)
+        # Calls are local work of tens of microseconds; writes, serialized by SQLite
+        # anyway, gain from sharing commits (verdigris.server.group_commit). In memory,
+        # on one connection, PRAGMA data_version cannot see its commits: no kept totals.
+        self.capabilities = Capabilities(inline=True, group_commit=True, kept_counts=not memory)
         super().__init__(url, engine)
         self.durability = durability
         self.memory = memory
         self._version: SqliteDataVersion | None = None
-        if memory:
-            self.counts = None  # one connection: PRAGMA data_version cannot see its commits
-        else:
+        if not memory:
             assert engine.url.database
             self._version = SqliteDataVersion(engine.url.database)
             self.data_version = self._version

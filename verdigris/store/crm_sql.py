@@ -1,29 +1,19 @@
-"""Lead conversion in SQLAlchemy Core (issue 8): contact types, pipelines, people,
-companies, opportunities and activities, as rows whose lists and objects are JSON text.
-
-:class:`ConversionSql` holds these operations of :class:`~verdigris.store.sql.SqlTx`,
-which mixes it in and provides the connection and the write path's cursor.
+"""``tx.crm`` in SQLAlchemy Core (:class:`SqlCrm`, issue 8): contact types, pipelines,
+people, companies and opportunities, as rows whose lists and objects are JSON text.
 """
 
 from __future__ import annotations
 
-from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any, TypeVar
 
 import msgspec
 import sqlalchemy as sa
 
-from verdigris.domain.activities import Activity, ActivityQuery
 from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipeline, Stage
 from verdigris.store import schema as t
-from verdigris.store.base import StoreTx
-from verdigris.store.fast import FastCursor
-from verdigris.store.lead_rows import _number
+from verdigris.store.base import Crm
+from verdigris.store.rows import R, SqlRepository, record_from_row, record_row
 
-_json = msgspec.json.Encoder()
-R = TypeVar("R", bound=msgspec.Struct)
-_any = msgspec.json.Decoder()
 #: columns stored as JSON text, per record type (conversion, issue 8)
 _PERSON_JSON = frozenset(
     {"address", "emails", "phone_numbers", "socials", "tags", "websites"}
@@ -33,24 +23,12 @@ _COMPANY_JSON = frozenset(
     ("address", "phone_numbers", "socials", "tags", "websites", "custom_fields")
 )
 _OPPORTUNITY_JSON = frozenset(("tags", "leads_converted_from", "custom_fields"))
-ACTIVITY_JSON = frozenset(("old_value", "new_value"))
-_INSERT_ACTIVITY = t.activities.insert().values(
-    {c.name: sa.bindparam(c.name) for c in t.activities.c if c.name != "id"}
-)
 
 
-class ConversionSql(StoreTx):
-    """The conversion operations of :class:`~verdigris.store.sql.SqlTx`."""
+class SqlCrm(SqlRepository, Crm):
+    """The people, companies, opportunities, contact types and pipelines of one
+    transaction."""
 
-    # provided by SqlTx
-    conn: sa.Connection
-    fast: FastCursor
-
-    @abstractmethod
-    def _one(self, stmt: sa.Executable) -> Any:
-        """The first row of ``stmt``'s result, or None."""
-
-    # conversion (issue 8) ----------------------------------------------------------------
     def add_contact_type(self, account_id: int, name: str) -> int:
         return int(
             self.conn.execute(
@@ -105,9 +83,6 @@ class ConversionSql(StoreTx):
         )
         return [Pipeline(r[0], account_id, r[1], tuple(stages.get(r[0], ()))) for r in rows]
 
-    def custom_field_ids_on(self, account_id: int, entity: str) -> list[int]:
-        return [d.id for d in self.list_custom_fields(account_id) if entity in d.available_on]
-
     def _insert(self, table: sa.Table, record: R, json_cols: frozenset[str]) -> R:
         ident = self.conn.execute(
             table.insert().values(**record_row(record, json_cols)).returning(table.c.id)
@@ -120,7 +95,7 @@ class ConversionSql(StoreTx):
         row = self._one(
             sa.select(table).where(table.c.id == ident, table.c.account_id == account_id)
         )
-        return _record_from_row(row, kind, json_cols) if row else None
+        return record_from_row(row, kind, json_cols) if row else None
 
     def _delete(self, table: sa.Table, account_id: int, ident: int) -> bool:
         result = self.conn.execute(
@@ -157,7 +132,7 @@ class ConversionSql(StoreTx):
             .order_by(c.id)
             .limit(limit)
         )
-        return [_record_from_row(r, Company, _COMPANY_JSON) for r in rows]
+        return [record_from_row(r, Company, _COMPANY_JSON) for r in rows]
 
     def delete_company(self, account_id: int, company_id: int) -> bool:
         for table in (t.people, t.opportunities):
@@ -178,58 +153,3 @@ class ConversionSql(StoreTx):
 
     def delete_opportunity(self, account_id: int, opportunity_id: int) -> bool:
         return self._delete(t.opportunities, account_id, opportunity_id)
-
-    def add_activity(self, activity: Activity) -> None:
-        # every created lead logs one: on the write path's cursor (store/fast.py)
-        self.fast.run("insert_activity", _INSERT_ACTIVITY, record_row(activity, ACTIVITY_JSON))
-
-    def list_activities(
-        self, account_id: int, parent_type: str, parent_id: int, query: ActivityQuery
-    ) -> list[Activity]:
-        a = t.activities.c
-        stmt = sa.select(t.activities).where(
-            a.account_id == account_id, a.parent_type == parent_type, a.parent_id == parent_id
-        )
-        if query.types:
-            stmt = stmt.where(
-                sa.or_(
-                    *(
-                        sa.and_(a.type_category == category, a.type_id == type_id)
-                        for category, type_id in query.types
-                    )
-                )
-            )
-        stmt = (
-            stmt.order_by(a.activity_date.desc(), a.id.desc())
-            .limit(query.page_size)
-            .offset(query.offset)
-        )
-        return [_record_from_row(r, Activity, ACTIVITY_JSON) for r in self.conn.execute(stmt)]
-
-    def delete_activities(self, account_id: int, parent_type: str, parent_id: int) -> None:
-        a = t.activities.c
-        self.conn.execute(
-            t.activities.delete().where(
-                a.account_id == account_id, a.parent_type == parent_type, a.parent_id == parent_id
-            )
-        )
-
-
-def record_row(record: msgspec.Struct, json_cols: frozenset[str]) -> dict[str, Any]:
-    """A record as column values: lists and objects as JSON text, no ``id``."""
-    row = msgspec.structs.asdict(record)
-    row.pop("id")
-    for col in json_cols:
-        if row[col] is not None:
-            row[col] = _json.encode(row[col]).decode()
-    return row
-
-
-def _record_from_row(row: Any, kind: type[R], json_cols: frozenset[str]) -> R:
-    data = {str(k): v for k, v in row._mapping.items()}
-    for col in json_cols:
-        if data[col] is not None:
-            data[col] = _any.decode(data[col])
-    if "monetary_value" in data:
-        data["monetary_value"] = _number(data["monetary_value"])
-    return msgspec.convert(data, kind, strict=False)

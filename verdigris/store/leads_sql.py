@@ -1,0 +1,276 @@
+"""``tx.leads`` in SQLAlchemy Core: leads, their side rows (custom values, tags,
+phones), upsert matches and search (:class:`SqlLeads`).
+
+How a lead becomes a row, and the prebuilt lead statements, are in lead_rows.py; the
+conditions and ORDER BY of a search in search_sql.py. Engines subclass
+:class:`SqlLeads` for what differs (PostgreSQL: advisory locks, snapshots).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
+
+import msgspec
+import sqlalchemy as sa
+
+from verdigris.domain.custom_fields import index_entries
+from verdigris.domain.leads import Lead
+from verdigris.domain.matching import MatchCriteria
+from verdigris.domain.search import SearchQuery
+from verdigris.store import page_statements, search_sql
+from verdigris.store import schema as t
+from verdigris.store.base import LeadFields, Leads
+from verdigris.store.count_cache import CountCache
+from verdigris.store.fast import FastCursor
+from verdigris.store.lead_rows import (
+    _DELETE_CUSTOM_VALUES,
+    _DELETE_PHONES,
+    _DELETE_TAGS,
+    _GET_LEAD,
+    _GET_LEAD_FOR_UPDATE,
+    _INSERT_CUSTOM_VALUE,
+    _INSERT_LEAD_FAST,
+    _INSERT_PHONE,
+    _INSERT_TAG,
+    LEAD_COLUMNS,
+    _update_lead_stmt,
+    lead_from_mapping,
+    lead_from_row,
+    lead_row,
+    match_statement,
+)
+from verdigris.store.page_statements import PageStatements
+from verdigris.store.rows import SqlRepository
+
+#: searches with at most this many matches sort them instead of walking a sort index
+SORT_MATCHES_UP_TO = 10_000
+
+
+def _count_key(query: SearchQuery) -> SearchQuery:
+    """The query with what does not change its total (paging, sort) set aside."""
+    return dataclasses.replace(query, page_number=1, page_size=0, sort_by="", descending=False)
+
+
+#: the columns of :class:`LeadFields`, in its order
+_FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
+
+
+class SqlLeads(SqlRepository, Leads):
+    """The leads of one transaction."""
+
+    def __init__(self, conn: sa.Connection, fast: FastCursor) -> None:
+        super().__init__(conn, fast)
+        #: rows read by get in this transaction (column -> value), so update can diff
+        #: without reading them again (one round trip less per update on PostgreSQL)
+        self._read: dict[int, dict[str, Any]] = {}
+        #: the store's search totals, if it keeps them, and how this engine tells whether
+        #: anything was committed (verdigris.store.count_cache); set by the store
+        self.counts: CountCache | None = None
+        #: the store's kept search page statements (verdigris.store.page_statements)
+        self.pages: PageStatements | None = None
+        #: the data version read as this transaction began, before its first read (SQLite;
+        #: None: unknown, nothing is kept)
+        self.start_version: Hashable | None = None
+
+    @contextmanager
+    def forgetting_reads(self) -> Iterator[None]:
+        """Rows read inside the block are forgotten if it raises (its savepoint rolled back:
+        they are stale)."""
+        read = dict(self._read)
+        try:
+            yield
+        except BaseException:
+            self._read = read
+            raise
+
+    def insert(self, lead: Lead) -> Lead:
+        # values as execution parameters: one compiled statement, cached, for every insert
+        ident = self.fast.run("insert_lead", _INSERT_LEAD_FAST, lead_row(lead)).fetchone()[0]
+        lead = msgspec.structs.replace(lead, id=ident)
+        self._write_custom_values(lead, replace=False)
+        self._write_search_rows(lead)
+        return lead
+
+    def update(self, lead: Lead) -> None:
+        """Write only the columns that changed (on SQLite an UPDATE rewrites the entries
+        of every index on a column it sets), and the side rows only if theirs did.
+
+        The columns compared with are those this transaction read (:meth:`get`), so a
+        column another writer changed since, and this update does not, is left as is.
+        """
+        old = self._read.pop(lead.id, None)
+        if old is None or old["account_id"] != lead.account_id:
+            old = self._fetch_lead(_GET_LEAD, lead.account_id, lead.id)
+        if old is None:
+            return
+        changed = {k: v for k, v in lead_row(lead).items() if old[k] != v}
+        if not changed:
+            return
+        columns = tuple(changed)
+        self.fast.run(
+            "update_lead:" + ",".join(columns),
+            lambda: _update_lead_stmt(columns),
+            {**changed, "target_id": lead.id},
+        )
+        if "custom_fields" in changed:
+            self._write_custom_values(lead, replace=True)
+        if "tags" in changed or "phone_numbers" in changed:
+            self.fast.run("delete_tags", _DELETE_TAGS, {"lead_id": lead.id})
+            self.fast.run("delete_phones", _DELETE_PHONES, {"lead_id": lead.id})
+            self._write_search_rows(lead)
+
+    def _write_custom_values(self, lead: Lead, *, replace: bool) -> None:
+        if replace:
+            self.fast.run("delete_custom_values", _DELETE_CUSTOM_VALUES, {"lead_id": lead.id})
+        rows = [
+            {
+                "lead_id": lead.id,
+                "account_id": lead.account_id,
+                "definition_id": def_id,
+                "value_key": key,
+                "value_num": number,
+            }
+            for def_id, value in lead.custom_fields.items()
+            for key, number in index_entries(value)
+        ]
+        if rows:
+            self.fast.executemany("insert_custom_value", _INSERT_CUSTOM_VALUE, rows)
+
+    def get(self, account_id: int, lead_id: int) -> Lead | None:
+        return self._read_lead(_GET_LEAD, account_id, lead_id)
+
+    def get_for_update(self, account_id: int, lead_id: int) -> Lead | None:
+        return self._read_lead(_GET_LEAD_FOR_UPDATE, account_id, lead_id)
+
+    def _read_lead(self, stmt: sa.Select[Any], account_id: int, lead_id: int) -> Lead | None:
+        row = self._fetch_lead(stmt, account_id, lead_id)
+        if row is None:
+            return None
+        self._read[lead_id] = row  # update compares with it instead of reading again
+        return lead_from_mapping(row)
+
+    def _fetch_lead(self, stmt: sa.Select[Any], account_id: int, lead_id: int) -> Any:
+        """The lead's columns as a dict, or None."""
+        key = "get_lead_for_update" if stmt is _GET_LEAD_FOR_UPDATE else "get_lead"
+        cur = self.fast.run(key, stmt, {"lead_id": lead_id, "account_id": account_id})
+        values = cur.fetchone()
+        return None if values is None else dict(zip(LEAD_COLUMNS, values, strict=True))
+
+    def delete(self, account_id: int, lead_id: int) -> bool:
+        for side in (t.lead_tags, t.lead_phones):
+            self.conn.execute(
+                side.delete().where(side.c.lead_id == lead_id, side.c.account_id == account_id)
+            )
+        self.conn.execute(
+            t.lead_custom_values.delete().where(
+                t.lead_custom_values.c.lead_id == lead_id,
+                t.lead_custom_values.c.account_id == account_id,
+            )
+        )
+        result = self.conn.execute(
+            t.leads.delete().where(t.leads.c.id == lead_id, t.leads.c.account_id == account_id)
+        )
+        return bool(result.rowcount)
+
+    def lock_match(self, account_id: int, criteria: MatchCriteria) -> None:
+        """No-op by default: engines whose write transactions already serialize."""
+
+    def match_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> Sequence[int]:
+        key, stmt, params, index = match_statement(account_id, criteria, limit)
+        cur = self.fast.run(key, stmt, params, sqlite_index=index)
+        return [r[0] for r in cur.fetchall()]
+
+    def with_custom_value(self, account_id: int, definition_id: int) -> list[Lead]:
+        v = t.lead_custom_values.c
+        holders = (
+            sa.select(v.lead_id)
+            .where(v.account_id == account_id, v.definition_id == definition_id)
+            .distinct()
+        )
+        rows = self.conn.execute(
+            sa.select(t.leads)
+            .where(t.leads.c.account_id == account_id, t.leads.c.id.in_(holders))
+            .order_by(t.leads.c.id)
+        )
+        return [lead_from_row(r) for r in rows]
+
+    # search (issue 4) -------------------------------------------------------------------
+    def _write_search_rows(self, lead: Lead) -> None:
+        """Insert the ``lead_tags`` and ``lead_phones`` rows of ``lead``."""
+        tags, phones = search_sql.side_rows(lead)
+        if tags:
+            self.fast.executemany("insert_tag", _INSERT_TAG, tags)
+        if phones:
+            self.fast.executemany("insert_phone", _INSERT_PHONE, phones)
+
+    def search(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[LeadFields]]:
+        total, rows = self._search_rows(account_id, query)
+        # rows in LeadFields' order, not LeadFields themselves (see its docstring)
+        return total, cast(Sequence[LeadFields], rows)
+
+    def _search_rows(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[Any]]:
+        """``(total, rows)``: the count, then the page's rows, tuples of
+        :class:`LeadFields`' columns.
+
+        The conditions are built only when they are needed: for a total not kept, or a
+        page statement not kept (verdigris.store.page_statements)."""
+        where: list[Any] | None = None
+        counts = self.counts
+        total = None
+        if counts is not None:
+            # the version first: see count_cache.py for why this order is safe
+            key = (account_id, _count_key(query))
+            total = counts.get(key, self._data_version())
+        if total is None:
+            where = search_sql.conditions(account_id, query)
+            total, version = self._count(where)
+            if counts is not None:
+                counts.put(key, version, total)
+        if query.limit == 0 or query.offset >= total:
+            return total, []
+        by_index = self._walks_sort_index(total)
+        if self.pages is not None:
+            filters = page_statements.page_key(query)
+            prepared = self.pages.lookup(
+                query,
+                (account_id, filters, by_index),
+                lambda: page_statements.compile_page(
+                    self.conn.dialect, account_id, filters, by_index, _FIELD_COLUMNS
+                ),
+            )
+            if prepared is not None:
+                values = {search_sql.PAGE_LIMIT: query.limit, search_sql.PAGE_OFFSET: query.offset}
+                return total, self.fast.execute(prepared.sql, prepared.params(values)).fetchall()
+        if where is None:
+            where = search_sql.conditions(account_id, query)
+        page = page_statements.select_page(where, query, by_index, _FIELD_COLUMNS)
+        return total, self.conn.execute(page).all()
+
+    def _data_version(self) -> Hashable | None:
+        """Equal at two moments only if nothing was committed between them (None: unknown);
+        see verdigris.store.count_cache. SQLite: the version read before this transaction
+        read anything, i.e. before its snapshot began."""
+        return self.start_version
+
+    def _count(self, where: list[Any]) -> tuple[int, Hashable | None]:
+        """The matches of ``where``, and the data version they were counted at."""
+        version = self._data_version()
+        return int(self.conn.execute(search_sql.count_statement(where)).scalar_one()), version
+
+    def _walks_sort_index(self, total: int) -> bool:
+        """Whether a page of ``total`` matches is read by walking the sort's index
+        (:func:`search_sql.order_by`): sort few matches rather than walk a sort index.
+
+        With ORDER BY ... LIMIT, planners like walking the sort index and filtering as
+        they go, which visits every lead when the filters match few. SQLite (without
+        STAT4 histograms) cannot tell a range matching 50 leads from one matching
+        500,000; PostgreSQL misjudges correlated conditions. The count has just said
+        how many match: when they are at most ``SORT_MATCHES_UP_TO``, the ORDER BY is
+        written so that no index can serve it, and the planner reads the matches
+        through the filters' indexes and sorts them. When more match, walking the
+        sort index meets one soon enough.
+        """
+        return total > SORT_MATCHES_UP_TO
