@@ -4,12 +4,12 @@ Outside the default test run. In one process, over a prepared benchmark database
 (:mod:`benchmarks.dataset`), it times the work of the two routes without HTTP:
 
 - ``search old``: ``Services.search_leads`` (a ``Lead`` and ``Shown`` per row), then
-  ``wire.lead_out`` per lead and the encoder, as ``POST /leads/search`` did;
-- ``search new``: ``Services.search_lead_page`` then ``wire_page.leads_out`` and the
+  ``render.lead_out`` per lead and the encoder, as ``POST /leads/search`` did;
+- ``search new``: ``Services.search_lead_page`` then ``render_page.leads_out`` and the
   encoder, as ``POST /leads/search`` does now;
 - ``render old`` / ``render new``: the same two from rows already read (one page,
   no SQL), the part the new path changes;
-- ``get``: ``Services.get_lead`` then ``wire.lead_out`` and the encoder.
+- ``get``: ``Services.get_lead`` then ``render.lead_out`` and the encoder.
 
 The search is Issue 7's: ``{"page_size": 200, "city": <one of 40 cities>}``. Each
 round runs every variant ``--calls`` times, interleaved call by call on the same
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.dataset import CITIES, Dataset, prepare
-from verdigris.server import wire, wire_page
+from verdigris.server import render, render_page
 from verdigris.services import Services
 from verdigris.store import open_store
 
@@ -60,31 +60,31 @@ def run(ds: Dataset, rounds: int, calls: int, seed: int) -> dict[str, float]:
     services = Services(store)
     who = ds.principal
     rng = random.Random(seed)
-    encode = wire.encoder.encode
+    encode = render.encoder.encode
 
     def search_old(city: str) -> bytes:
         _, page = services.search_leads(who, {"page_size": 200, "city": city})
-        return encode([wire.lead_out(shown) for shown in page])
+        return encode([render.lead_out(shown) for shown in page])
 
     def search_new(city: str) -> bytes:
         _, page = services.search_lead_page(who, {"page_size": 200, "city": city})
-        return encode(wire_page.leads_out(page))
+        return encode(render_page.leads_out(page))
 
     def get(lead_id: int) -> bytes:
-        return encode(wire.lead_out(services.get_lead(who, lead_id)))
+        return encode(render.lead_out(services.get_lead(who, lead_id)))
 
     params = {"page_size": 200, "city": CITIES[0][0]}
     _, shown_page = services.search_leads(who, params)
     _, field_page = services.search_lead_page(who, params)
-    assert encode([wire.lead_out(s) for s in shown_page]) == encode(
-        wire_page.leads_out(field_page)
+    assert encode([render.lead_out(s) for s in shown_page]) == encode(
+        render_page.leads_out(field_page)
     ), "the two paths render different bytes"
 
     def render_old(_: Any) -> bytes:
-        return encode([wire.lead_out(s) for s in shown_page])
+        return encode([render.lead_out(s) for s in shown_page])
 
     def render_new(_: Any) -> bytes:
-        return encode(wire_page.leads_out(field_page))
+        return encode(render_page.leads_out(field_page))
 
     variants: dict[str, Callable[[Any], bytes]] = {
         "search old": search_old,

@@ -1,5 +1,5 @@
-"""Search pages rendered from stored fields (``wire_page.leads_out``) are byte for byte
-what ``wire.lead_out`` renders from ``Lead`` objects, for every kind of lead, on every
+"""Search pages rendered from stored fields (``render_page.leads_out``) are byte for byte
+what ``render.lead_out`` renders from ``Lead`` objects, for every kind of lead, on every
 engine."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import random
 import string
 from typing import Any
 
-import msgspec
 import pytest
 
 from tests.conftest import Api
@@ -24,7 +23,7 @@ from verdigris.domain.leads import (
     Link,
     Phone,
 )
-from verdigris.server import wire, wire_page
+from verdigris.server import render, render_page
 from verdigris.services import Principal, Services
 from verdigris.store.base import Store
 
@@ -160,15 +159,11 @@ def test_page_renders_the_bytes_of_lead_out(store: Store, services: Services, se
             same_total, page = services.search_lead_page(who, params)
             assert same_total == total
             assert len(page.leads) == len(shown) > 0
-            for one, lead in zip(shown, wire_page.leads_out(page, computed), strict=True):
-                expected = wire.encoder.encode(wire.lead_out(one, computed))
-                assert wire.encoder.encode(lead) == expected
-            expected = wire.encoder.encode([wire.lead_out(s, computed) for s in shown])
-            assert wire.encoder.encode(wire_page.leads_out(page, computed)) == expected
-
-
-def test_lead_keys_are_lead_out_fields() -> None:
-    assert tuple(f.name for f in msgspec.structs.fields(wire.LeadOut)) == wire_page.LEAD_KEYS
+            for one, lead in zip(shown, render_page.leads_out(page, computed), strict=True):
+                expected = render.encoder.encode(render.lead_out(one, computed))
+                assert render.encoder.encode(lead) == expected
+            expected = render.encoder.encode([render.lead_out(s, computed) for s in shown])
+            assert render.encoder.encode(render_page.leads_out(page, computed)) == expected
 
 
 def test_search_route_answers_those_bytes(api: Api, services: Services) -> None:
@@ -178,4 +173,4 @@ def test_search_route_answers_those_bytes(api: Api, services: Services) -> None:
     assert response.status_code == 200
     assert response.headers["X-PW-TOTAL"] == "2"
     _, shown = services.search_leads(api.principal, {"page_size": 5})
-    assert response.content == wire.encoder.encode([wire.lead_out(s, True) for s in shown])
+    assert response.content == render.encoder.encode([render.lead_out(s, True) for s in shown])

@@ -1,7 +1,7 @@
 """What the SDK sends and returns.
 
 Leads, statuses, sources, users and the account decode straight into the server's own
-wire structs (:mod:`verdigris.server.wire`), so the SDK's lead model is the one the server
+wire structs (:mod:`verdigris.wire`), so the SDK's lead model is the one the server
 renders and can never drift from it. Defined here: the values that are the SDK's own
 (:class:`BulkItemFailure`, :class:`Match`) and the custom field definition, until the
 server serves definitions and has a wire struct for them.
@@ -16,7 +16,7 @@ from typing import Any, Literal
 import msgspec
 
 from verdigris.client.errors import CopperError
-from verdigris.server.wire import (
+from verdigris.wire import (
     AccountOut,
     AddressOut,
     CustomFieldValueOut,
