@@ -21,9 +21,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis.asyncio
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter as SharedLimiter
@@ -33,6 +32,9 @@ from limits.strategies import MovingWindowRateLimiter
 
 from verdigris.config import Settings
 from verdigris.domain.errors import RateLimited
+
+if TYPE_CHECKING:  # redis is the [redis] extra: imported only when a URL is set
+    import redis.asyncio
 
 log = logging.getLogger("verdigris.ratelimit")
 
@@ -52,7 +54,12 @@ class RateLimits:
         self.shared: SharedLimiter | None = None
         self._pool: redis.asyncio.ConnectionPool | None = None
         self._redis_down_until = 0.0
+        #: what counts as Redis failing (the limiter wraps most of it in StorageError)
+        self._redis_errors: tuple[type[Exception], ...] = (StorageError, OSError)
         if settings.redis_url:
+            import redis.asyncio
+
+            self._redis_errors = (StorageError, redis.RedisError, OSError)
             self._pool = redis.asyncio.ConnectionPool.from_url(
                 settings.redis_url,
                 socket_timeout=REDIS_TIMEOUT_SECONDS,
@@ -111,7 +118,7 @@ class RateLimits:
                     log.warning("Redis is back: rate limits are shared again")
                 return 0.0
             return (await self.shared.get_window_stats(item, NAMESPACE, key)).reset_time
-        except (StorageError, redis.RedisError, OSError) as exc:
+        except self._redis_errors as exc:
             self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
             log.warning(
                 "Redis failed (%s): counting rate limits in this process for %.0f s",
