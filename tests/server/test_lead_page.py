@@ -25,7 +25,8 @@ from verdigris.domain.leads import (
 )
 from verdigris.server import render, render_page
 from verdigris.services import Principal, Services
-from verdigris.store.base import Store
+from verdigris.store.base import LeadFields, Store
+from verdigris.wire import AddressOut
 
 #: text that JSON has to escape, non-ASCII, and plain words (no NUL: PostgreSQL refuses it)
 ALPHABET = string.ascii_letters + string.digits + ' "\\/\n\t\x01\x1f\u00e9\u4e2d\U0001f600<>&'
@@ -174,3 +175,8 @@ def test_search_route_answers_those_bytes(api: Api, services: Services) -> None:
     assert response.headers["X-PW-TOTAL"] == "2"
     _, shown = services.search_leads(api.principal, {"page_size": 5})
     assert response.content == render.encoder.encode([render.lead_out(s, True) for s in shown])
+
+
+def test_stored_address_columns_are_in_address_out_order() -> None:
+    # render_page builds AddressOut positionally from the stored columns
+    assert LeadFields._fields[render_page._ADDRESS] == AddressOut.__struct_fields__

@@ -12,26 +12,70 @@ Custom field values are decoded and rendered by the same code as ``render.lead_o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 import msgspec
 
 from verdigris.server.render import custom_field_out
 from verdigris.services import LeadPage
-from verdigris.wire import AddressOut, EmailOut, LeadOut
+from verdigris.store.base import LeadFields
+from verdigris.wire import CONVERTED_KEYS, LEAD_KEYS, AddressOut, EmailOut
 
-# A struct with LeadOut's keys in LeadOut's order, built by keyword: LeadOut is the one
-# declaration of that order. The converted_* keys default to UNSET (left out).
-_Lead = msgspec.defstruct(
-    "_Lead",
-    [
-        (f.name, Any) if f.required else (f.name, Any, f.default)
-        for f in msgspec.structs.fields(LeadOut)
-    ],
-    kw_only=True,
+# A row holds the stored fields in LeadFields' order (the store's one declaration); the
+# renderer adds the values it computes, then picks LeadOut's keys from both, in LeadOut's
+# order (the wire's one declaration). Positional structs are the cheapest objects msgspec
+# encodes as JSON objects (keywords cost some 15 times more to construct).
+_STORED = LeadFields._fields
+#: what is computed per lead; a stored field of the same name is replaced
+_COMPUTED = (
+    "address",
+    "email",
+    "status",
+    "monetary_value",
+    "converted_value",
+    "socials",
+    "tags",
+    "websites",
+    "phone_numbers",
+    "custom_fields",
 )
+_PLAIN_KEYS = [k for k in LEAD_KEYS if k not in CONVERTED_KEYS]
+
+
+def _picker(keys: list[str]) -> itemgetter[Any]:
+    """Picks ``keys`` out of a stored row followed by the computed values."""
+    where = {k: i for i, k in enumerate((*_STORED, *_COMPUTED))}  # computed names win
+    return itemgetter(*(where[k] for k in keys))
+
+
+_pick = _picker(_PLAIN_KEYS)
+_pick_converted = _picker(list(LEAD_KEYS))
+_Lead = msgspec.defstruct("_Lead", _PLAIN_KEYS)
+_ConvertedLead = msgspec.defstruct("_ConvertedLead", list(LEAD_KEYS))
+_ADDRESS = slice(_STORED.index("street"), _STORED.index("country") + 1)
+_NO_ADDRESS = (None,) * (_ADDRESS.stop - _ADDRESS.start)
+_EMAIL = _STORED.index("email")
+_EMAIL_CATEGORY = _STORED.index("email_category")
+_STATUS_ID = _STORED.index("status_id")
+_MONETARY_VALUE = _STORED.index("monetary_value")
+_CONVERTED_VALUE = _STORED.index("converted_value")
+_CONVERTED_AT = _STORED.index("converted_at")
+_SOCIALS = _STORED.index("socials")
+_TAGS = _STORED.index("tags")
+_WEBSITES = _STORED.index("websites")
+_PHONE_NUMBERS = _STORED.index("phone_numbers")
+_CUSTOM_FIELDS = _STORED.index("custom_fields")
 _custom_values = msgspec.json.Decoder(dict[int, Any])  # as the store decodes them
 _NO_VALUES = "{}"
+
+
+def _whole(amount: Any) -> Any:
+    """Amounts are stored as floats; whole ones render as integers, as on Lead."""
+    if type(amount) is float and amount.is_integer():
+        return int(amount)
+    return amount
 
 
 def leads_out(page: LeadPage, computed: bool = False) -> list[Any]:
@@ -41,96 +85,33 @@ def leads_out(page: LeadPage, computed: bool = False) -> list[Any]:
     unset = [custom_field_out(d, None, computed) for d in definitions]
     raw = msgspec.Raw
     out: list[Any] = []
-    for (
-        ident,
-        name,
-        prefix,
-        first_name,
-        last_name,
-        middle_name,
-        suffix,
-        street,
-        city,
-        state,
-        postal_code,
-        country,
-        assignee_id,
-        company_name,
-        customer_source_id,
-        details,
-        email,
-        email_category,
-        interaction_count,
-        monetary_unit,
-        converted_unit,
-        socials,
-        status_id,
-        tags,
-        title,
-        websites,
-        phone_numbers,
-        custom_fields,
-        date_created,
-        date_modified,
-        date_last_contacted,
-        converted_opportunity_id,
-        converted_at,
-        monetary_value,
-        converted_value,
-    ) in page.leads:
-        # amounts are stored as floats; whole ones render as integers, as on Lead
-        if type(monetary_value) is float and monetary_value.is_integer():
-            monetary_value = int(monetary_value)
-        if (
-            street is None
-            and city is None
-            and state is None
-            and postal_code is None
-            and country is None
-        ):
-            address = None
-        else:
-            address = AddressOut(street, city, state, postal_code, country)
+    rows: Sequence[Any] = page.leads
+    for row in rows:
+        address = row[_ADDRESS]
+        email = row[_EMAIL]
+        status_id = row[_STATUS_ID]
+        custom_fields = row[_CUSTOM_FIELDS]
         if custom_fields == _NO_VALUES:
             values = unset
         else:
             stored = _custom_values.decode(custom_fields)
             values = [custom_field_out(d, stored.get(d.id), computed) for d in definitions]
-        lead: Any = _Lead(
-            id=ident,
-            name=name,
-            prefix=prefix,
-            first_name=first_name,
-            last_name=last_name,
-            middle_name=middle_name,
-            suffix=suffix,
-            address=address,
-            assignee_id=assignee_id,
-            company_name=company_name,
-            customer_source_id=customer_source_id,
-            details=details,
-            email=EmailOut(email, email_category) if email is not None else None,  # type: ignore[arg-type]
-            interaction_count=interaction_count,
-            monetary_unit=monetary_unit,
-            monetary_value=monetary_value,
-            socials=raw(socials),
-            status=statuses.get(status_id) if status_id is not None else None,
-            status_id=status_id,
-            tags=raw(tags),
-            title=title,
-            websites=raw(websites),
-            phone_numbers=raw(phone_numbers),
-            custom_fields=values,
-            date_created=date_created,
-            date_modified=date_modified,
-            date_last_contacted=date_last_contacted,
+        converted = row[_CONVERTED_AT] is not None
+        fields = (
+            *row,
+            None if address == _NO_ADDRESS else AddressOut(*address),
+            EmailOut(email, row[_EMAIL_CATEGORY]) if email is not None else None,
+            statuses.get(status_id) if status_id is not None else None,
+            _whole(row[_MONETARY_VALUE]),
+            _whole(row[_CONVERTED_VALUE]) if converted else None,
+            raw(row[_SOCIALS]),
+            raw(row[_TAGS]),
+            raw(row[_WEBSITES]),
+            raw(row[_PHONE_NUMBERS]),
+            values,
         )
-        if converted_at is not None:
-            if type(converted_value) is float and converted_value.is_integer():
-                converted_value = int(converted_value)
-            lead.converted_unit = converted_unit
-            lead.converted_value = converted_value
-            lead.converted_opportunity_id = converted_opportunity_id
-            lead.converted_at = converted_at
-        out.append(lead)
+        if converted:
+            out.append(_ConvertedLead(*_pick_converted(fields)))
+        else:
+            out.append(_Lead(*_pick(fields)))
     return out
