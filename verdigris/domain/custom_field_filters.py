@@ -38,6 +38,7 @@ from verdigris.domain.custom_fields import (
     value_key,
 )
 from verdigris.domain.errors import ValidationFailed, describe_errors
+from verdigris.domain.values import MAX_CUSTOM_FILTERS, MAX_LIST_VALUES
 
 OPTION_MODES = ("ANY", "ALL", "NONE")
 RANGE_TYPES = ("Date", *NUMBER_TYPES)
@@ -84,13 +85,16 @@ def parse_custom_filters(
     if isinstance(raw, str | bytes):
         try:
             raw = msgspec.json.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             raw = "invalid"
     if raw is None or raw == []:
         return ()
     p = _Problems()
     if not isinstance(raw, list):
         p.add("invalid_type", "custom_fields must be a list of {custom_field_definition_id, ...}")
+        raw = []
+    elif len(raw) > MAX_CUSTOM_FILTERS:
+        p.add("invalid", f"custom_fields takes at most {MAX_CUSTOM_FILTERS} filters")
         raw = []
     filters = []
     for item in raw:
@@ -159,6 +163,9 @@ def _options(
 ) -> CustomFilter | None:
     raw = item.get("value")
     values = [] if raw is None else raw if isinstance(raw, list) else [raw]
+    if len(values) > MAX_LIST_VALUES:
+        p.add("invalid", f"custom field {d.label}: value takes at most {MAX_LIST_VALUES:,} ids")
+        return None
     ids = [parse_id(v) for v in values]
     if any(i is None for i in ids):
         p.add("invalid", f"custom field {d.label}: value must be a list of option ids")

@@ -13,11 +13,12 @@ from __future__ import annotations
 import calendar
 import datetime
 import hashlib
-import math
 import re
 from typing import Any
 
 import msgspec
+
+from verdigris.domain.values import fits_int64, is_finite
 
 DATA_TYPES = (
     "String",
@@ -95,23 +96,25 @@ def parse_number(value: Any) -> float | int | None:
             value = float(value.strip())
         except ValueError:
             return None
+    if not is_finite(value):
+        return None
     if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
         return int(value) if value.is_integer() and abs(value) < _INT_EXACT else value
     return int(value)
 
 
 def parse_id(value: Any) -> int | None:
+    """An id: an int, an integral float or a string of digits, within signed 64 bits."""
+    ident: int | None = None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
+        ident = value
+    elif isinstance(value, float) and value.is_integer():
+        ident = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        ident = int(value.strip())
+    return ident if ident is not None and fits_int64(ident) else None
 
 
 def parse_date(value: Any) -> int | None:
@@ -139,7 +142,7 @@ def coerce_value(definition: CustomFieldDefinition, value: Any) -> tuple[bool, A
     kind = definition.data_type
     if kind in TEXT_TYPES:
         if isinstance(value, int | float) and not isinstance(value, bool):
-            if not math.isfinite(value):
+            if not is_finite(value):
                 return False, None
             value = number_text(value)  # a CLI sends ``--field 1=42`` as the number 42
         if not isinstance(value, str):

@@ -16,6 +16,7 @@ import msgspec
 from verdigris.domain.custom_fields import CustomFieldDefinition, coerce_value, expected
 from verdigris.domain.errors import FieldErrors, ValidationFailed
 from verdigris.domain.names import NameParts, compose_name, split_name
+from verdigris.domain.values import fits_int64, is_finite, text_problem
 
 EMAIL_CATEGORIES = ("work", "personal", "other")
 PHONE_CATEGORIES = ("mobile", "work", "home", "other")
@@ -35,6 +36,8 @@ WEBSITE_CATEGORIES = ("work", "personal", "other")
 DEFAULT_STATUSES = ("New", "Unqualified", "Contacted", "Qualified")
 DEFAULT_SOURCES = ("Email", "Cold Call", "Advertising", "Web Form")
 SHORT_TEXT_MAX = 255
+#: the postal code column's length (store/schema.py); other address parts: SHORT_TEXT_MAX
+POSTAL_CODE_MAX = 64
 ADDRESS_KEYS = ("street", "city", "state", "postal_code", "country")
 NAME_PART_KEYS = ("prefix", "first_name", "middle_name", "last_name", "suffix")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -135,7 +138,13 @@ class AccountContext(Protocol):
 
 
 def as_int(value: Any) -> int | None:
-    """An id as clients send it: an int, or a string of digits. ``None`` if neither."""
+    """An id as clients send it: an int, or a string of digits, within signed 64 bits.
+    ``None`` if neither, or out of that range."""
+    number = _whole(value)
+    return number if number is not None and fits_int64(number) else None
+
+
+def _whole(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -148,14 +157,20 @@ def as_int(value: Any) -> int | None:
 
 
 def as_number(value: Any) -> float | int | None:
+    """A finite number from a JSON number or a numeric string; ``None`` if not one."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return value
+        if not is_finite(value):
+            return None
+        # a whole number past 64 bits is stored as the double it is (a Float column)
+        return float(value) if isinstance(value, int) and not fits_int64(value) else value
     if isinstance(value, str):
         try:
             number = float(value.strip())
         except ValueError:
+            return None
+        if not is_finite(number):
             return None
         return int(number) if number.is_integer() else number
     return None
@@ -167,10 +182,30 @@ def _text(errors: FieldErrors, field: str, value: Any, limit: int | None) -> str
     if not isinstance(value, str):
         errors.add(field, "invalid_type")
         return None
-    if limit is not None and len(value) > limit:
-        errors.add(field, "too_long")
+    problem = text_problem(value, limit)
+    if problem is not None:
+        errors.add(field, problem, _text_note(field, problem, limit))
         return None
     return value
+
+
+def _text_note(field: str, problem: str, limit: int | None) -> str | None:
+    if problem == "too_long":
+        return f"{field} must be at most {limit} characters"
+    if problem == "invalid":
+        return f"{field} must not contain a NUL character (\\u0000)"
+    return None
+
+
+def _numeric(raw: Any) -> bool:
+    """Whether a rejected ``monetary_value`` was a number after all (NaN, infinite, huge)."""
+    if isinstance(raw, str):
+        try:
+            float(raw.strip())
+        except ValueError:
+            return False
+        return True
+    return isinstance(raw, int | float) and not isinstance(raw, bool)
 
 
 def _categorized(
@@ -248,7 +283,10 @@ def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any
         raw = data["monetary_value"]
         number = as_number(raw)
         if raw is not None and number is None:
-            errors.add("monetary_value", "invalid_type")
+            if _numeric(raw):
+                errors.add("monetary_value", "invalid", "monetary_value must be a finite number")
+            else:
+                errors.add("monetary_value", "invalid_type")
         changes["monetary_value"] = number
     if "monetary_unit" in data:
         unit = data["monetary_unit"]
@@ -277,6 +315,10 @@ def _parse_email(errors: FieldErrors, raw: Any) -> Email | None:
     if not isinstance(address, str) or not _EMAIL_RE.match(address.strip()):
         errors.add("email", "invalid", "email.email must be an email address")
         return None
+    problem = text_problem(address.strip(), SHORT_TEXT_MAX)
+    if problem is not None:
+        errors.add("email", problem, _text_note("email.email", problem, SHORT_TEXT_MAX))
+        return None
     category = raw.get("category") or "work"
     if category not in EMAIL_CATEGORIES:
         errors.add(
@@ -299,6 +341,11 @@ def _parse_address(errors: FieldErrors, raw: Any) -> Address | None:
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
             errors.add("address", "invalid_type", f"address.{key} must be a string")
+            return None
+        limit = POSTAL_CODE_MAX if key == "postal_code" else SHORT_TEXT_MAX
+        problem = None if value is None else text_problem(value, limit)
+        if problem is not None:
+            errors.add("address", problem, _text_note(f"address.{key}", problem, limit))
             return None
         values[key] = value
     if not any(values.values()):

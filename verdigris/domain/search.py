@@ -26,6 +26,7 @@ from verdigris.domain.errors import (
 )
 from verdigris.domain.leads import as_int
 from verdigris.domain.search_keys import NO_VALUE_ID, phone_digits, tag_key, text_key
+from verdigris.domain.values import MAX_LIST_VALUES, fits_int64, is_finite
 
 #: Copper's sort fields (footnote 1 of "List Leads (Search)")
 SORT_FIELDS = (
@@ -235,7 +236,7 @@ def _maybe_json(raw: Any) -> Any:
     if isinstance(raw, str) and raw.strip()[:1] in ("[", "{"):
         try:
             return msgspec.json.decode(raw.strip())
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             return raw
     return raw
 
@@ -245,22 +246,28 @@ def _int(p: FieldErrors, field: str, raw: Any) -> int | None:
         return None
     value = as_int(raw)
     if value is None:
-        p.add(field, "invalid_type", f"{field} must be a whole number")
+        p.add(field, "invalid_type", f"{field} must be a whole number (64-bit)")
     return value
 
 
 def _number(p: FieldErrors, field: str, raw: Any) -> float | None:
     if raw is None or raw == "" or isinstance(raw, bool):
         return None
+    number: float | int | None = None
     if isinstance(raw, int | float):
-        return float(raw)
-    if isinstance(raw, str):
+        number = raw
+    elif isinstance(raw, str):
         try:
-            return float(raw.strip())
+            number = float(raw.strip())
         except ValueError:
-            pass
-    p.add(field, "invalid_type", f"{field} must be a number")
-    return None
+            number = None
+    if number is None:
+        p.add(field, "invalid_type", f"{field} must be a number")
+        return None
+    if not is_finite(number):
+        p.add(field, "invalid", f"{field} must be a finite number")
+        return None
+    return float(number)
 
 
 def _text(p: FieldErrors, field: str, raw: Any) -> str | None:
@@ -298,6 +305,8 @@ def _ids(p: FieldErrors, field: str, raw: Any) -> tuple[int, ...] | None:
         raw = [part for part in raw.split(",") if part.strip()]
     elif not isinstance(raw, list):
         raw = [raw]
+    if _too_many(p, field, raw):
+        return None
     out: list[int] = []
     for item in raw:
         value = as_int(item)
@@ -308,12 +317,22 @@ def _ids(p: FieldErrors, field: str, raw: Any) -> tuple[int, ...] | None:
     return tuple(dict.fromkeys(out)) or None
 
 
+def _too_many(p: FieldErrors, field: str, values: list[Any]) -> bool:
+    """Whether a list filter is over :data:`MAX_LIST_VALUES` (reported as ``invalid``)."""
+    if len(values) <= MAX_LIST_VALUES:
+        return False
+    p.add(field, "invalid", f"{field} takes at most {MAX_LIST_VALUES:,} values")
+    return True
+
+
 def _emails(p: FieldErrors, raw: Any) -> tuple[str, ...] | None:
     """Copper documents one string for leads; a list (as People search takes) also works."""
     raw = _maybe_json(raw)
     if raw is None:
         return None
     items = raw if isinstance(raw, list) else [raw]
+    if _too_many(p, "emails", items):
+        return None
     if not all(isinstance(item, str) for item in items):
         p.add("emails", "invalid_type", "emails must be an email address (or a list of them)")
         return None
@@ -342,6 +361,8 @@ def _tags(p: FieldErrors, raw: Any) -> TagFilter | None:
     if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
         p.add("tags", "invalid_type", 'tags must be a list of strings or {"option", "value"}')
         return None
+    if _too_many(p, "tags", raw):
+        return None
     keys = tuple(dict.fromkeys(k for k in (tag_key(t) for t in raw) if k))
     if not keys and not empty:
         return None  # an empty list filters nothing (clients send "tags": [] by default)
@@ -357,6 +378,9 @@ def _range(p: FieldErrors, params: Mapping[str, Any], name: str, *, whole: bool)
         if whole:
             number = _number(p, field, raw)
             value = None if number is None else float(int(number))
+            if number is not None and not fits_int64(int(number)):
+                p.add(field, "invalid", f"{field} must fit in 64 bits")
+                value = None
         else:
             value = _number(p, field, raw)
         bounds.append(value)

@@ -17,6 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from verdigris.config import Settings, configure_logging
+from verdigris.domain.errors import NotFound, Unauthenticated
+from verdigris.domain.values import fits_int64, reject_nul
 from verdigris.server import errors, openapi, render
 from verdigris.server.auth import Authenticator
 from verdigris.server.group_commit import GroupCommit
@@ -27,7 +29,7 @@ from verdigris.server.routes import conversion as conversion_routes
 from verdigris.server.routes import custom_fields as custom_field_routes
 from verdigris.server.routes import leads as lead_routes
 from verdigris.server.routes import search as search_routes
-from verdigris.services import Services
+from verdigris.services import Principal, Services
 from verdigris.store import open_store
 from verdigris.store.base import Store
 
@@ -98,15 +100,25 @@ class Runtime:
 
 
 def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable[Response]]:
+    async def authenticate(request: Request, token: str, email: str) -> Principal:
+        # failed keys are limited per client address and email (ratelimit.check_auth)
+        address = request.client.host if request.client else ""
+        await rt.limits.check_auth(email, address)
+        try:
+            principal: Principal = await rt.run(rt.auth.authenticate, token, email)
+        except Unauthenticated:
+            await rt.limits.auth_failed(email, address)
+            raise
+        return principal
+
     async def endpoint(request: Request) -> Response:
         try:
             token, email = rt.auth.credentials(request.headers)
-            principal = rt.auth.cached(token, email) or await rt.run(
-                rt.auth.authenticate, token, email
-            )
+            principal = rt.auth.cached(token, email) or await authenticate(request, token, email)
             await rt.limits.check(principal.user_id, bulk=spec.bulk)
             raw = await rt.read_body(request)
             body = render.decode_body(raw)
+            check_input(raw, body, request)
             call = Call(principal, body, request.path_params, request.query_params)
             run = rt.run_write if spec.is_write else rt.run
             result = await run(spec.fn, rt.services, call)
@@ -120,9 +132,35 @@ def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable
     return endpoint
 
 
+def dispatch(
+    by_method: dict[str, Callable[[Request], Awaitable[Response]]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """One endpoint for the methods of a path (HEAD is answered as GET)."""
+    if len(by_method) == 1:
+        return next(iter(by_method.values()))
+
+    async def endpoint(request: Request) -> Response:
+        method = "GET" if request.method == "HEAD" else request.method
+        return await by_method[method](request)
+
+    return endpoint
+
+
+def check_input(raw: bytes, body: Any, request: Request) -> None:
+    """What no route takes: an id in the path past 64 bits (no such resource), a NUL
+    character anywhere in the body or the query string (422)."""
+    if any(isinstance(v, int) and not fits_int64(v) for v in request.path_params.values()):
+        raise NotFound("Resource not found")
+    # JSON can only carry a NUL escaped: bodies without the escape need no walk
+    reject_nul(body if b"\\u0000" in raw else None, request.query_params.multi_items())
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException) and exc.status_code == 405:
-        return error_response(errors.MethodNotAllowed("Method not allowed for this path"))
+        response = error_response(errors.MethodNotAllowed("Method not allowed for this path"))
+        allow = (exc.headers or {}).get("Allow", "")
+        response.headers["Allow"] = ", ".join(sorted(m.strip() for m in allow.split(",")))
+        return response
     return error_response(errors.RouteNotFound("Resource not found"))
 
 
@@ -135,7 +173,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     settings = settings or Settings.from_env()
     owns_store = store is None
     if store is None:
-        store = open_store(settings.db, pool_size=settings.db_pool_size)
+        store = open_store(
+            settings.db, pool_size=settings.db_pool_size, durability=settings.durability
+        )
         store.migrate()
     rt = Runtime(settings, store)
     specs = all_routes()
@@ -149,10 +189,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         by_path.setdefault(spec.path, {})[spec.method] = spec
     routes = [Route("/openapi.json", openapi_json, methods=["GET"])]
     for path, methods in by_path.items():
-        for method, spec in methods.items():
-            endpoint = make_endpoint(rt, spec)
-            for variant in (path, path + "/"):
-                routes.append(Route(BASE + variant, endpoint, methods=[method]))
+        # one route per path, so that a 405 lists every method of the path in ``Allow``
+        endpoint = dispatch({m: make_endpoint(rt, spec) for m, spec in methods.items()})
+        for variant in (path, path + "/"):
+            routes.append(Route(BASE + variant, endpoint, methods=list(methods)))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -20,10 +20,12 @@ def _ref(name: str) -> str:
 
 def build(routes: list[RouteSpec]) -> dict[str, Any]:
     responses = [r.response for r in routes if r.response is not None]
+    requests = list(dict.fromkeys(r.request for r in routes if r.request is not None))
+    types = [*responses, BulkFailureOut, *requests]
     schemas, components = msgspec.json.schema_components(
-        [*responses, BulkFailureOut], ref_template="#/components/schemas/{name}"
+        types, ref_template="#/components/schemas/{name}"
     )
-    by_type = dict(zip(responses, schemas, strict=False))
+    by_type = dict(zip(types, schemas, strict=False))
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
         path = BASE + route.path.replace(":int", "")
@@ -51,23 +53,48 @@ def build(routes: list[RouteSpec]) -> dict[str, Any]:
             },
         }
         if "{id}" in path:
+            # ids are whole numbers, except /users/{id}, which also takes "me"
+            kind = "integer" if "{id:int}" in route.path else "string"
             op["parameters"] = [
-                {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                {"name": "id", "in": "path", "required": True, "schema": {"type": kind}}
             ]
         if route.method in ("POST", "PUT"):
+            body = by_type[route.request] if route.request is not None else {"type": "object"}
             op["requestBody"] = {
                 "required": False,
-                "content": {"application/json": {"schema": {"type": "object"}}},
+                "content": {"application/json": {"schema": body}},
             }
         paths.setdefault(path, {})[route.method.lower()] = op
     components["Error"] = {
-        "type": "object",
-        "properties": {
-            "success": {"type": "boolean"},
-            "status": {"type": "integer"},
-            "message": {"type": "string"},
-        },
-        "required": ["message"],
+        "anyOf": [
+            {
+                "type": "object",
+                "properties": {
+                    "success": {"type": "boolean"},
+                    "status": {"type": "integer"},
+                    "message": {"type": "string"},
+                    "errors": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {"error": {"type": "string"}},
+                                "required": ["error"],
+                            },
+                        },
+                    },
+                    "ids": {"type": "array", "items": {"type": "integer"}},
+                },
+                "required": ["success", "status", "message"],
+            },
+            {
+                # a bulk request over the item limit: Copper's documented body
+                "type": "object",
+                "properties": {"error": {"type": "string"}},
+                "required": ["error"],
+            },
+        ]
     }
     return {
         "openapi": "3.1.0",

@@ -51,6 +51,13 @@ def decode_body(raw: bytes) -> Any:
         return _decoder.decode(raw)
     except msgspec.DecodeError as exc:
         raise MalformedRequest(f"Malformed JSON in request body: {exc}") from None
+    except RecursionError:
+        # msgspec gives up past ~1,000 arrays/objects inside one another
+        raise MalformedRequest(f"Malformed JSON in request body: {NESTED_TOO_DEEP}") from None
+
+
+#: the end of the malformed-body message for a body nested past what the decoder takes
+NESTED_TOO_DEEP = "arrays and objects nested too deeply"
 
 
 def out(obj: Any, kind: type[T], **fields: Any) -> T:

@@ -137,7 +137,7 @@ class LeadServices(ServiceBase):
         def one(tx: StoreTx, item: Mapping[str, Any], ctx: TxContext) -> Shown:
             lead_id = lead_rules.as_int(item.get("id"))
             if lead_id is None:
-                raise ValidationFailed({"id": ["blank"]})
+                raise ValidationFailed({"id": ["blank" if item.get("id") is None else "invalid"]})
             return self._update(tx, who, lead_id, item, ctx)
 
         return self._bulk(who, items, one)

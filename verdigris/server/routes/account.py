@@ -53,6 +53,7 @@ ROUTES = [
         "/users/search",
         search_users,
         "List users, paged (Copper's List Users)",
+        request=wire.PagingIn,
         response=list[wire.UserOut],
         writes=False,
     ),

@@ -62,6 +62,7 @@ ROUTES = [
         "/leads/{id:int}/convert",
         convert,
         "Convert a lead into a person (and a company, and an opportunity)",
+        request=wire.ConvertIn,
         response=wire.ConvertOut,
     ),
     RouteSpec(
@@ -69,6 +70,7 @@ ROUTES = [
         "/leads/{id:int}/activities",
         lead_activities,
         "A lead's activities, newest first",
+        request=wire.ActivitySearchIn,
         response=list[wire.ActivityOut],
         writes=False,
     ),

@@ -47,6 +47,7 @@ ROUTES = [
         _PATH,
         create_definition,
         "Create a custom field definition",
+        request=wire.CustomFieldDefinitionIn,
         response=wire.CustomFieldDefinitionOut,
     ),
     RouteSpec(
@@ -61,6 +62,7 @@ ROUTES = [
         _ONE,
         update_definition,
         "Update a custom field definition (options sent replace the list)",
+        request=wire.CustomFieldDefinitionIn,
         response=wire.CustomFieldDefinitionOut,
     ),
     RouteSpec(

@@ -47,12 +47,20 @@ def bulk_create(services: Services, call: Call) -> list[Any]:
 
 
 ROUTES = [
-    RouteSpec("POST", "/leads", create, "Create a lead", response=wire.LeadOut),
+    RouteSpec(
+        "POST",
+        "/leads",
+        create,
+        "Create a lead",
+        request=wire.LeadIn,
+        response=wire.LeadOut,
+    ),
     RouteSpec(
         "PUT",
         "/leads/upsert",
         upsert,
         "Upsert a lead (match on name, email or a custom field)",
+        request=wire.UpsertIn,
         response=wire.LeadOut,
     ),
     RouteSpec(
@@ -61,6 +69,7 @@ ROUTES = [
         bulk_update,
         "Update up to 10 leads",
         bulk=True,
+        request=wire.BulkUpdateIn,
         response=list[wire.LeadOut],
     ),
     RouteSpec(
@@ -69,6 +78,7 @@ ROUTES = [
         bulk_create,
         "Create up to 10 leads",
         bulk=True,
+        request=wire.BulkCreateIn,
         response=list[wire.LeadOut],
     ),
     RouteSpec("GET", "/leads/{id:int}", get, "Fetch a lead by id", response=wire.LeadOut),
@@ -77,6 +87,7 @@ ROUTES = [
         "/leads/{id:int}",
         update,
         "Update a lead (only keys sent change)",
+        request=wire.LeadIn,
         response=wire.LeadOut,
     ),
     RouteSpec("DELETE", "/leads/{id:int}", delete, "Delete a lead", response=wire.DeletedOut),

@@ -34,6 +34,7 @@ ROUTES = [
         "/leads/search",
         search_leads,
         "Search leads (filters, sort, paging); the total is in the X-PW-TOTAL header",
+        request=wire.LeadSearchIn,
         response=list[wire.LeadOut],
         writes=False,
     ),
