@@ -1,15 +1,15 @@
 """A search page of 200 leads against GET /leads/{id}: the search route's read path, and
-its rendering against the one a lead gets from ``wire.lead_out``.
+its rendering against the one a lead gets from ``render.lead_out``.
 
 Outside the default test run. In one process, over a prepared benchmark database
 (:mod:`benchmarks.dataset`), it times the work of the two routes without HTTP:
 
-- ``search new``: ``Services.search_lead_page`` then ``wire_page.leads_out`` and the
+- ``search new``: ``Services.search_lead_page`` then ``render_page.leads_out`` and the
   encoder, as ``POST /leads/search`` does (the old path, a ``Lead`` and ``Shown`` per
   row, is gone from the store: docs/performance.md has its figures);
 - ``render old`` / ``render new``: one page already read (no SQL) rendered through
-  ``wire.lead_out`` per lead, as the search route did, and through ``wire_page``;
-- ``get``: ``Services.get_lead`` then ``wire.lead_out`` and the encoder.
+  ``render.lead_out`` per lead, as the search route did, and through ``render_page``;
+- ``get``: ``Services.get_lead`` then ``render.lead_out`` and the encoder.
 
 The search is Issue 7's: ``{"page_size": 200, "city": <one of 40 cities>}``. Each
 round runs every variant ``--calls`` times, interleaved call by call on the same
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.dataset import CITIES, Dataset, prepare
-from verdigris.server import wire, wire_page
+from verdigris.server import render, render_page
 from verdigris.services import Services
 from verdigris.store import open_store
 
@@ -60,27 +60,27 @@ def run(ds: Dataset, rounds: int, calls: int, seed: int) -> dict[str, float]:
     services = Services(store)
     who = ds.principal
     rng = random.Random(seed)
-    encode = wire.encoder.encode
+    encode = render.encoder.encode
 
     def search_new(city: str) -> bytes:
         _, page = services.search_lead_page(who, {"page_size": 200, "city": city})
-        return encode(wire_page.leads_out(page))
+        return encode(render_page.leads_out(page))
 
     def get(lead_id: int) -> bytes:
-        return encode(wire.lead_out(services.get_lead(who, lead_id)))
+        return encode(render.lead_out(services.get_lead(who, lead_id)))
 
     params = {"page_size": 200, "city": CITIES[0][0]}
     _, field_page = services.search_lead_page(who, params)
     shown_page = [services.get_lead(who, row[0]) for row in field_page.leads]
-    assert encode([wire.lead_out(s) for s in shown_page]) == encode(
-        wire_page.leads_out(field_page)
+    assert encode([render.lead_out(s) for s in shown_page]) == encode(
+        render_page.leads_out(field_page)
     ), "the two paths render different bytes"
 
     def render_old(_: Any) -> bytes:
-        return encode([wire.lead_out(s) for s in shown_page])
+        return encode([render.lead_out(s) for s in shown_page])
 
     def render_new(_: Any) -> bytes:
-        return encode(wire_page.leads_out(field_page))
+        return encode(render_page.leads_out(field_page))
 
     variants: dict[str, Callable[[Any], bytes]] = {
         "search new": search_new,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import free_port
+from verdigris import cli
 from verdigris.cli import build_parser, main
 from verdigris.services import Services
 from verdigris.store import open_store
@@ -73,6 +74,39 @@ def test_a_database_that_cannot_be_opened_is_a_one_line_error(
         assert reason in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1, err
     assert not_a_database.read_text() == "not SQLite\n" * 100  # left as it was
+
+
+@pytest.mark.parametrize("command", [["serve"], ["db", "upgrade"], ["user", "add", "a@b.example"]])
+def test_server_commands_without_the_server_extra_say_what_to_install(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: list[str],
+) -> None:
+    # as if `pip install verdigris` (the SDK alone): a server module is not installed
+    monkeypatch.setattr(cli, "SERVER_MODULES", (*cli.SERVER_MODULES, "no_such_module_here"))
+    db = tmp_path / "x.db"
+    assert main([*command, "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"verdigris: error: 'verdigris {command[0]}' needs the server extra (missing: "
+        "no_such_module_here); install it with: pip install 'verdigris[server]'\n"
+    )
+    assert not db.exists()
+
+
+def test_a_missing_database_driver_names_its_extra(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_driver(args: object) -> int:
+        raise ModuleNotFoundError("No module named 'psycopg'", name="psycopg")
+
+    monkeypatch.setattr(cli, "_db_upgrade", no_driver)
+    assert main(["db", "upgrade", "--db", "postgresql://nobody@127.0.0.1/none"]) == 1
+    assert capsys.readouterr().err == (
+        "verdigris: error: psycopg is not installed; "
+        "install it with: pip install 'verdigris[postgres]'\n"
+    )
 
 
 @pytest.mark.slow

@@ -523,3 +523,34 @@ def test_converted_lead_leaves_default_search_and_returns_with_include_converted
     # the query-string form used by n8n and older clients
     response = api.post("/leads/search?include_converted_leads=true")
     assert [r["id"] for r in response.json()] == [lead["id"], kept["id"]]
+
+
+def test_unset_custom_fields_render_as_on_leads(api: Api) -> None:
+    """An unset MultiSelect is ``[]`` and an unset Checkbox ``false`` on people, companies
+    and opportunities, as on leads (they were ``null``), and whole numbers of a Float
+    field are floats there too."""
+    everywhere = ["lead", "person", "company", "opportunity"]
+    ids = {}
+    for name, data_type in (("Colours", "MultiSelect"), ("Agreed", "Checkbox"), ("Score", "Float")):
+        body: dict[str, Any] = {"name": name, "data_type": data_type, "available_on": everywhere}
+        if data_type == "MultiSelect":
+            body["options"] = [{"name": "Red"}, {"name": "Blue"}]
+        response = api.post("/custom_field_definitions", body)
+        assert response.status_code == 200, response.text
+        ids[name] = response.json()["id"]
+    score = {"custom_field_definition_id": ids["Score"], "value": 2}
+    lead = api.create_lead(name="A", custom_fields=[score])
+    expected = [
+        {"custom_field_definition_id": ids["Colours"], "value": []},
+        {"custom_field_definition_id": ids["Agreed"], "value": False},
+        {"custom_field_definition_id": ids["Score"], "value": 2.0},
+    ]
+    assert lead["custom_fields"] == expected
+    result = convert(api, lead["id"], {"company": {"name": "C"}, "opportunity": {}})
+    paths = {"person": "/people", "company": "/companies", "opportunity": "/opportunities"}
+    for kind, path in paths.items():
+        assert result[kind]["custom_fields"] == expected, kind
+        shown = api.get(f"{path}/{result[kind]['id']}").json()
+        assert shown["custom_fields"] == expected, kind
+    raw = api.get(f"/people/{result['person']['id']}").text
+    assert f'{{"custom_field_definition_id":{ids["Score"]},"value":2.0}}' in raw

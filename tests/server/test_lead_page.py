@@ -1,5 +1,5 @@
-"""Search pages rendered from stored fields (``wire_page.leads_out``) are byte for byte
-what ``wire.lead_out`` renders from ``Lead`` objects, for every kind of lead, on every
+"""Search pages rendered from stored fields (``render_page.leads_out``) are byte for byte
+what ``render.lead_out`` renders from ``Lead`` objects, for every kind of lead, on every
 engine."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import random
 import string
 from typing import Any
 
-import msgspec
 import pytest
 
 from tests.conftest import Api
@@ -25,9 +24,10 @@ from verdigris.domain.leads import (
     Link,
     Phone,
 )
-from verdigris.server import wire, wire_page
+from verdigris.server import render, render_page
 from verdigris.services import Principal, Services
-from verdigris.store.base import Store
+from verdigris.store.base import LeadFields, Store
+from verdigris.wire import AddressOut
 
 #: text that JSON has to escape, non-ASCII, and plain words (no NUL: PostgreSQL refuses it)
 ALPHABET = string.ascii_letters + string.digits + ' "\\/\n\t\x01\x1f\u00e9\u4e2d\U0001f600<>&'
@@ -161,15 +161,11 @@ def test_page_renders_the_bytes_of_lead_out(store: Store, services: Services, se
             same_total, page = services.search_lead_page(who, params)
             assert same_total == total
             assert len(page.leads) == len(shown) > 0
-            for one, lead in zip(shown, wire_page.leads_out(page, computed), strict=True):
-                expected = wire.encoder.encode(wire.lead_out(one, computed))
-                assert wire.encoder.encode(lead) == expected
-            expected = wire.encoder.encode([wire.lead_out(s, computed) for s in shown])
-            assert wire.encoder.encode(wire_page.leads_out(page, computed)) == expected
-
-
-def test_lead_keys_are_lead_out_fields() -> None:
-    assert tuple(f.name for f in msgspec.structs.fields(wire.LeadOut)) == wire_page.LEAD_KEYS
+            for one, lead in zip(shown, render_page.leads_out(page, computed), strict=True):
+                expected = render.encoder.encode(render.lead_out(one, computed))
+                assert render.encoder.encode(lead) == expected
+            expected = render.encoder.encode([render.lead_out(s, computed) for s in shown])
+            assert render.encoder.encode(render_page.leads_out(page, computed)) == expected
 
 
 def test_search_route_answers_those_bytes(api: Api, services: Services) -> None:
@@ -179,4 +175,10 @@ def test_search_route_answers_those_bytes(api: Api, services: Services) -> None:
     assert response.status_code == 200
     assert response.headers["X-PW-TOTAL"] == "2"
     _, shown = search_shown(services, api.principal, {"page_size": 5})
-    assert response.content == wire.encoder.encode([wire.lead_out(s, True) for s in shown])
+    assert response.content == render.encoder.encode([render.lead_out(s, True) for s in shown])
+
+
+def test_stored_address_columns_are_in_address_out_order() -> None:
+    # render_page builds AddressOut positionally from the stored columns
+    address: tuple[str, ...] = LeadFields._fields[render_page._ADDRESS]  # type: ignore[assignment]
+    assert address == AddressOut.__struct_fields__

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import os
 import sys
@@ -23,6 +24,25 @@ DEFAULT_ADMIN = "admin@verdigris.local"
 #: the shortest API key ``user add --token`` accepts (generated keys have 32 characters)
 MIN_TOKEN_LENGTH = 16
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+#: the commands that run or change a server's database: they need the ``server`` extra
+SERVER_COMMANDS = ("serve", "user", "db")
+#: what those commands import, all from the ``server`` extra (the SDK needs none of it)
+SERVER_MODULES = ("starlette", "uvicorn", "sqlalchemy", "alembic", "limits")
+#: the extra that provides a module a command may import late (a driver, a client)
+EXTRA_OF = {"psycopg": "postgres", "redis": "redis"}
+
+
+def _missing_extra(command: str) -> str | None:
+    """One line telling how to install what ``command`` needs, or None when installed."""
+    if command not in SERVER_COMMANDS:
+        return None
+    missing = [m for m in SERVER_MODULES if importlib.util.find_spec(m) is None]
+    if not missing:
+        return None
+    return (
+        f"'verdigris {command}' needs the server extra (missing: {', '.join(missing)}); "
+        "install it with: pip install 'verdigris[server]'"
+    )
 
 
 def _db_flag(parser: argparse.ArgumentParser) -> None:
@@ -289,8 +309,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(os.environ.get("VERDIGRIS_LOG_LEVEL", "info"))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     handlers = {"serve": _serve, "user": _user_add, "db": _db_upgrade, "leads": leads_cli.run}
+    missing = _missing_extra(args.command)
+    if missing is not None:
+        print(f"verdigris: error: {missing}", file=sys.stderr)
+        return 1
     try:
         return handlers[args.command](args)
     except (VerdigrisError, StoreError, CopperError, ValueError) as exc:
         print(f"verdigris: error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as exc:
+        top = (exc.name or "").partition(".")[0]
+        if top not in EXTRA_OF:
+            raise
+        print(
+            f"verdigris: error: {top} is not installed; "
+            f"install it with: pip install 'verdigris[{EXTRA_OF[top]}]'",
+            file=sys.stderr,
+        )
         return 1

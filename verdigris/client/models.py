@@ -1,10 +1,13 @@
 """What the SDK sends and returns.
 
 Leads, statuses, sources, users and the account decode straight into the server's own
-wire structs (:mod:`verdigris.server.wire`), so the SDK's lead model is the one the server
+wire structs (:mod:`verdigris.wire`), so the SDK's lead model is the one the server
 renders and can never drift from it. Defined here: the values that are the SDK's own
-(:class:`BulkItemFailure`, :class:`Match`) and the custom field definition, until the
-server serves definitions and has a wire struct for them.
+(:class:`BulkItemFailure`, :class:`Match`) and a custom field definition that tolerates
+missing keys (every key but ``id``, ``name`` and ``data_type`` has a default, ``options``
+is always a list), where :class:`verdigris.wire.CustomFieldDefinitionOut` states exactly
+what verdigris sends (and ``/openapi.json`` requires it) and leaves ``options`` out on
+types without options.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any, Literal
 import msgspec
 
 from verdigris.client.errors import CopperError
-from verdigris.server.wire import (
+from verdigris.wire import (
     AccountOut,
     AddressOut,
     CustomFieldValueOut,

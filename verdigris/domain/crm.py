@@ -3,7 +3,7 @@
 People, companies and opportunities exist in verdigris only as far as
 ``POST /leads/{id}/convert`` needs them (read and delete by id); pipelines and
 contact types are the account lookups they point to. Field names and meanings are
-Copper's; conversion into Copper JSON happens in :mod:`verdigris.server.wire_crm`.
+Copper's; conversion into Copper JSON happens in :mod:`verdigris.server.render`.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from verdigris.config import Settings, configure_logging
 from verdigris.domain.errors import NotFound, Unauthenticated
 from verdigris.domain.values import fits_int64, reject_nul
-from verdigris.server import errors, openapi, wire
+from verdigris.server import errors, openapi, render
 from verdigris.server.auth import Authenticator
 from verdigris.server.group_commit import GroupCommit
 from verdigris.server.ratelimit import RateLimits
@@ -51,7 +51,7 @@ def all_routes() -> list[RouteSpec]:
 def json_response(
     payload: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response:
-    return Response(wire.encoder.encode(payload), status, headers, media_type=JSON)
+    return Response(render.encoder.encode(payload), status, headers, media_type=JSON)
 
 
 def error_response(exc: Exception) -> Response:
@@ -120,7 +120,7 @@ def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable
             principal = rt.auth.cached(token, email) or await authenticate(request, token, email)
             await rt.limits.check(principal.user_id, bulk=spec.bulk)
             raw = await rt.read_body(request)
-            body = wire.decode_body(raw)
+            body = render.decode_body(raw)
             check_input(raw, body, request)
             call = Call(principal, body, request.path_params, request.query_params)
             result = await rt.run_route(spec, call)
@@ -181,7 +181,7 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         store.migrate()
     rt = Runtime(settings, store)
     specs = all_routes()
-    spec_doc = wire.encoder.encode(openapi.build(specs))
+    spec_doc = render.encoder.encode(openapi.build(specs))
 
     async def openapi_json(request: Request) -> Response:
         return Response(spec_doc, media_type=JSON)

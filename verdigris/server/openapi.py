@@ -8,7 +8,7 @@ import msgspec
 
 from verdigris import __version__
 from verdigris.server.routes import RouteSpec
-from verdigris.server.wire import BulkFailureOut
+from verdigris.wire import BulkFailureOut
 
 BASE = "/developer_api/v1"
 _AUTH: list[dict[str, list[str]]] = [{"AccessToken": [], "Application": [], "UserEmail": []}]

@@ -25,9 +25,8 @@ import hashlib
 import logging
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis.asyncio
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter as SharedLimiter
@@ -37,6 +36,9 @@ from limits.strategies import MovingWindowRateLimiter
 
 from verdigris.config import Settings
 from verdigris.domain.errors import RateLimited
+
+if TYPE_CHECKING:  # redis is the [redis] extra: imported only when a URL is set
+    import redis.asyncio
 
 log = logging.getLogger("verdigris.ratelimit")
 
@@ -67,7 +69,12 @@ class RateLimits:
         self.shared: SharedLimiter | None = None
         self._pool: redis.asyncio.ConnectionPool | None = None
         self._redis_down_until = 0.0
+        #: what counts as Redis failing (the limiter wraps most of it in StorageError)
+        self._redis_errors: tuple[type[Exception], ...] = (StorageError, OSError)
         if settings.redis_url:
+            import redis.asyncio
+
+            self._redis_errors = (StorageError, redis.RedisError, OSError)
             self._pool = redis.asyncio.ConnectionPool.from_url(
                 settings.redis_url,
                 socket_timeout=REDIS_TIMEOUT_SECONDS,
@@ -138,7 +145,7 @@ class RateLimits:
             try:
                 stats = await self.shared.get_window_stats(item, NAMESPACE, key)
                 return stats.reset_time, stats.remaining
-            except (StorageError, redis.RedisError, OSError) as exc:
+            except self._redis_errors as exc:
                 self._redis_failed(exc)
         stats = self.local.get_window_stats(item, NAMESPACE, key)
         return stats.reset_time, stats.remaining
@@ -172,7 +179,7 @@ class RateLimits:
                     log.warning("Redis is back: rate limits are shared again")
                 return 0.0
             return (await self.shared.get_window_stats(item, NAMESPACE, key)).reset_time
-        except (StorageError, redis.RedisError, OSError) as exc:
+        except self._redis_errors as exc:
             self._redis_failed(exc)
             return None
 

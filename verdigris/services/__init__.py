@@ -1,6 +1,6 @@
 """Use cases. Each public method is one transaction on the store.
 
-Services speak domain objects; :mod:`verdigris.server.wire` turns them into Copper
+Services speak domain objects; :mod:`verdigris.server.render` turns them into Copper
 JSON. Nothing here knows about HTTP. :class:`Services` gathers one mixin per area.
 """
 

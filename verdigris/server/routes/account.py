@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+from verdigris import wire
 from verdigris.domain.errors import NotFound
 from verdigris.domain.leads import as_int
 from verdigris.domain.search import merge_params, parse_paging
-from verdigris.server import wire, wire_in
+from verdigris.server import render
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes.search import query_items
 from verdigris.services import Services
 
 
 def account(services: Services, call: Call) -> wire.AccountOut:
-    return wire.account_out(services.account(call.principal))
+    return render.account_out(services.account(call.principal))
 
 
 def users(services: Services, call: Call) -> list[wire.UserOut]:
-    return [wire.user_out(u) for u in services.users(call.principal)]
+    return [render.user_out(u) for u in services.users(call.principal)]
 
 
 def search_users(services: Services, call: Call) -> Reply:
@@ -24,7 +25,7 @@ def search_users(services: Services, call: Call) -> Reply:
     page_number, page_size = parse_paging(merge_params(call.body, query_items(call.query)))
     everyone = services.users(call.principal)
     start = (page_number - 1) * page_size
-    page = [wire.user_out(u) for u in everyone[start : start + page_size]]
+    page = [render.user_out(u) for u in everyone[start : start + page_size]]
     return Reply(page, {"X-PW-TOTAL": str(len(everyone))})
 
 
@@ -33,15 +34,15 @@ def user(services: Services, call: Call) -> wire.UserOut:
     user_id = call.principal.user_id if raw == "me" else as_int(raw)
     if user_id is None:
         raise NotFound("Resource not found")
-    return wire.user_out(services.user(call.principal, user_id))
+    return render.user_out(services.user(call.principal, user_id))
 
 
 def lead_statuses(services: Services, call: Call) -> list[wire.StatusOut]:
-    return [wire.status_out(s) for s in services.statuses(call.principal)]
+    return render.many(services.statuses(call.principal), wire.StatusOut)
 
 
 def customer_sources(services: Services, call: Call) -> list[wire.SourceOut]:
-    return [wire.source_out(s) for s in services.sources(call.principal)]
+    return render.many(services.sources(call.principal), wire.SourceOut)
 
 
 ROUTES = [
@@ -52,7 +53,7 @@ ROUTES = [
         "/users/search",
         search_users,
         "List users, paged (Copper's List Users)",
-        request=wire_in.PagingIn,
+        request=wire.PagingIn,
         response=list[wire.UserOut],
         writes=False,
     ),

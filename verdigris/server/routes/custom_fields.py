@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-from verdigris.server import wire, wire_in
+from verdigris import wire
+from verdigris.server.render import definition_out
 from verdigris.server.routes import Call, RouteSpec
-from verdigris.server.wire_custom_fields import CustomFieldDefinitionOut, definition_out
 from verdigris.services import Services
 
 
-def list_definitions(services: Services, call: Call) -> list[CustomFieldDefinitionOut]:
+def list_definitions(services: Services, call: Call) -> list[wire.CustomFieldDefinitionOut]:
     return [definition_out(d) for d in services.custom_field_definitions(call.principal)]
 
 
-def get_definition(services: Services, call: Call) -> CustomFieldDefinitionOut:
+def get_definition(services: Services, call: Call) -> wire.CustomFieldDefinitionOut:
     return definition_out(services.custom_field_definition(call.principal, call.path["id"]))
 
 
-def create_definition(services: Services, call: Call) -> CustomFieldDefinitionOut:
+def create_definition(services: Services, call: Call) -> wire.CustomFieldDefinitionOut:
     return definition_out(services.create_custom_field_definition(call.principal, call.body))
 
 
-def update_definition(services: Services, call: Call) -> CustomFieldDefinitionOut:
+def update_definition(services: Services, call: Call) -> wire.CustomFieldDefinitionOut:
     return definition_out(
         services.update_custom_field_definition(call.principal, call.path["id"], call.body)
     )
@@ -40,30 +40,30 @@ ROUTES = [
         _PATH,
         list_definitions,
         "The account's custom field definitions",
-        response=list[CustomFieldDefinitionOut],
+        response=list[wire.CustomFieldDefinitionOut],
     ),
     RouteSpec(
         "POST",
         _PATH,
         create_definition,
         "Create a custom field definition",
-        request=wire_in.CustomFieldDefinitionIn,
-        response=CustomFieldDefinitionOut,
+        request=wire.CustomFieldDefinitionIn,
+        response=wire.CustomFieldDefinitionOut,
     ),
     RouteSpec(
         "GET",
         _ONE,
         get_definition,
         "Fetch a custom field definition",
-        response=CustomFieldDefinitionOut,
+        response=wire.CustomFieldDefinitionOut,
     ),
     RouteSpec(
         "PUT",
         _ONE,
         update_definition,
         "Update a custom field definition (options sent replace the list)",
-        request=wire_in.CustomFieldDefinitionIn,
-        response=CustomFieldDefinitionOut,
+        request=wire.CustomFieldDefinitionIn,
+        response=wire.CustomFieldDefinitionOut,
     ),
     RouteSpec(
         "DELETE",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from verdigris.server import wire, wire_in
+from verdigris import wire
+from verdigris.server import render
 from verdigris.server.routes import Call, RouteSpec
 from verdigris.services import Services
 
@@ -15,16 +16,16 @@ def computed(call: Call) -> bool:
 
 
 def create(services: Services, call: Call) -> wire.LeadOut:
-    return wire.lead_out(services.create_lead(call.principal, call.body), computed(call))
+    return render.lead_out(services.create_lead(call.principal, call.body), computed(call))
 
 
 def get(services: Services, call: Call) -> wire.LeadOut:
-    return wire.lead_out(services.get_lead(call.principal, call.path["id"]), computed(call))
+    return render.lead_out(services.get_lead(call.principal, call.path["id"]), computed(call))
 
 
 def update(services: Services, call: Call) -> wire.LeadOut:
     shown = services.update_lead(call.principal, call.path["id"], call.body)
-    return wire.lead_out(shown, computed(call))
+    return render.lead_out(shown, computed(call))
 
 
 def delete(services: Services, call: Call) -> wire.DeletedOut:
@@ -32,17 +33,17 @@ def delete(services: Services, call: Call) -> wire.DeletedOut:
 
 
 def upsert(services: Services, call: Call) -> wire.LeadOut:
-    return wire.lead_out(services.upsert_lead(call.principal, call.body), computed(call))
+    return render.lead_out(services.upsert_lead(call.principal, call.body), computed(call))
 
 
 def bulk_update(services: Services, call: Call) -> list[Any]:
     results = services.bulk_update(call.principal, call.body)
-    return [wire.bulk_out(r, computed(call)) for r in results]
+    return [render.bulk_out(r, computed(call)) for r in results]
 
 
 def bulk_create(services: Services, call: Call) -> list[Any]:
     results = services.bulk_create(call.principal, call.body)
-    return [wire.bulk_out(r, computed(call)) for r in results]
+    return [render.bulk_out(r, computed(call)) for r in results]
 
 
 ROUTES = [
@@ -51,7 +52,7 @@ ROUTES = [
         "/leads",
         create,
         "Create a lead",
-        request=wire_in.LeadIn,
+        request=wire.LeadIn,
         response=wire.LeadOut,
     ),
     RouteSpec(
@@ -59,7 +60,7 @@ ROUTES = [
         "/leads/upsert",
         upsert,
         "Upsert a lead (match on name, email or a custom field)",
-        request=wire_in.UpsertIn,
+        request=wire.UpsertIn,
         response=wire.LeadOut,
     ),
     RouteSpec(
@@ -68,7 +69,7 @@ ROUTES = [
         bulk_update,
         "Update up to 10 leads",
         bulk=True,
-        request=wire_in.BulkUpdateIn,
+        request=wire.BulkUpdateIn,
         response=list[wire.LeadOut],
     ),
     RouteSpec(
@@ -77,7 +78,7 @@ ROUTES = [
         bulk_create,
         "Create up to 10 leads",
         bulk=True,
-        request=wire_in.BulkCreateIn,
+        request=wire.BulkCreateIn,
         response=list[wire.LeadOut],
     ),
     RouteSpec("GET", "/leads/{id:int}", get, "Fetch a lead by id", response=wire.LeadOut),
@@ -86,7 +87,7 @@ ROUTES = [
         "/leads/{id:int}",
         update,
         "Update a lead (only keys sent change)",
-        request=wire_in.LeadIn,
+        request=wire.LeadIn,
         response=wire.LeadOut,
     ),
     RouteSpec("DELETE", "/leads/{id:int}", delete, "Delete a lead", response=wire.DeletedOut),

@@ -6,8 +6,9 @@ from collections.abc import Iterable, Mapping
 
 from starlette.datastructures import QueryParams
 
+from verdigris import wire
 from verdigris.domain.search import search_params
-from verdigris.server import wire, wire_in, wire_page
+from verdigris.server import render_page
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes.leads import computed
 from verdigris.services import Services
@@ -24,7 +25,7 @@ def query_items(query: Mapping[str, str]) -> Iterable[tuple[str, str]]:
 def search_leads(services: Services, call: Call) -> Reply:
     params = search_params(call.body, query_items(call.query))
     total, page = services.search_lead_page(call.principal, params)
-    return Reply(wire_page.leads_out(page, computed(call)), {"X-PW-TOTAL": str(total)})
+    return Reply(render_page.leads_out(page, computed(call)), {"X-PW-TOTAL": str(total)})
 
 
 ROUTES = [
@@ -33,7 +34,7 @@ ROUTES = [
         "/leads/search",
         search_leads,
         "Search leads (filters, sort, paging); the total is in the X-PW-TOTAL header",
-        request=wire_in.LeadSearchIn,
+        request=wire.LeadSearchIn,
         response=list[wire.LeadOut],
         writes=False,
     ),

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import msgspec
 
-from verdigris.domain.custom_fields import OPTION_TYPES, CustomFieldDefinition
-
 
 class OptionOut(msgspec.Struct):
     id: int
@@ -26,20 +24,3 @@ class CustomFieldDefinitionOut(msgspec.Struct, omit_defaults=True):
     is_filterable: bool
     options: list[OptionOut] | msgspec.UnsetType = msgspec.UNSET
     currency: str | msgspec.UnsetType | None = msgspec.UNSET
-
-
-def definition_out(d: CustomFieldDefinition) -> CustomFieldDefinitionOut:
-    out = CustomFieldDefinitionOut(
-        id=d.id,
-        name=d.name,
-        canonical_name=d.canonical_name,
-        data_type=d.data_type,
-        available_on=list(d.available_on),
-        is_filterable=d.is_filterable,
-    )
-    if d.data_type in OPTION_TYPES:
-        ranked = sorted(d.options, key=lambda o: o.rank)
-        out.options = [OptionOut(o.id, o.name, o.rank) for o in ranked]
-    if d.data_type == "Currency":
-        out.currency = d.currency
-    return out
