@@ -33,6 +33,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from verdigris.config import Settings
 from verdigris.domain.errors import RateLimited
+from verdigris.wire import catalogue
 
 log = logging.getLogger("verdigris.ratelimit")
 
@@ -79,8 +80,8 @@ class RateLimits:
         if not self.enabled:
             return
         if bulk:
-            await self._hit(self.bulk, user_id, "Bulk API rate limit exceeded")
-        await self._hit(self.general, user_id, "API rate limit exceeded")
+            await self._hit(self.bulk, user_id, catalogue.BULK_RATE_LIMIT)
+        await self._hit(self.general, user_id, catalogue.GENERAL_RATE_LIMIT)
 
     async def _hit(self, item: RateLimitItem, user_id: int, message: str) -> None:
         key = str(user_id)
@@ -93,8 +94,13 @@ class RateLimits:
             return
         retry_after = max(1, math.ceil(reset_time - time.time()))
         raise RateLimited(
-            f"{message}: at most {item.amount} per {item.multiples} {item.GRANULARITY.name}; "
-            f"retry after {retry_after}s",
+            catalogue.RATE_LIMITED_MESSAGE.format(
+                limit=message,
+                amount=item.amount,
+                multiples=item.multiples,
+                granularity=item.GRANULARITY.name,
+                seconds=retry_after,
+            ),
             retry_after,
         )
 

@@ -17,6 +17,7 @@ from verdigris.domain.errors import MalformedRequest
 from verdigris.domain.leads import Lead
 from verdigris.services import ItemFailure, Shown
 from verdigris.store.base import AccountRecord, SourceRecord, StatusRecord, UserRecord
+from verdigris.wire import catalogue
 
 
 class EmailOut(msgspec.Struct):
@@ -158,14 +159,16 @@ def decode_body(raw: bytes) -> Any:
     try:
         return _decoder.decode(raw)
     except msgspec.DecodeError as exc:
-        raise MalformedRequest(f"Malformed JSON in request body: {exc}") from None
+        raise MalformedRequest(catalogue.MALFORMED_JSON_MESSAGE.format(reason=exc)) from None
     except RecursionError:
         # msgspec gives up past ~1,000 arrays/objects inside one another
-        raise MalformedRequest(f"Malformed JSON in request body: {NESTED_TOO_DEEP}") from None
+        raise MalformedRequest(
+            catalogue.MALFORMED_JSON_MESSAGE.format(reason=NESTED_TOO_DEEP)
+        ) from None
 
 
 #: the end of the malformed-body message for a body nested past what the decoder takes
-NESTED_TOO_DEEP = "arrays and objects nested too deeply"
+NESTED_TOO_DEEP = catalogue.NESTED_TOO_DEEP
 
 
 def custom_fields_out(shown: Shown, computed: bool) -> list[CustomFieldValueOut]:

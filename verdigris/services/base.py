@@ -19,6 +19,7 @@ from verdigris.store.base import (
     Store,
     StoreTx,
 )
+from verdigris.wire import catalogue
 
 T = TypeVar("T")
 
@@ -186,7 +187,7 @@ class TxContext:
 
 def require_object(data: Any, what: str = "request body") -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise MalformedRequest(f"The {what} must be a JSON object")
+        raise MalformedRequest(catalogue.NOT_AN_OBJECT_MESSAGE.format(what=what))
     return data
 
 
