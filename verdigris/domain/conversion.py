@@ -26,7 +26,7 @@ from verdigris.domain.crm import (
 from verdigris.domain.errors import AmbiguousCompany, FieldErrors, MalformedRequest
 from verdigris.domain.leads import SHORT_TEXT_MAX, Lead
 from verdigris.domain.names import split_name
-from verdigris.domain.values import parse_amount, parse_int
+from verdigris.domain.values import parse_amount, parse_int, text_ok
 from verdigris.wire import catalogue
 
 CompanyMode = Literal["from_lead", "none", "id", "name"]
@@ -129,8 +129,7 @@ def _name(p: FieldErrors, data: Mapping[str, Any], section: str) -> str | None:
     if not isinstance(raw, str):
         p.add("name", "invalid_type", f"{section}.name must be a string")
         return None
-    if len(raw.strip()) > SHORT_TEXT_MAX:
-        p.add("name", "too_long", f"{section}.name is over {SHORT_TEXT_MAX} characters")
+    if not text_ok(p, "name", raw.strip(), SHORT_TEXT_MAX, label=f"{section}.name"):
         return None
     return raw.strip()
 

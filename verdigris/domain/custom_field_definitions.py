@@ -22,7 +22,7 @@ from verdigris.domain.custom_fields import (
     Option,
 )
 from verdigris.domain.errors import FieldErrors
-from verdigris.domain.values import parse_int
+from verdigris.domain.values import parse_int, text_ok
 
 NAME_MAX = 255
 _TYPES_BY_LOWER = {t.lower(): t for t in DATA_TYPES}
@@ -40,8 +40,7 @@ def _name(errors: FieldErrors, field: str, value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         errors.add(field, "blank", f"{field} must be a non-empty string")
         return None
-    if len(value.strip()) > NAME_MAX:
-        errors.add(field, "too_long", f"{field} must be at most {NAME_MAX} characters")
+    if not text_ok(errors, field, value.strip(), NAME_MAX, label=field):
         return None
     return value.strip()
 

@@ -181,9 +181,8 @@ def number_text(value: int | float) -> str:
     """A JSON number sent for a text field, as its decimal string: ``42`` -> ``"42"``,
     ``4.5`` -> ``"4.5"``; a float with no fraction reads as the integer it is
     (``42.0`` -> ``"42"``, which is how JavaScript clients print it)."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < INT_EXACT:
-        return str(int(value))
-    return repr(value) if isinstance(value, float) else str(value)
+    number = canonical_number(value)
+    return repr(number) if isinstance(number, float) else str(number)
 
 
 def expected(definition: CustomFieldDefinition) -> str:
@@ -260,12 +259,8 @@ def value_key(value: Any) -> str:
     """
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < INT_EXACT:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, int | float):
+        return number_text(value)
     text = str(value)
     if len(text) > KEY_MAX or text.startswith(_DIGEST_MARK):
         return _DIGEST_MARK + "sha256:" + hashlib.sha256(text.encode()).hexdigest()
