@@ -173,7 +173,7 @@ def searches(phone: str, email: str) -> list[tuple[str, dict[str, Any]]]:
         ("tags ANY [tag5, tag6]", {"tags": ["tag5", "tag6"]}),
         ("tags ALL [tag5, tag6]", {"tags": {"option": "ALL", "value": ["tag5", "tag6"]}}),
         ("tags empty (allow_empty)", {"tags": {"value": [], "allow_empty": True}}),
-        ("phone_number exact", {"phone_number": phone}),
+        ("phone_number (ends with)", {"phone_number": phone}),
         ("emails exact", {"emails": email}),
         (
             "monetary 1000..2000, sort value desc",
@@ -241,7 +241,7 @@ def load(store: SqlStore, total: int) -> None:
 
 def _insert(store: SqlStore, columns: list[str], chunk: list[dict[str, Any]]) -> None:
     tags = [(r["id"], tag, r["account_id"]) for r in chunk for tag in r["_tags"]]
-    phones = [(r["id"], d, r["account_id"]) for r in chunk for d in r["_phones"]]
+    phones = [(r["id"], d, r["account_id"], d[::-1]) for r in chunk for d in r["_phones"]]
     leads = [tuple(r.get(c) for c in columns) for r in chunk]
     raw: Any = store.engine.raw_connection()
     try:
@@ -250,7 +250,7 @@ def _insert(store: SqlStore, columns: list[str], chunk: list[dict[str, Any]]) ->
             for table, cols, data in (
                 ("leads", columns, leads),
                 ("lead_tags", ["lead_id", "tag", "account_id"], tags),
-                ("lead_phones", ["lead_id", "digits", "account_id"], phones),
+                ("lead_phones", ["lead_id", "digits", "account_id", "digits_reversed"], phones),
             ):
                 quoted = ", ".join(f'"{c}"' for c in cols)
                 with cur.copy(f"COPY {table} ({quoted}) FROM STDIN") as copy:
@@ -263,7 +263,9 @@ def _insert(store: SqlStore, columns: list[str], chunk: list[dict[str, Any]]) ->
             cur.executemany(f"INSERT INTO leads ({quoted}) VALUES ({marks})", leads)
             cur.executemany("INSERT INTO lead_tags (lead_id, tag, account_id) VALUES (?,?,?)", tags)
             cur.executemany(
-                "INSERT INTO lead_phones (lead_id, digits, account_id) VALUES (?,?,?)", phones
+                "INSERT INTO lead_phones (lead_id, digits, account_id, digits_reversed) "
+                "VALUES (?,?,?,?)",
+                phones,
             )
             cur.execute("COMMIT")
         raw.commit()

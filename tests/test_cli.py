@@ -19,13 +19,13 @@ def test_user_add_with_token_prints_it_and_it_authenticates(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = f"sqlite:///{tmp_path / 'cli.db'}"
+    key = "ci-key-0123456789"
     assert (
-        main(["user", "add", "ci@example.com", "--account", "CI", "--token", "ci-key", "--db", db])
-        == 0
+        main(["user", "add", "ci@example.com", "--account", "CI", "--token", key, "--db", db]) == 0
     )
-    assert capsys.readouterr().out.strip() == "ci-key"
+    assert capsys.readouterr().out.strip() == key
     with open_store(db) as store:
-        principal = Services(store).authenticate("ci-key", "ci@example.com")
+        principal = Services(store).authenticate(key, "ci@example.com")
         assert principal.email == "ci@example.com"
 
 

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_DB = "sqlite:///verdigris.db"
+#: every acknowledged write is flushed to disk before its answer (docs/deploy.md)
+DURABLE = "durable"
+#: writes reach the OS at commit, the disk later: a power cut can lose the last ones
+FAST = "fast"
+DURABILITY_MODES = (DURABLE, FAST)
 LOG_FORMAT = "%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"
 
 
@@ -44,7 +49,25 @@ class Settings:
     #: PostgreSQL connections each worker process may hold (workers x machines x this must
     #: stay under the server's max_connections); SQLite ignores it
     db_pool_size: int = 10
+    #: "durable" (flush every commit to disk) or "fast"; unset: durable, except fast for
+    #: an in-memory database, which nothing outlives anyway (docs/deploy.md)
+    durability: str | None = None
+    #: failed authentications (wrong key or unknown email) allowed per client address and
+    #: per email within the window below, before further attempts answer 429 unchecked
+    #: (docs/deploy.md, "Failed authentication"); 0 turns the limit off
+    auth_failure_limit: int = 10
+    auth_failure_window_seconds: int = 300
     log_level: str = "info"
+
+    def __post_init__(self) -> None:
+        if self.durability is not None and self.durability not in DURABILITY_MODES:
+            raise ValueError(
+                f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}"
+            )
+        if self.auth_failure_limit < 0 or self.auth_failure_window_seconds < 1:
+            raise ValueError(
+                "auth_failure_limit must be 0 or more and auth_failure_window_seconds at least 1"
+            )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

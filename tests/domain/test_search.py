@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -15,8 +16,16 @@ from verdigris.domain.search import (
     TagFilter,
     merge_params,
     parse_search,
+    phone_suffix,
 )
-from verdigris.domain.search_keys import lead_keys, phone_digits, phone_keys, tag_keys, text_key
+from verdigris.domain.search_keys import (
+    lead_keys,
+    phone_digits,
+    phone_keys,
+    reversed_digits,
+    tag_keys,
+    text_key,
+)
 
 
 def test_defaults() -> None:
@@ -38,8 +47,25 @@ def test_defaults() -> None:
         ({"ids": []}, {"ids": None}),
         ({"name": "  Jim H "}, {"name_prefix": "jim h"}),
         ({"name": ""}, {"name_prefix": None}),
-        ({"phone_number": "(415) 999-4321"}, {"phone_digits": "4159994321"}),
-        ({"phone_number": ""}, {"phone_digits": None}),
+        # Copper's fuzzy default from 7 digits: 1-6 leading digits stripped, 6 kept at least
+        ({"phone_number": "(415) 999-4321"}, {"phone_suffix": "994321"}),
+        ({"phone_number": "+1 (415) 999-4321"}, {"phone_suffix": "994321"}),
+        ({"phone_number": "12-3456-789-0123"}, {"phone_suffix": "7890123"}),
+        ({"phone_number": "5551234"}, {"phone_suffix": "551234"}),
+        ({"phone_number": "55-1234"}, {"phone_suffix": "551234"}),  # 6 digits: partial
+        ({"phone_number": "1234"}, {"phone_suffix": "1234"}),
+        ({"phone_number": 4085551234}, {"phone_suffix": "551234"}),
+        ({"phone_number": ""}, {"phone_suffix": None}),
+        (
+            {"phone_number": {"value": "408-555-1234", "match": "partial"}},
+            {"phone_suffix": "4085551234"},
+        ),
+        ({"phone_number": {"value": "5551234", "match": "Partial"}}, {"phone_suffix": "5551234"}),
+        ({"phone_number": {"value": "4085551234", "match": "fuzzy"}}, {"phone_suffix": "551234"}),
+        ({"phone_number": {"value": "4085551234"}}, {"phone_suffix": "551234"}),
+        ({"phone_number": {"value": "1234", "match": "fuzzy"}}, {"phone_suffix": "1234"}),
+        ({"phone_number": {"value": "", "match": "partial"}}, {"phone_suffix": None}),
+        ({"phone_number": '{"value": "5551234", "match": "partial"}'}, {"phone_suffix": "5551234"}),
         ({"emails": " Jim@Example.COM "}, {"emails": ("jim@example.com",)}),
         ({"emails": ["a@x.io", "B@x.io"]}, {"emails": ("a@x.io", "b@x.io")}),
         ({"assignee_ids": [-2, "7"]}, {"assignee_ids": (-2, 7)}),
@@ -112,6 +138,11 @@ def test_sort_direction_and_every_sort_field() -> None:
         ({"minimum_monetary_value": "cheap"}, "minimum_monetary_value", "a number"),
         ({"include_converted_leads": "maybe"}, "include_converted_leads", "true or false"),
         ({"phone_number": "call me"}, "phone_number", "digits"),
+        ({"phone_number": {"value": "n/a", "match": "partial"}}, "phone_number", "digits"),
+        ({"phone_number": {"value": "5551234", "match": "exact"}}, "phone_number", "partial or"),
+        ({"phone_number": {"value": "5551234", "match": 1}}, "phone_number", "partial or"),
+        ({"phone_number": {"value": ["5551234"]}}, "phone_number", "a string"),
+        ({"phone_number": ["5551234"]}, "phone_number", "a string"),
         ({"city": ["a"]}, "city", "a string"),
         ({"socials": ["https://x"]}, "socials", "socials"),
     ],
@@ -174,6 +205,40 @@ def test_followed_1_matches_nothing() -> None:
     assert not parse_search({"followed": 2}).matches_nothing
 
 
+def _copper_fuzzy_candidates(digits: str) -> list[str]:
+    """Copper's page, word for word: the digits, then 1-6 leading digits stripped, dropping
+    what is shorter than 6 digits (partial when the input has 6 digits or fewer)."""
+    if len(digits) <= 6:
+        return [digits]
+    stripped = [digits[n:] for n in range(1, 7)]
+    return [digits, *(s for s in stripped if len(s) >= 6)]
+
+
+def test_copper_fuzzy_example() -> None:
+    assert _copper_fuzzy_candidates("4085551234") == [
+        "4085551234",
+        "085551234",
+        "85551234",
+        "5551234",
+        "551234",
+    ]
+    assert phone_suffix("4085551234") == "551234"
+    assert phone_suffix("4085551234", "partial") == "4085551234"
+
+
+def test_one_suffix_stands_for_every_fuzzy_candidate() -> None:
+    """A number ends with one of the candidates exactly when it ends with phone_suffix."""
+    rnd = random.Random(14)
+    for _ in range(3000):
+        wanted = "".join(rnd.choice("0123456789") for _ in range(rnd.randrange(1, 16)))
+        number = "".join(rnd.choice("0123456789") for _ in range(rnd.randrange(0, 5)))
+        number += wanted[rnd.randrange(len(wanted) + 1) :]  # often shares a tail
+        if rnd.random() < 0.3:
+            number = number[:-1] + rnd.choice("0123456789") if number else number
+        copper = any(number.endswith(c) for c in _copper_fuzzy_candidates(wanted))
+        assert copper == number.endswith(phone_suffix(wanted)), (wanted, number)
+
+
 def test_keys() -> None:
     assert text_key("  Jim Halpert ") == "jim halpert"
     assert text_key(None) == ""
@@ -181,6 +246,7 @@ def test_keys() -> None:
     assert tag_keys(["VIP", "vip ", "Web"]) == ["vip", "web"]
     assert tag_keys([" "]) == []
     assert phone_keys(["415-999-4321", "(415) 999 4321", "n/a"]) == ["4159994321"]
+    assert reversed_digits("14085551234") == "43215558041"
     keys = lead_keys(
         name="Jim Halpert",
         first_name="Jim",

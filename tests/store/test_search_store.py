@@ -161,7 +161,8 @@ COMMON: list[tuple[dict[str, Any], str, bool]] = [
     ({"tags": {"value": [], "allow_empty": True}}, "ix_leads_by_tag_count", True),
     ({"emails": "l7@x.io"}, "ix_leads_by_email", False),
     ({"tags": ["t3"]}, "ix_lead_tags_search", False),
-    ({"phone_number": "5550007"}, "ix_lead_phones_search", False),
+    ({"phone_number": "5550007"}, "ix_lead_phones_suffix", False),
+    ({"phone_number": {"value": "50007", "match": "partial"}}, "ix_lead_phones_suffix", False),
     (
         {"minimum_modified_date": 5000, "sort_by": "date_modified", "sort_direction": "desc"},
         "ix_leads_by_modified",

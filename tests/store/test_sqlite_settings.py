@@ -9,7 +9,7 @@ from verdigris.store.sql import SqlStore
 from verdigris.store.sqlite import WAL_AUTOCHECKPOINT_PAGES
 
 
-def test_connections_use_wal_normal_sync_and_a_larger_checkpoint(tmp_path: Path) -> None:
+def test_connections_use_wal_full_sync_and_a_larger_checkpoint(tmp_path: Path) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'settings.db'}")
     assert isinstance(store, SqlStore)
     try:
@@ -20,11 +20,12 @@ def test_connections_use_wal_normal_sync_and_a_larger_checkpoint(tmp_path: Path)
             }
     finally:
         store.close()
-    # synchronous 1 = NORMAL: in WAL mode a commit survives a crash of the process; only
-    # checkpoints wait for the disk
+    # synchronous 2 = FULL: in WAL mode every commit waits for the disk, so it survives an
+    # OS crash or power cut too (durable, the default; fast is NORMAL, tests/store/
+    # test_durability.py)
     assert pragma == {
         "journal_mode": "wal",
-        "synchronous": 1,
+        "synchronous": 2,
         "wal_autocheckpoint": WAL_AUTOCHECKPOINT_PAGES,
         "foreign_keys": 1,
     }

@@ -12,7 +12,7 @@ from verdigris import __version__
 from verdigris.cli import leads as leads_cli
 from verdigris.cli import workers
 from verdigris.client.errors import CopperError
-from verdigris.config import DEFAULT_DB, Settings, configure_logging
+from verdigris.config import DEFAULT_DB, DURABILITY_MODES, Settings, configure_logging
 from verdigris.domain.errors import VerdigrisError
 from verdigris.services import Services
 from verdigris.store import display_url, is_memory_url, open_store
@@ -20,6 +20,9 @@ from verdigris.store.base import Store, StoreError, StoreUnavailable
 
 log = logging.getLogger("verdigris")
 DEFAULT_ADMIN = "admin@verdigris.local"
+#: the shortest API key ``user add --token`` accepts (generated keys have 32 characters)
+MIN_TOKEN_LENGTH = 16
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def _db_flag(parser: argparse.ArgumentParser) -> None:
@@ -57,13 +60,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--redis-url", help="share rate limit counters across workers  [env VERDIGRIS_REDIS_URL]"
     )
     serve.add_argument(
+        "--durability",
+        choices=DURABILITY_MODES,
+        help="durable: every acknowledged write is on disk (default); fast: the last writes "
+        "can be lost to an OS crash or power cut, for throwaway databases (docs/deploy.md)  "
+        "[env VERDIGRIS_DURABILITY]",
+    )
+    serve.add_argument(
         "--bootstrap-email",
         default=DEFAULT_ADMIN,
         help=f"email of the user created when the database has none (default {DEFAULT_ADMIN})",
     )
     serve.add_argument(
         "--bootstrap-token",
-        help="API key of that first user (default: a random key, printed at start)",
+        help="API key of that first user (default: a random key, printed at start); "
+        f"shorter than {MIN_TOKEN_LENGTH} characters only on a loopback --host",
+    )
+    serve.add_argument(
+        "--allow-short-token",
+        action="store_true",
+        help=f"accept a --bootstrap-token shorter than {MIN_TOKEN_LENGTH} characters anywhere",
     )
 
     user = sub.add_parser("user", help="manage users and API keys")
@@ -77,7 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("email")
     add.add_argument("--account", default="verdigris", help="account name (default verdigris)")
     add.add_argument("--name", help="display name (default: the part of the email before @)")
-    add.add_argument("--token", help="use this exact key (for CI and local emulation)")
+    add.add_argument(
+        "--token",
+        help=f"use this exact key (for CI and local emulation; at least {MIN_TOKEN_LENGTH} "
+        "characters)",
+    )
+    add.add_argument(
+        "--allow-short-token",
+        action="store_true",
+        help=f"accept a --token shorter than {MIN_TOKEN_LENGTH} characters (local emulation "
+        "only: a short key can be guessed)",
+    )
     _db_flag(add)
 
     db = sub.add_parser("db", help="database maintenance")
@@ -96,19 +122,31 @@ def _settings(args: argparse.Namespace) -> Settings:
         "port": getattr(args, "port", None),
         "workers": getattr(args, "workers", None),
         "redis_url": getattr(args, "redis_url", None),
+        "durability": getattr(args, "durability", None),
     }
     if getattr(args, "no_rate_limits", False):
         overrides["rate_limits"] = False
     return Settings.from_env(**overrides)
 
 
-def _open_migrated(url: str) -> Store:
+def _check_token(token: str | None, *, allowed: bool, flag: str, why: str) -> None:
+    """Refuse a chosen API key too short to resist guessing, unless ``allowed``."""
+    if token is None or allowed or len(token) >= MIN_TOKEN_LENGTH:
+        return
+    raise ValueError(
+        f"{flag} is {len(token)} characters long: an API key needs at least "
+        f"{MIN_TOKEN_LENGTH} (leave it out for a random one){why}. For local emulation, "
+        "pass --allow-short-token"
+    )
+
+
+def _open_migrated(url: str, durability: str | None = None) -> Store:
     """The store at ``url``, its schema brought up to date; a database that cannot be
     opened or migrated is a one-line error (StoreUnavailable), not a traceback."""
     from alembic.util.exc import CommandError
     from sqlalchemy.exc import DBAPIError
 
-    store = open_store(url, pool_size=2)
+    store = open_store(url, pool_size=2, durability=durability)
     try:
         store.migrate()
     except (DBAPIError, CommandError) as exc:
@@ -136,8 +174,17 @@ def _serve(args: argparse.Namespace) -> int:
             "an in-memory database lives in one process: use --workers 1, "
             "or a file (sqlite:///FILE) or PostgreSQL for several workers"
         )
-    store = _open_migrated(settings.db)
+    # A short bootstrap key is a local-development convenience (the README's dev-token):
+    # fine on a loopback interface, refused where other machines can try keys.
+    _check_token(
+        args.bootstrap_token,
+        allowed=args.allow_short_token or memory or settings.host in LOOPBACK_HOSTS,
+        flag="--bootstrap-token",
+        why=f" when serving on {settings.host}",
+    )
+    store = _open_migrated(settings.db, settings.durability)
     try:
+        durability = store.durability_note()
         services = Services(store)
         if services.user_count() == 0:
             user, token = services.add_user(args.bootstrap_email, token=args.bootstrap_token)
@@ -158,6 +205,10 @@ def _serve(args: argparse.Namespace) -> int:
         settings.workers,
         "on" if settings.rate_limits else "off",
     )
+    # a note that does not start with the mode asked for (PostgreSQL's own setting
+    # overruling it) is a warning
+    level = logging.INFO if durability.startswith(store.durability) else logging.WARNING
+    log.log(level, "durability: %s", durability)
     if memory:  # serve the very store just seeded, in this process
         from verdigris.server.app import create_app, freeze_startup_objects
 
@@ -191,6 +242,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _user_add(args: argparse.Namespace) -> int:
     settings = _settings(args)
+    _check_token(
+        args.token,
+        allowed=args.allow_short_token or is_memory_url(settings.db),
+        flag="--token",
+        why="",
+    )
     with _open_migrated(settings.db) as store:
         user, token = Services(store).add_user(
             args.email, account=args.account, name=args.name, token=args.token

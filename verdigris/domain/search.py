@@ -24,7 +24,7 @@ from verdigris.domain.errors import (
     MalformedRequest,
     ValidationFailed,
 )
-from verdigris.domain.search_keys import NO_VALUE_ID, phone_digits, tag_key, text_key
+from verdigris.domain.search_keys import NO_VALUE_ID, tag_key, text_key
 from verdigris.domain.values import (
     DEFAULT_PAGE_SIZE,
     fits_int64,
@@ -58,6 +58,12 @@ SORT_FIELDS = (
 #: Copper returns at most the first 100,000 records of a search, whatever the paging
 RESULT_WINDOW = 100_000
 TAG_OPTIONS = ("ANY", "ALL")
+#: Copper's phone number search schemes ("Search by Phone Number", introduction/search.html)
+PHONE_MATCHES = ("partial", "fuzzy")
+#: fuzzy search strips 1 to this many leading digits ...
+FUZZY_STRIPPED = 6
+#: ... and drops what is left when it is shorter than this
+FUZZY_MIN_DIGITS = 6
 #: every parameter of Copper's "List Leads (Search)" (custom field filters included)
 SEARCH_KEYS = frozenset(
     {
@@ -137,7 +143,8 @@ class SearchQuery:
     descending: bool = False
     ids: tuple[int, ...] | None = None
     name_prefix: str | None = None
-    phone_digits: str | None = None
+    #: the digits one of a lead's phone numbers must end with (see :func:`phone_suffix`)
+    phone_suffix: str | None = None
     emails: tuple[str, ...] | None = None
     assignee_ids: tuple[int, ...] | None = None
     status_ids: tuple[int, ...] | None = None
@@ -381,6 +388,38 @@ def _sorting(p: FieldErrors, params: Mapping[str, Any]) -> tuple[str, bool]:
     return sort_by, direction.lower() == "desc"
 
 
+def phone_suffix(digits: str, match: str | None = None) -> str:
+    """The digits a lead's phone number must end with to match a phone search.
+
+    Copper: a *partial* search finds the numbers ending with the digits; a *fuzzy* one
+    also tries the digits with 1 to 6 leading digits stripped, dropping what is shorter
+    than 6 digits. The default is fuzzy from 7 digits on, partial below. Every fuzzy
+    candidate is a suffix of the digits, so "ends with one of them" is "ends with the
+    shortest": ``4085551234`` fuzzy finds what ends with ``551234``.
+    """
+    if (match or "fuzzy") == "partial" or len(digits) <= FUZZY_MIN_DIGITS:
+        return digits
+    return digits[-max(len(digits) - FUZZY_STRIPPED, FUZZY_MIN_DIGITS) :]
+
+
+def _phone(p: FieldErrors, raw: Any) -> str | None:
+    """``phone_number``: a string (or number), or ``{"value": ..., "match": ...}``."""
+    raw = _maybe_json(raw)
+    match: str | None = None
+    if isinstance(raw, Mapping):
+        option = _text(p, "phone_number", raw.get("match"))
+        match = (option or "").strip().lower() or None
+        if match is not None and match not in PHONE_MATCHES:
+            p.add("phone_number", "invalid", "phone_number match must be partial or fuzzy")
+            return None
+        raw = raw.get("value")
+    phone = _text(p, "phone_number", raw) or ""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if phone.strip() and not digits:
+        p.add("phone_number", "invalid", "phone_number must contain digits")
+    return phone_suffix(digits, match) if digits else None
+
+
 def _optional_key(p: FieldErrors, params: Mapping[str, Any], field: str, *, empty_ok: bool) -> Any:
     """A text filter as a key. ``""`` means "without one" where Copper allows it."""
     raw = _text(p, field, params.get(field))
@@ -399,10 +438,6 @@ def parse_search(params: Mapping[str, Any]) -> SearchQuery:
     page_number, page_size = paging(p, params)
     sort_by, descending = _sorting(p, params)
 
-    phone = _text(p, "phone_number", params.get("phone_number")) or ""
-    digits = phone_digits(phone)
-    if phone.strip() and not digits:
-        p.add("phone_number", "invalid", "phone_number must contain digits")
     followed = whole(p, "followed", params.get("followed"))
     if followed not in (None, 1, 2):
         p.add("followed", "invalid", "followed must be 1 (followed) or 2 (not followed)")
@@ -422,7 +457,7 @@ def parse_search(params: Mapping[str, Any]) -> SearchQuery:
         descending=descending,
         ids=_ids(p, "ids", params.get("ids")),
         name_prefix=_optional_key(p, params, "name", empty_ok=False),
-        phone_digits=digits or None,
+        phone_suffix=_phone(p, params.get("phone_number")),
         emails=_emails(p, params.get("emails")),
         assignee_ids=_ids(p, "assignee_ids", params.get("assignee_ids")),
         status_ids=_ids(p, "status_ids", params.get("status_ids")),

@@ -83,3 +83,9 @@ def tag_keys(tags: Iterable[str]) -> list[str]:
 def phone_keys(numbers: Iterable[str]) -> list[str]:
     """The phone rows of a lead: the distinct digit strings of its numbers."""
     return list(dict.fromkeys(d for d in (phone_digits(n) for n in numbers) if d))
+
+
+def reversed_digits(digits: str) -> str:
+    """A phone row's digits backwards: "ends with" becomes "starts with", an index range
+    (``"4085551234"`` -> ``"4321555804"``; migration 0010 computed it for existing rows)."""
+    return digits[::-1]

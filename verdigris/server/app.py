@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from verdigris.config import Settings, configure_logging
-from verdigris.domain.errors import NotFound
+from verdigris.domain.errors import NotFound, Unauthenticated
 from verdigris.domain.values import fits_int64, reject_nul
 from verdigris.server import errors, openapi, wire
 from verdigris.server.auth import Authenticator
@@ -29,7 +29,7 @@ from verdigris.server.routes import conversion as conversion_routes
 from verdigris.server.routes import custom_fields as custom_field_routes
 from verdigris.server.routes import leads as lead_routes
 from verdigris.server.routes import search as search_routes
-from verdigris.services import Services
+from verdigris.services import Principal, Services
 from verdigris.store import open_store
 from verdigris.store.base import Store
 from verdigris.wire import catalogue
@@ -101,12 +101,21 @@ class Runtime:
 
 
 def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable[Response]]:
+    async def authenticate(request: Request, token: str, email: str) -> Principal:
+        # failed keys are limited per client address and email (ratelimit.check_auth)
+        address = request.client.host if request.client else ""
+        await rt.limits.check_auth(email, address)
+        try:
+            principal: Principal = await rt.run(rt.auth.authenticate, token, email)
+        except Unauthenticated:
+            await rt.limits.auth_failed(email, address)
+            raise
+        return principal
+
     async def endpoint(request: Request) -> Response:
         try:
             token, email = rt.auth.credentials(request.headers)
-            principal = rt.auth.cached(token, email) or await rt.run(
-                rt.auth.authenticate, token, email
-            )
+            principal = rt.auth.cached(token, email) or await authenticate(request, token, email)
             await rt.limits.check(principal.user_id, bulk=spec.bulk)
             raw = await rt.read_body(request)
             body = wire.decode_body(raw)
@@ -165,7 +174,9 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     settings = settings or Settings.from_env()
     owns_store = store is None
     if store is None:
-        store = open_store(settings.db, pool_size=settings.db_pool_size)
+        store = open_store(
+            settings.db, pool_size=settings.db_pool_size, durability=settings.durability
+        )
         store.migrate()
     rt = Runtime(settings, store)
     specs = all_routes()

@@ -6,7 +6,8 @@ and the commit was the largest single cost of an upsert (docs/performance.md).
 SQLite runs one writer at a time anyway, so instead of committing each request on
 its own, :class:`GroupCommit` runs the write requests that are waiting at the same
 moment one after another inside one transaction (:meth:`Store.batch`), each in its
-own savepoint, and commits once. Pages several of them touch are written once.
+own savepoint, and commits once. Pages several of them touch are written once, and in
+durable mode (the default, docs/deploy.md) the commit's flush to disk is paid once too.
 
 What each request sees is unchanged:
 

@@ -14,10 +14,14 @@ warning and counts in this process's memory instead (each worker then enforces t
 limits on its own share of the traffic), and tries Redis again after
 :data:`REDIS_RETRY_SECONDS`. Rate limits are Copper emulation, not the availability of
 the leads store, so they degrade rather than fail requests (docs/deploy.md).
+
+Failed authentication has its own limit, per client address and per email (see
+:meth:`RateLimits.check_auth`), counted the same way, in Redis when configured.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import time
@@ -49,6 +53,14 @@ class RateLimits:
         self.enabled = settings.rate_limits
         self.general: RateLimitItem = RateLimitItemPerMinute(settings.rate_limit_per_minute)
         self.bulk: RateLimitItem = RateLimitItemPerSecond(settings.bulk_rate_limit_per_second)
+        #: failed authentications per address and per email (0: no limit)
+        self.auth_failures: RateLimitItem | None = (
+            RateLimitItemPerSecond(
+                settings.auth_failure_limit, settings.auth_failure_window_seconds
+            )
+            if settings.auth_failure_limit > 0
+            else None
+        )
         self.local = MovingWindowRateLimiter(MemoryStorage())
         self.shared: SharedLimiter | None = None
         self._pool: redis.asyncio.ConnectionPool | None = None
@@ -82,6 +94,53 @@ class RateLimits:
         if bulk:
             await self._hit(self.bulk, user_id, catalogue.BULK_RATE_LIMIT)
         await self._hit(self.general, user_id, catalogue.GENERAL_RATE_LIMIT)
+
+    async def check_auth(self, email: str, address: str) -> None:
+        """Before a key is checked: raise :class:`RateLimited` (the key left unchecked)
+        when ``address`` has failed the limit's number of times in the window, or when
+        ``email`` has and ``address`` has failed at least once. A client with a clean
+        record still gets its key checked for an email under attack, so an attacker
+        cannot lock a user out from elsewhere; every address the attacker uses gets one
+        guess per window at that email (docs/deploy.md, "Failed authentication")."""
+        item = self.auth_failures
+        if item is None:
+            return
+        by_address = await self._stats(item, _address_key(address))
+        if by_address[1] <= 0:
+            self._refuse_auth(item, by_address[0])
+        if by_address[1] < item.amount:  # this address has failed before
+            by_email = await self._stats(item, _email_key(email))
+            if by_email[1] <= 0:
+                self._refuse_auth(item, by_email[0])
+
+    async def auth_failed(self, email: str, address: str) -> None:
+        """Count a failed authentication against ``address`` and ``email``."""
+        item = self.auth_failures
+        if item is None:
+            return
+        for key in (_address_key(address), _email_key(email)):
+            if await self._shared_hit(item, key) is None:
+                self.local.hit(item, NAMESPACE, key)
+
+    def _refuse_auth(self, item: RateLimitItem, reset_time: float) -> None:
+        retry_after = max(1, math.ceil(reset_time - time.time()))
+        raise RateLimited(
+            catalogue.AUTH_FAILED_MESSAGE.format(
+                amount=item.amount, multiples=item.multiples, seconds=retry_after
+            ),
+            retry_after,
+        )
+
+    async def _stats(self, item: RateLimitItem, key: str) -> tuple[float, int]:
+        """(reset time, remaining) of ``key``'s window, through Redis when in use."""
+        if self.shared is not None and self.using_redis:
+            try:
+                stats = await self.shared.get_window_stats(item, NAMESPACE, key)
+                return stats.reset_time, stats.remaining
+            except (StorageError, redis.RedisError, OSError) as exc:
+                self._redis_failed(exc)
+        stats = self.local.get_window_stats(item, NAMESPACE, key)
+        return stats.reset_time, stats.remaining
 
     async def _hit(self, item: RateLimitItem, user_id: int, message: str) -> None:
         key = str(user_id)
@@ -118,14 +177,27 @@ class RateLimits:
                 return 0.0
             return (await self.shared.get_window_stats(item, NAMESPACE, key)).reset_time
         except (StorageError, redis.RedisError, OSError) as exc:
-            self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
-            log.warning(
-                "Redis failed (%s): counting rate limits in this process for %.0f s",
-                exc,
-                REDIS_RETRY_SECONDS,
-            )
+            self._redis_failed(exc)
             return None
+
+    def _redis_failed(self, exc: Exception) -> None:
+        self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+        log.warning(
+            "Redis failed (%s): counting rate limits in this process for %.0f s",
+            exc,
+            REDIS_RETRY_SECONDS,
+        )
 
     async def close(self) -> None:
         if self._pool is not None:
             await self._pool.aclose()
+
+
+def _address_key(address: str) -> str:
+    return f"authfail:addr:{address}"
+
+
+def _email_key(email: str) -> str:
+    # hashed: no email addresses in Redis keys
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return f"authfail:email:{digest}"

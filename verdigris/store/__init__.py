@@ -34,20 +34,33 @@ def display_url(url: str) -> str:
         return f"{scheme}://{rest.rpartition('@')[2]}"
 
 
-def open_store(url: str, *, pool_size: int = 10) -> Store:
+def durability_of(url: str, durability: str | None) -> str:
+    """The durability mode a store at ``url`` runs in: the one asked for, else durable,
+    except fast for an in-memory database (nothing outlives its process anyway)."""
+    from verdigris.config import DURABLE, FAST
+
+    if durability is not None:
+        return durability
+    return FAST if is_memory_url(url) else DURABLE
+
+
+def open_store(url: str, *, pool_size: int = 10, durability: str | None = None) -> Store:
     """Open the store at ``url``; the scheme picks the engine.
 
-    ``pool_size`` caps the connections this process holds to a network database.
+    ``pool_size`` caps the connections this process holds to a network database;
+    ``durability`` ("durable" or "fast", see :func:`durability_of`) says whether a
+    commit waits for the disk (docs/deploy.md).
     """
     url = normalize_url(url)
+    mode = durability_of(url, durability)
     if url.startswith("sqlite:"):
         from verdigris.store.sqlite import SqliteStore
 
-        return SqliteStore(url)
+        return SqliteStore(url, durability=mode)
     if url.startswith("postgresql+"):
         from verdigris.store.postgres import PostgresStore
 
-        return PostgresStore(url, pool_size=pool_size)
+        return PostgresStore(url, pool_size=pool_size, durability=mode)
     raise ValueError(
         f"unsupported database URL {display_url(url)!r}: use sqlite:///FILE or postgresql://..."
     )

@@ -316,6 +316,8 @@ class Store(ABC):
     """One database, whatever the engine."""
 
     url: str
+    #: "durable" or "fast" (verdigris.config; docs/deploy.md, "Durability")
+    durability: str = "durable"
 
     @abstractmethod
     def transaction(self, *, write: bool) -> AbstractContextManager[StoreTx]:
@@ -331,6 +333,10 @@ class Store(ABC):
         Engines that cannot share a transaction this way run each one on its own.
         """
         return nullcontext()
+
+    def durability_note(self) -> str:
+        """What an acknowledged write survives here, in a few words (for ``serve``'s log)."""
+        return self.durability
 
     @abstractmethod
     def migrate(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 
+from verdigris.config import DURABLE, FAST
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
 from verdigris.store import search_sql
@@ -121,6 +122,7 @@ class PostgresStore(SqlStore):
         pool_timeout: float = POOL_TIMEOUT,
         lock_timeout: float = LOCK_TIMEOUT,
         ping_after_idle: float = PING_AFTER_IDLE,
+        durability: str = DURABLE,
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"the PostgreSQL pool size must be at least 1, got {pool_size}")
@@ -140,11 +142,29 @@ class PostgresStore(SqlStore):
         def on_connect(dbapi_conn: Any, _record: Any) -> None:
             with dbapi_conn.cursor() as cur:
                 cur.execute(f"SET lock_timeout = {lock_ms}")
+                if durability == FAST:  # durable: the server's own setting (docs/deploy.md)
+                    cur.execute("SET synchronous_commit = off")
             dbapi_conn.commit()
 
         sa.event.listen(engine, "connect", on_connect)
         _Pings(engine, ping_after_idle)
         super().__init__(url, engine)
+        self.durability = durability
+
+    def durability_note(self) -> str:
+        with self.engine.connect() as conn:
+            value = conn.exec_driver_sql("SHOW synchronous_commit").scalar()
+        if self.durability == FAST:
+            return (
+                "fast (PostgreSQL synchronous_commit=off on verdigris's connections: an OS "
+                "crash or power cut can lose the last commits)"
+            )
+        if value == "off":
+            return (
+                "NOT durable: the PostgreSQL server has synchronous_commit=off, so an OS "
+                "crash or power cut can lose the last commits (docs/deploy.md)"
+            )
+        return f"durable (PostgreSQL synchronous_commit={value}, the server's setting)"
 
     def migrate(self) -> None:
         # Several processes may start on one new database at once (workers, machines):

@@ -217,14 +217,16 @@ lead_tags = sa.Table(
     sa.Index("ix_lead_tags_search", "account_id", "tag", "lead_id"),
 )
 
-#: the digits of each of a lead's phone numbers
+#: the digits of each of a lead's phone numbers, and the same backwards (0010): a search
+#: for numbers *ending with* some digits is a range of ix_lead_phones_suffix
 lead_phones = sa.Table(
     "lead_phones",
     metadata,
     sa.Column("lead_id", Id, sa.ForeignKey("leads.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("digits", sa.String(255), primary_key=True),
     sa.Column("account_id", Id, nullable=False),
-    sa.Index("ix_lead_phones_search", "account_id", "digits", "lead_id"),
+    sa.Column("digits_reversed", Key, nullable=False),
+    sa.Index("ix_lead_phones_suffix", "account_id", "digits_reversed", "lead_id"),
 )
 
 # --- conversion (issue 8): what a lead conversion creates, and its lookups ------------------

@@ -17,7 +17,13 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from verdigris.domain.leads import Lead
 from verdigris.domain.search import Range, SearchQuery, TagFilter
-from verdigris.domain.search_keys import NO_VALUE_ID, lead_keys, phone_keys, tag_keys
+from verdigris.domain.search_keys import (
+    NO_VALUE_ID,
+    lead_keys,
+    phone_keys,
+    reversed_digits,
+    tag_keys,
+)
 from verdigris.store import schema as t
 from verdigris.store.custom_fields_sql import custom_conditions
 
@@ -76,7 +82,10 @@ def side_rows(lead: Lead) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Rows of ``lead_tags`` and ``lead_phones`` for ``lead``."""
     base = {"lead_id": lead.id, "account_id": lead.account_id}
     tags = [{**base, "tag": key} for key in tag_keys(lead.tags)]
-    phones = [{**base, "digits": d} for d in phone_keys(p.number for p in lead.phone_numbers)]
+    phones = [
+        {**base, "digits": d, "digits_reversed": reversed_digits(d)}
+        for d in phone_keys(p.number for p in lead.phone_numbers)
+    ]
     return tags, phones
 
 
@@ -156,13 +165,8 @@ def conditions(account_id: int, q: SearchQuery) -> list[ColumnElement[bool]]:
         where += [c.name_key >= q.name_prefix, c.name_key < q.name_prefix + _TOP]
     if q.emails:
         where.append(c.email_key.in_(q.emails))
-    if q.phone_digits:
-        p = t.lead_phones.c
-        where.append(
-            c.id.in_(
-                sa.select(p.lead_id).where(p.account_id == account_id, p.digits == q.phone_digits)
-            )
-        )
+    if q.phone_suffix:
+        where.append(_phone_ends_with(account_id, q.phone_suffix))
     if q.assignee_ids:
         where.append(_in(c.assignee_key, q.assignee_ids))  # -2 is stored for "none"
     if q.customer_source_ids:
@@ -213,6 +217,20 @@ def _within(column: sa.Column[Any], bounds: Range, *, whole: bool = False) -> li
     if bounds.high is not None:
         out.append(column <= (int(bounds.high) if whole else bounds.high))
     return out
+
+
+def _phone_ends_with(account_id: int, digits: str) -> ColumnElement[bool]:
+    """Leads with a phone number ending with ``digits``: its reversed digits start with
+    them reversed, a range of ``ix_lead_phones_suffix`` (byte order on both engines)."""
+    p = t.lead_phones.c
+    start = reversed_digits(digits)
+    return c.id.in_(
+        sa.select(p.lead_id).where(
+            p.account_id == account_id,
+            p.digits_reversed >= start,
+            p.digits_reversed < start + _TOP,
+        )
+    )
 
 
 def _tagged(account_id: int, keys: tuple[str, ...]) -> ColumnElement[bool]:

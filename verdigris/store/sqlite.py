@@ -7,6 +7,7 @@ therefore run with no other writer in between, in this process or any other.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy.pool import StaticPool
 
+from verdigris.config import DURABLE, FAST
 from verdigris.store.count_cache import SqliteDataVersion
 from verdigris.store.sql import SqlStore
 
@@ -27,17 +29,28 @@ BUSY_TIMEOUT = 30
 #: raw driver went 1.3x faster, and the WAL file stays under ~16 MB
 #: (docs/performance.md, "Commits and checkpoints").
 WAL_AUTOCHECKPOINT_PAGES = 4000
+#: ``PRAGMA synchronous`` per durability mode. In WAL mode, FULL syncs the WAL at every
+#: commit, so a commit is on disk before its answer leaves (one sync per group commit,
+#: server/group_commit.py); NORMAL syncs only at checkpoints: a commit survives a crash
+#: of the process, but an OS crash or power cut can roll the last ones back
+#: (docs/deploy.md, "Durability").
+SYNCHRONOUS = {DURABLE: "FULL", FAST: "NORMAL"}
 
 
-def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-    # Let us issue BEGIN ourselves (pysqlite's implicit transactions are off).
-    dbapi_conn.isolation_level = None
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+def _connect_hook(durability: str) -> Callable[[Any, Any], None]:
+    synchronous = SYNCHRONOUS[durability]
+
+    def on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let us issue BEGIN ourselves (pysqlite's implicit transactions are off).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={synchronous}")
+        cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    return on_connect
 
 
 def _broken_references(conn: sa.Connection) -> set[tuple[Any, ...]]:
@@ -50,7 +63,7 @@ def _on_begin(conn: sa.Connection) -> None:
 
 
 class SqliteStore(SqlStore):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, durability: str = DURABLE) -> None:
         memory = url in ("sqlite://", "sqlite:///:memory:")  # as store.is_memory_url
         kwargs: dict[str, Any] = {
             "connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT}
@@ -59,9 +72,11 @@ class SqliteStore(SqlStore):
             # One shared connection: an in-memory database lives and dies with it.
             kwargs["poolclass"] = StaticPool
         engine = sa.create_engine(url, **kwargs)
-        sa.event.listen(engine, "connect", _on_connect)
+        sa.event.listen(engine, "connect", _connect_hook(durability))
         sa.event.listen(engine, "begin", _on_begin)
         super().__init__(url, engine)
+        self.durability = durability
+        self.memory = memory
         self._version: SqliteDataVersion | None = None
         if memory:
             self.counts = None  # one connection: PRAGMA data_version cannot see its commits
@@ -69,6 +84,16 @@ class SqliteStore(SqlStore):
             assert engine.url.database
             self._version = SqliteDataVersion(engine.url.database)
             self.data_version = self._version
+
+    def durability_note(self) -> str:
+        if self.memory:
+            return "fast (an in-memory database: nothing outlives the process)"
+        if self.durability == DURABLE:
+            return "durable (SQLite synchronous=FULL: every commit is on disk before its answer)"
+        return (
+            "fast (SQLite synchronous=NORMAL: commits survive a crash of the process, "
+            "but an OS crash or power cut can lose the last ones)"
+        )
 
     def migrate(self) -> None:
         """Migrate with foreign keys off, as SQLite asks for table rebuilds.

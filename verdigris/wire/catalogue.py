@@ -87,6 +87,11 @@ RATE_LIMITED_MESSAGE: Final = (
 #: the ``{limit}`` of :data:`RATE_LIMITED_MESSAGE`: every call, and bulk calls
 GENERAL_RATE_LIMIT: Final = "API rate limit exceeded"
 BULK_RATE_LIMIT: Final = "Bulk API rate limit exceeded"
+#: too many failed authentications from one address (or for one email); windows in seconds
+AUTH_FAILED_MESSAGE: Final = (
+    "Too many failed authentication attempts: at most {amount} per {multiples} seconds; "
+    "retry after {seconds}s"
+)
 
 # --- 500, 503 -----------------------------------------------------------------------------
 
