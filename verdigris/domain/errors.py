@@ -1,7 +1,9 @@
 """Errors raised by the domain and the services.
 
 They carry what went wrong in domain terms; ``verdigris.server.errors`` is the one
-place that turns them into HTTP statuses and Copper's JSON bodies.
+place that turns them into HTTP statuses and Copper's JSON bodies. Their codes and
+messages come from :mod:`verdigris.wire.catalogue`. :class:`FieldErrors` is the one
+collector every validator reports field errors to.
 
     VerdigrisError
     ├── MalformedRequest       the body is not JSON, or not the expected JSON shape
