@@ -1,5 +1,5 @@
 """Phone number search in the store (issue 14): Copper's "ends with" rule, the reversed
-digits written on every path, migration 0010 filling them for existing rows, and the
+digits written on every path, migration 0007 filling them for existing rows, and the
 plan of a suffix search at a realistic size (an index range, never a scan)."""
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def test_every_write_path_keeps_the_reversed_digits(store: Store) -> None:
 
 
 #: the revision that adds lead_phones.digits_reversed
-REVISION = "0010"
+REVISION = "0007"
 
 
 def _migrate(store: SqlStore, step: Callable[[Config, str], None]) -> None:

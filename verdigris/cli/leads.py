@@ -119,7 +119,11 @@ def add_parser(sub: Any) -> None:
     exp.add_argument("--output", "-o", help="file to write (default: stdout)")
     exp.add_argument("--name", help="leads with this full name")
     exp.add_argument("--emails", metavar="ADDRESS", help="leads with this email address")
-    exp.add_argument("--phone-number", dest="phone_number", help="leads with this phone number")
+    exp.add_argument(
+        "--phone-number",
+        dest="phone_number",
+        help="leads with a phone number ending in these digits (Copper's phone search)",
+    )
     for flag in ("city", "state", "postal-code", "country"):
         what = flag.replace("-", " ")
         exp.add_argument(f"--{flag}", dest=flag.replace("-", "_"), help=f"leads with this {what}")

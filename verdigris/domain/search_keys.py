@@ -87,5 +87,5 @@ def phone_keys(numbers: Iterable[str]) -> list[str]:
 
 def reversed_digits(digits: str) -> str:
     """A phone row's digits backwards: "ends with" becomes "starts with", an index range
-    (``"4085551234"`` -> ``"4321555804"``; migration 0010 computed it for existing rows)."""
+    (``"4085551234"`` -> ``"4321555804"``; migration 0007 computed it for existing rows)."""
     return digits[::-1]

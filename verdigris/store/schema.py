@@ -217,7 +217,7 @@ lead_tags = sa.Table(
     sa.Index("ix_lead_tags_search", "account_id", "tag", "lead_id"),
 )
 
-#: the digits of each of a lead's phone numbers, and the same backwards (0010): a search
+#: the digits of each of a lead's phone numbers, and the same backwards (0007): a search
 #: for numbers *ending with* some digits is a range of ix_lead_phones_suffix
 lead_phones = sa.Table(
     "lead_phones",

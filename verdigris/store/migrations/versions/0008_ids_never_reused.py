@@ -21,7 +21,7 @@ while migrating and runs ``PRAGMA foreign_key_check`` before it commits.
 PostgreSQL: nothing to do (sequences never hand out an id twice).
 
 Revision ID: 0008_ids_never_reused
-Revises: 0006
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_ids_never_reused"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -10,8 +10,8 @@ on SQLite the migration's connection is given one that does what
 verdigris.domain.search_keys.reversed_digits does. The column is then made NOT NULL
 (a copy of lead_phones on SQLite, a side table nothing points at).
 
-Revision ID: 0010
-Revises: 0009_status_order_from_one
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from alembic import op
 
 from verdigris.domain.search_keys import reversed_digits
 
-revision = "0010"
-down_revision = "0009_status_order_from_one"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
