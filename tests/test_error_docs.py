@@ -1,16 +1,18 @@
 """docs/errors.md says what the server does: every status, validation code and message it
 documents is one the code can produce, and every one the code can produce is documented.
 
-What "the code can produce" means here, read from the source (so a new error in the code
-needs only its docs line):
+What "the code can produce" means here, read from the catalogue, ``verdigris/wire/
+catalogue.py``, where every code and message lives (so a new error needs its catalogue
+entry and its docs line):
 
 - statuses: the values of ``verdigris.server.errors.STATUS``, plus 500;
-- validation codes: ``verdigris.domain.errors.CODE_TEXT`` (and every code the source
-  hands to a ``FieldErrors``-like ``add``, ``ValidationFailed`` or ``ItemFailure`` must be
+- validation codes: ``catalogue.CODE_TEXT`` (and every code the source hands to
+  ``FieldErrors.add``, ``field_failure``, ``ValidationFailed`` or ``ItemFailure`` must be
   one of them, so that messages never show a bare code);
-- messages: the string given to every error raised in the package (outside the SDK and
-  the CLI, which answer no HTTP), the messages built in ``domain/errors.py`` and the
-  ``*_MESSAGE``/``*_PREFIX`` constants of the two error modules. Validation messages all
+- messages: the catalogue's ``*_MESSAGE`` constants (``{name}`` fields are the parts that
+  vary) and ``*_PREFIX`` constants. No error raised in the package (outside the SDK and
+  the CLI, which answer no HTTP) is given a message written in place, and Copper's
+  validation prefix is written nowhere but in the catalogue: validation messages all
   start with ``VALIDATION_PREFIX``; their ``Field: text`` lines are the code texts.
 
 Placeholders: ``{…}`` in a documented message and an f-string field in the code both
@@ -29,8 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from verdigris.domain import errors as domain_errors
 from verdigris.server import errors as server_errors
+from verdigris.wire import catalogue
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "verdigris"
@@ -49,6 +51,9 @@ MESSAGE_ERRORS = {
     "MethodNotAllowed",
     "VerdigrisError",
 }
+#: validation messages no HTTP request can produce: ``Services.add_user`` is called by the
+#: CLI (``verdigris serve --bootstrap-email``, ``verdigris user``) only
+CLI_ONLY_VALIDATION = {"{} already belongs to another account"}
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 BLANK = "{}"
 
@@ -156,7 +161,18 @@ def _called(node: ast.Call) -> str | None:
 
 
 def code_messages() -> dict[str, str]:
-    """Every message the served code can send, blanked, with where it comes from."""
+    """Every message the served code can send (the catalogue's), blanked, with its name."""
+    found: dict[str, str] = {}
+    for name, value in vars(catalogue).items():
+        if isinstance(value, str) and name.endswith("_MESSAGE"):
+            found.setdefault(skeleton(value), f"catalogue.{name}")
+        elif isinstance(value, str) and name.endswith("_PREFIX"):
+            found.setdefault(value + BLANK, f"catalogue.{name}")
+    return found
+
+
+def messages_written_in_place() -> dict[str, str]:
+    """Messages given as literals (or f-strings) to an error the server answers with."""
     found: dict[str, str] = {}
     for path in _served_modules():
         where = str(path.relative_to(ROOT))
@@ -166,44 +182,41 @@ def code_messages() -> dict[str, str]:
                 template = _template(node.args[0])
                 if template is not None:
                     found.setdefault(_unmark(template), f"{where}:{node.lineno}")
-    # messages built inside the error classes themselves (upsert matches, bulk size)
-    errors_tree = ast.parse(Path(domain_errors.__file__).read_text(encoding="utf-8"))
-    for cls in (n for n in errors_tree.body if isinstance(n, ast.ClassDef)):
-        for node in ast.walk(cls):
-            values: list[ast.expr] = []
-            if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "msg" for t in node.targets
-            ):
-                values.append(node.value)
-            if isinstance(node, ast.Call) and _called(node) == "__init__":
-                values.extend(node.args)
-            for value in values:
-                template = _template(value)
-                if template is not None:
-                    found.setdefault(_unmark(template), f"domain/errors.py:{value.lineno}")
-    for module in (domain_errors, server_errors):
-        for name, value in vars(module).items():
-            if isinstance(value, str) and name.endswith("_MESSAGE"):
-                found.setdefault(value, f"{module.__name__}.{name}")
-            elif isinstance(value, str) and name.endswith("_PREFIX"):
-                found.setdefault(value + BLANK, f"{module.__name__}.{name}")
+            elif isinstance(node, ast.Call) and _called(node) == "ValidationFailed":
+                args = list(node.args[1:2]) + [k.value for k in node.keywords if k.arg == "message"]
+                for arg in args:
+                    while isinstance(arg, ast.BinOp):  # "..." "..." + "..."
+                        arg = arg.left
+                    template = _template(arg)
+                    if template is not None and _unmark(template) not in CLI_ONLY_VALIDATION:
+                        found.setdefault(_unmark(template), f"{where}:{node.lineno}")
     return found
 
 
-def code_validation_literals() -> list[tuple[str, str]]:
-    """The messages given to ``ValidationFailed`` as literals: ``(message, where)``."""
+def prefix_written_outside_the_catalogue() -> list[str]:
+    """Where the served code spells Copper's validation prefix itself (docstrings aside)."""
+    words = catalogue.VALIDATION_PREFIX.strip()
     out = []
     for path in _served_modules():
+        if path.name == "catalogue.py":
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and n.body
+            and isinstance(n.body[0], ast.Expr)
+            and isinstance(n.body[0].value, ast.Constant)
+        }
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _called(node) == "ValidationFailed":
-                args = list(node.args[1:2]) + [k.value for k in node.keywords if k.arg == "message"]
-                for arg in args:
-                    if isinstance(arg, ast.BinOp):  # "..." "..." + "..."
-                        arg = arg.left
-                    template = _template(arg)
-                    if template is not None:
-                        out.append((_unmark(template), f"{path.relative_to(ROOT)}:{node.lineno}"))
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and words in node.value
+                and id(node) not in docstrings
+            ):
+                out.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return out
 
 
@@ -233,8 +246,8 @@ def code_used_codes() -> dict[str, str]:
                         if isinstance(value, ast.List):
                             for item in value.elts:
                                 note(item, where)
-            elif name == "_match_error" and node.args:
-                note(node.args[0], where)
+            elif name == "field_failure" and len(node.args) >= 2:
+                note(node.args[1], where)
     return used
 
 
@@ -247,18 +260,18 @@ def test_every_status_the_server_answers_is_documented_and_no_other() -> None:
 
 
 def test_every_validation_code_is_documented_and_no_other() -> None:
-    assert documented_codes() == set(domain_errors.CODE_TEXT)
+    assert documented_codes() == set(catalogue.CODE_TEXT)
 
 
 def test_every_code_the_code_uses_has_words() -> None:
-    unknown = {c: w for c, w in code_used_codes().items() if c not in domain_errors.CODE_TEXT}
+    unknown = {c: w for c, w in code_used_codes().items() if c not in catalogue.CODE_TEXT}
     assert not unknown, f"codes without a CODE_TEXT entry (and a docs row): {unknown}"
 
 
 def test_code_texts_are_documented_as_the_code_words_them() -> None:
     documented = documented_code_texts()
     assert documented, "docs/errors.md lists no code texts"
-    assert {c: domain_errors.CODE_TEXT.get(c) for c in documented} == documented
+    assert {c: catalogue.CODE_TEXT.get(c) for c in documented} == documented
 
 
 def quoted_in_docs() -> set[str]:
@@ -287,19 +300,12 @@ def test_every_documented_message_is_one_the_code_sends() -> None:
     assert not invented, f"docs/errors.md documents messages the code never sends: {invented}"
 
 
-#: validation messages no HTTP request can produce: ``Services.add_user`` is called by the
-#: CLI (``verdigris serve --bootstrap-email``, ``verdigris user``) only
-CLI_ONLY_VALIDATION = {"{} already belongs to another account"}
+def test_every_message_comes_from_the_catalogue() -> None:
+    assert not messages_written_in_place()
 
 
-def test_validation_messages_all_start_with_coppers_prefix() -> None:
-    prefix = domain_errors.VALIDATION_PREFIX
-    stray = [
-        (m, w)
-        for m, w in code_validation_literals()
-        if not m.startswith(prefix) and m not in CLI_ONLY_VALIDATION
-    ]
-    assert not stray
+def test_the_validation_prefix_is_written_only_in_the_catalogue() -> None:
+    assert not prefix_written_outside_the_catalogue()
 
 
 @pytest.mark.parametrize(
@@ -313,14 +319,14 @@ def test_validation_examples_in_the_docs_are_well_formed(example: str) -> None:
     """An example is a known message (the unknown-key one), or ``Field: text`` with a
     code's words and, in parentheses, details of the kind the code writes."""
     example = " ".join(example.split())
-    if pattern(domain_errors.UNRECOGNIZED_PREFIX + BLANK).fullmatch(example):
+    if pattern(catalogue.UNRECOGNIZED_PREFIX + BLANK).fullmatch(example):
         return
     if "{" in example:
         return  # the generic form of the Messages table
-    body = example.removeprefix(domain_errors.VALIDATION_PREFIX)
+    body = example.removeprefix(catalogue.VALIDATION_PREFIX)
     match = re.fullmatch(r"([A-Z][a-z ]*): ([^(]+?)(?: \((.+)\))?", body, re.S)
     assert match, example
-    assert match.group(2) in domain_errors.CODE_TEXT.values(), example
+    assert match.group(2) in catalogue.CODE_TEXT.values(), example
     if match.group(3):
         assert any(pattern(n).fullmatch(match.group(3)) for n in code_notes()), example
 

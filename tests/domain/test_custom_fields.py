@@ -18,6 +18,7 @@ from verdigris.domain.custom_fields import (
     Option,
     coerce_value,
     computed_value,
+    definition_problem,
     index_entries,
     match_key,
     migrate_value,
@@ -122,14 +123,43 @@ def test_match_keys_follow_the_type() -> None:
     assert match_key(field("Float"), "1.0") == match_key(field("Float"), 1) == "1"
     assert match_key(field("String"), "Exact") == "Exact"
     assert match_key(field("Dropdown"), "8") == "8"
-    with pytest.raises(ValueError, match="cannot be a match key"):
-        match_key(field("MultiSelect"), [7])
-    with pytest.raises(ValueError, match="cannot be a match key"):
-        match_key(field("Checkbox"), True)
     with pytest.raises(ValueError, match="must be"):
         match_key(field("Dropdown"), 99)
     with pytest.raises(ValueError, match="must be"):
         match_key(field("String"), "")
+
+
+@pytest.mark.parametrize(
+    ("definition", "use", "code", "words"),
+    [
+        (None, "value", "not_found", "custom field definition 1 does not exist in this account"),
+        (None, "match", "not_found", "does not exist"),
+        (None, "filter", "not_found", "does not exist"),
+        (field("Float", available_on=("person",)), "value", "not_available", "'F' (1) is not"),
+        (field("Float", available_on=("person",)), "match", "not_available", "on leads"),
+        (field("Float", available_on=("person",)), "filter", "not_available", "on leads"),
+        (field("String"), "value", None, ""),
+        (field("String"), "match", "not_filterable", "(is_filterable is false)"),
+        (field("String", is_filterable=True), "match", None, ""),
+        (field("String", is_filterable=True), "filter", "unsupported", "not searchable"),
+        (field("MultiSelect", is_filterable=True), "match", "not_matchable", "a match key"),
+        (field("Checkbox", is_filterable=True), "match", "not_matchable", "a match key"),
+        (field("MultiSelect", is_filterable=True), "filter", None, ""),
+        (field("Float"), "filter", "not_filterable", "'F' (1) is not filterable"),
+        (field("Float", is_filterable=True), "filter", None, ""),
+        # the type is checked before is_filterable, for a match and a filter alike
+        (field("Checkbox"), "match", "not_matchable", "a match key"),
+        (field("URL"), "filter", "unsupported", "URL"),
+    ],
+)
+def test_one_definition_check_for_values_matches_and_filters(
+    definition: CustomFieldDefinition | None, use: Any, code: str | None, words: str
+) -> None:
+    problem = definition_problem(definition, 1, use)
+    if code is None:
+        assert problem is None
+    else:
+        assert problem is not None and problem[0] == code and words in problem[1], problem
 
 
 def test_rendering_follows_copper_examples() -> None:

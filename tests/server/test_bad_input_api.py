@@ -101,6 +101,28 @@ def test_a_bulk_item_id_past_64_bits_fails_alone(api: Api) -> None:
     assert updated["title"] == "T" and updated["name"] == "Kept"
 
 
+@pytest.mark.parametrize("sent", ["--5", "\u00b2", "1-2"])
+def test_an_id_string_that_is_no_number_is_422_everywhere(
+    api: Api, store: Store, sent: str
+) -> None:
+    """One id parser (domain/values.py): ``"--5"`` and a superscript two used to pass a
+    digit check that ``int()`` then refused, a 500."""
+    assert set(field_errors(api.post("/leads", {"name": "Id", "status_id": sent}))) == {"status_id"}
+    lead = api.create_lead(name="Kept")
+    response = api.post("/leads/bulk_update", {"leads": [{"id": sent, "title": "T"}]})
+    assert response.status_code == 200, response.text
+    assert response.json()[0]["message"] == {"id": [{"error": "invalid"}]}
+    search = {"ids": [sent]}
+    assert set(field_errors(api.post("/leads/search", search))) == {"ids"}
+    custom = {"custom_fields": [{"custom_field_definition_id": sent, "value": 1}]}
+    assert set(field_errors(api.post("/leads/search", custom))) == {"custom_fields"}
+    activities = {"page_size": sent}
+    assert set(field_errors(api.post(f"/leads/{lead['id']}/activities", activities))) == {
+        "page_size"
+    }
+    assert lead_count(store) == 1
+
+
 @pytest.mark.parametrize(
     "params",
     [

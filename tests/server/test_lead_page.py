@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import Api
 from tests.helpers import search_shown
-from verdigris.domain.custom_fields import DATA_TYPES, CustomFieldDefinition, Option, parse_number
+from verdigris.domain.custom_fields import DATA_TYPES, CustomFieldDefinition, Option
 from verdigris.domain.leads import (
     EMAIL_CATEGORIES,
     PHONE_CATEGORIES,
@@ -24,6 +24,7 @@ from verdigris.domain.leads import (
     Link,
     Phone,
 )
+from verdigris.domain.values import canonical_number, parse_number
 from verdigris.server import render, render_page
 from verdigris.services import Principal, Services
 from verdigris.store.base import LeadFields, Store
@@ -59,7 +60,7 @@ def stored_value(rng: random.Random, definition: CustomFieldDefinition) -> Any:
     if kind == "Checkbox":
         return True
     if kind in ("Float", "Percentage", "Currency"):
-        return parse_number(number(rng))  # as coerce_value stores it
+        return canonical_number(parse_number(number(rng)))  # as coerce_value stores it
     if kind == "Date":
         return rng.randrange(-(10**9), 2 * 10**9)
     if kind == "Dropdown":

@@ -28,7 +28,7 @@ from typing import Any
 
 from verdigris.cli.importer import Progress, Row, Source, Summary
 from verdigris.cli.lookups import Lookups
-from verdigris.cli.rows import RowError, RowReader, custom_id, match_for
+from verdigris.cli.rows import RowError, RowReader, match_for
 from verdigris.client import (
     AsyncClient,
     AuthenticationError,
@@ -37,10 +37,18 @@ from verdigris.client import (
     Match,
     NotFoundError,
 )
-from verdigris.domain.custom_fields import CustomFieldDefinition, Option, match_key, value_key
+from verdigris.domain.custom_fields import CustomFieldDefinition, Option, value_key
 from verdigris.domain.errors import ValidationFailed
 from verdigris.domain.leads import new_lead, normalize_email, normalize_name, parse_changes
-from verdigris.domain.matching import LOOKUP_LIMIT, MAX_LISTED_MATCHES
+from verdigris.domain.matching import (
+    LOOKUP_LIMIT,
+    MAX_LISTED_MATCHES,
+    MatchCriteria,
+    custom_criteria,
+    parse_match,
+    with_match_value,
+)
+from verdigris.wire import catalogue
 
 #: how many reject reasons the preview prints
 SHOWN_REASONS = 10
@@ -245,18 +253,15 @@ class Preview:
             return ("name", normalize_name(str(match.field_value)))
         value = match.field_value
         def_id = int(value["custom_field_definition_id"])
-        definition = self.rules.custom_field(def_id)
-        if definition is None:
+        if self.rules.custom_field(def_id) is None:
             return ("custom", def_id, repr(value["value"]))  # the server checks it
-        if not definition.is_filterable:
-            raise RowError(
-                f"custom field {definition.label} is not filterable (is_filterable is "
-                "false), so leads cannot be matched on it"
-            )
         try:
-            return ("custom", def_id, match_key(definition, value["value"]))
-        except ValueError as exc:
-            raise RowError(f"custom field {definition.label}: {exc}") from None
+            criteria = custom_criteria(
+                self.rules.custom_field, MatchCriteria("custom", value["value"], def_id)
+            )
+        except ValidationFailed as exc:
+            raise RowError(exc.message) from None
+        return ("custom", def_id, criteria.value)
 
     async def _matching(self, match: Match, key: Any) -> list[int]:
         """Ids of the leads the upsert would match (up to 31), from read-only searches."""
@@ -293,9 +298,9 @@ class Preview:
         data = dict(properties)
         if self.rules.definitions is None:
             data.pop("custom_fields", None)  # not served: the real run's server checks them
-        if creating:
-            _with_match_value(data, match)
         try:
+            if creating:
+                data = dict(with_match_value(data, parse_match(match.wire())))
             changes = parse_changes(data, self.rules)
             if creating:
                 new_lead(
@@ -305,23 +310,9 @@ class Preview:
             raise RowError(exc.message) from None
 
 
-def _with_match_value(data: dict[str, Any], match: Match) -> None:
-    """A created lead gets the match value when the row does not set that field."""
-    if match.field_name == "email" and "email" not in data:
-        data["email"] = {"email": str(match.field_value).strip(), "category": "work"}
-    elif match.field_name == "name" and not any(
-        k in data for k in ("name", "first_name", "last_name")
-    ):
-        data["name"] = str(match.field_value).strip()
-    elif match.field_name == "custom":
-        def_id = custom_id(f"custom:{match.field_value['custom_field_definition_id']}")
-        sent = data.get("custom_fields") or []
-        if not any(str(c.get("custom_field_definition_id")) == str(def_id) for c in sent):
-            data["custom_fields"] = [*sent, dict(match.field_value)]
-
-
 def _ambiguous(ids: list[int]) -> str:
     if len(ids) > MAX_LISTED_MATCHES:
-        return "More than 30 leads match the given criteria; refine the match"
+        return catalogue.TOO_MANY_MATCHES_MESSAGE
     listed = ", ".join(map(str, sorted(ids)))
-    return f"{len(ids)} leads match the given criteria; refine the match (matching ids: {listed})"
+    message = catalogue.AMBIGUOUS_MATCH_MESSAGE.format(count=len(ids))
+    return f"{message} (matching ids: {listed})"

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from verdigris.cli.presets import PLAIN, Preset, alias_target, header_key
 from verdigris.client import CustomFieldDefinitionOut, LeadOut, Match
+from verdigris.domain.values import parse_int
 
 if TYPE_CHECKING:
     from verdigris.cli.lookups import Lookups
@@ -319,9 +320,10 @@ def _value(field: str, value: Any) -> Any:
     if field == "email":
         return {"email": value, "category": "work"}
     if field in INTS:
-        if not value.isdigit():
+        ident = parse_int(value)
+        if ident is None:
             raise RowError(f"{field} must be a whole number, got {value!r}")
-        return int(value)
+        return ident
     if field == "monetary_value":
         number = parse_amount(value)
         if number is None:
@@ -332,8 +334,9 @@ def _value(field: str, value: Any) -> Any:
 
 def parse_date(text: str, formats: Sequence[str] = ()) -> int | None:
     """A date cell as Unix seconds (UTC): the preset's formats, ISO 8601, or seconds."""
-    if text.isdigit():
-        return int(text)
+    seconds = parse_int(text)
+    if seconds is not None:
+        return seconds
     for fmt in formats:
         try:
             when = dt.datetime.strptime(text, fmt)

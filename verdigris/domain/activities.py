@@ -14,15 +14,16 @@ from typing import Any
 
 import msgspec
 
-from verdigris.domain.errors import MalformedRequest, ValidationFailed
-from verdigris.domain.leads import as_int
+from verdigris.domain.errors import FieldErrors, MalformedRequest
+from verdigris.domain.values import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, paging, parse_int
+from verdigris.wire import catalogue
 
 PROPERTY_CHANGED = 1
 PIPELINE_STAGE_CHANGED = 3
 CATEGORIES = ("user", "system")
 PARENT_TYPES = ("lead", "person", "company", "opportunity", "project", "task")
-PAGE_SIZE_DEFAULT = 20
-PAGE_SIZE_MAX = 200
+PAGE_SIZE_DEFAULT = DEFAULT_PAGE_SIZE
+PAGE_SIZE_MAX = MAX_PAGE_SIZE
 
 
 class Activity(msgspec.Struct, kw_only=True):
@@ -122,40 +123,21 @@ def parse_query(body: Any) -> ActivityQuery:
     if body is None:
         return ActivityQuery()
     if not isinstance(body, Mapping):
-        raise MalformedRequest("The request body must be a JSON object")
-    errors: dict[str, list[str]] = {}
+        raise MalformedRequest(catalogue.BODY_NOT_AN_OBJECT_MESSAGE)
+    errors = FieldErrors()
     types: list[tuple[str, int]] = []
     raw_types = body.get("activity_types")
     if raw_types is not None:
         if not isinstance(raw_types, list):
-            errors["activity_types"] = ["invalid_type"]
+            errors.add("activity_types", "invalid_type")
         else:
             for item in raw_types:
-                ident = as_int(item.get("id")) if isinstance(item, Mapping) else None
+                ident = parse_int(item.get("id")) if isinstance(item, Mapping) else None
                 category = item.get("category") if isinstance(item, Mapping) else None
                 if ident is None or category not in CATEGORIES:
-                    errors["activity_types"] = ["invalid"]
+                    errors.add("activity_types", "invalid")
                     break
                 types.append((str(category), ident))
-    number = _page_value(body, "page_number", 1, None, errors)
-    size = _page_value(body, "page_size", PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX, errors)
-    if errors:
-        raise ValidationFailed(errors)
+    number, size = paging(errors, body, default_size=PAGE_SIZE_DEFAULT, max_size=PAGE_SIZE_MAX)
+    errors.raise_if_any()
     return ActivityQuery(tuple(types), number, size)
-
-
-def _page_value(
-    body: Mapping[str, Any],
-    key: str,
-    default: int,
-    maximum: int | None,
-    errors: dict[str, list[str]],
-) -> int:
-    raw = body.get(key)
-    if raw is None:
-        return default
-    value = as_int(raw)
-    if value is None or value < 1 or (maximum is not None and value > maximum):
-        errors[key] = ["invalid"]
-        return default
-    return value

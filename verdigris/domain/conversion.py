@@ -23,10 +23,11 @@ from verdigris.domain.crm import (
     company_key,
     email_domain,
 )
-from verdigris.domain.errors import AmbiguousCompany, MalformedRequest, ValidationFailed
-from verdigris.domain.errors import describe_errors as _describe
-from verdigris.domain.leads import SHORT_TEXT_MAX, Lead, as_int, as_number
+from verdigris.domain.errors import AmbiguousCompany, FieldErrors, MalformedRequest
+from verdigris.domain.leads import SHORT_TEXT_MAX, Lead
 from verdigris.domain.names import split_name
+from verdigris.domain.values import parse_amount, parse_int, text_ok
+from verdigris.wire import catalogue
 
 CompanyMode = Literal["from_lead", "none", "id", "name"]
 
@@ -74,23 +75,6 @@ class ConversionContext(Protocol):
         """The pipeline with that id, or the account's first one for ``None``."""
 
 
-class _Problems:
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-        self.notes: list[str] = []
-
-    def add(self, field: str, code: str, note: str) -> None:
-        codes = self.errors.setdefault(field, [])
-        if code not in codes:
-            codes.append(code)
-        self.notes.append(note)
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            message = _describe(self.errors) + " (" + "; ".join(self.notes) + ")"
-            raise ValidationFailed(self.errors, message)
-
-
 # --- reading the request -------------------------------------------------------------------
 
 
@@ -99,15 +83,15 @@ def parse_request(body: Any) -> ConvertRequest:
     if body is None:
         return ConvertRequest()
     if not isinstance(body, Mapping):
-        raise MalformedRequest("The request body must be a JSON object")
+        raise MalformedRequest(catalogue.BODY_NOT_AN_OBJECT_MESSAGE)
     details = body.get("details")
     if details is None and any(k in body for k in ("person", "company", "opportunity")):
         details = body  # tolerated: the three objects without the "details" wrapper
     if details is None:
         return ConvertRequest()
     if not isinstance(details, Mapping):
-        raise MalformedRequest('"details" must be an object {"person", "company", "opportunity"}')
-    p = _Problems()
+        raise MalformedRequest(catalogue.CONVERT_DETAILS_MESSAGE)
+    p = FieldErrors(distinct=True)
     request = ConvertRequest(
         person=_person(p, _section(p, details, "person")),
         company=_company(p, details.get("company")),
@@ -117,7 +101,7 @@ def parse_request(body: Any) -> ConvertRequest:
     return request
 
 
-def _section(p: _Problems, details: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+def _section(p: FieldErrors, details: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     raw = details.get(key)
     if raw is None:
         return {}
@@ -127,31 +111,30 @@ def _section(p: _Problems, details: Mapping[str, Any], key: str) -> Mapping[str,
     return raw
 
 
-def _id(p: _Problems, data: Mapping[str, Any], key: str, section: str) -> int | None:
+def _id(p: FieldErrors, data: Mapping[str, Any], key: str, section: str) -> int | None:
     raw = data.get(key)
     if raw is None:
         return None
-    ident = as_int(raw)
+    ident = parse_int(raw)
     if ident is None or ident < 1:
         p.add(key, "invalid_type", f"{section}.{key} must be a positive integer id")
         return None
     return ident
 
 
-def _name(p: _Problems, data: Mapping[str, Any], section: str) -> str | None:
+def _name(p: FieldErrors, data: Mapping[str, Any], section: str) -> str | None:
     raw = data.get("name")
     if raw is None:
         return None
     if not isinstance(raw, str):
         p.add("name", "invalid_type", f"{section}.name must be a string")
         return None
-    if len(raw.strip()) > SHORT_TEXT_MAX:
-        p.add("name", "too_long", f"{section}.name is over {SHORT_TEXT_MAX} characters")
+    if not text_ok(p, "name", raw.strip(), SHORT_TEXT_MAX, label=f"{section}.name"):
         return None
     return raw.strip()
 
 
-def _person(p: _Problems, data: Mapping[str, Any]) -> PersonSpec:
+def _person(p: FieldErrors, data: Mapping[str, Any]) -> PersonSpec:
     return PersonSpec(
         name=_name(p, data, "person") or None,
         contact_type_id=_id(p, data, "contact_type_id", "person"),
@@ -159,7 +142,7 @@ def _person(p: _Problems, data: Mapping[str, Any]) -> PersonSpec:
     )
 
 
-def _company(p: _Problems, raw: Any) -> CompanySpec:
+def _company(p: FieldErrors, raw: Any) -> CompanySpec:
     if raw is None:
         return CompanySpec()
     if not isinstance(raw, Mapping):
@@ -184,14 +167,14 @@ def _company(p: _Problems, raw: Any) -> CompanySpec:
     return CompanySpec()
 
 
-def _opportunity(p: _Problems, details: Mapping[str, Any]) -> OpportunitySpec | None:
+def _opportunity(p: FieldErrors, details: Mapping[str, Any]) -> OpportunitySpec | None:
     if details.get("opportunity") is None:
         return None
     data = _section(p, details, "opportunity")
     value = data.get("monetary_value")
     number: float | int | None = None
     if value is not None:
-        number = as_number(value)
+        number = parse_amount(value)
         if number is None:
             p.add("monetary_value", "invalid_type", "opportunity.monetary_value must be a number")
     return OpportunitySpec(
@@ -208,7 +191,7 @@ def _opportunity(p: _Problems, details: Mapping[str, Any]) -> OpportunitySpec | 
 
 def check(request: ConvertRequest, ctx: ConversionContext) -> tuple[Pipeline, Stage] | None:
     """Check every reference at once; return the opportunity's pipeline and stage."""
-    p = _Problems()
+    p = FieldErrors(distinct=True)
     person = request.person
     if person.contact_type_id is not None and not ctx.has_contact_type(person.contact_type_id):
         p.add(
@@ -232,7 +215,7 @@ def check(request: ConvertRequest, ctx: ConversionContext) -> tuple[Pipeline, St
 
 
 def _pipeline_and_stage(
-    p: _Problems, spec: OpportunitySpec, ctx: ConversionContext
+    p: FieldErrors, spec: OpportunitySpec, ctx: ConversionContext
 ) -> tuple[Pipeline, Stage] | None:
     pipeline = ctx.pipeline(spec.pipeline_id)
     if pipeline is None:

@@ -22,6 +22,7 @@ from verdigris.domain.custom_fields import (
     Option,
 )
 from verdigris.domain.errors import FieldErrors
+from verdigris.domain.values import parse_int, text_ok
 
 NAME_MAX = 255
 _TYPES_BY_LOWER = {t.lower(): t for t in DATA_TYPES}
@@ -35,22 +36,11 @@ class OptionSpec:
     name: str
 
 
-def _id(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
 def _name(errors: FieldErrors, field: str, value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         errors.add(field, "blank", f"{field} must be a non-empty string")
         return None
-    if len(value.strip()) > NAME_MAX:
-        errors.add(field, "too_long", f"{field} must be at most {NAME_MAX} characters")
+    if not text_ok(errors, field, value.strip(), NAME_MAX, label=field):
         return None
     return value.strip()
 
@@ -68,7 +58,7 @@ def _options(errors: FieldErrors, raw: Any) -> list[OptionSpec] | None:
         entry = item if isinstance(item, Mapping) else {"name": item}
         name = _name(errors, "options", entry.get("name"))
         ident = entry.get("id")
-        option_id = _id(ident) if ident is not None else None
+        option_id = parse_int(ident) if ident is not None else None
         if ident is not None and option_id is None:
             errors.add("options", "invalid", f"option id {ident!r} is not an id")
             continue

@@ -30,19 +30,33 @@ from typing import Any, Literal
 import msgspec
 
 from verdigris.domain.custom_fields import (
-    NUMBER_TYPES,
+    RANGE_TYPES,
+    SEARCHABLE_TYPES,
     CustomFieldDefinition,
-    parse_date,
-    parse_id,
-    parse_number,
+    definition_problem,
     value_key,
 )
-from verdigris.domain.errors import ValidationFailed, describe_errors
-from verdigris.domain.values import MAX_CUSTOM_FILTERS, MAX_LIST_VALUES
+from verdigris.domain.errors import FieldErrors
+from verdigris.domain.values import (
+    MAX_CUSTOM_FILTERS,
+    canonical_number,
+    parse_date,
+    parse_int,
+    parse_number,
+    too_many,
+)
+
+__all__ = [
+    "OPTION_MODES",
+    "RANGE_TYPES",
+    "SEARCHABLE_TYPES",
+    "CustomFilter",
+    "parse_custom_filters",
+]
 
 OPTION_MODES = ("ANY", "ALL", "NONE")
-RANGE_TYPES = ("Date", *NUMBER_TYPES)
-SEARCHABLE_TYPES = ("Dropdown", "MultiSelect", "Checkbox", *RANGE_TYPES)
+#: every problem is reported under this one parameter
+FIELD = "custom_fields"
 
 
 @dataclass(frozen=True)
@@ -65,16 +79,6 @@ class CustomFilter:
     high: float | None = None
 
 
-class _Problems:
-    def __init__(self) -> None:
-        self.notes: list[str] = []
-        self.codes: list[str] = []
-
-    def add(self, code: str, note: str) -> None:
-        self.codes.append(code)
-        self.notes.append(note)
-
-
 def parse_custom_filters(
     raw: Any, definitions: Mapping[int, CustomFieldDefinition]
 ) -> tuple[CustomFilter, ...]:
@@ -89,60 +93,48 @@ def parse_custom_filters(
             raw = "invalid"
     if raw is None or raw == []:
         return ()
-    p = _Problems()
+    p = FieldErrors()
     if not isinstance(raw, list):
-        p.add("invalid_type", "custom_fields must be a list of {custom_field_definition_id, ...}")
+        p.add(
+            FIELD,
+            "invalid_type",
+            "custom_fields must be a list of {custom_field_definition_id, ...}",
+        )
         raw = []
-    elif len(raw) > MAX_CUSTOM_FILTERS:
-        p.add("invalid", f"custom_fields takes at most {MAX_CUSTOM_FILTERS} filters")
+    elif too_many(p, FIELD, raw, limit=MAX_CUSTOM_FILTERS, noun="filters"):
         raw = []
     filters = []
     for item in raw:
         parsed = _one(p, item, definitions)
         if parsed is not None:
             filters.append(parsed)
-    if p.codes:
-        errors = {"custom_fields": p.codes}
-        raise ValidationFailed(errors, describe_errors(errors) + " (" + "; ".join(p.notes) + ")")
+    p.raise_if_any()
     return tuple(filters)
 
 
 def _one(
-    p: _Problems, item: Any, definitions: Mapping[int, CustomFieldDefinition]
+    p: FieldErrors, item: Any, definitions: Mapping[int, CustomFieldDefinition]
 ) -> CustomFilter | None:
     if not isinstance(item, Mapping):
-        p.add("invalid_type", "each custom_fields filter must be an object")
+        p.add(FIELD, "invalid_type", "each custom_fields filter must be an object")
         return None
-    def_id = parse_id(item.get("custom_field_definition_id"))
+    def_id = parse_int(item.get("custom_field_definition_id"))
     if def_id is None:
-        p.add("invalid", "a custom_fields filter needs a custom_field_definition_id")
+        p.add(FIELD, "invalid", "custom_field_definition_id must be an id")
         return None
     d = definitions.get(def_id)
-    if d is None:
-        p.add("not_found", f"custom field definition {def_id} does not exist in this account")
+    problem = definition_problem(d, def_id, "filter")
+    if problem is not None:
+        p.add(FIELD, *problem)
         return None
-    if not d.on_leads:
-        p.add("not_available", f"custom field {d.label} is not available on leads")
-        return None
-    if d.data_type not in SEARCHABLE_TYPES:
-        p.add(
-            "unsupported",
-            f"custom field {d.label} is a {d.data_type}: text and connect fields are not "
-            f"searchable (searchable types: {', '.join(SEARCHABLE_TYPES)})",
-        )
-        return None
-    if not d.is_filterable:
-        p.add(
-            "not_filterable",
-            f"custom field {d.label} is not filterable (is_filterable is false)",
-        )
-        return None
+    assert d is not None  # definition_problem answers not_found otherwise
     allow_empty = item.get("allow_empty")
     if allow_empty not in (None, True, False):
-        p.add("invalid_type", f"allow_empty of custom field {d.label} must be true or false")
+        p.add(FIELD, "invalid_type", f"allow_empty of custom field {d.label} must be true or false")
         return None
     if allow_empty and d.data_type not in ("Dropdown", "MultiSelect"):
         p.add(
+            FIELD,
             "unsupported",
             f"custom field {d.label}: allow_empty is only for Dropdown and MultiSelect fields",
         )
@@ -152,29 +144,33 @@ def _one(
     if d.data_type == "Checkbox":
         value = item.get("value")
         if not isinstance(value, bool):
-            p.add("invalid", f"custom field {d.label} is a Checkbox: value must be true or false")
+            p.add(
+                FIELD,
+                "invalid",
+                f"custom field {d.label} is a Checkbox: value must be true or false",
+            )
             return None
         return CustomFilter(d.id, "checked", checked=value)
     return _range(p, item, d)
 
 
 def _options(
-    p: _Problems, item: Mapping[str, Any], d: CustomFieldDefinition, allow_empty: bool
+    p: FieldErrors, item: Mapping[str, Any], d: CustomFieldDefinition, allow_empty: bool
 ) -> CustomFilter | None:
     raw = item.get("value")
     values = [] if raw is None else raw if isinstance(raw, list) else [raw]
-    if len(values) > MAX_LIST_VALUES:
-        p.add("invalid", f"custom field {d.label}: value takes at most {MAX_LIST_VALUES:,} ids")
+    if too_many(p, FIELD, values, label=f"custom field {d.label}: value", noun="ids"):
         return None
-    ids = [parse_id(v) for v in values]
+    ids = [parse_int(v) for v in values]
     if any(i is None for i in ids):
-        p.add("invalid", f"custom field {d.label}: value must be a list of option ids")
+        p.add(FIELD, "invalid", f"custom field {d.label}: value must be a list of option ids")
         return None
     mode_raw = item.get("option", "ANY")
     mode = mode_raw.strip().upper() if isinstance(mode_raw, str) else None
     allowed = OPTION_MODES if d.data_type == "MultiSelect" else ("ANY",)
     if mode is None or mode not in allowed:
         p.add(
+            FIELD,
             "invalid",
             f"custom field {d.label}: option must be one of {', '.join(allowed)} "
             f"for a {d.data_type}",
@@ -184,15 +180,16 @@ def _options(
     return CustomFilter(d.id, "options", keys=keys, mode=mode, allow_empty=allow_empty)
 
 
-def _range(p: _Problems, item: Mapping[str, Any], d: CustomFieldDefinition) -> CustomFilter | None:
-    read = parse_date if d.data_type == "Date" else parse_number
+def _range(
+    p: FieldErrors, item: Mapping[str, Any], d: CustomFieldDefinition
+) -> CustomFilter | None:
     bounds: dict[str, float | None] = {}
     for key in ("minimum_value", "maximum_value", "value"):
         raw = item.get(key)
-        number = None if raw is None else read(raw)
+        number = _bound(d, raw)
         if raw is not None and number is None:
             kind = "a date in Unix seconds" if d.data_type == "Date" else "a number"
-            p.add("invalid", f"custom field {d.label}: {key} must be {kind}")
+            p.add(FIELD, "invalid", f"custom field {d.label}: {key} must be {kind}")
             return None
         bounds[key] = None if number is None else float(number)
     exact = bounds["value"]
@@ -200,9 +197,16 @@ def _range(p: _Problems, item: Mapping[str, Any], d: CustomFieldDefinition) -> C
     high = bounds["maximum_value"] if exact is None else exact
     if low is None and high is None:
         p.add(
+            FIELD,
             "blank",
             f"custom field {d.label}: a {d.data_type} filter needs minimum_value, "
             "maximum_value or value",
         )
         return None
     return CustomFilter(d.id, "range", low=low, high=high)
+
+
+def _bound(d: CustomFieldDefinition, raw: Any) -> float | int | None:
+    if raw is None:
+        return None
+    return parse_date(raw) if d.data_type == "Date" else canonical_number(parse_number(raw))

@@ -10,15 +10,19 @@ per-account value index behind custom-field upsert matches and search filters.
 
 from __future__ import annotations
 
-import calendar
-import datetime
 import hashlib
-import re
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
-from verdigris.domain.values import fits_int64, is_finite
+from verdigris.domain.values import (
+    INT_EXACT,
+    canonical_number,
+    is_finite,
+    parse_date,
+    parse_int,
+    parse_number,
+)
 
 DATA_TYPES = (
     "String",
@@ -41,14 +45,15 @@ NUMBER_TYPES = ("Float", "Percentage", "Currency")
 TEXT_TYPES = ("String", "Text", "URL")
 #: types whose value can identify one lead in an upsert match
 MATCHABLE_TYPES = ("String", "Text", "URL", "Dropdown", "Date", "Float", "Percentage", "Currency")
+#: types a search filters on by range (``minimum_value``/``maximum_value``/``value``)
+RANGE_TYPES = ("Date", *NUMBER_TYPES)
+#: types a search can filter on (Copper: "Text fields are not searchable at this point")
+SEARCHABLE_TYPES = ("Dropdown", "MultiSelect", "Checkbox", *RANGE_TYPES)
 AVAILABLE_ON = ("lead", "person", "company", "opportunity", "project", "task")
 STRING_MAX = 255
 #: index keys longer than this are stored as a digest (see :func:`value_key`)
 KEY_MAX = 255
 _DIGEST_MARK = "\x1f"
-_INT_EXACT = 2**53
-_INT64 = 2**63
-_US_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
 
 
 class Option(msgspec.Struct, frozen=True):
@@ -84,51 +89,45 @@ class CustomFieldDefinition(msgspec.Struct, frozen=True, kw_only=True):
         return next((o.name for o in self.options if o.id == option_id), None)
 
 
-# --- coercion of what clients send --------------------------------------------------------
+# --- the one check of a definition a lead value, match or filter names ------------------------
+
+#: what a client uses a custom field for: a lead's value, an upsert's match key, a search filter
+Use = Literal["value", "match", "filter"]
 
 
-def parse_number(value: Any) -> float | int | None:
-    """A finite number from a JSON number or a numeric string; integral values as int."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if not is_finite(value):
-        return None
-    if isinstance(value, float):
-        return int(value) if value.is_integer() and abs(value) < _INT_EXACT else value
-    return int(value)
-
-
-def parse_id(value: Any) -> int | None:
-    """An id: an int, an integral float or a string of digits, within signed 64 bits."""
-    ident: int | None = None
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        ident = value
-    elif isinstance(value, float) and value.is_integer():
-        ident = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        ident = int(value.strip())
-    return ident if ident is not None and fits_int64(ident) else None
-
-
-def parse_date(value: Any) -> int | None:
-    """Unix seconds; also Copper's documented ``mm/dd/yyyy`` (midnight UTC)."""
-    if isinstance(value, str) and (m := _US_DATE.match(value)):
-        month, day, year = (int(g) for g in m.groups())
-        try:
-            return calendar.timegm(datetime.date(year, month, day).timetuple())
-        except ValueError:
-            return None
-    number = parse_number(value)
-    if isinstance(number, int) and abs(number) < _INT64:
-        return number
+def definition_problem(
+    definition: CustomFieldDefinition | None, definition_id: int, use: Use
+) -> tuple[str, str] | None:
+    """Why the definition a client names cannot serve ``use``: ``(code, note)``, or
+    ``None`` when it can. Every use needs a definition of the account available on
+    leads; a match or a filter also needs a type it works on and a filterable field."""
+    if definition is None:
+        return (
+            "not_found",
+            f"custom field definition {definition_id} does not exist in this account",
+        )
+    label = definition.label
+    kind = definition.data_type
+    if not definition.on_leads:
+        return "not_available", f"custom field {label} is not available on leads"
+    if use == "match" and kind not in MATCHABLE_TYPES:
+        return (
+            "not_matchable",
+            f"custom field {label}: a {kind} custom field cannot be a match key "
+            f"(use one of {', '.join(MATCHABLE_TYPES)})",
+        )
+    if use == "filter" and kind not in SEARCHABLE_TYPES:
+        return (
+            "unsupported",
+            f"custom field {label} is a {kind}: text and connect fields are not "
+            f"searchable (searchable types: {', '.join(SEARCHABLE_TYPES)})",
+        )
+    if use != "value" and not definition.is_filterable:
+        return "not_filterable", f"custom field {label} is not filterable (is_filterable is false)"
     return None
+
+
+# --- coercion of what clients send --------------------------------------------------------
 
 
 def coerce_value(definition: CustomFieldDefinition, value: Any) -> tuple[bool, Any]:
@@ -153,25 +152,25 @@ def coerce_value(definition: CustomFieldDefinition, value: Any) -> tuple[bool, A
     if kind == "Checkbox":
         return isinstance(value, bool), True if value is True else None
     if kind in NUMBER_TYPES:
-        number = parse_number(value)
+        number = canonical_number(parse_number(value))
         return number is not None, number
     if kind == "Date":
         date = parse_date(value)
         return date is not None, date
     if kind == "Dropdown":
-        option = parse_id(value)
+        option = parse_int(value)
         return option is not None and option in definition.option_ids(), option
     if kind == "MultiSelect":
         if not isinstance(value, list):
             return False, None
-        ids = [parse_id(v) for v in value]
+        ids = [parse_int(v) for v in value]
         allowed = definition.option_ids()
         if not all(i is not None and i in allowed for i in ids):
             return False, None
         return True, sorted({i for i in ids if i is not None}) or None
     if kind == "Connect":
         items = value if isinstance(value, list) else [value]
-        parsed = [parse_id(v) for v in items]
+        parsed = [parse_int(v) for v in items]
         if not all(p is not None for p in parsed):
             return False, None
         return True, parsed or None
@@ -182,9 +181,8 @@ def number_text(value: int | float) -> str:
     """A JSON number sent for a text field, as its decimal string: ``42`` -> ``"42"``,
     ``4.5`` -> ``"4.5"``; a float with no fraction reads as the integer it is
     (``42.0`` -> ``"42"``, which is how JavaScript clients print it)."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < _INT_EXACT:
-        return str(int(value))
-    return repr(value) if isinstance(value, float) else str(value)
+    number = canonical_number(value)
+    return repr(number) if isinstance(number, float) else str(number)
 
 
 def expected(definition: CustomFieldDefinition) -> str:
@@ -234,7 +232,7 @@ def render_value(definition: CustomFieldDefinition, stored: Any) -> Any:
             return False
         return None
     if definition.data_type in ("Float", "Currency") and isinstance(stored, int):
-        return float(stored) if abs(stored) < _INT_EXACT else stored
+        return float(stored) if abs(stored) < INT_EXACT else stored
     return stored
 
 
@@ -261,12 +259,8 @@ def value_key(value: Any) -> str:
     """
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < _INT_EXACT:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, int | float):
+        return number_text(value)
     text = str(value)
     if len(text) > KEY_MAX or text.startswith(_DIGEST_MARK):
         return _DIGEST_MARK + "sha256:" + hashlib.sha256(text.encode()).hexdigest()
@@ -286,12 +280,8 @@ def index_entries(value: Any) -> list[tuple[str, float | None]]:
 
 
 def match_key(definition: CustomFieldDefinition, raw: Any) -> str:
-    """The index key an upsert looks up for ``raw``; ``ValueError`` says why it can't."""
-    if definition.data_type not in MATCHABLE_TYPES:
-        raise ValueError(
-            f"a {definition.data_type} custom field cannot be a match key "
-            f"(use one of {', '.join(MATCHABLE_TYPES)})"
-        )
+    """The index key an upsert looks up for ``raw`` (a definition
+    :func:`definition_problem` passed for a match); ``ValueError`` says why it can't."""
     ok, stored = coerce_value(definition, raw)
     if not ok or stored is None:
         raise ValueError(f"the match value must be {expected(definition)}")

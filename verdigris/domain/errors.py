@@ -1,7 +1,9 @@
 """Errors raised by the domain and the services.
 
 They carry what went wrong in domain terms; ``verdigris.server.errors`` is the one
-place that turns them into HTTP statuses and Copper's JSON bodies.
+place that turns them into HTTP statuses and Copper's JSON bodies. Their codes and
+messages come from :mod:`verdigris.wire.catalogue`. :class:`FieldErrors` is the one
+collector every validator reports field errors to.
 
     VerdigrisError
     ├── MalformedRequest       the body is not JSON, or not the expected JSON shape
@@ -18,6 +20,28 @@ place that turns them into HTTP statuses and Copper's JSON bodies.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+
+from verdigris.wire import catalogue
+from verdigris.wire.catalogue import CODE_TEXT, UNRECOGNIZED_PREFIX, VALIDATION_PREFIX
+
+__all__ = [
+    "CODE_TEXT",
+    "UNRECOGNIZED_PREFIX",
+    "VALIDATION_PREFIX",
+    "AlreadyConverted",
+    "AmbiguousCompany",
+    "AmbiguousMatch",
+    "BulkTooLarge",
+    "FieldErrors",
+    "MalformedRequest",
+    "NotFound",
+    "RateLimited",
+    "Unauthenticated",
+    "ValidationFailed",
+    "VerdigrisError",
+    "describe_errors",
+    "field_failure",
+]
 
 
 class VerdigrisError(Exception):
@@ -51,9 +75,9 @@ class AmbiguousMatch(VerdigrisError):
         self.ids = list(ids)
         self.truncated = truncated
         if truncated:
-            msg = "More than 30 leads match the given criteria; refine the match"
+            msg = catalogue.TOO_MANY_MATCHES_MESSAGE
         else:
-            msg = f"{len(self.ids)} leads match the given criteria; refine the match"
+            msg = catalogue.AMBIGUOUS_MATCH_MESSAGE.format(count=len(self.ids))
         super().__init__(msg)
 
 
@@ -62,9 +86,7 @@ class AmbiguousCompany(AmbiguousMatch):
 
     def __init__(self, name: str, ids: Sequence[int]) -> None:
         VerdigrisError.__init__(
-            self,
-            f"Company name {name!r} matches {len(ids)} companies; pass company.id, "
-            "or exact_match: true to use the company with exactly this name",
+            self, catalogue.AMBIGUOUS_COMPANY_MESSAGE.format(name=name, count=len(ids))
         )
         self.ids = list(ids)
         self.truncated = False
@@ -75,7 +97,7 @@ class BulkTooLarge(VerdigrisError):
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        super().__init__(f"Request size too large, limit is {limit}")
+        super().__init__(catalogue.BULK_TOO_LARGE_MESSAGE.format(limit=limit))
 
 
 class AlreadyConverted(VerdigrisError):
@@ -94,46 +116,41 @@ class RateLimited(VerdigrisError):
         self.retry_after = retry_after
 
 
-#: every validation error code, with the words Copper's messages use for it
-CODE_TEXT = {
-    "blank": "can't be blank",
-    "invalid": "is invalid",
-    "invalid_type": "has the wrong type",
-    "invalid_category": "has an unknown category",
-    "too_long": "is too long",
-    "not_found": "was not found",
-    "unsupported": "is not supported",
-    "not_filterable": "is not filterable",
-    "not_available": "is not available on leads",
-    "taken": "has already been taken",
-    "not_matchable": "cannot be a match key",
-    "unrecognized": "unrecognized attributes specified",
-}
-#: how every validation message starts (Copper's wording); ``Field: text`` lines follow
-VALIDATION_PREFIX = "Invalid input: Validation errors: "
-#: Copper's message for unknown search parameters; the key names follow, comma-separated
-UNRECOGNIZED_PREFIX = VALIDATION_PREFIX + "Base: Unrecognized attributes specified: "
-
-
 class FieldErrors:
-    """Collects field errors while a body is validated, then raises them all at once."""
+    """THE field-error collector: every validator adds ``(field, code, note)`` while it
+    reads a body, then raises them all at once as Copper's message (the notes, which
+    say what was wrong in plain words, follow in parentheses).
 
-    def __init__(self) -> None:
+    ``distinct``: a code is listed once per field however often it is added (the
+    notes are all kept).
+    """
+
+    def __init__(self, *, distinct: bool = False) -> None:
         self.by_field: dict[str, list[str]] = {}
         self.notes: list[str] = []
+        self.distinct = distinct
+
+    def __bool__(self) -> bool:
+        return bool(self.by_field)
 
     def add(self, field: str, code: str, note: str | None = None) -> None:
-        self.by_field.setdefault(field, []).append(code)
+        codes = self.by_field.setdefault(field, [])
+        if not (self.distinct and code in codes):
+            codes.append(code)
         if note:
             self.notes.append(note)
 
+    def failure(self) -> ValidationFailed:
+        """The :class:`ValidationFailed` naming every field, with the notes appended."""
+        message = describe_errors(self.by_field)
+        if self.notes:
+            message += " (" + "; ".join(self.notes) + ")"
+        return ValidationFailed(self.by_field, message)
+
     def raise_if_any(self) -> None:
-        """Raise :class:`ValidationFailed` naming every field, with the notes appended."""
+        """Raise :meth:`failure` if any error was added."""
         if self.by_field:
-            message = describe_errors(self.by_field)
-            if self.notes:
-                message += " (" + "; ".join(self.notes) + ")"
-            raise ValidationFailed(self.by_field, message)
+            raise self.failure()
 
 
 def describe_errors(errors: Mapping[str, Sequence[str]]) -> str:
@@ -144,3 +161,9 @@ def describe_errors(errors: Mapping[str, Sequence[str]]) -> str:
         texts = ", ".join(CODE_TEXT.get(code, code) for code in codes)
         lines.append(f"{label}: {texts}")
     return VALIDATION_PREFIX + "\n".join(lines)
+
+
+def field_failure(field: str, code: str, text: str) -> ValidationFailed:
+    """A failure of one field whose message is Copper's prefix and ``text`` alone
+    (no ``Field: text`` line), as the upsert's ``match`` errors read."""
+    return ValidationFailed({field: [code]}, VALIDATION_PREFIX + text)

@@ -13,10 +13,15 @@ from typing import Any, Protocol
 
 import msgspec
 
-from verdigris.domain.custom_fields import CustomFieldDefinition, coerce_value, expected
+from verdigris.domain.custom_fields import (
+    CustomFieldDefinition,
+    coerce_value,
+    definition_problem,
+    expected,
+)
 from verdigris.domain.errors import FieldErrors, ValidationFailed
 from verdigris.domain.names import NameParts, compose_name, split_name
-from verdigris.domain.values import fits_int64, is_finite, text_problem
+from verdigris.domain.values import check_text, number_problem, parse_amount, parse_int, text_ok
 
 EMAIL_CATEGORIES = ("work", "personal", "other")
 PHONE_CATEGORIES = ("mobile", "work", "home", "other")
@@ -137,77 +142,6 @@ class AccountContext(Protocol):
 # --- parsing and validating what a client sent -----------------------------------------
 
 
-def as_int(value: Any) -> int | None:
-    """An id as clients send it: an int, or a string of digits, within signed 64 bits.
-    ``None`` if neither, or out of that range."""
-    number = _whole(value)
-    return number if number is not None and fits_int64(number) else None
-
-
-def _whole(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value.strip())
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return None
-
-
-def as_number(value: Any) -> float | int | None:
-    """A finite number from a JSON number or a numeric string; ``None`` if not one."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        if not is_finite(value):
-            return None
-        # a whole number past 64 bits is stored as the double it is (a Float column)
-        return float(value) if isinstance(value, int) and not fits_int64(value) else value
-    if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            return None
-        if not is_finite(number):
-            return None
-        return int(number) if number.is_integer() else number
-    return None
-
-
-def _text(errors: FieldErrors, field: str, value: Any, limit: int | None) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        errors.add(field, "invalid_type")
-        return None
-    problem = text_problem(value, limit)
-    if problem is not None:
-        errors.add(field, problem, _text_note(field, problem, limit))
-        return None
-    return value
-
-
-def _text_note(field: str, problem: str, limit: int | None) -> str | None:
-    if problem == "too_long":
-        return f"{field} must be at most {limit} characters"
-    if problem == "invalid":
-        return f"{field} must not contain a NUL character (\\u0000)"
-    return None
-
-
-def _numeric(raw: Any) -> bool:
-    """Whether a rejected ``monetary_value`` was a number after all (NaN, infinite, huge)."""
-    if isinstance(raw, str):
-        try:
-            float(raw.strip())
-        except ValueError:
-            return False
-        return True
-    return isinstance(raw, int | float) and not isinstance(raw, bool)
-
-
 def _categorized(
     errors: FieldErrors,
     field: str,
@@ -252,13 +186,13 @@ def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any
     changes: dict[str, Any] = {}
 
     if "name" in data:
-        name = _text(errors, "name", data["name"], SHORT_TEXT_MAX)
+        name = check_text(errors, "name", data["name"], SHORT_TEXT_MAX)
         changes["name"] = normalize_name(name) if name is not None else None
     for key in (*NAME_PART_KEYS, "title", "company_name"):
         if key in data:
-            changes[key] = _text(errors, key, data[key], SHORT_TEXT_MAX)
+            changes[key] = check_text(errors, key, data[key], SHORT_TEXT_MAX)
     if "details" in data:
-        changes["details"] = _text(errors, "details", data["details"], None)
+        changes["details"] = check_text(errors, "details", data["details"], None)
 
     if "email" in data:
         changes["email"] = _parse_email(errors, data["email"])
@@ -281,9 +215,9 @@ def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any
 
     if "monetary_value" in data:
         raw = data["monetary_value"]
-        number = as_number(raw)
+        number = parse_amount(raw)
         if raw is not None and number is None:
-            if _numeric(raw):
+            if number_problem(raw) == "invalid":
                 errors.add("monetary_value", "invalid", "monetary_value must be a finite number")
             else:
                 errors.add("monetary_value", "invalid_type")
@@ -315,9 +249,7 @@ def _parse_email(errors: FieldErrors, raw: Any) -> Email | None:
     if not isinstance(address, str) or not _EMAIL_RE.match(address.strip()):
         errors.add("email", "invalid", "email.email must be an email address")
         return None
-    problem = text_problem(address.strip(), SHORT_TEXT_MAX)
-    if problem is not None:
-        errors.add("email", problem, _text_note("email.email", problem, SHORT_TEXT_MAX))
+    if not text_ok(errors, "email", address.strip(), SHORT_TEXT_MAX, label="email.email"):
         return None
     category = raw.get("category") or "work"
     if category not in EMAIL_CATEGORIES:
@@ -343,9 +275,9 @@ def _parse_address(errors: FieldErrors, raw: Any) -> Address | None:
             errors.add("address", "invalid_type", f"address.{key} must be a string")
             return None
         limit = POSTAL_CODE_MAX if key == "postal_code" else SHORT_TEXT_MAX
-        problem = None if value is None else text_problem(value, limit)
-        if problem is not None:
-            errors.add("address", problem, _text_note(f"address.{key}", problem, limit))
+        if value is not None and not text_ok(
+            errors, "address", value, limit, label=f"address.{key}"
+        ):
             return None
         values[key] = value
     if not any(values.values()):
@@ -386,7 +318,7 @@ def _parse_references(
                 continue  # a lead always has a status; a null echo changes nothing
             changes[key] = None
             continue
-        ident = as_int(raw)
+        ident = parse_int(raw)
         if ident is None:
             errors.add(key, "invalid_type")
         elif not exists(ident):
@@ -413,25 +345,16 @@ def _parse_custom_fields(errors: FieldErrors, raw: Any, ctx: AccountContext) -> 
         if not isinstance(item, Mapping):
             errors.add("custom_fields", "invalid_type")
             continue
-        def_id = as_int(item.get("custom_field_definition_id"))
+        def_id = parse_int(item.get("custom_field_definition_id"))
         if def_id is None:
             errors.add("custom_fields", "invalid", "custom_field_definition_id must be an id")
             continue
         definition = ctx.custom_field(def_id)
-        if definition is None:
-            errors.add(
-                "custom_fields",
-                "not_found",
-                f"custom field definition {def_id} does not exist in this account",
-            )
+        problem = definition_problem(definition, def_id, "value")
+        if problem is not None:
+            errors.add("custom_fields", *problem)
             continue
-        if not definition.on_leads:
-            errors.add(
-                "custom_fields",
-                "not_available",
-                f"custom field {definition.label} is not available on leads",
-            )
-            continue
+        assert definition is not None  # definition_problem answers not_found otherwise
         ok, value = coerce_value(definition, item.get("value"))
         if not ok:
             errors.add(

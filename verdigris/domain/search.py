@@ -24,9 +24,18 @@ from verdigris.domain.errors import (
     MalformedRequest,
     ValidationFailed,
 )
-from verdigris.domain.leads import as_int
 from verdigris.domain.search_keys import NO_VALUE_ID, tag_key, text_key
-from verdigris.domain.values import MAX_LIST_VALUES, fits_int64, is_finite
+from verdigris.domain.values import (
+    DEFAULT_PAGE_SIZE,
+    fits_int64,
+    number_problem,
+    paging,
+    parse_int,
+    parse_number,
+    too_many,
+    whole,
+)
+from verdigris.wire import catalogue
 
 #: Copper's sort fields (footnote 1 of "List Leads (Search)")
 SORT_FIELDS = (
@@ -46,8 +55,6 @@ SORT_FIELDS = (
     "zip",
     "inactive_days",
 )
-DEFAULT_PAGE_SIZE = 20
-MAX_PAGE_SIZE = 200
 #: Copper returns at most the first 100,000 records of a search, whatever the paging
 RESULT_WINDOW = 100_000
 TAG_OPTIONS = ("ANY", "ALL")
@@ -192,7 +199,7 @@ def merge_params(body: Any, query: Iterable[tuple[str, str]]) -> dict[str, Any]:
     brackets (``status_ids[]=1``) gives a list.
     """
     if body is not None and not isinstance(body, Mapping):
-        raise MalformedRequest("The request body must be a JSON object of search parameters")
+        raise MalformedRequest(catalogue.SEARCH_BODY_MESSAGE)
     params: dict[str, Any] = {}
     for raw_key, value in query:
         key = raw_key[:-2] if raw_key.endswith("[]") else raw_key
@@ -248,31 +255,15 @@ def _maybe_json(raw: Any) -> Any:
     return raw
 
 
-def _int(p: FieldErrors, field: str, raw: Any) -> int | None:
-    if raw is None or raw == "":
-        return None
-    value = as_int(raw)
-    if value is None:
-        p.add(field, "invalid_type", f"{field} must be a whole number (64-bit)")
-    return value
-
-
 def _number(p: FieldErrors, field: str, raw: Any) -> float | None:
     if raw is None or raw == "" or isinstance(raw, bool):
         return None
-    number: float | int | None = None
-    if isinstance(raw, int | float):
-        number = raw
-    elif isinstance(raw, str):
-        try:
-            number = float(raw.strip())
-        except ValueError:
-            number = None
+    number = parse_number(raw)
     if number is None:
-        p.add(field, "invalid_type", f"{field} must be a number")
-        return None
-    if not is_finite(number):
-        p.add(field, "invalid", f"{field} must be a finite number")
+        if number_problem(raw) == "invalid":
+            p.add(field, "invalid", f"{field} must be a finite number")
+        else:
+            p.add(field, "invalid_type", f"{field} must be a number")
         return None
     return float(number)
 
@@ -312,24 +303,16 @@ def _ids(p: FieldErrors, field: str, raw: Any) -> tuple[int, ...] | None:
         raw = [part for part in raw.split(",") if part.strip()]
     elif not isinstance(raw, list):
         raw = [raw]
-    if _too_many(p, field, raw):
+    if too_many(p, field, raw):
         return None
     out: list[int] = []
     for item in raw:
-        value = as_int(item)
+        value = parse_int(item)
         if value is None or (value < 0 and value != NO_VALUE_ID):
             p.add(field, "invalid", f"{field} must be a list of ids (-2 for none)")
             return None
         out.append(value)
     return tuple(dict.fromkeys(out)) or None
-
-
-def _too_many(p: FieldErrors, field: str, values: list[Any]) -> bool:
-    """Whether a list filter is over :data:`MAX_LIST_VALUES` (reported as ``invalid``)."""
-    if len(values) <= MAX_LIST_VALUES:
-        return False
-    p.add(field, "invalid", f"{field} takes at most {MAX_LIST_VALUES:,} values")
-    return True
 
 
 def _emails(p: FieldErrors, raw: Any) -> tuple[str, ...] | None:
@@ -338,7 +321,7 @@ def _emails(p: FieldErrors, raw: Any) -> tuple[str, ...] | None:
     if raw is None:
         return None
     items = raw if isinstance(raw, list) else [raw]
-    if _too_many(p, "emails", items):
+    if too_many(p, "emails", items):
         return None
     if not all(isinstance(item, str) for item in items):
         p.add("emails", "invalid_type", "emails must be an email address (or a list of them)")
@@ -368,7 +351,7 @@ def _tags(p: FieldErrors, raw: Any) -> TagFilter | None:
     if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
         p.add("tags", "invalid_type", 'tags must be a list of strings or {"option", "value"}')
         return None
-    if _too_many(p, "tags", raw):
+    if too_many(p, "tags", raw):
         return None
     keys = tuple(dict.fromkeys(k for k in (tag_key(t) for t in raw) if k))
     if not keys and not empty:
@@ -392,24 +375,6 @@ def _range(p: FieldErrors, params: Mapping[str, Any], name: str, *, whole: bool)
             value = _number(p, field, raw)
         bounds.append(value)
     return Range(bounds[0], bounds[1])
-
-
-def parse_paging(params: Mapping[str, Any]) -> tuple[int, int]:
-    """``(page_number, page_size)`` of any Copper search (``POST /users/search`` too)."""
-    p = FieldErrors()
-    paging = _paging(p, params)
-    p.raise_if_any()
-    return paging
-
-
-def _paging(p: FieldErrors, params: Mapping[str, Any]) -> tuple[int, int]:
-    page_number = _int(p, "page_number", params.get("page_number"))
-    if page_number is not None and page_number < 1:
-        p.add("page_number", "invalid", "page_number starts at 1")
-    page_size = _int(p, "page_size", params.get("page_size"))
-    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
-        p.add("page_size", "invalid", f"page_size must be between 1 and {MAX_PAGE_SIZE}")
-    return page_number or 1, page_size or DEFAULT_PAGE_SIZE
 
 
 def _sorting(p: FieldErrors, params: Mapping[str, Any]) -> tuple[str, bool]:
@@ -470,13 +435,13 @@ def parse_search(params: Mapping[str, Any]) -> SearchQuery:
     Keys it does not know are not read here: :func:`search_params` refuses them first.
     """
     p = FieldErrors()
-    page_number, page_size = _paging(p, params)
+    page_number, page_size = paging(p, params)
     sort_by, descending = _sorting(p, params)
 
-    followed = _int(p, "followed", params.get("followed"))
+    followed = whole(p, "followed", params.get("followed"))
     if followed not in (None, 1, 2):
         p.add("followed", "invalid", "followed must be 1 (followed) or 2 (not followed)")
-    age = _int(p, "age", params.get("age"))
+    age = whole(p, "age", params.get("age"))
     if age is not None and age < 0:
         p.add("age", "invalid", "age is a number of seconds, 0 or more")
 

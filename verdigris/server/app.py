@@ -32,6 +32,7 @@ from verdigris.server.routes import search as search_routes
 from verdigris.services import Principal, Services
 from verdigris.store import open_store
 from verdigris.store.base import Store
+from verdigris.wire import catalogue
 
 log = logging.getLogger("verdigris.server")
 BASE = "/developer_api/v1"
@@ -91,13 +92,13 @@ class Runtime:
         limit = self.settings.max_body_bytes
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > limit:
-            raise errors.BodyTooLarge(f"Request body is larger than the limit of {limit} bytes")
+            raise errors.BodyTooLarge(catalogue.BODY_TOO_LARGE_MESSAGE.format(limit=limit))
         chunks = []
         size = 0
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                raise errors.BodyTooLarge(f"Request body is larger than the limit of {limit} bytes")
+                raise errors.BodyTooLarge(catalogue.BODY_TOO_LARGE_MESSAGE.format(limit=limit))
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -152,18 +153,18 @@ def check_input(raw: bytes, body: Any, request: Request) -> None:
     """What no route takes: an id in the path past 64 bits (no such resource), a NUL
     character anywhere in the body or the query string (422)."""
     if any(isinstance(v, int) and not fits_int64(v) for v in request.path_params.values()):
-        raise NotFound("Resource not found")
+        raise NotFound(catalogue.NOT_FOUND_MESSAGE)
     # JSON can only carry a NUL escaped: bodies without the escape need no walk
     reject_nul(body if b"\\u0000" in raw else None, request.query_params.multi_items())
 
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     if isinstance(exc, HTTPException) and exc.status_code == 405:
-        response = error_response(errors.MethodNotAllowed("Method not allowed for this path"))
+        response = error_response(errors.MethodNotAllowed(catalogue.METHOD_NOT_ALLOWED_MESSAGE))
         allow = (exc.headers or {}).get("Allow", "")
         response.headers["Allow"] = ", ".join(sorted(m.strip() for m in allow.split(",")))
         return response
-    return error_response(errors.RouteNotFound("Resource not found"))
+    return error_response(errors.RouteNotFound(catalogue.NOT_FOUND_MESSAGE))
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:

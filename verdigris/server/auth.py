@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from verdigris.cache import BoundedCache
 from verdigris.domain.errors import Unauthenticated
 from verdigris.services import Principal
+from verdigris.wire import catalogue
 
 APPLICATION = "developer_api"
 CACHE_SECONDS = 10.0
@@ -42,11 +43,11 @@ class Authenticator:
         application = headers.get("x-pw-application", "").strip()
         email = headers.get("x-pw-useremail", "").strip()
         if not token or not email:
-            raise Unauthenticated(
-                "Missing credentials: send X-PW-AccessToken and X-PW-UserEmail headers"
-            )
+            raise Unauthenticated(catalogue.MISSING_CREDENTIALS_MESSAGE)
         if application != APPLICATION:
-            raise Unauthenticated(f"X-PW-Application must be {APPLICATION!r}")
+            raise Unauthenticated(
+                catalogue.WRONG_APPLICATION_MESSAGE.format(application=APPLICATION)
+            )
         return token, email
 
     def cached(self, token: str, email: str) -> Principal | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from verdigris.domain import errors as e
 from verdigris.store.base import StoreUnavailable
+from verdigris.wire import catalogue
 
 log = logging.getLogger("verdigris.errors")
 
@@ -29,8 +30,8 @@ STATUS: dict[type[Exception], int] = {
     StoreUnavailable: 503,
 }
 
-INTERNAL_ERROR_MESSAGE = "Internal server error"
-UNAVAILABLE_MESSAGE = "The database is unavailable or busy; retry shortly"
+INTERNAL_ERROR_MESSAGE = catalogue.INTERNAL_ERROR_MESSAGE
+UNAVAILABLE_MESSAGE = catalogue.UNAVAILABLE_MESSAGE
 
 
 class BodyTooLarge(e.VerdigrisError):

@@ -36,6 +36,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from verdigris.config import Settings
 from verdigris.domain.errors import RateLimited
+from verdigris.wire import catalogue
 
 if TYPE_CHECKING:  # redis is the [redis] extra: imported only when a URL is set
     import redis.asyncio
@@ -47,9 +48,6 @@ NAMESPACE = "verdigris"
 REDIS_RETRY_SECONDS = 5.0
 #: seconds a Redis connect or command may take before it counts as a failure
 REDIS_TIMEOUT_SECONDS = 0.5
-
-
-AUTH_FAILED = "Too many failed authentication attempts"
 
 
 class RateLimits:
@@ -101,8 +99,8 @@ class RateLimits:
         if not self.enabled:
             return
         if bulk:
-            await self._hit(self.bulk, user_id, "Bulk API rate limit exceeded")
-        await self._hit(self.general, user_id, "API rate limit exceeded")
+            await self._hit(self.bulk, user_id, catalogue.BULK_RATE_LIMIT)
+        await self._hit(self.general, user_id, catalogue.GENERAL_RATE_LIMIT)
 
     async def check_auth(self, email: str, address: str) -> None:
         """Before a key is checked: raise :class:`RateLimited` (the key left unchecked)
@@ -134,8 +132,9 @@ class RateLimits:
     def _refuse_auth(self, item: RateLimitItem, reset_time: float) -> None:
         retry_after = max(1, math.ceil(reset_time - time.time()))
         raise RateLimited(
-            f"{AUTH_FAILED}: at most {item.amount} per {item.multiples} seconds; "
-            f"retry after {retry_after}s",
+            catalogue.AUTH_FAILED_MESSAGE.format(
+                amount=item.amount, multiples=item.multiples, seconds=retry_after
+            ),
             retry_after,
         )
 
@@ -161,8 +160,13 @@ class RateLimits:
             return
         retry_after = max(1, math.ceil(reset_time - time.time()))
         raise RateLimited(
-            f"{message}: at most {item.amount} per {item.multiples} {item.GRANULARITY.name}; "
-            f"retry after {retry_after}s",
+            catalogue.RATE_LIMITED_MESSAGE.format(
+                limit=message,
+                amount=item.amount,
+                multiples=item.multiples,
+                granularity=item.GRANULARITY.name,
+                seconds=retry_after,
+            ),
             retry_after,
         )
 

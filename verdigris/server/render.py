@@ -34,6 +34,7 @@ from verdigris.wire import (
     ParentOut,
     PersonOut,
     UserOut,
+    catalogue,
 )
 from verdigris.wire.leads import CONVERTED_KEYS
 
@@ -50,14 +51,16 @@ def decode_body(raw: bytes) -> Any:
     try:
         return _decoder.decode(raw)
     except msgspec.DecodeError as exc:
-        raise MalformedRequest(f"Malformed JSON in request body: {exc}") from None
+        raise MalformedRequest(catalogue.MALFORMED_JSON_MESSAGE.format(reason=exc)) from None
     except RecursionError:
         # msgspec gives up past ~1,000 arrays/objects inside one another
-        raise MalformedRequest(f"Malformed JSON in request body: {NESTED_TOO_DEEP}") from None
+        raise MalformedRequest(
+            catalogue.MALFORMED_JSON_MESSAGE.format(reason=NESTED_TOO_DEEP)
+        ) from None
 
 
 #: the end of the malformed-body message for a body nested past what the decoder takes
-NESTED_TOO_DEEP = "arrays and objects nested too deeply"
+NESTED_TOO_DEEP = catalogue.NESTED_TOO_DEEP
 
 
 def out(obj: Any, kind: type[T], **fields: Any) -> T:

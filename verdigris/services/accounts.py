@@ -10,6 +10,7 @@ from verdigris.domain import leads as lead_rules
 from verdigris.domain.errors import NotFound, Unauthenticated, ValidationFailed
 from verdigris.services.base import _DUMMY_HASH, Principal, ServiceBase, hash_key
 from verdigris.store.base import AccountRecord, SourceRecord, StatusRecord, StoreTx, UserRecord
+from verdigris.wire import catalogue
 
 
 class AccountServices(ServiceBase):
@@ -24,7 +25,7 @@ class AccountServices(ServiceBase):
         for stored in hashes:
             ok |= hmac.compare_digest(stored, presented)
         if user is None or not ok:
-            raise Unauthenticated("Invalid API key or user email")
+            raise Unauthenticated(catalogue.BAD_CREDENTIALS_MESSAGE)
         return Principal(user.id, user.account_id, user.email)
 
     def add_user(
@@ -74,7 +75,7 @@ class AccountServices(ServiceBase):
         with self.store.transaction(write=False) as tx:
             record = tx.accounts.get(who.account_id)
         if record is None:
-            raise NotFound("Resource not found")
+            raise NotFound(catalogue.NOT_FOUND_MESSAGE)
         return record
 
     def users(self, who: Principal) -> list[UserRecord]:
@@ -85,7 +86,7 @@ class AccountServices(ServiceBase):
         with self.store.transaction(write=False) as tx:
             record = tx.accounts.get_user(who.account_id, user_id)
         if record is None:
-            raise NotFound("Resource not found")
+            raise NotFound(catalogue.NOT_FOUND_MESSAGE)
         return record
 
     def statuses(self, who: Principal) -> list[StatusRecord]:

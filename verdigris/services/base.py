@@ -21,6 +21,7 @@ from verdigris.store.base import (
     StoreTx,
     Transactions,
 )
+from verdigris.wire import catalogue
 
 T = TypeVar("T")
 
@@ -198,7 +199,7 @@ class TxContext:
 
 def require_object(data: Any, what: str = "request body") -> Mapping[str, Any]:
     if not isinstance(data, Mapping):
-        raise MalformedRequest(f"The {what} must be a JSON object")
+        raise MalformedRequest(catalogue.NOT_AN_OBJECT_MESSAGE.format(what=what))
     return data
 
 

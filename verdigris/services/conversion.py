@@ -20,11 +20,12 @@ from verdigris.domain.crm import (
     company_key,
 )
 from verdigris.domain.custom_fields import CustomFieldDefinition
-from verdigris.domain.errors import AlreadyConverted, NotFound, ValidationFailed
+from verdigris.domain.errors import AlreadyConverted, FieldErrors, NotFound
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import LOOKUP_LIMIT, MatchCriteria
 from verdigris.services.base import Principal, ServiceBase
 from verdigris.store.base import StoreTx
+from verdigris.wire import catalogue
 
 T = TypeVar("T")
 
@@ -101,9 +102,9 @@ class ConversionServices(ServiceBase):
         with self.store.transaction(write=True) as tx:
             lead = tx.leads.get_for_update(who.account_id, lead_id)
             if lead is None:
-                raise NotFound("Resource not found")
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             if lead.converted_at is not None:
-                raise AlreadyConverted(f"Lead {lead_id} has already been converted")
+                raise AlreadyConverted(catalogue.ALREADY_CONVERTED_MESSAGE.format(lead_id=lead_id))
             ctx = CrmContext(tx, who.account_id)
             target = rules.check(request, ctx)
             now = self.clock()
@@ -165,11 +166,11 @@ class ConversionServices(ServiceBase):
         if spec.mode == "id":
             company = tx.crm.get_company(who.account_id, int(spec.id or 0))
             if company is None:
-                raise ValidationFailed(
-                    {"company_id": ["not_found"]},
-                    "Invalid input: Validation errors: Company id: was not found "
-                    f"(company {spec.id} does not exist in this account)",
+                errors = FieldErrors()
+                errors.add(
+                    "company_id", "not_found", f"company {spec.id} does not exist in this account"
                 )
+                errors.raise_if_any()
             return company
         if spec.mode == "name":
             name, exact = str(spec.name), spec.exact
@@ -202,5 +203,5 @@ class ConversionServices(ServiceBase):
         query = activity_rules.parse_query(body)
         with self.store.transaction(write=False) as tx:
             if tx.leads.get(who.account_id, lead_id) is None:
-                raise NotFound("Resource not found")
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             return tx.activities.page(who.account_id, "lead", lead_id, query)

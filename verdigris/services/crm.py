@@ -6,6 +6,7 @@ from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipe
 from verdigris.domain.errors import NotFound
 from verdigris.services.base import Principal, ServiceBase
 from verdigris.services.conversion import CrmContext, WithFields
+from verdigris.wire import catalogue
 
 
 class CrmServices(ServiceBase):
@@ -14,13 +15,13 @@ class CrmServices(ServiceBase):
         with self.store.transaction(write=False) as tx:
             person = tx.crm.get_person(who.account_id, person_id)
             if person is None:
-                raise NotFound("Resource not found")
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             return CrmContext(tx, who.account_id).show(person, "person")
 
     def delete_person(self, who: Principal, person_id: int) -> int:
         with self.store.transaction(write=True) as tx:
             if not tx.crm.delete_person(who.account_id, person_id):
-                raise NotFound("Resource not found")
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "person", person_id)
         return person_id
 
@@ -28,13 +29,13 @@ class CrmServices(ServiceBase):
         with self.store.transaction(write=False) as tx:
             company = tx.crm.get_company(who.account_id, company_id)
             if company is None:
-                raise NotFound("Resource not found")
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             return CrmContext(tx, who.account_id).show(company, "company")
 
     def delete_company(self, who: Principal, company_id: int) -> int:
         with self.store.transaction(write=True) as tx:
             if not tx.crm.delete_company(who.account_id, company_id):
-                raise NotFound("Resource not found")
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "company", company_id)
         return company_id
 
@@ -42,13 +43,13 @@ class CrmServices(ServiceBase):
         with self.store.transaction(write=False) as tx:
             opportunity = tx.crm.get_opportunity(who.account_id, opportunity_id)
             if opportunity is None:
-                raise NotFound("Resource not found")
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             return CrmContext(tx, who.account_id).show(opportunity, "opportunity")
 
     def delete_opportunity(self, who: Principal, opportunity_id: int) -> int:
         with self.store.transaction(write=True) as tx:
             if not tx.crm.delete_opportunity(who.account_id, opportunity_id):
-                raise NotFound("Resource not found")
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "opportunity", opportunity_id)
         return opportunity_id
 

@@ -14,17 +14,20 @@ import msgspec
 
 from verdigris.domain import custom_field_definitions as rules
 from verdigris.domain.custom_fields import CustomFieldDefinition, migrate_value
-from verdigris.domain.errors import NotFound, ValidationFailed
+from verdigris.domain.errors import FieldErrors, NotFound, ValidationFailed
 from verdigris.services.base import Principal, ServiceBase, require_object
 from verdigris.store.base import StoreConflict, StoreTx
+from verdigris.wire import catalogue
 
 
 def _taken(name: str | None) -> ValidationFailed:
-    return ValidationFailed(
-        {"canonical_name": ["taken"]},
-        "Invalid input: Validation errors: Canonical name: has already been taken "
-        f"({name!r} is the canonical name of another custom field of this account)",
+    errors = FieldErrors()
+    errors.add(
+        "canonical_name",
+        "taken",
+        f"{name!r} is the canonical name of another custom field of this account",
     )
+    return errors.failure()
 
 
 class CustomFieldServices(ServiceBase):
@@ -37,7 +40,7 @@ class CustomFieldServices(ServiceBase):
         with self.store.transaction(write=False) as tx:
             definition = tx.definitions.get(who.account_id, definition_id)
         if definition is None:
-            raise NotFound("Resource not found")
+            raise NotFound(catalogue.NOT_FOUND_MESSAGE)
         return definition
 
     def create_custom_field_definition(self, who: Principal, data: Any) -> CustomFieldDefinition:
@@ -63,7 +66,7 @@ class CustomFieldServices(ServiceBase):
             with self.store.transaction(write=True) as tx:
                 current = tx.definitions.get(who.account_id, definition_id)
                 if current is None:
-                    raise NotFound("Resource not found")
+                    raise NotFound(catalogue.NOT_FOUND_MESSAGE)
                 self._check_canonical(tx, who, changes, definition_id)
                 definition = rules.build_definition(
                     current,
@@ -82,7 +85,7 @@ class CustomFieldServices(ServiceBase):
         with self.store.transaction(write=True) as tx:
             current = tx.definitions.get(who.account_id, definition_id)
             if current is None:
-                raise NotFound("Resource not found")
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             for lead in tx.leads.with_custom_value(who.account_id, definition_id):
                 values = {k: v for k, v in lead.custom_fields.items() if k != definition_id}
                 tx.leads.update(msgspec.structs.replace(lead, custom_fields=values))

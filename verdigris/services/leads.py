@@ -7,8 +7,6 @@ from typing import Any
 
 from verdigris.domain import activities as activity_rules
 from verdigris.domain import leads as lead_rules
-from verdigris.domain.custom_fields import MATCHABLE_TYPES as MATCHABLE
-from verdigris.domain.custom_fields import match_key
 from verdigris.domain.errors import (
     AlreadyConverted,
     AmbiguousMatch,
@@ -22,10 +20,12 @@ from verdigris.domain.matching import (
     LOOKUP_LIMIT,
     Ambiguous,
     Create,
-    MatchCriteria,
+    custom_criteria,
     decide,
     parse_match,
+    with_match_value,
 )
+from verdigris.domain.values import parse_int
 from verdigris.services.base import (
     ItemFailure,
     Principal,
@@ -35,6 +35,7 @@ from verdigris.services.base import (
     require_object,
 )
 from verdigris.store.base import StoreTx
+from verdigris.wire import catalogue
 
 
 class LeadServices(ServiceBase):
@@ -65,7 +66,7 @@ class LeadServices(ServiceBase):
         with self.store.transaction(write=False) as tx:
             lead = tx.leads.get(who.account_id, lead_id)
             if lead is None:
-                raise NotFound("Resource not found")
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             return self.context(tx, who.account_id).show(lead)
 
     def update_lead(self, who: Principal, lead_id: int, data: Any) -> Shown:
@@ -84,9 +85,9 @@ class LeadServices(ServiceBase):
         # the row lock keeps concurrent updates of one lead from losing each other's changes
         current = tx.leads.get_for_update(who.account_id, lead_id)
         if current is None:
-            raise NotFound("Resource not found")
+            raise NotFound(catalogue.NOT_FOUND_MESSAGE)
         if current.converted_at is not None:
-            raise AlreadyConverted(f"Lead {lead_id} has been converted and can no longer change")
+            raise AlreadyConverted(catalogue.CONVERTED_LEAD_MESSAGE.format(lead_id=lead_id))
         ctx = ctx or self.context(tx, who.account_id)
         changes = lead_rules.parse_changes(data, ctx)
         lead = lead_rules.apply_changes(current, changes, self.clock())
@@ -110,7 +111,7 @@ class LeadServices(ServiceBase):
     def delete_lead(self, who: Principal, lead_id: int) -> int:
         with self.store.transaction(write=True) as tx:
             if not tx.leads.delete(who.account_id, lead_id):
-                raise NotFound("Resource not found")
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "lead", lead_id)
         return lead_id
 
@@ -121,7 +122,7 @@ class LeadServices(ServiceBase):
         sent = parse_match(body.get("match"))
         with self.store.transaction(write=True) as tx:
             ctx = self.context(tx, who.account_id)
-            criteria = custom_criteria(ctx, sent) if sent.field == "custom" else sent
+            criteria = custom_criteria(ctx.custom_field, sent) if sent.field == "custom" else sent
             tx.leads.lock_match(who.account_id, criteria)
             ids = tx.leads.match_ids(who.account_id, criteria, LOOKUP_LIMIT)
             outcome = decide(ids)
@@ -135,7 +136,7 @@ class LeadServices(ServiceBase):
         items = self._bulk_items(body)
 
         def one(tx: StoreTx, item: Mapping[str, Any], ctx: TxContext) -> Shown:
-            lead_id = lead_rules.as_int(item.get("id"))
+            lead_id = parse_int(item.get("id"))
             if lead_id is None:
                 raise ValidationFailed({"id": ["blank" if item.get("id") is None else "invalid"]})
             return self._update(tx, who, lead_id, item, ctx)
@@ -170,7 +171,7 @@ class LeadServices(ServiceBase):
         body = require_object(body)
         items = body.get("leads")
         if not isinstance(items, list):
-            raise MalformedRequest('The request body must be {"leads": [...]}')
+            raise MalformedRequest(catalogue.BULK_BODY_MESSAGE)
         if len(items) > self.bulk_limit:
             raise BulkTooLarge(self.bulk_limit)
         return items
@@ -184,9 +185,9 @@ class LeadServices(ServiceBase):
         *,
         with_id: bool = True,
     ) -> Shown | ItemFailure:
-        lead_id = lead_rules.as_int(item.get("id")) if isinstance(item, Mapping) else None
+        lead_id = parse_int(item.get("id")) if isinstance(item, Mapping) else None
         if not isinstance(item, Mapping):
-            return ItemFailure({"lead": ["invalid_type"]}, "Each item must be an object", None)
+            return ItemFailure({"lead": ["invalid_type"]}, catalogue.BULK_ITEM_NOT_AN_OBJECT, None)
         try:
             with tx.savepoint():
                 return work(tx, item, ctx)
@@ -196,65 +197,3 @@ class LeadServices(ServiceBase):
             return ItemFailure({"id": ["not_found"]}, exc.message, lead_id)
         except VerdigrisError as exc:
             return ItemFailure({"lead": ["invalid"]}, exc.message, lead_id if with_id else None)
-
-
-# --- upsert by custom field (issue 5) -------------------------------------------------------
-
-
-def _match_error(code: str, text: str) -> ValidationFailed:
-    return ValidationFailed({"match": [code]}, f"Invalid input: Validation errors: {text}")
-
-
-def custom_criteria(ctx: TxContext, criteria: MatchCriteria) -> MatchCriteria:
-    """Check a custom match against its definition; the criteria then carry the index key."""
-    def_id = int(criteria.definition_id or 0)
-    definition = ctx.custom_field(def_id)
-    if definition is None:
-        raise _match_error(
-            "not_found", f"custom field definition {def_id} does not exist in this account"
-        )
-    if not definition.on_leads:
-        raise _match_error(
-            "not_available",
-            f"custom field {definition.label} is not available on leads, "
-            "so leads cannot be matched on it",
-        )
-    if not definition.is_filterable:
-        raise _match_error(
-            "not_filterable",
-            f"custom field {definition.label} is not filterable (is_filterable is false), "
-            "so leads cannot be matched on it",
-        )
-    try:
-        key = match_key(definition, criteria.value)
-    except ValueError as exc:
-        code = "invalid" if definition.data_type in MATCHABLE else "not_matchable"
-        raise _match_error(code, f"custom field {definition.label}: {exc}") from None
-    return MatchCriteria("custom", key, def_id)
-
-
-def with_match_value(properties: Mapping[str, Any], criteria: MatchCriteria) -> Mapping[str, Any]:
-    """The properties of an upsert that creates, carrying the matched value.
-
-    A lead created by the upsert gets the match value (email, name or custom field)
-    unless the properties set that field themselves, so that repeating the upsert finds
-    the lead it created instead of creating another.
-    """
-    if criteria.field == "email":
-        if "email" in properties:
-            return properties
-        return {**properties, "email": {"email": criteria.sent, "category": "work"}}
-    if criteria.field == "name":
-        if any(k in properties for k in ("name", "first_name", "last_name")):
-            return properties
-        return {**properties, "name": criteria.sent}
-    sent = properties.get("custom_fields", [])
-    if not isinstance(sent, list):
-        return properties  # invalid: validation reports it
-    for item in sent:
-        if isinstance(item, Mapping) and (
-            lead_rules.as_int(item.get("custom_field_definition_id")) == criteria.definition_id
-        ):
-            return properties
-    value = {"custom_field_definition_id": criteria.definition_id, "value": criteria.value}
-    return {**properties, "custom_fields": [*sent, value]}

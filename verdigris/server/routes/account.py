@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from verdigris import wire
 from verdigris.domain.errors import NotFound
-from verdigris.domain.leads import as_int
-from verdigris.domain.search import merge_params, parse_paging
+from verdigris.domain.search import merge_params
+from verdigris.domain.values import parse_int, parse_paging
 from verdigris.server import render
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes.search import query_items
 from verdigris.services import Services
+from verdigris.wire import catalogue
 
 
 def account(services: Services, call: Call) -> wire.AccountOut:
@@ -31,9 +32,9 @@ def search_users(services: Services, call: Call) -> Reply:
 
 def user(services: Services, call: Call) -> wire.UserOut:
     raw = call.path["id"]
-    user_id = call.principal.user_id if raw == "me" else as_int(raw)
+    user_id = call.principal.user_id if raw == "me" else parse_int(raw)
     if user_id is None:
-        raise NotFound("Resource not found")
+        raise NotFound(catalogue.NOT_FOUND_MESSAGE)
     return render.user_out(services.user(call.principal, user_id))
 
 
