@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 DEFAULT_DB = "sqlite:///verdigris.db"
 #: every acknowledged write is flushed to disk before its answer (docs/deploy.md)
 DURABLE = "durable"
@@ -71,28 +73,35 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``VERDIGRIS_<FIELD>`` from ``environ`` (strings converted to
+        each field's type by msgspec), then ``overrides`` that are not None."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for field in dataclasses.fields(cls):
             raw = environ.get(f"VERDIGRIS_{field.name.upper()}")
-            if raw is not None:
-                values[field.name] = _convert(field.name, field.type, raw)
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-
-def _convert(name: str, kind: Any, raw: str) -> Any:
-    kind = str(kind)
-    if kind.startswith("bool"):
-        lowered = raw.strip().lower()
-        if lowered in ("1", "true", "yes", "on"):
-            return True
-        if lowered in ("0", "false", "no", "off"):
-            return False
-        raise ValueError(f"VERDIGRIS_{name.upper()} must be a boolean, got {raw!r}")
-    if kind.startswith("int"):
+            if raw is None or (raw == "" and field.default is None):
+                continue  # unset (an empty optional setting is unset too)
+            if field.type == "bool":
+                raw = raw.strip().lower()
+                raw = _FLAGS.get(raw, raw)
+            values[field.name] = raw
         try:
-            return int(raw)
-        except ValueError:
-            raise ValueError(f"VERDIGRIS_{name.upper()} must be an integer, got {raw!r}") from None
-    return raw or None if "None" in kind else raw
+            settings = msgspec.convert(values, cls, strict=False)
+        except msgspec.ValidationError as exc:
+            raise ValueError(_env_error(str(exc), values)) from None
+        overrides = {k: v for k, v in overrides.items() if v is not None}
+        return dataclasses.replace(settings, **overrides) if overrides else settings
+
+
+#: the spellings of on and off accepted besides msgspec's own ("true", "false", "1", "0")
+_FLAGS = {"yes": "true", "on": "true", "no": "false", "off": "false"}
+
+
+def _env_error(message: str, values: Mapping[str, Any]) -> str:
+    """msgspec's ``Expected `int`, got `str` - at `$.port``` as the variable to fix:
+    ``VERDIGRIS_PORT='x': Expected `int```."""
+    what, _, where = message.partition(" - at `$.")
+    name = where.rstrip("`")
+    if name not in values:
+        return message
+    return f"VERDIGRIS_{name.upper()}={values[name]!r}: {what.removesuffix(', got `str`')}"
