@@ -5,11 +5,14 @@ Every test runs on SQLite and PostgreSQL (the ``api`` fixture's store), over HTT
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from typing import Any
 
+import anyio
 import httpx
 import jsonschema_rs
 import pytest
+from starlette.types import ASGIApp
 
 from tests.conftest import Api, lead_count
 from tests.helpers import add_definition
@@ -458,3 +461,38 @@ def test_request_bodies_are_typed_in_the_openapi_document(api: Api) -> None:
     assert {"name", "email", "address", "monetary_value", "custom_fields"} <= set(lead)
     search = doc["components"]["schemas"]["LeadSearchIn"]["properties"]
     assert {"ids", "page_size", "minimum_created_date", "custom_fields"} <= set(search)
+
+
+def _raw_post(api: Api, headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, bytes]:
+    """POST /leads straight to the ASGI app, headers exactly as given (no client fixes them)."""
+    sent: list[dict[str, Any]] = []
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/developer_api/v1/leads",
+        "raw_path": b"/developer_api/v1/leads",
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "headers": [(k.lower().encode(), v.encode()) for k, v in api.headers.items()] + headers,
+    }
+
+    async def receive() -> MutableMapping[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    app: ASGIApp = api.client.app
+    anyio.run(app, scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def test_a_content_length_of_unicode_digits_is_no_500(api: Api) -> None:
+    # "\xb2" is "²" in latin-1: str.isdigit() says yes, int() refuses it
+    status, body = _raw_post(api, [(b"content-length", b"\xb2")], b'{"name": "Ada"}')
+    assert status == 200, body

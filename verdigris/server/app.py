@@ -91,7 +91,7 @@ class Runtime:
     async def read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
+        if declared.isascii() and declared.isdigit() and int(declared) > limit:
             raise errors.BodyTooLarge(catalogue.BODY_TOO_LARGE_MESSAGE.format(limit=limit))
         chunks = []
         size = 0
