@@ -306,12 +306,14 @@ class Importer:
             return Item(number, row, None, None, str(exc))
 
     def _shard(self, item: Item) -> int:
-        """The worker of ``item``: one per match key (email and name ignore case)."""
+        """The worker of ``item``: one per match key (email and name ignore case and
+        surrounding spaces, as the server's matching does)."""
         if item.match is None:
             return item.number % self.workers
-        key = repr(item.match.field_value)
         if item.match.field_name in ("email", "name"):
-            key = key.strip().lower()
+            key = str(item.match.field_value).strip().lower()
+        else:
+            key = repr(item.match.field_value)
         return zlib.crc32(key.encode()) % self.workers
 
     async def _work(self, queue: asyncio.Queue[Item | None]) -> None:
