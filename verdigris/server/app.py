@@ -189,13 +189,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     by_path: dict[str, dict[str, RouteSpec]] = {}
     for spec in specs:
-        by_path.setdefault(spec.path, {})[spec.method] = spec
+        by_path.setdefault(spec.full_path, {})[spec.method] = spec
     routes = [Route("/openapi.json", openapi_json, methods=["GET"])]
     for path, methods in by_path.items():
         # one route per path, so that a 405 lists every method of the path in ``Allow``
         endpoint = dispatch({m: make_endpoint(rt, spec) for m, spec in methods.items()})
         for variant in (path, path + "/"):
-            routes.append(Route(BASE + variant, endpoint, methods=list(methods)))
+            routes.append(Route(variant, endpoint, methods=list(methods)))
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -28,7 +28,7 @@ def build(routes: list[RouteSpec]) -> dict[str, Any]:
     by_type = dict(zip(types, schemas, strict=False))
     paths: dict[str, dict[str, Any]] = {}
     for route in routes:
-        path = BASE + route.path.replace(":int", "")
+        path = route.full_path.replace(":int", "")
         schema = by_type.get(route.response, {})
         if route.bulk:
             # one result per item, in request order: the lead, or a failure object

@@ -15,6 +15,7 @@ from verdigris.domain.errors import (
     MalformedRequest,
 )
 from verdigris.domain.leads import Lead
+from verdigris.services.changes import Change, Observer
 from verdigris.store.base import (
     LeadFields,
     StatusRecord,
@@ -214,6 +215,18 @@ class ServiceBase:
         self.bulk_limit = bulk_limit
         self.clock = clock
         self.cache = AccountCache()
+        #: called with every change, inside its transaction (see services/changes.py);
+        #: shared by the copies :meth:`using` makes
+        self.observers: list[Observer] = []
+
+    def observe(self, observer: Observer) -> None:
+        """Call ``observer`` with every change from now on, inside its transaction."""
+        self.observers.append(observer)
+
+    def changed(self, tx: StoreTx, change: Change) -> None:
+        """Tell every observer about ``change``, in ``tx``."""
+        for observer in self.observers:
+            observer(tx, change)
 
     def using(self, store: Transactions) -> Self:
         """These services opening their transactions through ``store`` (a group commit's

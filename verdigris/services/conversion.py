@@ -24,6 +24,7 @@ from verdigris.domain.errors import AlreadyConverted, FieldErrors, NotFound
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import LOOKUP_LIMIT, MatchCriteria
 from verdigris.services.base import Principal, ServiceBase
+from verdigris.services.changes import Change, Entity
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
 
@@ -133,7 +134,8 @@ class ConversionServices(ServiceBase):
                         now=now,
                     )
                 )
-            tx.leads.update(rules.mark_converted(lead, opportunity, now))
+            converted = rules.mark_converted(lead, opportunity, now)
+            tx.leads.update(converted)
             tx.activities.add(
                 activity_rules.lead_converted(
                     who.account_id,
@@ -145,6 +147,31 @@ class ConversionServices(ServiceBase):
                     opportunity_id=opportunity.id if opportunity else None,
                 )
             )
+            if self.observers:
+                made: list[tuple[Entity, Any]] = [("person", person)]
+                if opportunity is not None:
+                    made.append(("opportunity", opportunity))
+                for entity, record in made:
+                    self.changed(
+                        tx,
+                        Change(
+                            entity, "new", who.account_id, record.id, who.user_id, None, record, now
+                        ),
+                    )
+                self.changed(
+                    tx,
+                    Change(
+                        "lead",
+                        "update",
+                        who.account_id,
+                        lead.id,
+                        who.user_id,
+                        lead,
+                        converted,
+                        now,
+                        cause="convert",
+                    ),
+                )
             return Conversion(
                 ctx.show(person, "person"),
                 ctx.show(company, "company") if company else None,
@@ -187,7 +214,7 @@ class ConversionServices(ServiceBase):
         if found is not None:
             return found
         owner = request.person.assignee_id or lead.assignee_id or who.user_id
-        return tx.crm.insert_company(
+        company = tx.crm.insert_company(
             rules.new_company(
                 lead,
                 name,
@@ -197,6 +224,14 @@ class ConversionServices(ServiceBase):
                 now=now,
             )
         )
+        if self.observers:
+            self.changed(
+                tx,
+                Change(
+                    "company", "new", who.account_id, company.id, who.user_id, None, company, now
+                ),
+            )
+        return company
 
     def lead_activities(self, who: Principal, lead_id: int, body: Any) -> list[Activity]:
         """A lead's activities, newest first, optionally filtered by type and paged."""

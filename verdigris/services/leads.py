@@ -34,6 +34,7 @@ from verdigris.services.base import (
     TxContext,
     require_object,
 )
+from verdigris.services.changes import Change
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
 
@@ -60,6 +61,20 @@ class LeadServices(ServiceBase):
         tx.activities.add(
             activity_rules.lead_created(who.account_id, lead.id, who.user_id, lead.date_created)
         )
+        if self.observers:
+            self.changed(
+                tx,
+                Change(
+                    "lead",
+                    "new",
+                    who.account_id,
+                    lead.id,
+                    who.user_id,
+                    None,
+                    lead,
+                    lead.date_created,
+                ),
+            )
         return ctx.show(lead)
 
     def get_lead(self, who: Principal, lead_id: int) -> Shown:
@@ -106,13 +121,42 @@ class LeadServices(ServiceBase):
                     new=(lead.status_id, names.get(lead.status_id or 0)),
                 )
             )
+        if self.observers:
+            self.changed(
+                tx,
+                Change(
+                    "lead",
+                    "update",
+                    who.account_id,
+                    lead.id,
+                    who.user_id,
+                    current,
+                    lead,
+                    lead.date_modified,
+                ),
+            )
         return ctx.show(lead)
 
     def delete_lead(self, who: Principal, lead_id: int) -> int:
         with self.store.transaction(write=True) as tx:
+            before = tx.leads.get_for_update(who.account_id, lead_id) if self.observers else None
             if not tx.leads.delete(who.account_id, lead_id):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "lead", lead_id)
+            if self.observers:
+                self.changed(
+                    tx,
+                    Change(
+                        "lead",
+                        "delete",
+                        who.account_id,
+                        lead_id,
+                        who.user_id,
+                        before,
+                        None,
+                        self.clock(),
+                    ),
+                )
         return lead_id
 
     def upsert_lead(self, who: Principal, body: Any) -> Shown:

@@ -34,10 +34,18 @@ class Reply:
 
 RouteFn = Callable[[Services, Call], Any]
 
+#: where Copper's routes live
+COPPER_BASE = "/developer_api/v1"
+#: where verdigris's own extensions live (never inside Copper's paths or bodies)
+EXTENSION_BASE = "/verdigris/v1"
+
 
 @dataclass(frozen=True)
 class RouteSpec:
-    """A Copper endpoint: methods, path under /developer_api/v1, and its function."""
+    """An endpoint: method, path under ``base``, and its function.
+
+    Copper's endpoints live under :data:`COPPER_BASE`; verdigris's extensions set
+    ``base=EXTENSION_BASE`` and otherwise work the same way (auth, limits, errors)."""
 
     method: str
     path: str
@@ -49,6 +57,12 @@ class RouteSpec:
     #: whether the route writes (None: every method but GET does); writes on SQLite
     #: share commits with concurrent ones (verdigris.server.group_commit)
     writes: bool | None = None
+    #: the prefix of ``path``
+    base: str = COPPER_BASE
+
+    @property
+    def full_path(self) -> str:
+        return self.base + self.path
 
     @property
     def is_write(self) -> bool:
