@@ -8,6 +8,7 @@ over the test's engine-parametrized ``store``; the SDK talks to it over real HTT
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -43,6 +44,25 @@ class Live:
 
     def async_client(self, **kw: Any) -> AsyncClient:
         return AsyncClient(self.base_url, self.token, self.email, **kw)
+
+
+def first_account_answer(
+    process: subprocess.Popen[bytes], port: int, token: str, email: str, timeout: float = 30
+) -> httpx.Response:
+    """``GET /account`` on a ``verdigris serve`` subprocess, retried until it listens
+    (failing if it exits or takes longer than ``timeout`` seconds)."""
+    headers = {
+        "X-PW-AccessToken": token,
+        "X-PW-Application": "developer_api",
+        "X-PW-UserEmail": email,
+    }
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(f"http://127.0.0.1:{port}/developer_api/v1/account", headers=headers)
+        except httpx.TransportError:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.1)
 
 
 @contextmanager

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import free_port
+from tests.live import first_account_answer
 from verdigris import cli
 from verdigris.cli import build_parser, main
 from verdigris.services import Services
@@ -172,7 +172,6 @@ def test_logged_database_urls_hide_the_password() -> None:
 
 @pytest.mark.slow
 def test_serve_in_memory_uses_the_seeded_store_and_refuses_several_workers() -> None:
-    import httpx
 
     port = free_port()
     serve = ["serve", "--db", "sqlite://", "--port", str(port), "--bootstrap-token", "mem-key"]
@@ -181,20 +180,8 @@ def test_serve_in_memory_uses_the_seeded_store_and_refuses_several_workers() -> 
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    headers = {
-        "X-PW-AccessToken": "mem-key",
-        "X-PW-Application": "developer_api",
-        "X-PW-UserEmail": "admin@verdigris.local",
-    }
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/developer_api/v1/account", headers=headers)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.1)
+        r = first_account_answer(process, port, "mem-key", "admin@verdigris.local")
         assert r.status_code == 200  # the printed key works: one store, not two
     finally:
         process.terminate()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.live import first_account_answer
 from verdigris.cli import MIN_TOKEN_LENGTH, main
 from verdigris.services import Services
 from verdigris.store import open_store
@@ -70,20 +69,8 @@ def test_the_readmes_first_command_still_works(tmp_path: Path) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    headers = {
-        "X-PW-AccessToken": "dev-token",
-        "X-PW-Application": "developer_api",
-        "X-PW-UserEmail": "dev@example.com",
-    }
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/developer_api/v1/account", headers=headers)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline and process.poll() is None
-                time.sleep(0.1)
+        r = first_account_answer(process, port, "dev-token", "dev@example.com")
         assert r.status_code == 200
     finally:
         process.terminate()
