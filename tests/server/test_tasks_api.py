@@ -14,8 +14,8 @@ from tests.conftest import Api, make_api
 from verdigris.config import Settings
 from verdigris.server.app import create_app
 from verdigris.services import Services
-from verdigris.store.sql import SqlStore
 from verdigris.store.base import Store
+from verdigris.store.sql import SqlStore
 
 TASK_KEYS = [
     "id",
@@ -136,12 +136,21 @@ def test_custom_fields_available_on_tasks(api: Api) -> None:
         ({"name": "x", "assignee_id": 999999}, "assignee_id", "not_found"),
         ({"name": "x", "assignee_id": "me"}, "assignee_id", "invalid_type"),
         ({"name": "x", "tags": "vip"}, "tags", "invalid_type"),
-        ({"name": "x", "related_resource": {"id": 1, "type": "planet"}}, "related_resource",
-         "invalid"),
-        ({"name": "x", "related_resource": {"id": 999, "type": "lead"}}, "related_resource",
-         "not_found"),
-        ({"name": "x", "related_resource": {"id": 1, "type": "project"}}, "related_resource",
-         "not_found"),
+        (
+            {"name": "x", "related_resource": {"id": 1, "type": "planet"}},
+            "related_resource",
+            "invalid",
+        ),
+        (
+            {"name": "x", "related_resource": {"id": 999, "type": "lead"}},
+            "related_resource",
+            "not_found",
+        ),
+        (
+            {"name": "x", "related_resource": {"id": 1, "type": "project"}},
+            "related_resource",
+            "not_found",
+        ),
         ({"name": "x", "related_resource": "lead"}, "related_resource", "invalid_type"),
     ],
 )

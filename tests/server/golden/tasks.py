@@ -32,7 +32,11 @@ def steps() -> list[Step]:
         (
             "POST",
             "/tasks",
-            {"name": "Linked", "related_resource": {"id": 1, "type": "lead"}, "status": "Completed"},
+            {
+                "name": "Linked",
+                "related_resource": {"id": 1, "type": "lead"},
+                "status": "Completed",
+            },
         ),
         ("POST", "/tasks", {"priority": "Low"}),
         ("GET", "/tasks/2", None),
