@@ -194,6 +194,9 @@ def test_search_pages_sorts_filters_and_totals(api: Api) -> None:
     assert [t["id"] for t in page.json()] == [ids[4], ids[3]]
     last = api.post("/tasks/search", {"page_size": 2, "page_number": 3}).json()
     assert [t["name"] for t in last] == ["Task 0", "No due date"]
+    # descending, a task without a due date (due at the end of time) comes first
+    newest_first = api.post("/tasks/search", {"sort_direction": "desc", "page_size": 2}).json()
+    assert [t["name"] for t in newest_first] == ["No due date", "Task 0"]
     by_name = api.post("/tasks/search", {"sort_by": "name", "sort_direction": "desc"}).json()
     assert by_name[0]["name"] == "Task 4" and by_name[-1]["name"] == "No due date"
 

@@ -403,8 +403,13 @@ tasks = sa.Table(
     sa.Column("custom_fields", sa.Text, nullable=False),  # JSON {definition id: value}
     sa.Column("date_created", sa.BigInteger, nullable=False),
     sa.Column("date_modified", sa.BigInteger, nullable=False),
+    # due_date as a search sorts it: a task without one is due at the end of time
+    sa.Column("due_key", sa.BigInteger, nullable=False),
     sa.Index("ix_tasks_account", "account_id", "id"),
     sa.Index("ix_tasks_related", "account_id", "related_type", "related_id"),
+    # the default order of a task search (due_date, then id), read in index order
+    sa.Index("ix_tasks_due", "account_id", "due_key", "id"),
+    sa.Index("ix_tasks_name", "account_id", "name_key", "id"),
     sqlite_autoincrement=True,
 )
 

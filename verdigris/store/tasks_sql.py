@@ -13,11 +13,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from verdigris.domain.search_keys import tag_key, tag_keys
 from verdigris.domain.tasks import NONE_ID, Task, TaskQuery
+from verdigris.domain.values import INT64_MAX
 from verdigris.store import schema as t
 from verdigris.store.base import TagCount, Tasks
 from verdigris.store.rows import SqlRepository, record_from_row, record_row
 
 TASK_JSON = frozenset(("tags", "custom_fields"))
+#: the sort key of a task without a due date: due at the end of time
+DUE_NEVER = INT64_MAX
 c = t.tasks.c
 tt = t.task_tags.c
 
@@ -28,7 +31,7 @@ SORT_COLUMNS: dict[str, tuple[sa.Column[Any], ...]] = {
     "related_to": (c.related_type, c.related_id),
     "status": (c.status,),
     "priority": (c.priority,),
-    "due_date": (c.due_date,),
+    "due_date": (c.due_key,),
     "reminder_date": (c.reminder_date,),
     "completed_date": (c.completed_date,),
     "date_created": (c.date_created,),
@@ -39,6 +42,7 @@ SORT_COLUMNS: dict[str, tuple[sa.Column[Any], ...]] = {
 def _row(task: Task) -> dict[str, Any]:
     row = record_row(task, TASK_JSON)
     row["name_key"] = tag_key(task.name)
+    row["due_key"] = DUE_NEVER if task.due_date is None else task.due_date
     return row
 
 
@@ -100,8 +104,8 @@ class SqlTasks(SqlRepository, Tasks):
         ).scalar_one()
         order: list[Any] = []
         for column in SORT_COLUMNS[query.sort_by]:
-            # records without a value come last, whichever the direction
-            order.append(column.is_(None))
+            if column.nullable:  # records without a value come last, whichever the direction
+                order.append(column.is_(None))
             order.append(column.desc() if query.descending else column.asc())
         order.append(c.id.desc() if query.descending else c.id.asc())
         stmt = (

@@ -43,10 +43,13 @@ def upgrade() -> None:
         sa.Column("custom_fields", sa.Text, nullable=False),
         sa.Column("date_created", sa.BigInteger, nullable=False),
         sa.Column("date_modified", sa.BigInteger, nullable=False),
+        sa.Column("due_key", sa.BigInteger, nullable=False),
         sqlite_autoincrement=True,
     )
     op.create_index("ix_tasks_account", "tasks", ["account_id", "id"])
     op.create_index("ix_tasks_related", "tasks", ["account_id", "related_type", "related_id"])
+    op.create_index("ix_tasks_due", "tasks", ["account_id", "due_key", "id"])
+    op.create_index("ix_tasks_name", "tasks", ["account_id", "name_key", "id"])
     op.create_table(
         "task_tags",
         sa.Column("task_id", Id, sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
@@ -59,6 +62,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_task_tags_search", table_name="task_tags")
     op.drop_table("task_tags")
+    op.drop_index("ix_tasks_name", table_name="tasks")
+    op.drop_index("ix_tasks_due", table_name="tasks")
     op.drop_index("ix_tasks_related", table_name="tasks")
     op.drop_index("ix_tasks_account", table_name="tasks")
     op.drop_table("tasks")
