@@ -3,6 +3,8 @@ failing observer takes the write back with it (issue 16)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from verdigris.domain.errors import NotFound, ValidationFailed
@@ -56,3 +58,41 @@ def test_a_failing_observer_rolls_the_task_write_back(services: Services) -> Non
     assert total == 0
     with pytest.raises(NotFound):
         services.get_task(who, 1)
+
+
+def test_a_lead_deleted_while_a_task_is_related_to_it_keeps_no_relation(
+    services: Services,
+) -> None:
+    """Relating (POST /leads/{id}/related, or a task's related_resource) and deleting the
+    lead at once, on both engines: whichever commits first, no task is left related to a
+    lead that is gone."""
+    who = _who(services, "tasks-race@example.com")
+    for round_ in range(6):
+        lead = services.create_lead(who, {"name": f"Raced {round_}"}).lead.id
+        task = services.create_task(who, {"name": "Call"}).task.id
+        errors: list[BaseException] = []
+
+        def relate(
+            lead: int = lead,
+            task: int = task,
+            by_lead: bool = bool(round_ % 2),
+            errors: list[BaseException] = errors,
+        ) -> None:
+            try:
+                if by_lead:
+                    services.relate_to_lead(who, lead, {"resource": {"id": task, "type": "task"}})
+                else:
+                    services.update_task(
+                        who, task, {"related_resource": {"id": lead, "type": "lead"}}
+                    )
+            except (NotFound, ValidationFailed):
+                pass  # the lead was gone first
+            except BaseException as exc:
+                errors.append(exc)
+
+        thread = threading.Thread(target=relate)
+        thread.start()
+        services.delete_lead(who, lead)
+        thread.join(10)
+        assert not errors
+        assert services.get_task(who, task).task.related_id is None

@@ -53,7 +53,9 @@ class TaskContext:
     def record_exists(self, kind: str, record_id: int) -> bool:
         account = self.account_id
         if kind == "lead":
-            return self.tx.leads.get(account, record_id) is not None
+            # locked, so that a lead deleted meanwhile cannot keep a task related to it
+            # (its delete waits, then unrelates this task; or this finds it gone)
+            return self.tx.leads.get_for_update(account, record_id) is not None
         if kind == "person":
             return self.tx.crm.get_person(account, record_id) is not None
         if kind == "company":
@@ -139,11 +141,15 @@ class TaskServices(ServiceBase):
     def update_task(self, who: Principal, task_id: int, data: Any) -> ShownTask:
         data = require_object(data)
         with self.store.transaction(write=True) as tx:
+            if tx.tasks.get(who.account_id, task_id) is None:
+                raise NotFound(catalogue.NOT_FOUND_MESSAGE)
+            ctx = self._tasks(tx, who)
+            # the lead a related_resource names is locked before the task, in the order
+            # a lead's delete takes them (lead, then its tasks): no deadlock between them
+            changes = rules.parse_changes(data, ctx, creating=False)
             current = tx.tasks.get_for_update(who.account_id, task_id)
             if current is None:
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
-            ctx = self._tasks(tx, who)
-            changes = rules.parse_changes(data, ctx, creating=False)
             task = rules.apply_changes(current, changes, self.clock())
             if task is current:
                 return ctx.show(current)  # nothing differs: no write
@@ -199,21 +205,28 @@ class TaskServices(ServiceBase):
             return total, TaskPage(tasks, self._tasks(tx, who).definitions)
 
     # related items (a lead relates to tasks only) ---------------------------------------
-    def _lead_exists(self, tx: StoreTx, who: Principal, lead_id: int) -> None:
-        if tx.leads.get(who.account_id, lead_id) is None:
+    def _lead_exists(self, tx: StoreTx, who: Principal, lead_id: int, *, lock: bool) -> None:
+        """404 unless the lead is the account's; a write locks it (see record_exists)."""
+        leads = tx.leads
+        lead = (
+            leads.get_for_update(who.account_id, lead_id)
+            if lock
+            else leads.get(who.account_id, lead_id)
+        )
+        if lead is None:
             raise NotFound(catalogue.NOT_FOUND_MESSAGE)
 
     def lead_related(self, who: Principal, lead_id: int) -> list[int]:
         """The ids of the tasks related to a lead (all a lead relates to), ascending."""
         with self.store.transaction(write=False) as tx:
-            self._lead_exists(tx, who, lead_id)
+            self._lead_exists(tx, who, lead_id, lock=False)
             return [task.id for task in tx.tasks.related_to(who.account_id, "lead", lead_id)]
 
     def relate_to_lead(self, who: Principal, lead_id: int, body: Any) -> int:
         """Relate a task to a lead; the task id. Relating it again changes nothing."""
         task_id = rules.parse_lead_resource(body)
         with self.store.transaction(write=True) as tx:
-            self._lead_exists(tx, who, lead_id)
+            self._lead_exists(tx, who, lead_id, lock=True)
             current = tx.tasks.get_for_update(who.account_id, task_id)
             if current is None:
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
@@ -227,7 +240,7 @@ class TaskServices(ServiceBase):
         lead is not found (404)."""
         task_id = rules.parse_lead_resource(body)
         with self.store.transaction(write=True) as tx:
-            self._lead_exists(tx, who, lead_id)
+            self._lead_exists(tx, who, lead_id, lock=True)
             current = tx.tasks.get_for_update(who.account_id, task_id)
             if current is None or (current.related_type, current.related_id) != ("lead", lead_id):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
