@@ -239,6 +239,7 @@ def test_search_filters_status_assignee_tags_followed(api: Api) -> None:
         ({"minimum_due_date": "soon"}, "minimum_due_date"),
         ({"followed": 3}, "followed"),
         ({"pageSize": 3}, "base"),
+        ({"custom_fields": [{"custom_field_definition_id": 1, "value": 1}]}, "custom_fields"),
     ],
 )
 def test_search_bad_parameters(api: Api, body: dict[str, Any], field: str) -> None:

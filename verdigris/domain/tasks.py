@@ -77,6 +77,7 @@ SEARCH_KEYS = frozenset(
         "maximum_created_date",
         "minimum_modified_date",
         "maximum_modified_date",
+        "custom_fields",
     )
 )
 #: ``-2`` in an id filter: "none" (tasks with no assignee, no project)
@@ -417,6 +418,12 @@ def parse_search(body: Any) -> TaskQuery:
     if unknown:
         raise ValidationFailed({"base": ["unrecognized"]}, UNRECOGNIZED_PREFIX + ", ".join(unknown))
     errors = FieldErrors()
+    if body.get("custom_fields"):
+        errors.add(
+            "custom_fields",
+            "unsupported",
+            "verdigris does not filter tasks by custom field yet",
+        )
     page_number, page_size = paging(errors, body)
     sort_by = body.get("sort_by")
     if sort_by is None or sort_by == "":
