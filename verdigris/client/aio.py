@@ -31,9 +31,15 @@ from verdigris.client.models import (
     DeletedOut,
     LeadOut,
     Match,
+    RelatedOut,
+    RelationOut,
+    RemovedRelationOut,
     SearchPage,
     SourceOut,
     StatusOut,
+    TagOut,
+    TaskOut,
+    TaskPage,
     UserOut,
 )
 from verdigris.client.pacing import BULK_PER_SECOND, RetryPolicy
@@ -206,6 +212,53 @@ class AsyncClient:
 
     async def delete_custom_field_definition(self, definition_id: int) -> DeletedOut:
         return await self._run(self._core.delete_custom_field_definition(definition_id))
+
+    # tasks, a lead's related items, tags -------------------------------------------------
+    async def create_task(self, task: Mapping[str, Any]) -> TaskOut:
+        """POST /tasks. Never retried once sent (a retry could create a second task)."""
+        return await self._run(self._core.create_task(task))
+
+    async def get_task(self, task_id: int) -> TaskOut:
+        return await self._run(self._core.get_task(task_id))
+
+    async def update_task(self, task_id: int, changes: Mapping[str, Any]) -> TaskOut:
+        """PUT /tasks/{id}: only the keys sent change."""
+        return await self._run(self._core.update_task(task_id, changes))
+
+    async def delete_task(self, task_id: int) -> DeletedOut:
+        return await self._run(self._core.delete_task(task_id))
+
+    async def search_tasks_page(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_number: int = 1,
+        page_size: int = 20,
+    ) -> TaskPage:
+        """One page of POST /tasks/search (Copper's filters: ``assignee_ids``,
+        ``statuses``, ``tags``, ``minimum_due_date`` ...), with ``X-PW-TOTAL``."""
+        return await self._run(self._core.search_tasks_page(filters, page_number, page_size))
+
+    async def lead_related(self, lead_id: int) -> list[RelatedOut]:
+        """GET /leads/{id}/related: what the lead relates to (tasks only, in Copper)."""
+        return await self._run(self._core.lead_related(lead_id))
+
+    async def lead_related_tasks(self, lead_id: int) -> list[RelatedOut]:
+        """GET /leads/{id}/related/tasks."""
+        return await self._run(self._core.lead_related(lead_id, "tasks"))
+
+    async def relate_task_to_lead(self, lead_id: int, task_id: int) -> RelationOut:
+        """POST /leads/{id}/related with the task: the task's related_resource becomes
+        the lead (a task relates to one record at most)."""
+        return await self._run(self._core.relate_task_to_lead(lead_id, task_id))
+
+    async def unrelate_task_from_lead(self, lead_id: int, task_id: int) -> RemovedRelationOut:
+        """DELETE /leads/{id}/related with the task."""
+        return await self._run(self._core.unrelate_task_from_lead(lead_id, task_id))
+
+    async def tags(self) -> list[TagOut]:
+        """GET /tags: the account's tags with how many leads and tasks carry each."""
+        return await self._run(self._core.tags())
 
     # anything else ----------------------------------------------------------------------
     async def request(

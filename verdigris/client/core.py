@@ -36,9 +36,15 @@ from verdigris.client.models import (
     DeletedOut,
     LeadOut,
     Match,
+    RelatedOut,
+    RelationOut,
+    RemovedRelationOut,
     SearchPage,
     SourceOut,
     StatusOut,
+    TagOut,
+    TaskOut,
+    TaskPage,
     UserOut,
 )
 from verdigris.client.pacing import Pacer, RetryPolicy
@@ -294,6 +300,47 @@ class Core:
     def delete_custom_field_definition(self, definition_id: int) -> Step[DeletedOut]:
         request = Request("DELETE", f"/custom_field_definitions/{int(definition_id)}")
         return self.call(request, DeletedOut)
+
+    # tasks, a lead's related items, tags -------------------------------------------------
+    def create_task(self, task: Mapping[str, Any]) -> Step[TaskOut]:
+        return self.call(Request.json("POST", "/tasks", task, idempotent=False), TaskOut)
+
+    def get_task(self, task_id: int) -> Step[TaskOut]:
+        return self.call(Request("GET", f"/tasks/{int(task_id)}"), TaskOut)
+
+    def update_task(self, task_id: int, changes: Mapping[str, Any]) -> Step[TaskOut]:
+        return self.call(Request.json("PUT", f"/tasks/{int(task_id)}", changes), TaskOut)
+
+    def delete_task(self, task_id: int) -> Step[DeletedOut]:
+        return self.call(Request("DELETE", f"/tasks/{int(task_id)}"), DeletedOut)
+
+    def search_tasks_page(
+        self, filters: Mapping[str, Any] | None, page_number: int, page_size: int
+    ) -> Step[TaskPage]:
+        """One page of POST /tasks/search (read-only, so retried like a GET)."""
+        body = {**(filters or {}), "page_number": page_number, "page_size": page_size}
+        reply = yield from self.exchange(Request.json("POST", "/tasks/search", body))
+        total = reply.headers.get("x-pw-total", "")
+        return TaskPage(
+            decode(reply.content, list[TaskOut]), int(total) if total.isdigit() else None
+        )
+
+    def lead_related(self, lead_id: int, kind: str | None = None) -> Step[list[RelatedOut]]:
+        path = f"/leads/{int(lead_id)}/related" + (f"/{kind}" if kind else "")
+        return self.call(Request("GET", path), list[RelatedOut])
+
+    def relate_task_to_lead(self, lead_id: int, task_id: int) -> Step[RelationOut]:
+        body = {"resource": {"id": int(task_id), "type": "task"}}
+        request = Request.json("POST", f"/leads/{int(lead_id)}/related", body)
+        return self.call(request, RelationOut)
+
+    def unrelate_task_from_lead(self, lead_id: int, task_id: int) -> Step[RemovedRelationOut]:
+        body = {"resource": {"id": int(task_id), "type": "task"}}
+        request = Request.json("DELETE", f"/leads/{int(lead_id)}/related", body)
+        return self.call(request, RemovedRelationOut)
+
+    def tags(self) -> Step[list[TagOut]]:
+        return self.call(Request("GET", "/tags"), list[TagOut])
 
     # anything else ----------------------------------------------------------------------
     def request(

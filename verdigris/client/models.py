@@ -28,8 +28,13 @@ from verdigris.wire import (
     LeadOut,
     LinkOut,
     PhoneOut,
+    RelatedOut,
+    RelationOut,
+    RemovedRelationOut,
     SourceOut,
     StatusOut,
+    TagOut,
+    TaskOut,
     UserOut,
 )
 
@@ -47,9 +52,15 @@ __all__ = [
     "Match",
     "OptionOut",
     "PhoneOut",
+    "RelatedOut",
+    "RelationOut",
+    "RemovedRelationOut",
     "SearchPage",
     "SourceOut",
     "StatusOut",
+    "TagOut",
+    "TaskOut",
+    "TaskPage",
     "UserOut",
 ]
 
@@ -103,6 +114,14 @@ class SearchPage:
     calls it an upper bound of the matches), None when absent."""
 
     leads: list[LeadOut]
+    total: int | None
+
+
+@dataclass
+class TaskPage:
+    """One page of ``POST /tasks/search``; ``total`` is the server's ``X-PW-TOTAL``."""
+
+    tasks: list[TaskOut]
     total: int | None
 
 

@@ -6,6 +6,7 @@ from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipe
 from verdigris.domain.errors import NotFound
 from verdigris.services.base import Principal, ServiceBase
 from verdigris.services.conversion import CrmContext, WithFields
+from verdigris.services.tasks import unrelate_tasks
 from verdigris.wire import catalogue
 
 
@@ -23,6 +24,7 @@ class CrmServices(ServiceBase):
             if not tx.crm.delete_person(who.account_id, person_id):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "person", person_id)
+            unrelate_tasks(self, tx, who, "person", person_id)
         return person_id
 
     def get_company(self, who: Principal, company_id: int) -> WithFields[Company]:
@@ -37,6 +39,7 @@ class CrmServices(ServiceBase):
             if not tx.crm.delete_company(who.account_id, company_id):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "company", company_id)
+            unrelate_tasks(self, tx, who, "company", company_id)
         return company_id
 
     def get_opportunity(self, who: Principal, opportunity_id: int) -> WithFields[Opportunity]:
@@ -51,6 +54,7 @@ class CrmServices(ServiceBase):
             if not tx.crm.delete_opportunity(who.account_id, opportunity_id):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "opportunity", opportunity_id)
+            unrelate_tasks(self, tx, who, "opportunity", opportunity_id)
         return opportunity_id
 
     def pipelines(self, who: Principal) -> list[Pipeline]:

@@ -35,6 +35,7 @@ from verdigris.services.base import (
     require_object,
 )
 from verdigris.services.changes import Change
+from verdigris.services.tasks import unrelate_tasks
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
 
@@ -143,6 +144,7 @@ class LeadServices(ServiceBase):
             if not tx.leads.delete(who.account_id, lead_id):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "lead", lead_id)
+            unrelate_tasks(self, tx, who, "lead", lead_id)
             if self.observers:
                 self.changed(
                     tx,

@@ -30,6 +30,7 @@ from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
+from verdigris.domain.tasks import Task, TaskQuery
 
 
 class StoreError(Exception):
@@ -316,6 +317,45 @@ class Crm(ABC):
     def delete_opportunity(self, account_id: int, opportunity_id: int) -> bool: ...
 
 
+class TagCount(msgspec.Struct, frozen=True):
+    """One tag of an account and how many records (leads and tasks) carry it."""
+
+    name: str
+    count: int
+
+
+class Tasks(ABC):
+    """``tx.tasks``: tasks, the record each relates to, and the account's tags (issue 16)."""
+
+    @abstractmethod
+    def insert(self, task: Task) -> Task: ...
+
+    @abstractmethod
+    def update(self, task: Task) -> None: ...
+
+    @abstractmethod
+    def get(self, account_id: int, task_id: int) -> Task | None: ...
+
+    @abstractmethod
+    def get_for_update(self, account_id: int, task_id: int) -> Task | None:
+        """As :meth:`get`, locking the row until the transaction ends (PostgreSQL)."""
+
+    @abstractmethod
+    def delete(self, account_id: int, task_id: int) -> bool: ...
+
+    @abstractmethod
+    def search(self, account_id: int, query: TaskQuery) -> tuple[int, list[Task]]:
+        """The total of tasks matching ``query`` and its page."""
+
+    @abstractmethod
+    def related_to(self, account_id: int, kind: str, record_id: int) -> list[Task]:
+        """The tasks related to one record, by id."""
+
+    @abstractmethod
+    def tag_counts(self, account_id: int) -> list[TagCount]:
+        """Every tag of the account's leads and tasks, with how many carry it, by name."""
+
+
 class StoreTx(ABC):
     """One transaction: a repository per aggregate, all on the same transaction."""
 
@@ -338,6 +378,10 @@ class StoreTx(ABC):
     @property
     @abstractmethod
     def crm(self) -> Crm: ...
+
+    @property
+    @abstractmethod
+    def tasks(self) -> Tasks: ...
 
     @abstractmethod
     def savepoint(self) -> AbstractContextManager[None]:

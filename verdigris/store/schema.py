@@ -378,3 +378,47 @@ activities = sa.Table(
     sa.Index("ix_activities_parent", "account_id", "parent_type", "parent_id"),
     sqlite_autoincrement=True,
 )
+
+# --- tasks and related items (issue 16) -------------------------------------------------------
+
+#: a task relates to one record at most (Copper: "limit 1 total"): related_type/related_id
+#: is the relation, read from either side (ix_tasks_related serves a lead's related items)
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("name_key", Key, nullable=False, server_default=""),
+    sa.Column("related_type", sa.String(16), nullable=True),
+    sa.Column("related_id", Id, nullable=True),
+    sa.Column("assignee_id", Id, nullable=True),
+    sa.Column("due_date", sa.BigInteger, nullable=True),
+    sa.Column("reminder_date", sa.BigInteger, nullable=True),
+    sa.Column("completed_date", sa.BigInteger, nullable=True),
+    sa.Column("priority", sa.String(8), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("details", sa.Text, nullable=True),
+    sa.Column("tags", sa.Text, nullable=False),  # JSON
+    sa.Column("custom_fields", sa.Text, nullable=False),  # JSON {definition id: value}
+    sa.Column("date_created", sa.BigInteger, nullable=False),
+    sa.Column("date_modified", sa.BigInteger, nullable=False),
+    # due_date as a search sorts it: a task without one is due at the end of time
+    sa.Column("due_key", sa.BigInteger, nullable=False),
+    sa.Index("ix_tasks_account", "account_id", "id"),
+    sa.Index("ix_tasks_related", "account_id", "related_type", "related_id"),
+    # the default order of a task search (due_date, then id), read in index order
+    sa.Index("ix_tasks_due", "account_id", "due_key", "id"),
+    sa.Index("ix_tasks_name", "account_id", "name_key", "id"),
+    sqlite_autoincrement=True,
+)
+
+#: a task's tags as keys, one row each (the tags filter of a task search, and GET /tags)
+task_tags = sa.Table(
+    "task_tags",
+    metadata,
+    sa.Column("task_id", Id, sa.ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag", Key, primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Index("ix_task_tags_search", "account_id", "tag", "task_id"),
+)

@@ -11,6 +11,7 @@ generated from them, so their names and docstrings are part of that document.
     account        the account, users, lead statuses, customer sources
     custom_fields  custom field definitions
     crm            conversion: people, companies, opportunities, pipelines, activities
+    tasks          tasks, a lead's related items, the account's tags
     requests       request bodies, for /openapi.json only (requests are validated by hand)
 """
 
@@ -76,6 +77,17 @@ from verdigris.wire.requests import (
     TagFilterIn,
     UpsertIn,
 )
+from verdigris.wire.tasks import (
+    RelatedIn,
+    RelatedOut,
+    RelatedResourceOut,
+    RelationOut,
+    RemovedRelationOut,
+    TagOut,
+    TaskIn,
+    TaskOut,
+    TaskSearchIn,
+)
 
 __all__ = [
     "CONVERTED_KEYS",
@@ -127,10 +139,19 @@ __all__ = [
     "PhoneOut",
     "PipelineOut",
     "PipelineStageOut",
+    "RelatedIn",
+    "RelatedOut",
+    "RelatedResourceOut",
+    "RelationOut",
+    "RemovedRelationOut",
     "SourceOut",
     "StageOut",
     "StatusOut",
     "TagFilterIn",
+    "TagOut",
+    "TaskIn",
+    "TaskOut",
+    "TaskSearchIn",
     "UpsertIn",
     "UserOut",
 ]

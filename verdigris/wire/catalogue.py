@@ -29,6 +29,7 @@ CODE_TEXT: Final = {
     "taken": "has already been taken",
     "not_matchable": "cannot be a match key",
     "unrecognized": "unrecognized attributes specified",
+    "not_on_tasks": "is not available on tasks",
 }
 
 # --- 422: validation ----------------------------------------------------------------------
