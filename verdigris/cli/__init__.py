@@ -120,6 +120,27 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"accept a --bootstrap-token shorter than {MIN_TOKEN_LENGTH} characters anywhere",
     )
 
+    serve.add_argument(
+        "--emulator",
+        action="store_true",
+        help="turn on the emulator's controls under /verdigris/v1 (reset, seed, snapshots, "
+        "faults, the request journal, the clock) and the inspector at /verdigris/ui; "
+        "one worker (docs/emulator.md)  [env VERDIGRIS_EMULATOR]",
+    )
+    serve.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="with --emulator: every control needs this token in X-Verdigris-Admin-Token "
+        "(unset: an account's own API key controls its own account)  "
+        "[env VERDIGRIS_ADMIN_TOKEN]",
+    )
+    serve.add_argument(
+        "--seed",
+        metavar="FILE",
+        help="with --emulator: seed this fixture (JSON, or a CSV of leads) at start; "
+        "resets go back to it  [env VERDIGRIS_SEED]",
+    )
+
     user = sub.add_parser("user", help="manage users and API keys")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_sub.add_parser(
@@ -163,7 +184,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         "workers": getattr(args, "workers", None),
         "redis_url": getattr(args, "redis_url", None),
         "durability": getattr(args, "durability", None),
+        "admin_token": getattr(args, "admin_token", None),
+        "seed": getattr(args, "seed", None),
     }
+    if getattr(args, "emulator", False):
+        overrides["emulator"] = True
     if getattr(args, "no_rate_limits", False):
         overrides["rate_limits"] = False
     return Settings.from_env(**overrides)
@@ -214,6 +239,13 @@ def _serve(args: argparse.Namespace) -> int:
             "an in-memory database lives in one process: use --workers 1, "
             "or a file (sqlite:///FILE) or PostgreSQL for several workers"
         )
+    if settings.emulator and settings.workers > 1:
+        raise ValueError(
+            "the emulator keeps its journal, fault rules and clock in one process: "
+            "use --workers 1 with --emulator"
+        )
+    if (settings.seed or settings.admin_token) and not settings.emulator:
+        raise ValueError("--seed and --admin-token go with --emulator")
     # A short bootstrap key is a local-development convenience (the README's dev-token):
     # fine on a loopback interface, refused where other machines can try keys.
     _check_token(

@@ -1,0 +1,200 @@
+"""An account's data as rows: cleared (reset), copied out (snapshot) and back (restore);
+and, on SQLite, an undo log that takes the whole database back to a checkpoint.
+
+What an account *is* stays: its row, users, API keys, and what a new account is seeded
+with (lead statuses, customer sources, contact types, pipelines and their stages). What
+it *holds* is every other table with an ``account_id`` column: leads and their side
+tables, custom field definitions, activities, people, companies, opportunities, and the
+tables later areas add (found in :data:`verdigris.store.schema.metadata`, so a new
+table is covered without a change here).
+
+Snapshots copy the held rows, ids included, per account and table (the same code on
+both engines); restoring clears the account and inserts them back, exact to the row.
+Either bumps the account's ``custom_fields_version``, so that every worker's cached
+definitions are dropped.
+
+The undo log (SQLite): temporary triggers on every table of each connection record the
+statement that undoes each row written (``DELETE`` for an insert, ``UPDATE`` back to
+the old values, ``INSERT`` of the old row) in :data:`UNDO_TABLE`; rewinding runs them
+newest first in one transaction. Its cost follows what changed since the checkpoint,
+not the size of the database: the pytest plugin's reset between tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from verdigris.store import schema
+from verdigris.store.sql import SqlStore
+
+#: tables with an ``account_id`` that hold what a new account starts with: kept by resets
+SEEDED = frozenset(
+    {"users", "lead_statuses", "customer_sources", "contact_types", "pipelines", "pipeline_stages"}
+)
+#: the undo log's table (SQLite, emulator only; not part of the schema)
+UNDO_TABLE = "verdigris_emulator_undo"
+
+
+def held_tables() -> list[sa.Table]:
+    """The tables of what an account holds, parents before children."""
+    return [
+        t
+        for t in schema.metadata.sorted_tables
+        if "account_id" in t.c and t.name not in SEEDED and t.name != "accounts"
+    ]
+
+
+def _bump_version(conn: sa.Connection, account_id: int) -> None:
+    accounts = schema.accounts
+    conn.execute(
+        accounts.update()
+        .where(accounts.c.id == account_id)
+        .values(custom_fields_version=accounts.c.custom_fields_version + 1)
+    )
+
+
+@contextmanager
+def _writing(store: SqlStore) -> Iterator[sa.Connection]:
+    with store.transaction(write=True) as tx:
+        conn = tx.conn  # type: ignore[attr-defined]
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+        yield conn
+
+
+def clear_account(conn: sa.Connection, account_id: int) -> int:
+    """Delete everything ``account_id`` holds; the rows deleted."""
+    deleted = 0
+    for table in reversed(held_tables()):
+        deleted += conn.execute(table.delete().where(table.c.account_id == account_id)).rowcount
+    _bump_version(conn, account_id)
+    return deleted
+
+
+def reset_account(store: SqlStore, account_id: int) -> int:
+    with _writing(store) as conn:
+        return clear_account(conn, account_id)
+
+
+@dataclass
+class Snapshot:
+    name: str
+    account_id: int
+    #: when it was taken, on the server's clock
+    taken_at: int
+    #: rows by table name, as the columns of the table in ``schema``
+    rows: dict[str, list[dict[str, Any]]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "account_id": self.account_id,
+            "taken_at": self.taken_at,
+            "rows": {name: len(rows) for name, rows in self.rows.items() if rows},
+        }
+
+
+def take_snapshot(store: SqlStore, account_id: int, name: str, at: int) -> Snapshot:
+    rows: dict[str, list[dict[str, Any]]] = {}
+    with store.transaction(write=False) as tx:
+        conn: sa.Connection = tx.conn  # type: ignore[attr-defined]
+        for table in held_tables():
+            result = conn.execute(sa.select(table).where(table.c.account_id == account_id))
+            rows[table.name] = [dict(r) for r in result.mappings()]
+    return Snapshot(name, account_id, at, rows)
+
+
+def restore_snapshot(store: SqlStore, snapshot: Snapshot) -> None:
+    with _writing(store) as conn:
+        clear_account(conn, snapshot.account_id)
+        for table in held_tables():
+            found = snapshot.rows.get(table.name)
+            if found:
+                conn.execute(table.insert(), found)
+        _bump_version(conn, snapshot.account_id)
+
+
+# --- the undo log (SQLite) -------------------------------------------------------------
+
+
+def _trigger_sql(table: str, columns: list[str]) -> list[str]:
+    quoted = [f'"{c}"' for c in columns]
+    old = " || ',' || ".join(f"quote(old.{c})" for c in quoted)
+    sets = " || ',' || ".join(f"'{c}=' || quote(old.{c})" for c in quoted)
+    log = f"INSERT INTO {UNDO_TABLE}(sql) VALUES"
+    return [
+        f'CREATE TEMP TRIGGER IF NOT EXISTS "vundo_{table}_i" AFTER INSERT ON main."{table}" '
+        f"BEGIN {log}('DELETE FROM \"{table}\" WHERE rowid=' || new.rowid); END",
+        f'CREATE TEMP TRIGGER IF NOT EXISTS "vundo_{table}_u" AFTER UPDATE ON main."{table}" '
+        f"BEGIN {log}('UPDATE \"{table}\" SET ' || {sets} || ' WHERE rowid=' || old.rowid); "
+        "END",
+        f'CREATE TEMP TRIGGER IF NOT EXISTS "vundo_{table}_d" AFTER DELETE ON main."{table}" '
+        f"BEGIN {log}('INSERT INTO \"{table}\"(rowid,{','.join(quoted)}) VALUES(' || "
+        f"old.rowid || ',' || {old} || ')'); END",
+    ]
+
+
+class UndoLog:
+    """Whole-database checkpoints of a SQLite store (see the module's docstring)."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.store = store
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                f"CREATE TABLE IF NOT EXISTS {UNDO_TABLE} "
+                "(seq INTEGER PRIMARY KEY, sql TEXT NOT NULL)"
+            )
+            names = [
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type='table' "
+                    "AND name NOT LIKE 'sqlite_%' AND name NOT IN ('alembic_version', ?)",
+                    (UNDO_TABLE,),
+                )
+            ]
+            statements: list[str] = []
+            for name in names:
+                columns = [r[1] for r in conn.exec_driver_sql(f'PRAGMA table_info("{name}")')]
+                statements.extend(_trigger_sql(name, columns))
+        self._statements = statements
+
+        def on_connect(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            for statement in self._statements:
+                cur.execute(statement)
+            cur.close()
+
+        sa.event.listen(store.engine, "connect", on_connect)
+        # connections opened before now get no triggers: let them go
+        store.engine.dispose()
+        self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """From now on, :meth:`rewind` comes back here."""
+        with self.store.engine.begin() as conn:
+            conn.exec_driver_sql(f"DELETE FROM {UNDO_TABLE}")
+
+    def pending(self) -> int:
+        """Rows written since the checkpoint."""
+        with self.store.engine.connect() as conn:
+            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {UNDO_TABLE}").scalar_one())
+
+    def rewind(self) -> int:
+        """Undo every write since the checkpoint (one transaction); the rows undone."""
+        with _writing(self.store) as conn:
+            undo = [
+                r[0]
+                for r in conn.exec_driver_sql(f"SELECT sql FROM {UNDO_TABLE} ORDER BY seq DESC")
+            ]
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            for statement in undo:
+                cursor.execute(statement)
+            cursor.close()
+            # the rewind's own writes were logged too
+            conn.exec_driver_sql(f"DELETE FROM {UNDO_TABLE}")
+        return len(undo)
