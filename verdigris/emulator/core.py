@@ -121,6 +121,10 @@ class Emulator:
             if record is not None:
                 data.reset_account(self.store, record.id)
 
+    def close(self) -> None:
+        if self.undo is not None:
+            self.undo.close()
+
     # --- who calls --------------------------------------------------------------------
     async def authorize(self, request: Request) -> Caller:
         if self.admin_token is not None:

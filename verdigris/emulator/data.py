@@ -169,10 +169,19 @@ class UndoLog:
                 cur.execute(statement)
             cur.close()
 
+        self._on_connect = on_connect
         sa.event.listen(store.engine, "connect", on_connect)
         # connections opened before now get no triggers: let them go
         store.engine.dispose()
         self.checkpoint()
+
+    def close(self) -> None:
+        """Stop logging: new connections get no triggers, and those that have them go."""
+        if sa.event.contains(self.store.engine, "connect", self._on_connect):
+            sa.event.remove(self.store.engine, "connect", self._on_connect)
+            self.store.engine.dispose()
+            with self.store.engine.begin() as conn:
+                conn.exec_driver_sql(f"DELETE FROM {UNDO_TABLE}")
 
     def checkpoint(self) -> None:
         """From now on, :meth:`rewind` comes back here."""

@@ -218,6 +218,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        if emulator is not None:
+            emulator.close()
         await rt.limits.close()
         if owns_store:
             store.close()
