@@ -164,12 +164,12 @@ class CopperEmulator:
             self._client = Client(self.base_url, self.token, self.email)
         return self._client
 
-    def _call(self, method: str, url: str, body: Any = None, **params: Any) -> Any:
+    def _call(self, verb: str, url: str, body: Any = None, **params: Any) -> Any:
         response = self.controls.request(
-            method, url, json=body, params={k: v for k, v in params.items() if v is not None}
+            verb, url, json=body, params={k: v for k, v in params.items() if v is not None}
         )
         if response.status_code >= 400:
-            raise RuntimeError(f"{method} {url}: {response.status_code} {response.text}")
+            raise RuntimeError(f"{verb} {url}: {response.status_code} {response.text}")
         return response.json()
 
     # --- state --------------------------------------------------------------------------
