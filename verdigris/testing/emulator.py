@@ -37,11 +37,13 @@ class EmulatorServer:
         seed: str | Path | None = None,
         rate_limits: bool = True,
         directory: str | Path | None = None,
+        admin: bool = True,
     ) -> None:
         self._tmp = None if directory is not None else tempfile.TemporaryDirectory()
         self.directory = Path(directory if directory is not None else self._tmp.name)  # type: ignore[union-attr]
         self.token = secrets.token_hex(16)
-        self.admin_token = secrets.token_hex(16)
+        #: the controls' admin token (None: the test account's key controls its account)
+        self.admin_token: str | None = secrets.token_hex(16) if admin else None
         self.email = EMAIL
         self.account = ACCOUNT
         self.rate_limits = rate_limits
@@ -136,9 +138,10 @@ class CopperEmulator:
         self.token = server.token
         self.email = server.email
         self.account = server.account
+        admin = server.admin_token
         self.controls = httpx.Client(
             base_url=server.root_url + "/verdigris/v1",
-            headers={"X-Verdigris-Admin-Token": server.admin_token},
+            headers=self.headers if admin is None else {"X-Verdigris-Admin-Token": admin},
             timeout=30,
         )
         self._client: Client | None = None
