@@ -45,8 +45,10 @@ def fixture_data() -> dict[str, Any]:
                     {"name": "Region", "data_type": "String", "available_on": ["lead"]}
                 ],
                 "leads": [
-                    {"name": "Grace Hopper", "email": {"email": "grace@example.com",
-                                                       "category": "work"}},
+                    {
+                        "name": "Grace Hopper",
+                        "email": {"email": "grace@example.com", "category": "work"},
+                    },
                     *three,
                     *many,
                 ],

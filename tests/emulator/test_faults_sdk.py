@@ -78,9 +78,9 @@ def test_a_dropped_connection_is_retried_when_safe_and_raised_when_not(
     entries = copper.journal(path="/developer_api/v1/account")
     assert [e["dropped"] for e in entries] == [True, False]
     copper.fault("drop", method="POST", path="/developer_api/v1/leads", times=1)
-    with Client(copper.base_url, copper.token, copper.email, retry=RetryPolicy()) as client:
-        with pytest.raises(TransportError):
-            client.create_lead({"name": "maybe"})  # not idempotent: not retried
+    client = Client(copper.base_url, copper.token, copper.email, retry=RetryPolicy())
+    with client, pytest.raises(TransportError):
+        client.create_lead({"name": "maybe"})  # not idempotent: not retried
 
 
 def test_rules_are_listed_and_removed(copper: CopperEmulator) -> None:

@@ -57,10 +57,12 @@ def test_clicking_through_every_view_as_the_admin(browser: Any, emulator: Copper
     page = browser.new_page()
     served = httpx.get(emulator.server.root_url + "/verdigris/ui")
     assert served.status_code == 200
-    for secret in (emulator.token, emulator.server.admin_token):
+    admin = emulator.server.admin_token
+    assert admin is not None
+    for secret in (emulator.token, admin):
         assert secret not in served.text  # the page carries no credentials
     page.goto(emulator.server.root_url + "/verdigris/ui")
-    page.fill("#admin-token", emulator.server.admin_token)
+    page.fill("#admin-token", admin)
     page.click("#login-form button[type=submit]")
     page.wait_for_selector("#journal-rows tr")
     rows = page.inner_text("#journal-rows")
@@ -114,12 +116,8 @@ def test_clicking_through_every_view_as_the_admin(browser: Any, emulator: Copper
 def test_an_account_key_sees_only_its_account(browser: Any, tmp_path: Path) -> None:
     other = {"email": "other@example.org", "token": "other-key-0123456789"}
     seed = tmp_path / "seed.json"
-    seed.write_text(
-        json.dumps(
-            {"accounts": [{"name": "Other Co", "users": [other],
-                           "leads": [{"name": "Not For Your Eyes"}]}]}  # fmt: skip
-        )
-    )
+    account = {"name": "Other Co", "users": [other], "leads": [{"name": "Not For Your Eyes"}]}
+    seed.write_text(json.dumps({"accounts": [account]}))
     with EmulatorServer(seed=seed, admin=False) as server:
         emulator = CopperEmulator(server)
         httpx.post(

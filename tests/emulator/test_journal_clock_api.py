@@ -73,9 +73,10 @@ def test_freezing_and_advancing_the_clock_moves_record_dates(emu: Emu) -> None:
     assert frozen.json()["now"] == 1_700_000_000 and frozen.json()["frozen"] is True
     lead = emu.copper("POST", "/leads", json={"name": "Dated"}).json()
     assert lead["date_created"] == lead["date_modified"] == 1_700_000_000
-    assert emu.control("POST", "/emulator/clock", ADA, json={"advance": 86_400}).json()[
-        "now"
-    ] == 1_700_086_400
+    assert (
+        emu.control("POST", "/emulator/clock", ADA, json={"advance": 86_400}).json()["now"]
+        == 1_700_086_400
+    )
     updated = emu.copper("PUT", f"/leads/{lead['id']}", json={"name": "Dated again"}).json()
     assert updated["date_created"] == 1_700_000_000
     assert updated["date_modified"] == 1_700_086_400

@@ -100,7 +100,9 @@ def test_the_undo_log_rewinds_exactly(tmp_path: Path) -> None:
     undo = UndoLog(store)
     before = dump(store)
     made = services.create_lead(who, {"name": "New", "tags": ["b", "c"]})
-    services.update_lead(who, kept.lead.id, {"name": "Changed", "tags": ["z"], "monetary_value": 0.1})
+    services.update_lead(
+        who, kept.lead.id, {"name": "Changed", "tags": ["z"], "monetary_value": 0.1}
+    )
     services.delete_lead(who, made.lead.id)
     services.create_custom_field_definition(who, {"name": "F", "data_type": "Float"})
     services.add_user("bob@example.org", account="Globex")
