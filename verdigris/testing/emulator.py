@@ -41,6 +41,7 @@ class EmulatorServer:
     ) -> None:
         self._tmp = None if directory is not None else tempfile.TemporaryDirectory()
         self.directory = Path(directory if directory is not None else self._tmp.name)  # type: ignore[union-attr]
+        self.directory.mkdir(parents=True, exist_ok=True)
         self.token = secrets.token_hex(16)
         #: the controls' admin token (None: the test account's key controls its account)
         self.admin_token: str | None = secrets.token_hex(16) if admin else None
