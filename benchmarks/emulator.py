@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -133,11 +134,17 @@ def resets(leads: int, count: int, workdir: Path) -> None:
     print(f"reset after nothing ({leads} leads): median {statistics.median(idle) * 1000:.1f} ms")
 
 
+def _first_user(store: Any, account: int) -> tuple[int, int, str]:
+    with store.transaction(write=False) as tx:
+        user = tx.accounts.list_users(account)[0]
+    return user.id, account, user.email
+
+
 def postgres_restore(url: str, leads: int) -> None:
     import sqlalchemy as sa
 
     from verdigris.emulator import data, seed
-    from verdigris.services import Services
+    from verdigris.services import Principal, Services
     from verdigris.store import normalize_url, open_store
     from verdigris.store.sql import SqlStore
 
@@ -156,8 +163,12 @@ def postgres_restore(url: str, leads: int) -> None:
                "leads": [{"name": f"Lead {i}"} for i in range(leads)]}]}  # fmt: skip
     account = seed.apply(services, fixture).accounts[0]["id"]
     snap = data.take_snapshot(store, account, "bench", 0)
+    who = Principal(*_first_user(store, account))
+    first = snap.rows["leads"][0]["id"]
     times = []
-    for _ in range(5):
+    for i in range(5):  # a test's writes, then the reset of the account
+        services.create_lead(who, {"name": f"made in test {i}"})
+        services.update_lead(who, first, {"name": f"renamed {i}"})
         t = time.perf_counter()
         data.restore_snapshot(store, snap)
         times.append(time.perf_counter() - t)

@@ -14,6 +14,7 @@ from verdigris.client.errors import RateLimitedError, ServerError, TransportErro
 from verdigris.testing import CopperEmulator, EmulatorServer
 
 LEADS = "/developer_api/v1/leads*"
+pytestmark = pytest.mark.slow  # a real server, and waits of a second or more
 
 
 @pytest.fixture(scope="module")

@@ -113,6 +113,8 @@ def test_the_undo_log_rewinds_exactly(tmp_path: Path) -> None:
     assert undo.pending() == 0
     undo.close()
     services.create_lead(who, {"name": "Not logged"})
-    assert undo.pending() == 0
+    with store.engine.connect() as conn:  # the schema is left as it was
+        tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+    assert "verdigris_emulator_undo" not in tables
     reset(store)
     store.close()

@@ -202,8 +202,7 @@ class Emulator:
     def _reset_account(self, account_id: int) -> int:
         baseline = self.baselines.get(account_id)
         if baseline is not None:
-            data.restore_snapshot(self.store, baseline)
-            return sum(len(r) for r in baseline.rows.values())
+            return data.restore_snapshot(self.store, baseline)
         return data.reset_account(self.store, account_id)
 
     def snapshot(self, account_id: int, name: str) -> data.Snapshot:
