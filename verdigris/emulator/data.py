@@ -146,6 +146,8 @@ def restore_snapshot(store: SqlStore, snapshot: Snapshot) -> int:
             def key(row: dict[str, Any], keys: list[str] = keys) -> Any:
                 return tuple(row[k] for k in keys)
 
+            now: dict[Any, Any]
+            then: dict[Any, Any]
             if has_pk:
                 now = {key(r): r for r in current[table.name]}
                 then = {key(r): r for r in snapshot.rows.get(table.name, [])}
@@ -169,7 +171,7 @@ def restore_snapshot(store: SqlStore, snapshot: Snapshot) -> int:
             gone = [k for k in now if not has_pk or k not in then]
             if not gone:
                 continue
-            where = [table.c.account_id == snapshot.account_id]
+            where: list[Any] = [table.c.account_id == snapshot.account_id]
             where += [table.c[k] == sa.bindparam(f"k_{k}") for k in keys]
             params = [{f"k_{k}": v for k, v in zip(keys, group, strict=True)} for group in gone]
             if keys:
