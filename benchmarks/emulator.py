@@ -145,16 +145,16 @@ def postgres_restore(url: str, leads: int) -> None:
 
     from verdigris.emulator import data, seed
     from verdigris.services import Principal, Services
-    from verdigris.store import normalize_url, open_store
+    from verdigris.store import normalize_url, open_store, schema
     from verdigris.store.sql import SqlStore
 
     # a schema of its own, dropped at the end (the database may be shared)
-    schema = f"bench_emulator_{secrets.token_hex(3)}"
+    pg_schema = f"bench_emulator_{secrets.token_hex(3)}"
     admin = sa.create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        conn.exec_driver_sql(f"CREATE SCHEMA {pg_schema}")
     sep = "&" if "?" in url else "?"
-    store = open_store(f"{url}{sep}options=-csearch_path%3D{schema}")
+    store = open_store(f"{url}{sep}options=-csearch_path%3D{pg_schema}")
     assert isinstance(store, SqlStore)
     store.migrate()
     services = Services(store)
@@ -164,7 +164,7 @@ def postgres_restore(url: str, leads: int) -> None:
     account = seed.apply(services, fixture).accounts[0]["id"]
     snap = data.take_snapshot(store, account, "bench", 0)
     who = Principal(*_first_user(store, account))
-    first = snap.rows["leads"][0]["id"]
+    first = snap.rows["leads"][0][[c.name for c in schema.leads.columns].index("id")]
     times = []
     for i in range(5):  # a test's writes, then the reset of the account
         services.create_lead(who, {"name": f"made in test {i}"})
@@ -174,7 +174,7 @@ def postgres_restore(url: str, leads: int) -> None:
         times.append(time.perf_counter() - t)
     store.close()
     with admin.connect() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        conn.exec_driver_sql(f"DROP SCHEMA {pg_schema} CASCADE")
     admin.dispose()
     median = statistics.median(times)
     print(f"PostgreSQL per-account restore ({leads} leads): median {median * 1000:.0f} ms")

@@ -227,7 +227,6 @@ def install(rt: Runtime) -> tuple[Emulator, list[Any]]:
     """The emulator of ``rt``, started, and its routes (controls and inspector)."""
     from verdigris.emulator import controls, ui
 
-    assert isinstance(rt.clock, Clock)
     emulator = Emulator(rt, rt.clock)
     emulator.start()
     return emulator, [*controls.routes(emulator), *ui.routes(emulator)]

@@ -22,9 +22,11 @@ not the size of the database: the pytest plugin's reset between tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -87,8 +89,8 @@ class Snapshot:
     account_id: int
     #: when it was taken, on the server's clock
     taken_at: int
-    #: rows by table name, as the columns of the table in ``schema``
-    rows: dict[str, list[dict[str, Any]]]
+    #: rows by table name, as tuples in the order of the table's columns in ``schema``
+    rows: dict[str, list[tuple[Any, ...]]]
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -99,35 +101,51 @@ class Snapshot:
         }
 
 
-def take_snapshot(store: SqlStore, account_id: int, name: str, at: int) -> Snapshot:
-    rows: dict[str, list[dict[str, Any]]] = {}
-    with store.transaction(write=False) as tx:
-        conn: sa.Connection = tx.conn  # type: ignore[attr-defined]
-        for table in held_tables():
-            result = conn.execute(sa.select(table).where(table.c.account_id == account_id))
-            rows[table.name] = [dict(r) for r in result.mappings()]
-    return Snapshot(name, account_id, at, rows)
+def _fetch(conn: sa.Connection, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """``statement``'s rows as the driver returns them (no SQLAlchemy row per row: an
+    account's 10,000 leads are read several times faster)."""
+    compiled = statement.compile(dialect=conn.dialect)
+    params = compiled.params
+    args: Any = (
+        tuple(params[name] for name in compiled.positiontup or ())
+        if compiled.positional
+        else params
+    )
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), args)
+        return [tuple(r) for r in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
-def _read_held(conn: sa.Connection, account_id: int) -> dict[str, list[dict[str, Any]]]:
+def _read_held(conn: sa.Connection, account_id: int) -> dict[str, list[tuple[Any, ...]]]:
     return {
-        table.name: [
-            dict(r)
-            for r in conn.execute(
-                sa.select(table).where(table.c.account_id == account_id)
-            ).mappings()
-        ]
+        table.name: _fetch(conn, sa.select(table).where(table.c.account_id == account_id))
         for table in held_tables()
     }
 
 
-def _group_of(table: sa.Table) -> list[str]:
-    """The columns that name one row (the primary key) or, for a table without one, one
-    group of rows replaced together (a lead's rows, or the whole table)."""
+def take_snapshot(store: SqlStore, account_id: int, name: str, at: int) -> Snapshot:
+    with store.transaction(write=False) as tx:
+        rows = _read_held(tx.conn, account_id)  # type: ignore[attr-defined]
+    return Snapshot(name, account_id, at, rows)
+
+
+def _keyed(table: sa.Table) -> tuple[list[str], Callable[[tuple[Any, ...]], Any], bool]:
+    """The columns that name one row (the primary key), or for a table without one the
+    columns of a group of rows replaced together (a lead's rows, or the whole table);
+    the function reading them from a row tuple; and whether they name single rows."""
+    names = [c.name for c in table.columns]
     keys = [c.name for c in table.primary_key.columns]
-    if keys:
-        return keys
-    return ["lead_id"] if "lead_id" in table.c else []
+    single = bool(keys)
+    if not keys:
+        keys = ["lead_id"] if "lead_id" in table.c else []
+    positions = [names.index(k) for k in keys]
+    if not positions:
+        return keys, (lambda row: ()), single
+    # a scalar for one key column, a tuple for several
+    return keys, itemgetter(*positions), single
 
 
 def restore_snapshot(store: SqlStore, snapshot: Snapshot) -> int:
@@ -138,73 +156,71 @@ def restore_snapshot(store: SqlStore, snapshot: Snapshot) -> int:
     written = 0
     with _writing(store) as conn:
         current = _read_held(conn, snapshot.account_id)
-        plans: dict[str, tuple[list[str], dict[Any, Any], dict[Any, Any]]] = {}
+        plans: dict[str, tuple[list[str], dict[Any, Any], dict[Any, Any], bool]] = {}
         for table in tables:
-            keys = _group_of(table)
-            has_pk = bool(table.primary_key.columns)
-
-            def key(row: dict[str, Any], keys: list[str] = keys) -> Any:
-                return tuple(row[k] for k in keys)
-
+            keys, key, single = _keyed(table)
             now: dict[Any, Any]
             then: dict[Any, Any]
-            if has_pk:
+            if single:
                 now = {key(r): r for r in current[table.name]}
                 then = {key(r): r for r in snapshot.rows.get(table.name, [])}
-            else:  # groups of rows, compared as wholes
+                same = [k for k, r in then.items() if now.get(k) == r]
+                for k in same:
+                    del now[k], then[k]
+            else:  # groups of rows, compared as multisets
                 now, then = {}, {}
                 for r in current[table.name]:
-                    now.setdefault(key(r), []).append(r)
+                    now.setdefault(key(r), Counter())[r] += 1
                 for r in snapshot.rows.get(table.name, []):
-                    then.setdefault(key(r), []).append(r)
-                for group in {*now, *then}:
-                    a = sorted(map(repr, now.get(group, [])))
-                    b = sorted(map(repr, then.get(group, [])))
-                    if a == b:
-                        now.pop(group, None)
-                        then.pop(group, None)
-            plans[table.name] = (keys, now, then)
-        # deletions first, children before parents
+                    then.setdefault(key(r), Counter())[r] += 1
+                for group in [g for g in then if now.get(g) == then[g]]:
+                    del now[group], then[group]
+            plans[table.name] = (keys, now, then, single)
+        # deletions first, children before parents: rows (groups) not in the snapshot,
+        # and groups that differ from it
         for table in reversed(tables):
-            keys, now, then = plans[table.name]
-            has_pk = bool(table.primary_key.columns)
-            gone = [k for k in now if not has_pk or k not in then]
+            keys, now, then, single = plans[table.name]
+            gone = [k for k in now if not single or k not in then]
             if not gone:
                 continue
             where: list[Any] = [table.c.account_id == snapshot.account_id]
             where += [table.c[k] == sa.bindparam(f"k_{k}") for k in keys]
-            params = [{f"k_{k}": v for k, v in zip(keys, group, strict=True)} for group in gone]
             if keys:
+                names = [f"k_{k}" for k in keys]
+                params = [dict(zip(names, g if len(keys) > 1 else (g,), strict=True)) for g in gone]
                 conn.execute(table.delete().where(*where), params)
             else:
                 conn.execute(table.delete().where(*where))
             written += len(gone)
         # then changed and missing rows, parents before children
         for table in tables:
-            keys, now, then = plans[table.name]
-            has_pk = bool(table.primary_key.columns)
-            if has_pk:
-                changed = [r for k, r in then.items() if k in now and now[k] != r]
+            keys, now, then, single = plans[table.name]
+            names = [c.name for c in table.columns]
+            if single:
+                changed = [r for k, r in then.items() if k in now]
                 added = [r for k, r in then.items() if k not in now]
-                if changed:
-                    others = [c.name for c in table.columns if c.name not in keys]
-                    statement = (
-                        table.update()
-                        .where(*(table.c[k] == sa.bindparam(f"k_{k}") for k in keys))
-                        .values({c: sa.bindparam(f"v_{c}") for c in others})
-                    )
-                    conn.execute(
-                        statement,
-                        [
-                            {**{f"k_{k}": r[k] for k in keys}, **{f"v_{c}": r[c] for c in others}}
-                            for r in changed
-                        ],
-                    )
             else:
                 changed = []
-                added = [r for rows in then.values() for r in rows]
+                added = [r for group in then.values() for r in group.elements()]
+            if changed:
+                others = [n for n in names if n not in keys]
+                statement = (
+                    table.update()
+                    .where(*(table.c[k] == sa.bindparam(f"k_{k}") for k in keys))
+                    .values({n: sa.bindparam(f"v_{n}") for n in others})
+                )
+                conn.execute(
+                    statement,
+                    [
+                        {
+                            ("k_" if n in keys else "v_") + n: v
+                            for n, v in zip(names, r, strict=True)
+                        }
+                        for r in changed
+                    ],
+                )
             if added:
-                conn.execute(table.insert(), added)
+                conn.execute(table.insert(), [dict(zip(names, r, strict=True)) for r in added])
             written += len(changed) + len(added)
         _bump_version(conn, snapshot.account_id)
     return written

@@ -70,10 +70,11 @@ class Runtime:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        #: the emulator's controllable clock (verdigris/clock.py); None: the wall clock
-        self.clock: Clock | None = None
+        #: the server's clock (verdigris/clock.py): what the services, the rate limits and
+        #: the webhook sender read. Only the emulator moves it; without the emulator the
+        #: services and limits keep their plain wall clock (nothing to look up per call)
+        self.clock = Clock()
         if settings.emulator:
-            self.clock = Clock()
             self.services = Services(store, bulk_limit=settings.bulk_limit, clock=self.clock)
             self.limits = RateLimits(settings, clock=self.clock.time)
         else:
