@@ -78,3 +78,19 @@ def test_the_emulator_refuses_several_workers_and_seed_without_it(tmp_path: Path
         )
         assert result.returncode == 1
         assert words in result.stderr
+
+
+def test_a_csv_seed_fills_the_bootstrapped_account(tmp_path: Path) -> None:
+    csv = tmp_path / "leads.csv"
+    csv.write_text("name,email,tags\nAda,ada@example.com,vip;new\nGrace,grace@example.com,\n")
+    server = start_server(f"sqlite:///{tmp_path / 'csv.db'}", "--emulator", "--seed", str(csv))
+    try:
+        found = httpx.post(
+            server.base_url + "/developer_api/v1/leads/search",
+            json={"tags": ["vip"]},
+            headers=server.headers,
+        )
+        assert [lead["name"] for lead in found.json()] == ["Ada"]
+    finally:
+        stop_server(server)
+        server.process.wait(10)

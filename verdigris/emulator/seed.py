@@ -116,9 +116,13 @@ def apply(services: Services, data: Mapping[str, Any]) -> Seeded:
         users = account.get("users") or []
         if not isinstance(name, str) or not name.strip():
             raise FixtureError("each account needs a name")
-        if not isinstance(users, list) or not users:
-            raise FixtureError(f"account {name!r}: users must list at least one user")
-        principal: Principal | None = None
+        if not isinstance(users, list):
+            raise FixtureError(f"account {name!r}: users must be a list")
+        principal: Principal | None = None if users else _existing_user(services, name)
+        if principal is None and not users:
+            raise FixtureError(
+                f"account {name!r}: list at least one user (or name an account that has one)"
+            )
         for user in users:
             if not isinstance(user, Mapping) or not isinstance(user.get("email"), str):
                 raise FixtureError(f"account {name!r}: each user needs an email")
@@ -133,6 +137,16 @@ def apply(services: Services, data: Mapping[str, Any]) -> Seeded:
         seeded.accounts.append({"name": name, "id": principal.account_id})
         into_account(services, principal, account, seeded)
     return seeded
+
+
+def _existing_user(services: Services, account: str) -> Principal | None:
+    """The first user of the account named ``account``, if it exists."""
+    with services.store.transaction(write=False) as tx:
+        record = tx.accounts.find(account)
+        users = tx.accounts.list_users(record.id) if record is not None else []
+    if not users:
+        return None
+    return Principal(users[0].id, users[0].account_id, users[0].email)
 
 
 def into_account(
