@@ -42,6 +42,8 @@ def test_a_rate_limit_fault_is_coppers_429_and_the_sdk_waits_its_retry_after(
     journal = copper.journal(path=LEADS)
     assert [e["status"] for e in journal] == [429, 200]
     assert journal[0]["response"]["headers"]["retry-after"] == "1"
+    assert journal[0]["request"]["body"] == journal[1]["request"]["body"] == '{"name":"Patient"}'
+    assert journal[0]["fault"] is not None and journal[1]["fault"] is None
     assert journal[0]["response"]["body"] == (
         '{"success":false,"status":429,"message":"API rate limit exceeded: '
         'at most 180 per 1 minute; retry after 1s"}'

@@ -90,6 +90,7 @@ class EmulatorMiddleware:
                     await _drop(send)
                     return
                 else:
+                    await _drain(receive_logged)  # the journal keeps what was sent
                     status, body, headers = rule.answer()
                     await _answer(send_logged, status, body, headers)
                     return
@@ -110,6 +111,14 @@ def _header(scope: Scope, name: bytes) -> str:
         if key.lower() == name:
             return str(value.decode("latin-1"))
     return ""
+
+
+async def _drain(receive: Receive) -> None:
+    """Read the request's body to its end (a fault answering in its place)."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _answer(send: Send, status: int, body: Any, headers: dict[str, str]) -> None:
