@@ -60,12 +60,27 @@ class Settings:
     auth_failure_limit: int = 10
     auth_failure_window_seconds: int = 300
     log_level: str = "info"
+    #: the emulator's controls under /verdigris/v1 and the inspector at /verdigris/ui
+    #: (reset, seed, snapshots, faults, the request journal, the clock; docs/emulator.md);
+    #: off, every one of them answers 404
+    emulator: bool = False
+    #: with the emulator: every control needs this in X-Verdigris-Admin-Token (unset: an
+    #: account's own Copper key controls its own account)
+    admin_token: str | None = None
+    #: with the emulator: a fixture file (JSON, or a CSV of leads) seeded at start, the
+    #: state every reset goes back to
+    seed: str | None = None
+    #: with the emulator: requests the journal keeps, and bytes kept of each body
+    journal_size: int = 1000
+    journal_body_bytes: int = 4096
 
     def __post_init__(self) -> None:
         if self.durability is not None and self.durability not in DURABILITY_MODES:
             raise ValueError(
                 f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}"
             )
+        if self.journal_size < 1 or self.journal_body_bytes < 0:
+            raise ValueError("journal_size must be at least 1 and journal_body_bytes 0 or more")
         if self.auth_failure_limit < 0 or self.auth_failure_window_seconds < 1:
             raise ValueError(
                 "auth_failure_limit must be 0 or more and auth_failure_window_seconds at least 1"

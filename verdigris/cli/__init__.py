@@ -7,12 +7,10 @@ import importlib.util
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from verdigris import __version__
-from verdigris.cli import leads as leads_cli
 from verdigris.cli import workers
-from verdigris.client.errors import CopperError
 from verdigris.config import DEFAULT_DB, DURABILITY_MODES, Settings, configure_logging
 from verdigris.domain.errors import VerdigrisError
 from verdigris.services import Services
@@ -55,7 +53,9 @@ def _db_flag(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(*, serving: bool = False) -> argparse.ArgumentParser:
+    """The command line. ``serving``: ``leads`` is parsed no further than its name, so that
+    ``serve``, ``user`` and ``db`` import neither the SDK nor the importer (start-up time)."""
     parser = argparse.ArgumentParser(
         prog="verdigris",
         description="A self-hosted, wire-compatible Copper CRM Developer API for Leads.",
@@ -120,6 +120,27 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"accept a --bootstrap-token shorter than {MIN_TOKEN_LENGTH} characters anywhere",
     )
 
+    serve.add_argument(
+        "--emulator",
+        action="store_true",
+        help="turn on the emulator's controls under /verdigris/v1 (reset, seed, snapshots, "
+        "faults, the request journal, the clock) and the inspector at /verdigris/ui; "
+        "one worker (docs/emulator.md)  [env VERDIGRIS_EMULATOR]",
+    )
+    serve.add_argument(
+        "--admin-token",
+        metavar="TOKEN",
+        help="with --emulator: every control needs this token in X-Verdigris-Admin-Token "
+        "(unset: an account's own API key controls its own account)  "
+        "[env VERDIGRIS_ADMIN_TOKEN]",
+    )
+    serve.add_argument(
+        "--seed",
+        metavar="FILE",
+        help="with --emulator: seed this fixture (JSON, or a CSV of leads) at start; "
+        "resets go back to it  [env VERDIGRIS_SEED]",
+    )
+
     user = sub.add_parser("user", help="manage users and API keys")
     user_sub = user.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = user_sub.add_parser(
@@ -151,8 +172,32 @@ def build_parser() -> argparse.ArgumentParser:
     upgrade = db_sub.add_parser("upgrade", help="apply pending migrations")
     _db_flag(upgrade)
 
-    leads_cli.add_parser(sub)
+    if serving:
+        sub.add_parser("leads", help=LEADS_HELP)
+    else:
+        from verdigris.cli import leads as leads_cli
+
+        leads_cli.add_parser(sub)
     return parser
+
+
+#: the help line of ``leads`` (verdigris/cli/leads.py gives the same)
+LEADS_HELP = "import and export leads through the API"
+
+
+def _run_leads(args: argparse.Namespace) -> int:
+    from verdigris.cli import leads as leads_cli
+
+    return leads_cli.run(args)
+
+
+def _reported_errors(command: str) -> tuple[type[Exception], ...]:
+    errors: tuple[type[Exception], ...] = (VerdigrisError, StoreError, ValueError)
+    if command == "leads":
+        from verdigris.client.errors import CopperError
+
+        errors += (CopperError,)
+    return errors
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -163,7 +208,11 @@ def _settings(args: argparse.Namespace) -> Settings:
         "workers": getattr(args, "workers", None),
         "redis_url": getattr(args, "redis_url", None),
         "durability": getattr(args, "durability", None),
+        "admin_token": getattr(args, "admin_token", None),
+        "seed": getattr(args, "seed", None),
     }
+    if getattr(args, "emulator", False):
+        overrides["emulator"] = True
     if getattr(args, "no_rate_limits", False):
         overrides["rate_limits"] = False
     return Settings.from_env(**overrides)
@@ -183,14 +232,19 @@ def _check_token(token: str | None, *, allowed: bool, flag: str, why: str) -> No
 def _open_migrated(url: str, durability: str | None = None) -> Store:
     """The store at ``url``, its schema brought up to date; a database that cannot be
     opened or migrated is a one-line error (StoreUnavailable), not a traceback."""
-    from alembic.util.exc import CommandError
     from sqlalchemy.exc import DBAPIError
 
     store = open_store(url, pool_size=2, durability=durability)
     try:
         store.migrate()
-    except (DBAPIError, CommandError) as exc:
+    except Exception as exc:
         store.close()
+        # Alembic's CommandError: Alembic is imported only when a migration runs
+        alembic_error = type(exc).__name__ == "CommandError" and type(exc).__module__.startswith(
+            "alembic"
+        )
+        if not isinstance(exc, DBAPIError) and not alembic_error:
+            raise
         # the whole story (statement, traceback) with VERDIGRIS_LOG_LEVEL=debug
         log.debug("opening or migrating %s failed", display_url(url), exc_info=True)
         lines = str(getattr(exc, "orig", None) or exc).strip().splitlines()
@@ -214,6 +268,13 @@ def _serve(args: argparse.Namespace) -> int:
             "an in-memory database lives in one process: use --workers 1, "
             "or a file (sqlite:///FILE) or PostgreSQL for several workers"
         )
+    if settings.emulator and settings.workers > 1:
+        raise ValueError(
+            "the emulator keeps its journal, fault rules and clock in one process: "
+            "use --workers 1 with --emulator"
+        )
+    if (settings.seed or settings.admin_token) and not settings.emulator:
+        raise ValueError("--seed and --admin-token go with --emulator")
     # A short bootstrap key is a local-development convenience (the README's dev-token):
     # fine on a loopback interface, refused where other machines can try keys.
     _check_token(
@@ -305,17 +366,24 @@ def _db_upgrade(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    serving = bool(argv) and argv[0] in SERVER_COMMANDS
+    args = build_parser(serving=serving).parse_args(argv)
     configure_logging(os.environ.get("VERDIGRIS_LOG_LEVEL", "info"))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
-    handlers = {"serve": _serve, "user": _user_add, "db": _db_upgrade, "leads": leads_cli.run}
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "serve": _serve,
+        "user": _user_add,
+        "db": _db_upgrade,
+        "leads": _run_leads,
+    }
     missing = _missing_extra(args.command)
     if missing is not None:
         print(f"verdigris: error: {missing}", file=sys.stderr)
         return 1
     try:
         return handlers[args.command](args)
-    except (VerdigrisError, StoreError, CopperError, ValueError) as exc:
+    except _reported_errors(args.command) as exc:
         print(f"verdigris: error: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 1
     except ModuleNotFoundError as exc:

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from verdigris.clock import Clock
 from verdigris.config import Settings, configure_logging
 from verdigris.domain.errors import NotFound, Unauthenticated
 from verdigris.domain.values import fits_int64, reject_nul
@@ -38,6 +39,9 @@ from verdigris.wire import catalogue
 log = logging.getLogger("verdigris.server")
 BASE = "/developer_api/v1"
 JSON = "application/json"
+#: where an endpoint leaves the authenticated caller in the ASGI scope (the emulator's
+#: journal reads it; verdigris.emulator.middleware)
+PRINCIPAL_KEY = "verdigris.principal"
 
 
 def all_routes() -> list[RouteSpec]:
@@ -68,9 +72,17 @@ class Runtime:
     def __init__(self, settings: Settings, store: Store) -> None:
         self.settings = settings
         self.store = store
-        self.services = Services(store, bulk_limit=settings.bulk_limit)
+        #: the server's clock (verdigris/clock.py): what the services, the rate limits and
+        #: the webhook sender read. Only the emulator moves it; without the emulator the
+        #: services and limits keep their plain wall clock (nothing to look up per call)
+        self.clock = Clock()
+        if settings.emulator:
+            self.services = Services(store, bulk_limit=settings.bulk_limit, clock=self.clock)
+            self.limits = RateLimits(settings, clock=self.clock.time)
+        else:
+            self.services = Services(store, bulk_limit=settings.bulk_limit)
+            self.limits = RateLimits(settings)
         self.auth = Authenticator(self.services.authenticate)
-        self.limits = RateLimits(settings)
         # Short local calls (SQLite): running them on the event loop beats a thread
         # hop. Network databases go to the thread pool.
         self.inline = store.capabilities.inline
@@ -121,6 +133,7 @@ def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable
         try:
             token, email = rt.auth.credentials(request.headers)
             principal = rt.auth.cached(token, email) or await authenticate(request, token, email)
+            request.scope[PRINCIPAL_KEY] = principal  # for the emulator's journal
             await rt.limits.check(principal.user_id, bulk=spec.bulk)
             raw = await rt.read_body(request)
             body = render.decode_body(raw)
@@ -192,7 +205,13 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     by_path: dict[str, dict[str, RouteSpec]] = {}
     for spec in specs:
         by_path.setdefault(spec.full_path, {})[spec.method] = spec
-    routes = [Route("/openapi.json", openapi_json, methods=["GET"])]
+    routes: list[Route] = [Route("/openapi.json", openapi_json, methods=["GET"])]
+    emulator = None
+    if settings.emulator:  # its controls, journal, faults, clock (docs/emulator.md)
+        from verdigris.emulator.core import install
+
+        emulator, controls = install(rt)
+        routes.extend(controls)
     for path, methods in by_path.items():
         # one route per path, so that a 405 lists every method of the path in ``Allow``
         endpoint = dispatch({m: make_endpoint(rt, spec) for m, spec in methods.items()})
@@ -202,6 +221,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        if emulator is not None:
+            emulator.close()
         await rt.limits.close()
         if owns_store:
             store.close()
@@ -213,6 +234,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         lifespan=lifespan,
     )
     app.state.runtime = rt
+    if emulator is not None:
+        from verdigris.emulator.middleware import EmulatorMiddleware
+
+        app.add_middleware(EmulatorMiddleware, emulator=emulator)
+        app.state.emulator = emulator
     return app
 
 

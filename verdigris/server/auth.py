@@ -60,3 +60,7 @@ class Authenticator:
         key = (hashlib.sha256(token.encode()).digest(), email.lower())
         self._cache.put(key, principal)
         return principal
+
+    def forget(self) -> None:
+        """Drop every verified key (the emulator's reset: users may be gone)."""
+        self._cache.clear()

@@ -25,6 +25,7 @@ import hashlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
@@ -51,7 +52,9 @@ REDIS_TIMEOUT_SECONDS = 0.5
 
 
 class RateLimits:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Callable[[], float] | None = None) -> None:
+        #: the time windows are counted on (the emulator's clock; default the wall clock)
+        self.clock: Callable[[], float] = clock or time.time
         self.enabled = settings.rate_limits
         self.general: RateLimitItem = RateLimitItemPerMinute(settings.rate_limit_per_minute)
         self.bulk: RateLimitItem = RateLimitItemPerSecond(settings.bulk_rate_limit_per_second)
@@ -63,7 +66,11 @@ class RateLimits:
             if settings.auth_failure_limit > 0
             else None
         )
-        self.local = MovingWindowRateLimiter(MemoryStorage())
+        self.local: Any = MovingWindowRateLimiter(MemoryStorage())
+        if clock is not None:  # windows that follow a clock the emulator moves
+            from verdigris.server.clocked_limiter import ClockedMovingWindow
+
+            self.local = ClockedMovingWindow(clock)
         self.shared: SharedLimiter | None = None
         self._pool: redis.asyncio.ConnectionPool | None = None
         self._redis_down_until = 0.0
@@ -130,7 +137,7 @@ class RateLimits:
                 self.local.hit(item, NAMESPACE, key)
 
     def _refuse_auth(self, item: RateLimitItem, reset_time: float) -> None:
-        retry_after = max(1, math.ceil(reset_time - time.time()))
+        retry_after = max(1, math.ceil(reset_time - self.clock()))
         raise RateLimited(
             catalogue.AUTH_FAILED_MESSAGE.format(
                 amount=item.amount, multiples=item.multiples, seconds=retry_after
@@ -158,7 +165,7 @@ class RateLimits:
             reset_time = self.local.get_window_stats(item, NAMESPACE, key).reset_time
         elif reset_time == 0.0:
             return
-        retry_after = max(1, math.ceil(reset_time - time.time()))
+        retry_after = max(1, math.ceil(reset_time - self.clock()))
         raise RateLimited(
             catalogue.RATE_LIMITED_MESSAGE.format(
                 limit=message,
@@ -194,6 +201,25 @@ class RateLimits:
             exc,
             REDIS_RETRY_SECONDS,
         )
+
+    async def remaining(self, user_id: int) -> dict[str, int]:
+        """What ``user_id`` has left in each window, without counting a request
+        (the emulator's journal records it after each request)."""
+        if not self.enabled:
+            return {}
+        key = str(user_id)
+        return {
+            "general": (await self._stats(self.general, key))[1],
+            "bulk": (await self._stats(self.bulk, key))[1],
+        }
+
+    def clear_local(self) -> None:
+        """Forget the counts kept in this process (the emulator's reset)."""
+        clear = getattr(self.local, "clear", None)
+        if clear is not None:
+            clear()
+        else:
+            self.local = MovingWindowRateLimiter(MemoryStorage())
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -13,7 +13,6 @@ from collections.abc import Hashable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
 
 from verdigris.config import DURABLE, FAST
 from verdigris.domain.matching import MatchCriteria
@@ -172,6 +171,10 @@ class PostgresStore(SqlStore):
     def migrate(self) -> None:
         # Several processes may start on one new database at once (workers, machines):
         # the first migrates, the others wait for it and then find the schema at head.
+        if self.at_head():  # nothing to do: Alembic is not even imported
+            return
+        from alembic import command
+
         with self.engine.begin() as conn:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             command.upgrade(self.alembic_config(conn), "head")

@@ -15,10 +15,12 @@ import logging
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 from verdigris.store.accounts_sql import SqlAccounts
 from verdigris.store.activities_sql import SqlActivities
@@ -28,6 +30,7 @@ from verdigris.store.crm_sql import SqlCrm
 from verdigris.store.custom_fields_sql import SqlDefinitions
 from verdigris.store.fast import FastCursor
 from verdigris.store.leads_sql import SqlLeads
+from verdigris.store.migration_head import at_head
 from verdigris.store.page_statements import PageStatements
 from verdigris.store.tasks_sql import SqlTasks
 
@@ -226,12 +229,23 @@ class SqlStore(Store):
             self._batch_open = False
 
     def alembic_config(self, conn: sa.Connection) -> Config:
+        from alembic.config import Config  # only when migrating (store/migration_head.py)
+
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.attributes["connection"] = conn
         return cfg
 
+    def at_head(self) -> bool:
+        """Whether every migration is applied (checked without importing Alembic)."""
+        with self.engine.connect() as conn:
+            return at_head(conn)
+
     def migrate(self) -> None:
+        if self.at_head():
+            return
+        from alembic import command
+
         with self.engine.begin() as conn:
             command.upgrade(self.alembic_config(conn), "head")
 

@@ -11,10 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util.exc import CommandError
 from sqlalchemy.pool import StaticPool
 
 from verdigris.config import DURABLE, FAST
@@ -107,6 +103,13 @@ class SqliteStore(SqlStore):
         migration's transaction begins. When migrations ran, ``PRAGMA foreign_key_check``
         must find no broken reference that was not there before, or nothing is committed.
         """
+        if self.at_head():  # nothing to do: Alembic is not even imported
+            return
+        from alembic import command
+        from alembic.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+        from alembic.util.exc import CommandError
+
         with self.engine.connect() as conn:
             raw = conn.connection.driver_connection
             assert raw is not None

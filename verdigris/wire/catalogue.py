@@ -98,3 +98,16 @@ AUTH_FAILED_MESSAGE: Final = (
 
 INTERNAL_ERROR_MESSAGE: Final = "Internal server error"
 UNAVAILABLE_MESSAGE: Final = "The database is unavailable or busy; retry shortly"
+
+# --- the emulator's controls (verdigris serve --emulator, /verdigris/v1) --------------------
+
+#: 401: a control called without the admin token the server was started with
+EMULATOR_ADMIN_TOKEN_MESSAGE: Final = (
+    "Emulator controls need the admin token: send it in X-Verdigris-Admin-Token"
+)
+#: 401: an account's key asked for what only the admin token may do
+EMULATOR_ADMIN_ONLY_MESSAGE: Final = (
+    "Only the admin token controls every account; an account's key controls its own"
+)
+#: 400: a control's body or query that cannot be used
+EMULATOR_BAD_CONTROL_MESSAGE: Final = "Invalid emulator control: {reason}"
