@@ -28,6 +28,7 @@ from verdigris.store.crm_sql import SqlCrm
 from verdigris.store.custom_fields_sql import SqlDefinitions
 from verdigris.store.fast import FastCursor
 from verdigris.store.leads_sql import SqlLeads
+from verdigris.store.opportunities_sql import SqlOpportunities
 from verdigris.store.page_statements import PageStatements
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class SqlTx(StoreTx):
         self._definitions: SqlDefinitions | None = None
         self._activities: SqlActivities | None = None
         self._crm: SqlCrm | None = None
+        self._opportunities: SqlOpportunities | None = None
 
     @property
     def leads(self) -> SqlLeads:
@@ -77,6 +79,12 @@ class SqlTx(StoreTx):
         if self._crm is None:
             self._crm = SqlCrm(self.conn, self.fast)
         return self._crm
+
+    @property
+    def opportunities(self) -> SqlOpportunities:
+        if self._opportunities is None:
+            self._opportunities = SqlOpportunities(self.conn, self.fast)
+        return self._opportunities
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -1,0 +1,241 @@
+"""``tx.opportunities`` in SQLAlchemy Core (:class:`SqlOpportunities`, issue 21).
+
+Opportunities are rows of ``opportunities`` (lists as JSON text, as conversion writes
+them) plus what their search reads: ``name_key`` (the trimmed, lower-cased name),
+``close_key`` (``close_date`` as Unix seconds) and one ``opportunity_tags`` row per
+tag key. Every write through this repository keeps them in step with the record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+
+from verdigris.domain.crm import Opportunity
+from verdigris.domain.opportunities import (
+    PRIORITIES,
+    STATUSES,
+    LossReason,
+    OpportunityQuery,
+    close_key,
+)
+from verdigris.domain.search import Range
+from verdigris.domain.search_keys import NO_VALUE_ID, tag_keys, text_key
+from verdigris.store import schema as t
+from verdigris.store.base import Opportunities
+from verdigris.store.rows import SqlRepository, record_from_row, record_row
+
+#: columns stored as JSON text (as in store/crm_sql.py)
+JSON_COLUMNS = frozenset(("tags", "leads_converted_from", "custom_fields"))
+_o = t.opportunities.c
+
+
+def _row(opportunity: Opportunity) -> dict[str, Any]:
+    row = record_row(opportunity, JSON_COLUMNS)
+    row["name_key"] = text_key(opportunity.name)
+    row["close_key"] = close_key(opportunity.close_date)
+    return row
+
+
+def _rank(column: Any, names: tuple[str, ...], default: str) -> Any:
+    """A text column's position among ``names`` (Copper's order), for sorts."""
+    return sa.case(
+        {name: i for i, name in enumerate(names)},
+        value=sa.func.coalesce(column, default),
+        else_=len(names),
+    )
+
+
+def _in(column: Any, ids: tuple[int, ...]) -> Any:
+    """``column`` among ``ids``, with -2 standing for "no value"."""
+    wanted = [i for i in ids if i != NO_VALUE_ID]
+    parts = [column.in_(wanted)] if wanted else []
+    if NO_VALUE_ID in ids:
+        parts.append(column.is_(None))
+    return sa.or_(*parts) if parts else sa.false()
+
+
+def _bounds(column: Any, bounds: Range) -> list[Any]:
+    out = []
+    if bounds.low is not None:
+        out.append(column >= bounds.low)
+    if bounds.high is not None:
+        out.append(column <= bounds.high)
+    return out
+
+
+class SqlOpportunities(SqlRepository, Opportunities):
+    """The opportunities and loss reasons of one transaction."""
+
+    # --- records ------------------------------------------------------------------------------
+    def insert(self, opportunity: Opportunity) -> Opportunity:
+        ident = self.conn.execute(
+            t.opportunities.insert().values(**_row(opportunity)).returning(_o.id)
+        ).scalar_one()
+        made = msgspec.structs.replace(opportunity, id=ident)
+        self._write_tags(made)
+        return made
+
+    def update(self, opportunity: Opportunity) -> None:
+        before = self.conn.execute(
+            sa.select(_o.tags).where(_o.id == opportunity.id)
+        ).scalar_one_or_none()
+        self.conn.execute(
+            t.opportunities.update()
+            .where(_o.id == opportunity.id, _o.account_id == opportunity.account_id)
+            .values(**_row(opportunity))
+        )
+        if before != _row(opportunity)["tags"]:
+            tg = t.opportunity_tags.c
+            self.conn.execute(
+                t.opportunity_tags.delete().where(tg.opportunity_id == opportunity.id)
+            )
+            self._write_tags(opportunity)
+
+    def _write_tags(self, opportunity: Opportunity) -> None:
+        keys = tag_keys(opportunity.tags)
+        if keys:
+            self.conn.execute(
+                t.opportunity_tags.insert(),
+                [
+                    {
+                        "opportunity_id": opportunity.id,
+                        "tag": k,
+                        "account_id": opportunity.account_id,
+                    }
+                    for k in keys
+                ],
+            )
+
+    def get_for_update(self, account_id: int, opportunity_id: int) -> Opportunity | None:
+        stmt = sa.select(t.opportunities).where(
+            _o.id == opportunity_id, _o.account_id == account_id
+        )
+        if self.conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update()
+        row = self._one(stmt)
+        return record_from_row(row, Opportunity, JSON_COLUMNS) if row else None
+
+    # --- search ---------------------------------------------------------------------------------
+    def search(self, account_id: int, query: OpportunityQuery) -> tuple[int, list[Opportunity]]:
+        if query.matches_nothing:
+            return 0, []
+        where = [_o.account_id == account_id, *self._filters(account_id, query)]
+        total = int(
+            self.conn.execute(
+                sa.select(sa.func.count()).select_from(t.opportunities).where(*where)
+            ).scalar_one()
+        )
+        if not total or not query.limit:
+            return total, []
+        order = [self._sort_key(query.sort_by), sa.func.coalesce(_o.name_key, ""), _o.id]
+        if query.descending:
+            order = [c.desc() for c in order]
+        rows = self.conn.execute(
+            sa.select(t.opportunities)
+            .where(*where)
+            .order_by(*order)
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return total, [record_from_row(r, Opportunity, JSON_COLUMNS) for r in rows]
+
+    def _filters(self, account_id: int, q: OpportunityQuery) -> list[Any]:
+        out: list[Any] = []
+        if q.ids is not None:
+            out.append(_o.id.in_(q.ids))
+        if q.name is not None:
+            out.append(_o.name_key == q.name)
+        if q.statuses is not None:
+            out.append(_o.status.in_(q.statuses))
+        if q.priorities is not None:
+            out.append(sa.func.coalesce(_o.priority, "None").in_(q.priorities))
+        for column, ids in (
+            (_o.assignee_id, q.assignee_ids),
+            (_o.pipeline_id, q.pipeline_ids),
+            (_o.pipeline_stage_id, q.pipeline_stage_ids),
+            (_o.primary_contact_id, q.primary_contact_ids),
+            (_o.customer_source_id, q.customer_source_ids),
+            (_o.loss_reason_id, q.loss_reason_ids),
+            (_o.company_id, q.company_ids),
+        ):
+            if ids is not None:
+                out.append(_in(column, ids))
+        if q.tags is not None:
+            out.append(self._tag_filter(account_id, q))
+        for column, bounds in (
+            (_o.monetary_value, q.monetary_value),
+            (_o.interaction_count, q.interaction_count),
+            (_o.close_key, q.close_date),
+            (_o.date_last_contacted, q.interaction_date),
+            (_o.date_stage_changed, q.stage_change_date),
+            (_o.date_created, q.created_date),
+            (_o.date_modified, q.modified_date),
+        ):
+            out.extend(_bounds(column, bounds))
+        return out
+
+    def _tag_filter(self, account_id: int, q: OpportunityQuery) -> Any:
+        assert q.tags is not None
+        tg = t.opportunity_tags.c
+
+        def having(keys: tuple[str, ...]) -> Any:
+            return _o.id.in_(
+                sa.select(tg.opportunity_id).where(tg.account_id == account_id, tg.tag.in_(keys))
+            )
+
+        parts = []
+        if q.tags.keys:
+            if q.tags.match_all:
+                parts.append(sa.and_(*(having((k,)) for k in q.tags.keys)))
+            else:
+                parts.append(having(q.tags.keys))
+        if q.tags.empty:
+            parts.append(
+                ~sa.exists().where(tg.account_id == account_id, tg.opportunity_id == _o.id)
+            )
+        return sa.or_(*parts)
+
+    @staticmethod
+    def _sort_key(sort_by: str) -> Any:
+        ps = t.pipeline_stages.c
+        keys: dict[str, Any] = {
+            "name": sa.func.coalesce(_o.name_key, ""),
+            "account": sa.func.lower(sa.func.coalesce(_o.company_name, "")),
+            "company_name": sa.func.lower(sa.func.coalesce(_o.company_name, "")),
+            "value": sa.func.coalesce(_o.monetary_value, 0),
+            "assignee": sa.func.coalesce(_o.assignee_id, 0),
+            "customer_source_id": sa.func.coalesce(_o.customer_source_id, 0),
+            "source": sa.func.coalesce(_o.customer_source_id, 0),
+            "date_modified": _o.date_modified,
+            "date_created": _o.date_created,
+            "contact": sa.func.coalesce(_o.primary_contact_id, 0),
+            "stage": sa.select(ps.rank).where(ps.id == _o.pipeline_stage_id).scalar_subquery(),
+            "status": _rank(_o.status, STATUSES, "Open"),
+            "close_date": sa.func.coalesce(_o.close_key, 0),
+            "priority": _rank(_o.priority, PRIORITIES, "None"),
+            "last_interaction": sa.func.coalesce(_o.date_last_contacted, 0),
+            "interaction_count": _o.interaction_count,
+            "deal_last_stage": sa.func.coalesce(_o.date_stage_changed, 0),
+            "win_probability": _o.win_probability,
+        }
+        return keys[sort_by]
+
+    # --- loss reasons ---------------------------------------------------------------------------
+    def add_loss_reason(self, account_id: int, name: str) -> int:
+        return int(
+            self.conn.execute(
+                t.loss_reasons.insert()
+                .values(account_id=account_id, name=name)
+                .returning(t.loss_reasons.c.id)
+            ).scalar_one()
+        )
+
+    def list_loss_reasons(self, account_id: int) -> list[LossReason]:
+        c = t.loss_reasons.c
+        rows = self.conn.execute(
+            sa.select(c.id, c.account_id, c.name).where(c.account_id == account_id).order_by(c.id)
+        )
+        return [LossReason(*r) for r in rows]
