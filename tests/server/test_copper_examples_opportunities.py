@@ -54,8 +54,8 @@ def _given(api: Api, services: Services) -> dict[int, int]:
         ids[pipeline["id"]] = mine["id"]
         for stage, local in zip(pipeline["stages"], mine["stages"], strict=True):
             ids[stage["id"]] = local["id"]
-    for route, key in (("/customer_sources", "customer_sources"), ("/loss_reasons", "loss_reasons")):
-        by_name = {r["name"]: r["id"] for r in api.get(route).json()}
+    for key in ("customer_sources", "loss_reasons"):
+        by_name = {r["name"]: r["id"] for r in api.get("/" + key).json()}
         ids.update({r["id"]: by_name[r["name"]] for r in given[key]})
     for person in given["people"]:
         made = _person(api, person["name"], person["company_name"])
@@ -76,7 +76,9 @@ def _given(api: Api, services: Services) -> dict[int, int]:
 
 
 def _local(value: Any, ids: dict[int, int]) -> Any:
-    return ids.get(value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return ids.get(value, value)
+    return value
 
 
 def _path(path: str, ids: dict[int, int]) -> str:
@@ -89,7 +91,7 @@ def _same(expected: Any, actual: Any, ids: dict[int, int], where: str) -> None:
     if isinstance(expected, dict):
         assert isinstance(actual, dict), where
         keys = [k for k in actual if k in expected]
-        assert keys == list(expected), f"{where}: keys {list(expected)} not in order in {list(actual)}"
+        assert keys == list(expected), f"{where}: {list(expected)} not in order in {list(actual)}"
         for key, value in expected.items():
             at = f"{where}.{key}"
             if key.startswith("date_") and isinstance(value, int):
