@@ -27,6 +27,7 @@ from verdigris.wire import (
     EmailOut,
     LeadOut,
     LinkOut,
+    OpportunityOut,
     PhoneOut,
     SourceOut,
     StatusOut,
@@ -45,6 +46,7 @@ __all__ = [
     "LeadOut",
     "LinkOut",
     "Match",
+    "OpportunityPage",
     "OptionOut",
     "PhoneOut",
     "SearchPage",
@@ -128,3 +130,12 @@ class Match:
 
     def wire(self) -> Mapping[str, Any]:
         return {"field_name": self.field_name, "field_value": self.field_value}
+
+
+@dataclass(frozen=True)
+class OpportunityPage:
+    """One page of ``POST /opportunities/search`` (issue 21), with ``X-PW-TOTAL`` (None
+    when absent)."""
+
+    opportunities: list[OpportunityOut]
+    total: int | None
