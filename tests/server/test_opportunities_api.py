@@ -369,13 +369,74 @@ def test_search_query_string_and_bad_parameters(api: Api) -> None:
         ({"sort_by": "colour"}, "sort_by"),
         ({"page_size": 201}, "page_size"),
         ({"minimum_monetary_value": "lots"}, "minimum_monetary_value"),
-        ({"custom_fields": [{"custom_field_definition_id": 1, "value": 1}]}, "custom_fields"),
+        ({"custom_fields": [{"custom_field_definition_id": 999, "value": 1}]}, "custom_fields"),
         ({"pipeline_ids": list(range(1001))}, "pipeline_ids"),
     ):
         response = api.post("/opportunities/search", params)
         assert response.status_code == 422, params
         assert field in response.json()["errors"], response.text
     assert api.post("/opportunities/search", [1]).status_code == 400
+
+
+def test_search_by_custom_fields(api: Api) -> None:
+    size = api.post(
+        "/custom_field_definitions",
+        {
+            "name": "Size",
+            "data_type": "Dropdown",
+            "available_on": ["opportunity"],
+            "is_filterable": True,
+            "options": [{"name": "S"}, {"name": "L"}],
+        },
+    ).json()
+    score = api.post(
+        "/custom_field_definitions",
+        {"name": "Score", "data_type": "Float", "available_on": ["opportunity"],
+         "is_filterable": True},
+    ).json()  # fmt: skip
+    hidden = api.post(
+        "/custom_field_definitions",
+        {"name": "Hidden", "data_type": "Float", "available_on": ["opportunity"]},
+    ).json()
+    leads_only = api.post(
+        "/custom_field_definitions",
+        {"name": "Lead", "data_type": "Float", "available_on": ["lead"], "is_filterable": True},
+    ).json()
+    small, large = (o["id"] for o in size["options"])
+    contact = person(api)
+
+    def made(name: str, *values: tuple[int, Any]) -> int:
+        fields = [{"custom_field_definition_id": d, "value": v} for d, v in values]
+        return int(
+            create(api, name=name, primary_contact_id=contact["id"], custom_fields=fields)["id"]
+        )
+
+    a = made("A", (size["id"], small), (score["id"], 1.5))
+    b = made("B", (size["id"], large), (score["id"], 9))
+    c = made("C")
+
+    def find(*filters: dict[str, Any]) -> list[int]:
+        return ids(search(api, {"custom_fields": list(filters)})[0])
+
+    assert find({"custom_field_definition_id": size["id"], "value": [small]}) == [a]
+    assert find({"custom_field_definition_id": size["id"], "value": [large],
+                 "allow_empty": True}) == [b, c]  # fmt: skip
+    assert find({"custom_field_definition_id": score["id"], "minimum_value": 2}) == [b]
+    assert find(
+        {"custom_field_definition_id": score["id"], "maximum_value": 9},
+        {"custom_field_definition_id": size["id"], "value": [small]},
+    ) == [a]
+    # a change of the value moves the opportunity from one answer to the other
+    change = [{"custom_field_definition_id": size["id"], "value": large}]
+    api.put(f"/opportunities/{a}", {"custom_fields": change})
+    assert find({"custom_field_definition_id": size["id"], "value": [large]}) == [a, b]
+    for definition, code in ((hidden, "not_filterable"), (leads_only, "invalid")):
+        response = api.post(
+            "/opportunities/search",
+            {"custom_fields": [{"custom_field_definition_id": definition["id"], "value": 1}]},
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"] == {"custom_fields": [{"error": code}]}
 
 
 # --- lookups ---------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def test_migration_0015_seeds_and_fills_existing_data(empty_url: str) -> None:  
                 "status, tags, interaction_count, win_probability, leads_converted_from, "
                 "date_created, date_modified, custom_fields, close_date) VALUES "
                 f"({account}, ' Old Deal ', 1, 1, 'Open', '[\"A\", \"b\"]', 0, 5, '[]', 0, 0, "
-                "'{}', '3/4/2026')"
+                "'{\"7\": 3}', '3/4/2026')"
             )
         store.migrate()
         with store.engine.connect() as conn:
@@ -92,5 +92,8 @@ def test_migration_0015_seeds_and_fills_existing_data(empty_url: str) -> None:  
             )
             tags = conn.execute(sa.select(t.opportunity_tags.c.tag).order_by("tag"))
             assert tags.scalars().all() == ["a", "b"]
+            cv = t.opportunity_custom_values.c
+            got = conn.execute(sa.select(cv.definition_id, cv.value_key, cv.value_num)).all()
+            assert [tuple(r) for r in got] == [(7, "3", 3.0)]
     finally:
         store.close()

@@ -24,6 +24,7 @@ import msgspec
 from verdigris.domain import search as lead_search
 from verdigris.domain.activities import PIPELINE_STAGE_CHANGED, Activity
 from verdigris.domain.crm import Company, Opportunity, Person, Pipeline, Stage
+from verdigris.domain.custom_field_filters import CustomFilter, parse_custom_filters
 from verdigris.domain.custom_fields import CustomFieldDefinition, coerce_value, expected
 from verdigris.domain.errors import UNRECOGNIZED_PREFIX, FieldErrors, ValidationFailed
 from verdigris.domain.leads import SHORT_TEXT_MAX, _parse_tags
@@ -515,6 +516,8 @@ class OpportunityQuery:
     stage_change_date: Range = field(default_factory=Range)
     created_date: Range = field(default_factory=Range)
     modified_date: Range = field(default_factory=Range)
+    #: filters on custom fields available on opportunities (see :func:`custom_filters`)
+    custom_fields: tuple[CustomFilter, ...] = ()
 
     @property
     def offset(self) -> int:
@@ -579,19 +582,13 @@ def parse_search(params: Mapping[str, Any]) -> OpportunityQuery:
     followed = whole(p, "followed", params.get("followed"))
     if followed not in (None, 1, 2):
         p.add("followed", "invalid", "followed must be 1 (followed) or 2 (not followed)")
-    custom = lead_search._maybe_json(params.get("custom_fields"))
-    if custom not in (None, "", []):
-        p.add(
-            "custom_fields",
-            "unsupported",
-            "verdigris does not filter opportunities by custom fields yet",
-        )
+    # custom_fields filters need the account's definitions: see custom_filters
     name = lead_search._text(p, "name", params.get("name"))
     statuses = _numbered(p, "status_ids", params.get("status_ids"), STATUSES)
     named = _named(p, "statuses", params.get("statuses"), STATUSES)
     if named is not None:
         statuses = tuple(s for s in named if statuses is None or s in statuses)
-    ranges = {
+    ranges: dict[str, Any] = {
         name_: lead_search._range(p, params, name_, whole=name_ != "monetary_value")
         for name_ in _RANGES
     }
@@ -623,6 +620,34 @@ def parse_search(params: Mapping[str, Any]) -> OpportunityQuery:
     return query
 
 
+def custom_filters(
+    raw: Any, definitions: Mapping[int, CustomFieldDefinition]
+) -> tuple[CustomFilter, ...]:
+    """The ``custom_fields`` search parameter, as on leads (Copper's "Search Entity by
+    Custom Field"), on definitions available on opportunities; a definition that is not
+    is ``invalid``, naming it."""
+    decoded = lead_search._maybe_json(raw)
+    p = FieldErrors()
+    usable: dict[int, CustomFieldDefinition] = {}
+    for definition in definitions.values():
+        if "opportunity" in definition.available_on:
+            # the lead search's checks read "available on leads"; here that is opportunities
+            usable[definition.id] = msgspec.structs.replace(definition, available_on=("lead",))
+    for item in decoded if isinstance(decoded, list) else []:
+        ident = (
+            parse_int(item.get("custom_field_definition_id")) if isinstance(item, Mapping) else None
+        )
+        if ident is not None and ident in definitions and ident not in usable:
+            label = definitions[ident].label
+            p.add(
+                "custom_fields",
+                "invalid",
+                f"custom field {label} is not available on opportunities",
+            )
+    p.raise_if_any()
+    return parse_custom_filters(decoded, usable)
+
+
 __all__ = [
     "DEFAULT_LOSS_REASONS",
     "NO_VALUE_ID",
@@ -635,6 +660,7 @@ __all__ = [
     "apply_changes",
     "close_date_text",
     "close_key",
+    "custom_filters",
     "new_opportunity",
     "parse_changes",
     "parse_search",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from verdigris.domain import opportunities as rules
@@ -163,6 +163,10 @@ class OpportunityServices(ServiceBase):
         params = rules.search_params(body, list(query))
         parsed = rules.parse_search(params)
         with self.store.transaction(write=False) as tx:
+            if params.get("custom_fields") not in (None, "", []):
+                definitions = self.context(tx, who.account_id).all_fields
+                filters = rules.custom_filters(params["custom_fields"], definitions)
+                parsed = replace(parsed, custom_fields=filters)
             total, found = tx.opportunities.search(who.account_id, parsed)
             crm = CrmContext(tx, who.account_id)
             return OpportunityPage(total, [crm.show(o, "opportunity") for o in found])

@@ -14,6 +14,8 @@ import msgspec
 import sqlalchemy as sa
 
 from verdigris.domain.crm import Opportunity
+from verdigris.domain.custom_field_filters import CustomFilter
+from verdigris.domain.custom_fields import index_entries, value_key
 from verdigris.domain.opportunities import (
     PRIORITIES,
     STATUSES,
@@ -76,23 +78,46 @@ class SqlOpportunities(SqlRepository, Opportunities):
         ).scalar_one()
         made = msgspec.structs.replace(opportunity, id=ident)
         self._write_tags(made)
+        self._write_custom_values(made)
         return made
 
     def update(self, opportunity: Opportunity) -> None:
         before = self.conn.execute(
-            sa.select(_o.tags).where(_o.id == opportunity.id)
-        ).scalar_one_or_none()
+            sa.select(_o.tags, _o.custom_fields).where(_o.id == opportunity.id)
+        ).first()
+        row = _row(opportunity)
         self.conn.execute(
             t.opportunities.update()
             .where(_o.id == opportunity.id, _o.account_id == opportunity.account_id)
-            .values(**_row(opportunity))
+            .values(**row)
         )
-        if before != _row(opportunity)["tags"]:
+        if before is None or before[0] != row["tags"]:
             tg = t.opportunity_tags.c
             self.conn.execute(
                 t.opportunity_tags.delete().where(tg.opportunity_id == opportunity.id)
             )
             self._write_tags(opportunity)
+        if before is None or before[1] != row["custom_fields"]:
+            cv = t.opportunity_custom_values.c
+            self.conn.execute(
+                t.opportunity_custom_values.delete().where(cv.opportunity_id == opportunity.id)
+            )
+            self._write_custom_values(opportunity)
+
+    def _write_custom_values(self, opportunity: Opportunity) -> None:
+        rows = [
+            {
+                "opportunity_id": opportunity.id,
+                "account_id": opportunity.account_id,
+                "definition_id": definition_id,
+                "value_key": key,
+                "value_num": number,
+            }
+            for definition_id, value in opportunity.custom_fields.items()
+            for key, number in index_entries(value)
+        ]
+        if rows:
+            self.conn.execute(t.opportunity_custom_values.insert(), rows)
 
     def _write_tags(self, opportunity: Opportunity) -> None:
         keys = tag_keys(opportunity.tags)
@@ -165,6 +190,10 @@ class SqlOpportunities(SqlRepository, Opportunities):
                 out.append(_in(column, ids))
         if q.tags is not None:
             out.append(self._tag_filter(account_id, q))
+        for f in q.custom_fields:
+            condition = _custom_condition(account_id, f)
+            if condition is not None:
+                out.append(condition)
         for column, bounds in (
             (_o.monetary_value, q.monetary_value),
             (_o.interaction_count, q.interaction_count),
@@ -239,3 +268,35 @@ class SqlOpportunities(SqlRepository, Opportunities):
             sa.select(c.id, c.account_id, c.name).where(c.account_id == account_id).order_by(c.id)
         )
         return [LossReason(*r) for r in rows]
+
+
+def _custom_condition(account_id: int, f: CustomFilter) -> Any:
+    """One custom field filter on ``opportunity_custom_values`` (the lead search's rules,
+    store/custom_fields_sql.py); ``None`` when it filters nothing."""
+    cv = t.opportunity_custom_values.c
+
+    def holders(*conds: Any) -> Any:
+        return sa.select(cv.opportunity_id).where(
+            cv.account_id == account_id, cv.definition_id == f.definition_id, *conds
+        )
+
+    if f.kind == "checked":
+        ticked = _o.id.in_(holders(cv.value_key == value_key(True)))
+        return ticked if f.checked else sa.not_(ticked)
+    if f.kind == "range":
+        bounds = []
+        if f.low is not None:
+            bounds.append(cv.value_num >= f.low)
+        if f.high is not None:
+            bounds.append(cv.value_num <= f.high)
+        return _o.id.in_(holders(*bounds))
+    empty = _o.id.not_in(holders())
+    if not f.keys:
+        return empty if f.allow_empty else None
+    if f.mode == "NONE":
+        return _o.id.not_in(holders(cv.value_key.in_(f.keys)))
+    if f.mode == "ALL":
+        match = sa.and_(*(_o.id.in_(holders(cv.value_key == k)) for k in f.keys))
+    else:
+        match = _o.id.in_(holders(cv.value_key.in_(f.keys)))
+    return sa.or_(match, empty) if f.allow_empty else match

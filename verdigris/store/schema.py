@@ -390,6 +390,26 @@ opportunity_tags = sa.Table(
     sa.Index("ix_opportunity_tags_search", "account_id", "tag", "opportunity_id"),
 )
 
+#: an opportunity's custom field values, one row per value (per item for MultiSelect), as
+#: lead_custom_values: what the custom field filters of an opportunity search read
+opportunity_custom_values = sa.Table(
+    "opportunity_custom_values",
+    metadata,
+    sa.Column(
+        "opportunity_id",
+        Id,
+        sa.ForeignKey("opportunities.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("definition_id", Id, nullable=False),
+    sa.Column("value_key", sa.String(255), nullable=False),
+    sa.Column("value_num", sa.Float, nullable=True),
+    sa.Index("ix_opportunity_custom_values_key", "account_id", "definition_id", "value_key"),
+    sa.Index("ix_opportunity_custom_values_num", "account_id", "definition_id", "value_num"),
+    sa.Index("ix_opportunity_custom_values_opportunity", "opportunity_id"),
+)
+
 activities = sa.Table(
     "activities",
     metadata,

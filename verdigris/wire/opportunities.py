@@ -11,7 +11,12 @@ from __future__ import annotations
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from verdigris.wire.requests import CustomFieldValueIn, PagingIn, TagFilterIn
+from verdigris.wire.requests import (
+    CustomFieldFilterIn,
+    CustomFieldValueIn,
+    PagingIn,
+    TagFilterIn,
+)
 
 
 class LossReasonOut(msgspec.Struct):
@@ -75,3 +80,4 @@ class OpportunitySearchIn(PagingIn):
     maximum_created_date: int | UnsetType = UNSET
     minimum_modified_date: int | UnsetType = UNSET
     maximum_modified_date: int | UnsetType = UNSET
+    custom_fields: list[CustomFieldFilterIn] | UnsetType = UNSET

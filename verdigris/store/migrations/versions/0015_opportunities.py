@@ -18,6 +18,8 @@ import re
 import sqlalchemy as sa
 from alembic import op
 
+from verdigris.domain.custom_fields import index_entries
+
 revision = "0015_opportunities"
 down_revision = "0009_status_order_from_one"
 branch_labels = None
@@ -51,6 +53,28 @@ def upgrade() -> None:
     )
     op.create_index(
         "ix_opportunity_tags_search", "opportunity_tags", ["account_id", "tag", "opportunity_id"]
+    )
+    op.create_table(
+        "opportunity_custom_values",
+        sa.Column("opportunity_id", _ID, nullable=False),
+        sa.Column("account_id", _ID, nullable=False),
+        sa.Column("definition_id", _ID, nullable=False),
+        sa.Column("value_key", sa.String(length=255), nullable=False),
+        sa.Column("value_num", sa.Float(), nullable=True),
+        sa.ForeignKeyConstraint(["opportunity_id"], ["opportunities.id"], ondelete="CASCADE"),
+    )
+    op.create_index(
+        "ix_opportunity_custom_values_key",
+        "opportunity_custom_values",
+        ["account_id", "definition_id", "value_key"],
+    )
+    op.create_index(
+        "ix_opportunity_custom_values_num",
+        "opportunity_custom_values",
+        ["account_id", "definition_id", "value_num"],
+    )
+    op.create_index(
+        "ix_opportunity_custom_values_opportunity", "opportunity_custom_values", ["opportunity_id"]
     )
     op.add_column("opportunities", sa.Column("name_key", _KEY, nullable=True))
     op.add_column("opportunities", sa.Column("close_key", sa.BigInteger(), nullable=True))
@@ -87,15 +111,39 @@ def _seed_and_fill() -> None:
         sa.column("name"),
         sa.column("close_date"),
         sa.column("tags"),
+        sa.column("custom_fields"),
         sa.column("name_key"),
         sa.column("close_key"),
     )
     tags = sa.table(
         "opportunity_tags", sa.column("opportunity_id"), sa.column("tag"), sa.column("account_id")
     )
+    values = sa.table(
+        "opportunity_custom_values",
+        sa.column("opportunity_id"),
+        sa.column("account_id"),
+        sa.column("definition_id"),
+        sa.column("value_key"),
+        sa.column("value_num"),
+    )
     o = opportunities.c
-    found = conn.execute(sa.select(o.id, o.account_id, o.name, o.close_date, o.tags)).all()
-    for ident, account_id, name, close_date, tag_json in found:
+    found = conn.execute(
+        sa.select(o.id, o.account_id, o.name, o.close_date, o.tags, o.custom_fields)
+    ).all()
+    for ident, account_id, name, close_date, tag_json, custom_json in found:
+        entries = [
+            {
+                "opportunity_id": ident,
+                "account_id": account_id,
+                "definition_id": int(definition_id),
+                "value_key": key,
+                "value_num": number,
+            }
+            for definition_id, value in json.loads(custom_json or "{}").items()
+            for key, number in index_entries(value)
+        ]
+        if entries:
+            conn.execute(values.insert(), entries)
         conn.execute(
             opportunities.update()
             .where(o.id == ident)
@@ -116,6 +164,7 @@ def downgrade() -> None:
     with op.batch_alter_table("opportunities") as batch_op:
         batch_op.drop_column("close_key")
         batch_op.drop_column("name_key")
+    op.drop_table("opportunity_custom_values")
     op.drop_index("ix_opportunity_tags_search", table_name="opportunity_tags")
     op.drop_table("opportunity_tags")
     op.drop_index("ix_loss_reasons_account", table_name="loss_reasons")
