@@ -155,7 +155,11 @@ class SqlOpportunities(SqlRepository, Opportunities):
         )
         if not total or not query.limit:
             return total, []
-        order = [self._sort_key(query.sort_by), sa.func.coalesce(_o.name_key, ""), _o.id]
+        # name_key is written with every opportunity (0015 filled in the older ones), so
+        # the name sort and the tie-breaker read ix_opportunities_name_key
+        order = [self._sort_key(query.sort_by), _o.name_key, _o.id]
+        if query.sort_by == "name":
+            order = order[1:]
         if query.descending:
             order = [c.desc() for c in order]
         rows = self.conn.execute(
@@ -229,28 +233,8 @@ class SqlOpportunities(SqlRepository, Opportunities):
 
     @staticmethod
     def _sort_key(sort_by: str) -> Any:
-        ps = t.pipeline_stages.c
-        keys: dict[str, Any] = {
-            "name": sa.func.coalesce(_o.name_key, ""),
-            "account": sa.func.lower(sa.func.coalesce(_o.company_name, "")),
-            "company_name": sa.func.lower(sa.func.coalesce(_o.company_name, "")),
-            "value": sa.func.coalesce(_o.monetary_value, 0),
-            "assignee": sa.func.coalesce(_o.assignee_id, 0),
-            "customer_source_id": sa.func.coalesce(_o.customer_source_id, 0),
-            "source": sa.func.coalesce(_o.customer_source_id, 0),
-            "date_modified": _o.date_modified,
-            "date_created": _o.date_created,
-            "contact": sa.func.coalesce(_o.primary_contact_id, 0),
-            "stage": sa.select(ps.rank).where(ps.id == _o.pipeline_stage_id).scalar_subquery(),
-            "status": _rank(_o.status, STATUSES, "Open"),
-            "close_date": sa.func.coalesce(_o.close_key, 0),
-            "priority": _rank(_o.priority, PRIORITIES, "None"),
-            "last_interaction": sa.func.coalesce(_o.date_last_contacted, 0),
-            "interaction_count": _o.interaction_count,
-            "deal_last_stage": sa.func.coalesce(_o.date_stage_changed, 0),
-            "win_probability": _o.win_probability,
-        }
-        return keys[sort_by]
+        """The first ORDER BY term of a sort (each built only when asked for)."""
+        return _SORTS[sort_by]()
 
     # --- loss reasons ---------------------------------------------------------------------------
     def add_loss_reason(self, account_id: int, name: str) -> int:
@@ -300,3 +284,36 @@ def _custom_condition(account_id: int, f: CustomFilter) -> Any:
     else:
         match = _o.id.in_(holders(cv.value_key.in_(f.keys)))
     return sa.or_(match, empty) if f.allow_empty else match
+
+
+def _stage_rank() -> Any:
+    ps = t.pipeline_stages.c
+    return sa.select(ps.rank).where(ps.id == _o.pipeline_stage_id).scalar_subquery()
+
+
+def _company_key() -> Any:
+    return sa.func.lower(sa.func.coalesce(_o.company_name, ""))
+
+
+#: Copper's sort fields (domain/opportunities.py, SORT_FIELDS) as ORDER BY terms; a
+#: missing value sorts first (as the empty string or 0) on both engines
+_SORTS: dict[str, Any] = {
+    "name": lambda: _o.name_key,
+    "account": _company_key,
+    "company_name": _company_key,
+    "value": lambda: sa.func.coalesce(_o.monetary_value, 0),
+    "assignee": lambda: sa.func.coalesce(_o.assignee_id, 0),
+    "customer_source_id": lambda: sa.func.coalesce(_o.customer_source_id, 0),
+    "source": lambda: sa.func.coalesce(_o.customer_source_id, 0),
+    "date_modified": lambda: _o.date_modified,
+    "date_created": lambda: _o.date_created,
+    "contact": lambda: sa.func.coalesce(_o.primary_contact_id, 0),
+    "stage": _stage_rank,
+    "status": lambda: _rank(_o.status, STATUSES, "Open"),
+    "close_date": lambda: sa.func.coalesce(_o.close_key, 0),
+    "priority": lambda: _rank(_o.priority, PRIORITIES, "None"),
+    "last_interaction": lambda: sa.func.coalesce(_o.date_last_contacted, 0),
+    "interaction_count": lambda: _o.interaction_count,
+    "deal_last_stage": lambda: sa.func.coalesce(_o.date_stage_changed, 0),
+    "win_probability": lambda: _o.win_probability,
+}
