@@ -419,6 +419,14 @@ def test_search_by_custom_fields(api: Api) -> None:
         return ids(search(api, {"custom_fields": list(filters)})[0])
 
     assert find({"custom_field_definition_id": size["id"], "value": [small]}) == [a]
+    shown = api.post(
+        "/opportunities/search?custom_field_computed_values=true", {"ids": [a]}
+    ).json()[0]["custom_fields"]
+    assert shown[0] == {
+        "custom_field_definition_id": size["id"],
+        "value": small,
+        "computed_value": "S",
+    }
     assert find({"custom_field_definition_id": size["id"], "value": [large],
                  "allow_empty": True}) == [b, c]  # fmt: skip
     assert find({"custom_field_definition_id": score["id"], "minimum_value": 2}) == [b]
