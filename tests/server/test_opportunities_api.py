@@ -121,6 +121,8 @@ def test_create_needs_name_and_primary_contact(api: Api, store: Store) -> None:
         ({"primary_contact_id": 999_999}, "primary_contact_id", "not_found"),
         ({"name": "x" * 256}, "name", "too_long"),
         ({"tags": "vip"}, "tags", "invalid_type"),
+        ({"details": "a\u0000b"}, "details", "invalid"),
+        ({"pipeline_stage_id": 2**63}, "pipeline_stage_id", "invalid_type"),
         ({"custom_fields": [{"custom_field_definition_id": 999, "value": 1}]}, "custom_fields",
          "not_found"),
     ],
