@@ -13,14 +13,15 @@ from tests.server.test_convert_api import rows
 from verdigris.domain.crm import Opportunity
 from verdigris.services import Principal, Services
 from verdigris.store import open_store, sql
-from verdigris.store.crm_sql import SqlCrm
+from verdigris.store.opportunities_sql import SqlOpportunities
 from verdigris.store.sql import SqlStore
 
 
-class FailingCrm(SqlCrm):
-    """Records whose opportunity insert fails after the person and company were written."""
+class FailingOpportunities(SqlOpportunities):
+    """Records whose opportunity insert fails after the person and company were written
+    (conversion writes its opportunity through ``tx.opportunities``, issue 21)."""
 
-    def insert_opportunity(self, opportunity: Opportunity) -> Opportunity:
+    def insert(self, opportunity: Opportunity) -> Opportunity:
         raise RuntimeError("disk full")
 
 
@@ -29,7 +30,7 @@ def test_a_late_failure_rolls_the_whole_conversion_back(
 ) -> None:
     lead = api.create_lead(name="Atomic", company_name="Atomic Co")
     before = api.get(f"/leads/{lead['id']}").json()
-    monkeypatch.setattr(sql, "SqlCrm", FailingCrm)
+    monkeypatch.setattr(sql, "SqlOpportunities", FailingOpportunities)
     with pytest.raises(RuntimeError, match="disk full"):
         services.convert_lead(api.principal, lead["id"], {"details": {"opportunity": {}}})
     monkeypatch.undo()

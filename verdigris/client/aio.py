@@ -21,6 +21,7 @@ from verdigris.client.core import (
     SearchCursor,
     Sleep,
     Step,
+    decode,
     make_core,
     not_sent,
 )
@@ -31,6 +32,7 @@ from verdigris.client.models import (
     DeletedOut,
     LeadOut,
     Match,
+    OpportunityPage,
     RelatedOut,
     RelationOut,
     RemovedRelationOut,
@@ -43,6 +45,8 @@ from verdigris.client.models import (
     UserOut,
 )
 from verdigris.client.pacing import BULK_PER_SECOND, RetryPolicy
+from verdigris.wire import OpportunityOut, PipelineOut, PipelineStageOut
+from verdigris.wire.opportunities import LossReasonOut
 
 T = TypeVar("T")
 
@@ -259,6 +263,79 @@ class AsyncClient:
     async def tags(self) -> list[TagOut]:
         """GET /tags: the account's tags with how many leads and tasks carry each."""
         return await self._run(self._core.tags())
+
+    # opportunities, pipelines, loss reasons (issue 21) ----------------------------------
+    async def create_opportunity(self, opportunity: Mapping[str, Any]) -> OpportunityOut:
+        """POST /opportunities (``name`` and ``primary_contact_id`` required). Never
+        retried once sent (a retry could create a second opportunity)."""
+        request = Request.json("POST", "/opportunities", opportunity, idempotent=False)
+        return await self._run(self._core.call(request, OpportunityOut))
+
+    async def get_opportunity(self, opportunity_id: int) -> OpportunityOut:
+        request = Request("GET", f"/opportunities/{int(opportunity_id)}")
+        return await self._run(self._core.call(request, OpportunityOut))
+
+    async def update_opportunity(
+        self, opportunity_id: int, changes: Mapping[str, Any]
+    ) -> OpportunityOut:
+        """PUT /opportunities/{id}: only the keys sent change (``pipeline_stage_id``,
+        ``status``, ``loss_reason_id``, ``monetary_value``, ``close_date`` ...)."""
+        request = Request.json("PUT", f"/opportunities/{int(opportunity_id)}", changes)
+        return await self._run(self._core.call(request, OpportunityOut))
+
+    async def delete_opportunity(self, opportunity_id: int) -> DeletedOut:
+        request = Request("DELETE", f"/opportunities/{int(opportunity_id)}")
+        return await self._run(self._core.call(request, DeletedOut))
+
+    async def search_opportunities_page(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_number: int = 1,
+        page_size: int = 20,
+    ) -> OpportunityPage:
+        """One page of POST /opportunities/search, with the server's total (``X-PW-TOTAL``)."""
+        body = {**(filters or {}), "page_number": page_number, "page_size": page_size}
+        request = Request.json("POST", "/opportunities/search", body)
+        reply = await self._run(self._core.exchange(request))
+        total = reply.headers.get("x-pw-total", "")
+        found = decode(reply.content, list[OpportunityOut])
+        return OpportunityPage(found, int(total) if total.isdigit() else None)
+
+    async def search_opportunities(
+        self, filters: Mapping[str, Any] | None = None, *, limit: int | None = None
+    ) -> list[OpportunityOut]:
+        """Every opportunity matching ``filters`` (at most ``limit``), in pages of 200,
+        until a short page, the server's total, or Copper's 100,000-record window."""
+        found: list[OpportunityOut] = []
+        page_number = 1
+        while limit is None or len(found) < limit:
+            page = await self.search_opportunities_page(
+                filters, page_number=page_number, page_size=MAX_PAGE_SIZE
+            )
+            found.extend(page.opportunities)
+            done = page.total is not None and page_number * MAX_PAGE_SIZE >= page.total
+            if len(page.opportunities) < MAX_PAGE_SIZE or done:
+                break
+            if page_number * MAX_PAGE_SIZE >= 100_000:
+                break
+            page_number += 1
+        return found if limit is None else found[:limit]
+
+    async def pipelines(self) -> list[PipelineOut]:
+        return await self._run(self._core.call(Request("GET", "/pipelines"), list[PipelineOut]))
+
+    async def pipeline_stages(self, pipeline_id: int | None = None) -> list[PipelineStageOut]:
+        """Every stage (GET /pipeline_stages), or one pipeline's
+        (GET /pipeline_stages/pipeline/{id})."""
+        path = "/pipeline_stages"
+        if pipeline_id is not None:
+            path += f"/pipeline/{int(pipeline_id)}"
+        return await self._run(self._core.call(Request("GET", path), list[PipelineStageOut]))
+
+    async def loss_reasons(self) -> list[LossReasonOut]:
+        request = Request("GET", "/loss_reasons")
+        return await self._run(self._core.call(request, list[LossReasonOut]))
 
     # anything else ----------------------------------------------------------------------
     async def request(

@@ -27,6 +27,7 @@ from verdigris.wire import (
     EmailOut,
     LeadOut,
     LinkOut,
+    OpportunityOut,
     PhoneOut,
     RelatedOut,
     RelationOut,
@@ -50,6 +51,7 @@ __all__ = [
     "LeadOut",
     "LinkOut",
     "Match",
+    "OpportunityPage",
     "OptionOut",
     "PhoneOut",
     "RelatedOut",
@@ -147,3 +149,12 @@ class Match:
 
     def wire(self) -> Mapping[str, Any]:
         return {"field_name": self.field_name, "field_value": self.field_value}
+
+
+@dataclass(frozen=True)
+class OpportunityPage:
+    """One page of ``POST /opportunities/search`` (issue 21), with ``X-PW-TOTAL`` (None
+    when absent)."""
+
+    opportunities: list[OpportunityOut]
+    total: int | None

@@ -29,6 +29,7 @@ from verdigris.server.routes import account as account_routes
 from verdigris.server.routes import conversion as conversion_routes
 from verdigris.server.routes import custom_fields as custom_field_routes
 from verdigris.server.routes import leads as lead_routes
+from verdigris.server.routes import opportunities as opportunity_routes
 from verdigris.server.routes import search as search_routes
 from verdigris.server.routes import tasks as task_routes
 from verdigris.services import Principal, Services
@@ -52,6 +53,7 @@ def all_routes() -> list[RouteSpec]:
         *conversion_routes.ROUTES,
         *custom_field_routes.ROUTES,
         *task_routes.ROUTES,
+        *opportunity_routes.ROUTES,
     ]
 
 

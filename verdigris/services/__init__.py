@@ -20,6 +20,7 @@ from verdigris.services.conversion import Conversion, ConversionServices, WithFi
 from verdigris.services.crm import CrmServices
 from verdigris.services.custom_fields import CustomFieldServices
 from verdigris.services.leads import LeadServices
+from verdigris.services.opportunities import OpportunityPage, OpportunityServices
 from verdigris.services.search import SearchServices
 from verdigris.services.tasks import TaskServices
 
@@ -32,6 +33,7 @@ class Services(
     ConversionServices,
     CrmServices,
     TaskServices,
+    OpportunityServices,
 ):
     """The use cases of verdigris, over one store."""
 
@@ -40,6 +42,7 @@ __all__ = [
     "Conversion",
     "ItemFailure",
     "LeadPage",
+    "OpportunityPage",
     "Principal",
     "Services",
     "Shown",

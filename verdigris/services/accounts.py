@@ -8,6 +8,7 @@ import secrets
 from verdigris.domain import crm
 from verdigris.domain import leads as lead_rules
 from verdigris.domain.errors import NotFound, Unauthenticated, ValidationFailed
+from verdigris.domain.opportunities import DEFAULT_LOSS_REASONS
 from verdigris.services.base import _DUMMY_HASH, Principal, ServiceBase, hash_key
 from verdigris.store.base import AccountRecord, SourceRecord, StatusRecord, StoreTx, UserRecord
 from verdigris.wire import catalogue
@@ -65,6 +66,8 @@ class AccountServices(ServiceBase):
             tx.crm.add_contact_type(record.id, contact_type)
         for pipeline, stages in crm.DEFAULT_PIPELINES:
             tx.crm.add_pipeline(record.id, pipeline, stages)
+        for reason in DEFAULT_LOSS_REASONS:
+            tx.opportunities.add_loss_reason(record.id, reason)
         return record
 
     def user_count(self) -> int:

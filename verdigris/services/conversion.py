@@ -123,7 +123,7 @@ class ConversionServices(ServiceBase):
             )
             opportunity = None
             if request.opportunity is not None and target is not None:
-                opportunity = tx.crm.insert_opportunity(
+                opportunity = tx.opportunities.insert(
                     rules.new_opportunity(
                         lead,
                         request.opportunity,

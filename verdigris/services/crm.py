@@ -5,6 +5,7 @@ from __future__ import annotations
 from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipeline
 from verdigris.domain.errors import NotFound
 from verdigris.services.base import Principal, ServiceBase
+from verdigris.services.changes import Change
 from verdigris.services.conversion import CrmContext, WithFields
 from verdigris.services.tasks import unrelate_tasks
 from verdigris.wire import catalogue
@@ -51,10 +52,27 @@ class CrmServices(ServiceBase):
 
     def delete_opportunity(self, who: Principal, opportunity_id: int) -> int:
         with self.store.transaction(write=True) as tx:
+            before = (
+                tx.crm.get_opportunity(who.account_id, opportunity_id) if self.observers else None
+            )
             if not tx.crm.delete_opportunity(who.account_id, opportunity_id):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "opportunity", opportunity_id)
             unrelate_tasks(self, tx, who, "opportunity", opportunity_id)
+            if self.observers:  # issue 21: what follows a write sees the delete too
+                self.changed(
+                    tx,
+                    Change(
+                        "opportunity",
+                        "delete",
+                        who.account_id,
+                        opportunity_id,
+                        who.user_id,
+                        before,
+                        None,
+                        self.clock(),
+                    ),
+                )
         return opportunity_id
 
     def pipelines(self, who: Principal) -> list[Pipeline]:

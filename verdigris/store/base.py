@@ -29,6 +29,7 @@ from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipe
 from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
+from verdigris.domain.opportunities import LossReason, OpportunityQuery
 from verdigris.domain.search import SearchQuery
 from verdigris.domain.tasks import Task, TaskQuery
 
@@ -356,6 +357,31 @@ class Tasks(ABC):
         """Every tag of the account's leads and tasks, with how many carry it, by name."""
 
 
+class Opportunities(ABC):
+    """``tx.opportunities`` (issue 21): opportunities written and searched through the
+    API, with the keys and tags their search reads, and the account's loss reasons."""
+
+    @abstractmethod
+    def insert(self, opportunity: Opportunity) -> Opportunity: ...
+
+    @abstractmethod
+    def update(self, opportunity: Opportunity) -> None: ...
+
+    @abstractmethod
+    def get_for_update(self, account_id: int, opportunity_id: int) -> Opportunity | None:
+        """The opportunity, its row locked until the transaction ends (PostgreSQL)."""
+
+    @abstractmethod
+    def search(self, account_id: int, query: OpportunityQuery) -> tuple[int, list[Opportunity]]:
+        """(the number of matches, this page of them)."""
+
+    @abstractmethod
+    def add_loss_reason(self, account_id: int, name: str) -> int: ...
+
+    @abstractmethod
+    def list_loss_reasons(self, account_id: int) -> list[LossReason]: ...
+
+
 class StoreTx(ABC):
     """One transaction: a repository per aggregate, all on the same transaction."""
 
@@ -382,6 +408,10 @@ class StoreTx(ABC):
     @property
     @abstractmethod
     def tasks(self) -> Tasks: ...
+
+    @property
+    @abstractmethod
+    def opportunities(self) -> Opportunities: ...
 
     @abstractmethod
     def savepoint(self) -> AbstractContextManager[None]:

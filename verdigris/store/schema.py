@@ -353,10 +353,61 @@ opportunities = sa.Table(
     sa.Column("date_created", sa.BigInteger, nullable=False),
     sa.Column("date_modified", sa.BigInteger, nullable=False),
     sa.Column("custom_fields", sa.Text, nullable=False),  # JSON
+    #: search keys (0015): the trimmed, lower-cased name, and close_date as Unix seconds
+    sa.Column("name_key", Key, nullable=True),
+    sa.Column("close_key", sa.BigInteger, nullable=True),
     sa.Index("ix_opportunities_account", "account_id"),
     sa.Index("ix_opportunities_company", "company_id"),
     sa.Index("ix_opportunities_primary_contact", "primary_contact_id"),
+    sa.Index("ix_opportunities_name_key", "account_id", "name_key", "id"),
+    sa.Index("ix_opportunities_stage", "account_id", "pipeline_stage_id", "id"),
     sqlite_autoincrement=True,
+)
+
+# --- opportunities (issue 21): loss reasons and the tags an opportunity search reads -------
+
+loss_reasons = sa.Table(
+    "loss_reasons",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Index("ix_loss_reasons_account", "account_id"),
+    sqlite_autoincrement=True,
+)
+
+opportunity_tags = sa.Table(
+    "opportunity_tags",
+    metadata,
+    sa.Column(
+        "opportunity_id",
+        Id,
+        sa.ForeignKey("opportunities.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("tag", Key, primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Index("ix_opportunity_tags_search", "account_id", "tag", "opportunity_id"),
+)
+
+#: an opportunity's custom field values, one row per value (per item for MultiSelect), as
+#: lead_custom_values: what the custom field filters of an opportunity search read
+opportunity_custom_values = sa.Table(
+    "opportunity_custom_values",
+    metadata,
+    sa.Column(
+        "opportunity_id",
+        Id,
+        sa.ForeignKey("opportunities.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("definition_id", Id, nullable=False),
+    sa.Column("value_key", sa.String(255), nullable=False),
+    sa.Column("value_num", sa.Float, nullable=True),
+    sa.Index("ix_opportunity_custom_values_key", "account_id", "definition_id", "value_key"),
+    sa.Index("ix_opportunity_custom_values_num", "account_id", "definition_id", "value_num"),
+    sa.Index("ix_opportunity_custom_values_opportunity", "opportunity_id"),
 )
 
 activities = sa.Table(

@@ -31,6 +31,7 @@ from verdigris.store.custom_fields_sql import SqlDefinitions
 from verdigris.store.fast import FastCursor
 from verdigris.store.leads_sql import SqlLeads
 from verdigris.store.migration_head import at_head
+from verdigris.store.opportunities_sql import SqlOpportunities
 from verdigris.store.page_statements import PageStatements
 from verdigris.store.tasks_sql import SqlTasks
 
@@ -54,6 +55,7 @@ class SqlTx(StoreTx):
         self._activities: SqlActivities | None = None
         self._crm: SqlCrm | None = None
         self._tasks: SqlTasks | None = None
+        self._opportunities: SqlOpportunities | None = None
 
     @property
     def leads(self) -> SqlLeads:
@@ -88,6 +90,12 @@ class SqlTx(StoreTx):
         if self._tasks is None:
             self._tasks = SqlTasks(self.conn, self.fast)
         return self._tasks
+
+    @property
+    def opportunities(self) -> SqlOpportunities:
+        if self._opportunities is None:
+            self._opportunities = SqlOpportunities(self.conn, self.fast)
+        return self._opportunities
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

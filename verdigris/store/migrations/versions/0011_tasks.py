@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
+revision = "0011_tasks"
 down_revision = "0009_status_order_from_one"
 branch_labels = None
 depends_on = None
