@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Hashable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -116,10 +116,8 @@ def _end_autocommit(raw: Any) -> None:
     connection is left as it is: the pool discards it)."""
     if raw.closed:
         return
-    try:
+    with suppress(psycopg.Error):  # refused on a broken connection
         raw.autocommit = False
-    except psycopg.Error:  # refused on a broken connection
-        pass
 
 
 class PostgresStore(SqlStore):
