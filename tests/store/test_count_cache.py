@@ -85,7 +85,7 @@ def test_paging_one_search_counts_once(store: Store) -> None:
     store = _sql_store(store)
     account = _seed(store, ["Paris"] * 7 + ["Oslo"] * 3)
     counts = store.counts = _SpyCounts()
-    searches = [
+    searches: list[tuple[dict[str, object], int]] = [
         ({"city": "Paris", "page_size": 2}, 7),
         # other pages and sorts of the same filter: the same total, not counted again
         ({"city": "Paris", "page_size": 2, "page_number": 3}, 7),
@@ -95,8 +95,8 @@ def test_paging_one_search_counts_once(store: Store) -> None:
         ({"city": "Paris", "account": account + 1}, 0),
         ({"city": "Paris", "page_size": 1}, 7),
     ]
-    for params, expected in searches:
-        params = dict(params)
+    for given, expected in searches:
+        params = dict(given)
         owner = int(str(params.pop("account", account)))
         assert _total(store, owner, **params) == expected
     keys = [key for key, _, _ in counts.lookups]
