@@ -137,6 +137,12 @@ class Leads(ABC):
     def get_for_update(self, account_id: int, lead_id: int) -> Lead | None:
         """Read a lead and lock its row until the transaction ends."""
 
+    def read_ahead_for_update(self, account_id: int, lead_ids: Sequence[int]) -> None:
+        """Read and lock these leads now, in one go, for the ``get_for_update`` calls
+        that follow (bulk requests). Only a hint: by default nothing happens, and each
+        ``get_for_update`` reads its lead itself."""
+        return None
+
     @abstractmethod
     def delete(self, account_id: int, lead_id: int) -> bool: ...
 
