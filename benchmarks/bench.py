@@ -26,7 +26,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import ceiling, dataset, loadgen, output, profile, report, server, sql_floor
+from benchmarks import (
+    ceiling,
+    dataset,
+    loadgen,
+    output,
+    pg_backends,
+    profile,
+    report,
+    server,
+    sql_floor,
+)
 from benchmarks.dataset import Dataset
 from benchmarks.report import Ceiling, Results, Run
 from benchmarks.workload import ORDER, SCENARIOS, Bodies
@@ -232,6 +242,9 @@ class Bench:
                 srv.base, key, ds, nonce=self.next_nonce(), seconds=args.warmup, **common
             )
         pids = srv.worker_pids()
+        # the database's own CPU for this server's requests (PostgreSQL on this machine)
+        backends = pg_backends.backend_pids(args.pg_url, pids) if ds.engine == "postgres" else []
+        db0 = sum(cpu_seconds(backends))
         sampler = server.StateSampler(pids)
         cpu0, wrk0, wall0 = cpu_seconds(pids), children_cpu(), time.perf_counter()
         sampler.start()
@@ -244,6 +257,8 @@ class Bench:
             100 * (b - a) / wall for a, b in zip(cpu0, cpu_seconds(pids), strict=True)
         ]
         run.wrk_cpu = 100 * (children_cpu() - wrk0) / wall
+        if backends:
+            run.db_cpu = 100 * (sum(cpu_seconds(backends)) - db0) / wall
         run.rss_mb = max(srv.rss_mb())
         run.rps, run.p50_ms, run.p99_ms = result.rps, result.p50_ms, result.p99_ms
         run.errors = result.error_count

@@ -25,6 +25,8 @@ class Run:
     rss_mb: float | None = None  # the largest worker after the run
     server_cpu: list[float] | None = None  # % of one core, per worker
     wrk_cpu: float | None = None
+    #: PostgreSQL's backends serving this server, % of one core (benchmarks/pg_backends.py)
+    db_cpu: float | None = None
     activity: dict[str, float] = field(default_factory=dict)  # worker state -> share
     errors: int = 0
     note: str = ""
@@ -41,6 +43,13 @@ class Run:
         if not self.rps or not self.server_cpu:
             return None
         return sum(self.server_cpu) / 100 / self.rps * 1000
+
+    @property
+    def db_cpu_ms(self) -> float | None:
+        """PostgreSQL's CPU milliseconds per request (this server's backends)."""
+        if not self.rps or self.db_cpu is None:
+            return None
+        return self.db_cpu / 100 / self.rps * 1000
 
     @property
     def cpu_ms_per_lead(self) -> float | None:
@@ -184,7 +193,10 @@ def _cpu_ms(r: Run) -> str:
     if r.cpu_ms is None:
         return "-"
     per_lead = r.cpu_ms_per_lead
-    return f"{r.cpu_ms:.2f}" + (f" ({per_lead:.2f}/lead)" if per_lead is not None else "")
+    text = f"{r.cpu_ms:.2f}" + (f" ({per_lead:.2f}/lead)" if per_lead is not None else "")
+    if r.db_cpu_ms is not None:
+        text += f" + PG {r.db_cpu_ms:.2f}"
+    return text
 
 
 def run_rows(res: Results) -> list[list[str]]:
