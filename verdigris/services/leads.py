@@ -190,11 +190,19 @@ class LeadServices(ServiceBase):
                 raise ValidationFailed({"id": ["blank" if item.get("id") is None else "invalid"]})
             return self._update(tx, who, lead_id, item, ctx)
 
-        def read_ahead(tx: StoreTx) -> None:
+        def plan(tx: StoreTx) -> bool:
+            """Read the leads ahead; run the items together only if every one exists
+            and is not converted (then a failure, and a second pass, is rare)."""
             ids = [parse_int(item.get("id")) for item in items if isinstance(item, Mapping)]
-            tx.leads.read_ahead_for_update(who.account_id, [i for i in ids if i is not None])
+            known = [i for i in ids if i is not None]
+            found = tx.leads.read_ahead_for_update(who.account_id, known)
+            return (
+                found is not None
+                and len(known) == len(ids)
+                and all(i in found and found[i].converted_at is None for i in known)
+            )
 
-        return self._bulk(who, items, one, prepare=read_ahead)
+        return self._bulk(who, items, one, together=plan)
 
     def bulk_create(self, who: Principal, body: Any) -> list[Shown | ItemFailure]:
         items = self._bulk_items(body)
@@ -212,25 +220,27 @@ class LeadServices(ServiceBase):
         work: Callable[[StoreTx, Mapping[str, Any], TxContext], Shown],
         *,
         with_id: bool = True,
-        prepare: Callable[[StoreTx], None] | None = None,
+        together: Callable[[StoreTx], bool] | None = None,
     ) -> list[Shown | ItemFailure]:
         """One transaction for the request: a failed item is rolled back alone, and the
         request pays for one transaction (and one load of the account's lookups), not ten.
 
-        Savepoints only when an item fails: the items first run together in one
-        savepoint; if one of them fails, that savepoint is rolled back and the items run
-        again, each in a savepoint of its own (what each item does, and the changes it
-        reports, are then exactly those of the second pass). Most requests fail no item
-        and send two savepoint statements, not two per item (docs/performance.md)."""
+        With ``together`` (bulk_update), savepoints only when an item fails: when
+        ``together(tx)`` expects no failure, the items first run together in one
+        savepoint; if one of them fails all the same, that savepoint is rolled back and
+        the items run again, each in a savepoint of its own (what each item does, and the
+        changes it reports, are then exactly those of the second pass). Most requests
+        fail no item and send two savepoint statements, not two per item
+        (docs/performance.md). Creates always run in a savepoint each: a second pass
+        would give them other ids on PostgreSQL, whose sequences do not roll back."""
         with self.store.transaction(write=True) as tx:
             ctx = self.context(tx, who.account_id)
-            if prepare is not None:
-                prepare(tx)
-            try:
-                with tx.savepoint():
-                    return self._bulk_together(tx, ctx, items, work)
-            except _ItemFailed:
-                pass
+            if together is not None and together(tx):
+                try:
+                    with tx.savepoint():
+                        return self._bulk_together(tx, ctx, items, work)
+                except _ItemFailed:
+                    pass
             return [self._bulk_item(tx, ctx, item, work, with_id=with_id) for item in items]
 
     def _bulk_together(

@@ -81,7 +81,7 @@ class SqlLeads(SqlRepository, Leads):
         #: without reading them again (one round trip less per update on PostgreSQL)
         self._read: dict[int, dict[str, Any]] = {}
         #: rows read and locked ahead (read_ahead_for_update), each handed out once
-        self._ahead: dict[int, dict[str, Any]] = {}
+        self._ahead: dict[int, tuple[dict[str, Any], Lead]] = {}
         #: the store's search totals, if it keeps them, and how this engine tells whether
         #: anything was committed (verdigris.store.count_cache); set by the store
         self.counts: CountCache | None = None
@@ -160,16 +160,17 @@ class SqlLeads(SqlRepository, Leads):
         return self._read_lead(_GET_LEAD, account_id, lead_id)
 
     def get_for_update(self, account_id: int, lead_id: int) -> Lead | None:
-        row = self._ahead.pop(lead_id, None)
-        if row is not None and row["account_id"] == account_id:
-            self._read[lead_id] = row
-            return lead_from_mapping(row)
+        ahead = self._ahead.pop(lead_id, None)
+        if ahead is not None and ahead[0]["account_id"] == account_id:
+            self._read[lead_id] = ahead[0]
+            return ahead[1]
         return self._read_lead(_GET_LEAD_FOR_UPDATE, account_id, lead_id)
 
-    def read_ahead_for_update(self, account_id: int, lead_ids: Sequence[int]) -> None:
+    def read_ahead_for_update(self, account_id: int, lead_ids: Sequence[int]) -> dict[int, Lead]:
         """One statement for a bulk request's leads (in id order, so that two requests
         lock their common rows in the same order), instead of one per item."""
         wanted = sorted(set(lead_ids))
+        found: dict[int, Lead] = {}
         for start in range(0, len(wanted), READ_AHEAD_CHUNK):
             chunk = wanted[start : start + READ_AHEAD_CHUNK]
             n = len(chunk)
@@ -178,7 +179,9 @@ class SqlLeads(SqlRepository, Leads):
             cur = self.fast.run(f"read_ahead_for_update:{n}", partial(_read_ahead, n), params)
             for values in cur.fetchall():
                 row = dict(zip(LEAD_COLUMNS, values, strict=True))
-                self._ahead[row["id"]] = row
+                lead = found[row["id"]] = lead_from_mapping(row)
+                self._ahead[row["id"]] = (row, lead)
+        return found
 
     def _read_lead(self, stmt: sa.Select[Any], account_id: int, lead_id: int) -> Lead | None:
         row = self._fetch_lead(stmt, account_id, lead_id)
