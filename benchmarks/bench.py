@@ -165,7 +165,7 @@ class Bench:
                 else:
                     log(f"  SQL floor {key:14} {row.sql_floor:8,.0f} upserts/s")
                     if ds.size == min(parse_sizes(args.sizes)):
-                        self.report.statements = sql_floor.describe(recorded)
+                        self.report.statements += sql_floor.describe(recorded)
             self.results.ceilings.append(row)
         if args.profile:
             raw_path = args.out / f"profile-{ds.engine}-{report.size_label(ds.size)}-store.txt"
