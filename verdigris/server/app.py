@@ -39,8 +39,6 @@ from verdigris.wire import catalogue
 log = logging.getLogger("verdigris.server")
 BASE = "/developer_api/v1"
 JSON = "application/json"
-#: threads per worker for the store's calls on a network database (anyio's default limit)
-THREADS = 40
 
 
 def all_routes() -> list[RouteSpec]:
@@ -62,6 +60,10 @@ def json_response(
 def error_response(exc: Exception) -> Response:
     status, body, headers = errors.render(exc)
     return json_response(body, status, headers)
+
+
+#: threads per worker for the store's calls on a network database (anyio's default limit)
+THREADS = 40
 
 
 class Runtime:
