@@ -175,6 +175,10 @@ def test_a_short_run_prints_the_table(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "ERRORS" not in out
     assert any("upsert by email" in line and "÷ store" in line for line in rows)
     assert "| sqlite | 300 | 1 | GET /leads/{id} |" in md.read_text()
+    # the SQL floor recorded one upsert's statements and replayed them (issue 20)
+    assert "What one upsert by email sends" in out
+    assert "sqlite upsert by email, create:" in out and "BEGIN IMMEDIATE" in out
+    assert "CPU ms/req" in out
 
 
 def test_profiles_count_the_store_s_own_driver_calls_as_driver_work() -> None:
