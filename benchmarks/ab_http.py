@@ -26,10 +26,11 @@ import pickle
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from benchmarks import dataset, loadgen, server
-from benchmarks.bench import DEFAULT_PG, parse_sizes
+from benchmarks.bench import DEFAULT_PG, cpu_seconds, parse_sizes
 from benchmarks.dataset import Dataset
 from benchmarks.workload import ORDER, SCENARIOS
 
@@ -81,8 +82,10 @@ def sources(specs: list[str]) -> list[tuple[str, Path]]:
     return out
 
 
-def summary(results: dict[str, dict[str, list[float]]], names: list[str]) -> list[str]:
-    """Per scenario: each source's median req/s and its ratio to the first source's."""
+def summary(
+    results: dict[str, dict[str, list[float]]], names: list[str], digits: int = 0
+) -> list[str]:
+    """Per scenario: each source's median and its ratio to the first source's."""
     lines = []
     for scenario, by_source in results.items():
         medians = {n: statistics.median(v) if v else None for n, v in by_source.items()}
@@ -94,7 +97,7 @@ def summary(results: dict[str, dict[str, list[float]]], names: list[str]) -> lis
                 cells.append(f"{name} n/a")
                 continue
             ratio = f" ({median / base:.2f}x)" if name != names[0] and base else ""
-            cells.append(f"{name} {median:,.0f}{ratio}")
+            cells.append(f"{name} {median:,.{digits}f}{ratio}")
         lines.append(f"{scenario:<14} " + "   ".join(cells))
     return lines
 
@@ -117,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     ds: Dataset = pickle.loads(args.dataset.read_bytes())
     names = [name for name, _ in trees]
     results: dict[str, dict[str, list[float]]] = {s: {n: [] for n in names} for s in scenarios}
+    cpu_per_request: dict[str, dict[str, list[float]]] = {
+        s: {n: [] for n in names} for s in scenarios
+    }
     nonce = 1
     print(f"RATE LIMITS ARE OFF. {ds.engine}, {ds.size:,} leads, {args.workers} worker(s)")
     for round_number in range(1, args.rounds + 1):
@@ -131,23 +137,31 @@ def main(argv: list[str] | None = None) -> int:
                         loadgen.run_wrk(
                             srv.base, scenario, ds, nonce=nonce, seconds=args.warmup, **common
                         )
+                    pids = srv.worker_pids()
+                    cpu0, wall0 = sum(cpu_seconds(pids)), time.perf_counter()
                     run = loadgen.run_wrk(
                         srv.base, scenario, ds, nonce=nonce + 1, seconds=args.duration, **common
                     )
+                    cpu = sum(cpu_seconds(pids)) - cpu0
+                    cpu_ms = cpu * 1000 / (run.rps * (time.perf_counter() - wall0) or 1)
                     nonce += 2
                     errors = f"  {run.error_count} ERRORS" if run.error_count else ""
                     print(
                         f"round {round_number} {name:<10} {scenario:<14} {run.rps:9,.0f} req/s"
-                        f"  p50 {run.p50_ms:7.2f} ms{errors}",
+                        f"  p50 {run.p50_ms:7.2f} ms  CPU {cpu_ms:6.3f} ms/req{errors}",
                         flush=True,
                     )
                     if not run.error_count:
                         results[scenario][name].append(run.rps)
+                        cpu_per_request[scenario][name].append(cpu_ms)
             finally:
                 server.stop(srv)
             dataset.restore(ds)
     print("\nmedian req/s (ratio to the first source)")
     for line in summary(results, names):
+        print(line)
+    print("\nmedian worker CPU ms per request (ratio to the first source)")
+    for line in summary(cpu_per_request, names, digits=3):
         print(line)
     return 0
 

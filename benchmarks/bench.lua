@@ -110,6 +110,38 @@ generators.search = function()
   return wrk.format("POST", BASE .. "/leads/search", nil, body)
 end
 
+-- benchmarks/peers.py: the same create / get / update / filtered list against verdigris
+-- and json-server 0.17 (whose records have ids 1..N_LEADS: ID_LO = 1, flat fields).
+generators.create = function()
+  counter = counter + 1
+  local body = '{"name":"Peer Lead ' .. counter .. '","email":{"email":"'
+    .. fresh_key("peer") .. '@bench.example","category":"work"}'
+    .. ',"title":"Buyer","address":{"city":"' .. random_city() .. '","country":"US"}}'
+  return wrk.format("POST", BASE .. "/leads", nil, body)
+end
+
+generators.js_create = function()
+  counter = counter + 1
+  local body = '{"name":"Peer Lead ' .. counter .. '","email":"' .. fresh_key("peer")
+    .. '@bench.example","title":"Buyer","city":"' .. random_city() .. '","country":"US"}'
+  return wrk.format("POST", "/leads", nil, body)
+end
+
+generators.js_get = function()
+  return wrk.format("GET", "/leads/" .. (id_lo + random_index()))
+end
+
+generators.js_update = function()
+  counter = counter + 1
+  local body = '{"title":"Buyer ' .. counter .. '","details":"updated by the benchmark"}'
+  return wrk.format("PATCH", "/leads/" .. (id_lo + random_index()), nil, body)
+end
+
+generators.js_list = function()
+  local city = string.gsub(random_city(), " ", "%%20")
+  return wrk.format("GET", "/leads?city=" .. city .. "&_page=1&_limit=200")
+end
+
 local generate
 
 function init(args)

@@ -26,7 +26,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import ceiling, dataset, loadgen, output, profile, report, server
+from benchmarks import (
+    ceiling,
+    dataset,
+    loadgen,
+    output,
+    pg_backends,
+    profile,
+    report,
+    server,
+    sql_floor,
+)
 from benchmarks.dataset import Dataset
 from benchmarks.report import Ceiling, Results, Run
 from benchmarks.workload import ORDER, SCENARIOS, Bodies
@@ -89,6 +99,28 @@ def cpu_seconds(pids: list[int]) -> list[float]:
     return out
 
 
+def memory_seen(ds: Dataset) -> str:
+    """The database's size next to the page cache the kernel holds (growth bar)."""
+    meminfo = {
+        ln.split(":")[0]: int(ln.split()[1]) * 1024
+        for ln in output.read("/proc/meminfo").splitlines()
+        if ln.split()
+    }
+    gib = 1024**3
+    size = ""
+    if ds.path is not None:
+        total = sum(
+            Path(f"{ds.path}{suffix}").stat().st_size
+            for suffix in ("", "-wal")
+            if Path(f"{ds.path}{suffix}").exists()
+        )
+        size = f"database file {total / gib:.2f} GiB; "
+    return (
+        f"{size}page cache (Cached) {meminfo.get('Cached', 0) / gib:.1f} GiB, "
+        f"MemAvailable {meminfo.get('MemAvailable', 0) / gib:.1f} GiB after the load"
+    )
+
+
 def children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -123,6 +155,17 @@ class Bench:
                 row.note = f"failed: {type(exc).__name__}"
             else:
                 log(f"  ceiling {key:14} {row.store:8,.0f} upserts/s")
+            if key == "upsert_email":
+                try:
+                    row.sql_floor, recorded = sql_floor.measure(
+                        ds, seconds=args.ceiling_seconds, warmup=args.warmup
+                    )
+                except Exception as exc:  # keep the run going; the table says what failed
+                    log(f"  SQL floor: FAILED {type(exc).__name__}: {exc}")
+                else:
+                    log(f"  SQL floor {key:14} {row.sql_floor:8,.0f} upserts/s")
+                    if ds.size == min(parse_sizes(args.sizes)):
+                        self.report.statements += sql_floor.describe(recorded)
             self.results.ceilings.append(row)
         if args.profile:
             raw_path = args.out / f"profile-{ds.engine}-{report.size_label(ds.size)}-store.txt"
@@ -199,6 +242,9 @@ class Bench:
                 srv.base, key, ds, nonce=self.next_nonce(), seconds=args.warmup, **common
             )
         pids = srv.worker_pids()
+        # the database's own CPU for this server's requests (PostgreSQL on this machine)
+        backends = pg_backends.backend_pids(args.pg_url, pids) if ds.engine == "postgres" else []
+        db0 = sum(cpu_seconds(backends))
         sampler = server.StateSampler(pids)
         cpu0, wrk0, wall0 = cpu_seconds(pids), children_cpu(), time.perf_counter()
         sampler.start()
@@ -211,6 +257,8 @@ class Bench:
             100 * (b - a) / wall for a, b in zip(cpu0, cpu_seconds(pids), strict=True)
         ]
         run.wrk_cpu = 100 * (children_cpu() - wrk0) / wall
+        if backends:
+            run.db_cpu = 100 * (sum(cpu_seconds(backends)) - db0) / wall
         run.rss_mb = max(srv.rss_mb())
         run.rps, run.p50_ms, run.p99_ms = result.rps, result.p50_ms, result.p99_ms
         run.errors = result.error_count
@@ -246,6 +294,7 @@ class Bench:
         log(f"{engine}, {size:,} leads: loading")
         ds = dataset.prepare(engine, size, workdir, args.pg_url)
         log(f"  loaded in {ds.load_seconds:.1f} s ({size / ds.load_seconds:,.0f} leads/s)")
+        self.report.lines.append(f"{engine} {report.size_label(size)}: {memory_seen(ds)}")
         try:
             self.measure_ceilings(ds)
             dataset.restore(ds)

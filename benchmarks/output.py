@@ -106,6 +106,8 @@ class Report:
     profiles: list[tuple[str, Path, list[tuple[str, float]]]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     rate_limits_confirmed_off: bool = True
+    #: the statements of one upsert, as the SQL floor recorded them
+    statements: list[str] = field(default_factory=list)
 
 
 def render(rep: Report, markdown: bool) -> str:
@@ -123,9 +125,12 @@ def render(rep: Report, markdown: bool) -> str:
     out.append(table(report.run_headers(res), report.run_rows(res)))
     out += title("Storage ceiling (in-process, no HTTP)")
     out.append(table(report.ceiling_headers(res), report.ceiling_rows(res)))
-    out += title("Bars (issue 7)")
+    out += title("Bars (issue 20)")
     out.append(table(list(report.BAR_HEADERS), report.bar_rows(res)))
     out += ["", LEGEND if markdown else textwrap.fill(LEGEND, 100)]
+    if rep.statements:
+        out += title("What one upsert by email sends (recorded for the SQL floor)")
+        out += [f"    {ln}" if markdown else ln for ln in rep.statements]
     if rep.profiles:
         out += title("Profiles (py-spy, share of samples by layer)")
         for name, path, shares in rep.profiles:
@@ -138,6 +143,8 @@ LEGEND = (
     "Columns: leads/s = leads written or returned per second (bulk_update: 10 per request; "
     "search: the probe's page length). RSS = VmRSS of the largest worker after the run. "
     "srv CPU = CPU of the workers (100% = one core; with 2 workers, the split between them); "
+    "CPU ms/req = the workers' CPU time over the run ÷ requests (bulk: also per lead; "
+    "+ PG: the CPU of the PostgreSQL backends serving this server's connections); "
     "wrk CPU = the load generator's. Worker state = what the workers' main threads were "
     "doing, sampled every 10 ms: run (on a CPU or waiting for one), or the kernel wait they "
     "slept in (idle (epoll) = "
@@ -146,7 +153,9 @@ LEGEND = (
     "÷ floor = req/s ÷ GET /account of the same server; "
     "÷ 10k, ÷ 1w = req/s ÷ the same row at the smallest size, with 1 worker. Other ratio: "
     "upserts ÷ the store ceiling, bulk_update leads/s ÷ PUT leads/s, search p50 ÷ GET p50. "
-    "Store ceiling: single-threaded Services.upsert_lead in-process. On PostgreSQL "
+    "Store ceiling: single-threaded Services.upsert_lead in-process. SQL floor: the "
+    "statements of one upsert (both outcomes, recorded) replayed on the bare driver in one "
+    "process (benchmarks/sql_floor.py). On PostgreSQL "
     "one thread waits for every round trip, so HTTP with 16 connections can beat it. "
     "Runs with errors (status >= 400 or socket errors) are left out of every ratio."
 )

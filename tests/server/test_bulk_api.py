@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -149,21 +151,29 @@ def test_bulk_create_results_in_order(api: Api, store: Store) -> None:
 def test_item_failing_after_its_writes_is_rolled_back_alone(
     api: Api, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each item runs in its own savepoint: a failure after the item's insert undoes
-    that insert only, and the other items of the request are kept."""
+    """Each created item runs in its own savepoint: a failure after the item's insert
+    undoes that insert only, and the other items of the request are kept."""
     from verdigris.domain.errors import ValidationFailed
-    from verdigris.store.activities_sql import SqlActivities
+    from verdigris.domain.leads import Lead
+    from verdigris.store.leads_sql import SqlLeads
+    from verdigris.store.sql import SqlTx
 
-    calls = {"n": 0}
-    real = SqlActivities.add
+    real = SqlLeads.insert
+    savepoints = {"n": 0}
+    real_savepoint = SqlTx.savepoint
 
-    def flaky(self: SqlActivities, activity: object) -> None:
-        calls["n"] += 1
-        if calls["n"] == 2:
+    def failing_after_insert(self: SqlLeads, lead: Lead) -> Lead:
+        written = real(self, lead)
+        if lead.name == "Undone":
             raise ValidationFailed({"lead": ["invalid"]})
-        real(self, activity)  # type: ignore[arg-type]
+        return written
 
-    monkeypatch.setattr(SqlActivities, "add", flaky)
+    def counted(self: SqlTx) -> Any:
+        savepoints["n"] += 1
+        return real_savepoint(self)
+
+    monkeypatch.setattr(SqlLeads, "insert", failing_after_insert)
+    monkeypatch.setattr(SqlTx, "savepoint", counted)
     results = api.post(
         "/leads/bulk_create",
         {"leads": [{"name": "Kept One"}, {"name": "Undone"}, {"name": "Kept Two"}]},
@@ -171,3 +181,9 @@ def test_item_failing_after_its_writes_is_rolled_back_alone(
     assert results[0]["name"] == "Kept One" and results[2]["name"] == "Kept Two"
     assert results[1] == {"success": False, "message": {"lead": [{"error": "invalid"}]}, "id": None}
     assert lead_count(store) == 2
+    assert savepoints["n"] == 3  # one per item
+    savepoints["n"] = 0
+    done = api.post("/leads/bulk_create", {"leads": [{"name": "A"}, {"name": "B"}]}).json()
+    assert [r["name"] for r in done] == ["A", "B"]
+    assert savepoints["n"] == 2  # creates always run one by one (ids are not reused)
+    assert lead_count(store) == 4

@@ -3,14 +3,16 @@ module builds nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -68,6 +70,10 @@ def error_response(exc: Exception) -> Response:
     return json_response(body, status, headers)
 
 
+#: threads per worker for the store's calls on a network database (anyio's default limit)
+THREADS = 40
+
+
 class Runtime:
     """What every request needs: services, auth, limits, and how to run blocking work."""
 
@@ -88,13 +94,21 @@ class Runtime:
         # Short local calls (SQLite): running them on the event loop beats a thread
         # hop. Network databases go to the thread pool.
         self.inline = store.capabilities.inline
+        # The threads network databases' calls run in: a plain executor, handed work with
+        # loop.run_in_executor, costs the event loop about half what anyio's worker
+        # threads do per call (docs/performance.md). As many threads as anyio's default
+        # limit, so that a burst still waits in the pool (pool_timeout, then 503), not here.
+        self.threads = None if self.inline else ThreadPoolExecutor(THREADS, "verdigris-db")
         # ...and writes that gain from sharing commits share them (group_commit.py)
         self.group_commit = GroupCommit(store) if store.capabilities.group_commit else None
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
-        if self.inline:
+        if self.threads is None:
             return fn(*args)
-        return await run_in_threadpool(fn, *args)
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(
+            self.threads, context.run, fn, *args
+        )
 
     async def run_route(self, spec: RouteSpec, call: Call) -> Any:
         """The route's function on the services; a write joins the next group commit,
@@ -226,6 +240,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         if emulator is not None:
             emulator.close()
         await rt.limits.close()
+        if rt.threads is not None:
+            rt.threads.shutdown(wait=False)
         if owns_store:
             store.close()
             log.info("store closed")

@@ -6,6 +6,7 @@ import copy
 import hashlib
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Self, TypeVar
 
@@ -204,6 +205,14 @@ def require_object(data: Any, what: str = "request body") -> Mapping[str, Any]:
     return data
 
 
+#: changes held back while a bulk request's items run together (LeadServices._bulk):
+#: the observers hear of them only if every item succeeded, so that they never see an
+#: item that is then rolled back and run again
+HELD_CHANGES: ContextVar[list[tuple[StoreTx, Change]] | None] = ContextVar(
+    "verdigris_held_changes", default=None
+)
+
+
 class ServiceBase:
     """State shared by the service mixins: the store, limits and the clock."""
 
@@ -224,7 +233,12 @@ class ServiceBase:
         self.observers.append(observer)
 
     def changed(self, tx: StoreTx, change: Change) -> None:
-        """Tell every observer about ``change``, in ``tx``."""
+        """Tell every observer about ``change``, in ``tx`` (or, while a bulk request's
+        first pass runs, once it has succeeded: ``LeadServices._bulk``)."""
+        held = HELD_CHANGES.get()
+        if held is not None:
+            held.append((tx, change))
+            return
         for observer in self.observers:
             observer(tx, change)
 

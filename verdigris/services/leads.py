@@ -27,6 +27,7 @@ from verdigris.domain.matching import (
 )
 from verdigris.domain.values import parse_int
 from verdigris.services.base import (
+    HELD_CHANGES,
     ItemFailure,
     Principal,
     ServiceBase,
@@ -38,6 +39,10 @@ from verdigris.services.changes import Change
 from verdigris.services.tasks import unrelate_tasks
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
+
+
+class _ItemFailed(Exception):
+    """An item of a bulk request failed on the first pass (LeadServices._bulk)."""
 
 
 class LeadServices(ServiceBase):
@@ -187,7 +192,19 @@ class LeadServices(ServiceBase):
                 raise ValidationFailed({"id": ["blank" if item.get("id") is None else "invalid"]})
             return self._update(tx, who, lead_id, item, ctx)
 
-        return self._bulk(who, items, one)
+        def plan(tx: StoreTx) -> bool:
+            """Read the leads ahead; run the items together only if every one exists
+            and is not converted (then a failure, and a second pass, is rare)."""
+            ids = [parse_int(item.get("id")) for item in items if isinstance(item, Mapping)]
+            known = [i for i in ids if i is not None]
+            found = tx.leads.read_ahead_for_update(who.account_id, known)
+            return (
+                found is not None
+                and len(known) == len(ids)
+                and all(i in found and found[i].converted_at is None for i in known)
+            )
+
+        return self._bulk(who, items, one, together=plan)
 
     def bulk_create(self, who: Principal, body: Any) -> list[Shown | ItemFailure]:
         items = self._bulk_items(body)
@@ -205,13 +222,65 @@ class LeadServices(ServiceBase):
         work: Callable[[StoreTx, Mapping[str, Any], TxContext], Shown],
         *,
         with_id: bool = True,
+        together: Callable[[StoreTx], bool] | None = None,
     ) -> list[Shown | ItemFailure]:
-        """One transaction for the request, one savepoint per item: a failed item is
-        rolled back alone, and the request pays for one transaction (and one load of
-        the account's lookups), not ten."""
+        """One transaction for the request: a failed item is rolled back alone, and the
+        request pays for one transaction (and one load of the account's lookups), not ten.
+
+        With ``together`` (bulk_update), savepoints only when an item fails: when
+        ``together(tx)`` expects no failure, the items first run together in one
+        savepoint; if one of them fails all the same, that savepoint is rolled back and
+        the items run again, each in a savepoint of its own (what each item does, and the
+        changes it reports, are then exactly those of the second pass). Most requests
+        fail no item and send two savepoint statements, not two per item
+        (docs/performance.md). Creates always run in a savepoint each: a second pass
+        would give them other ids on PostgreSQL, whose sequences do not roll back."""
         with self.store.transaction(write=True) as tx:
             ctx = self.context(tx, who.account_id)
+            if together is not None and together(tx):
+                try:
+                    with tx.savepoint():
+                        return self._bulk_together(tx, ctx, items, work)
+                except _ItemFailed:
+                    pass
             return [self._bulk_item(tx, ctx, item, work, with_id=with_id) for item in items]
+
+    def _bulk_together(
+        self,
+        tx: StoreTx,
+        ctx: TxContext,
+        items: Sequence[Any],
+        work: Callable[[StoreTx, Mapping[str, Any], TxContext], Shown],
+    ) -> list[Shown | ItemFailure]:
+        """The first pass: every item, their changes held back until all succeeded, then
+        told to the observers in item order, in the same transaction."""
+        held: list[tuple[StoreTx, Change]] = []
+        token = HELD_CHANGES.set(held)
+        try:
+            results = [self._bulk_item_or_raise(tx, ctx, item, work) for item in items]
+        finally:
+            HELD_CHANGES.reset(token)
+        try:
+            for change_tx, change in held:
+                self.changed(change_tx, change)
+        except VerdigrisError as exc:  # an observer refused: find the item in the second pass
+            raise _ItemFailed from exc
+        return results
+
+    def _bulk_item_or_raise(
+        self,
+        tx: StoreTx,
+        ctx: TxContext,
+        item: Any,
+        work: Callable[[StoreTx, Mapping[str, Any], TxContext], Shown],
+    ) -> Shown | ItemFailure:
+        """An item of the first pass: a failure that may have written raises _ItemFailed."""
+        if not isinstance(item, Mapping):
+            return ItemFailure({"lead": ["invalid_type"]}, catalogue.BULK_ITEM_NOT_AN_OBJECT, None)
+        try:
+            return work(tx, item, ctx)
+        except VerdigrisError as exc:
+            raise _ItemFailed from exc
 
     def _bulk_items(self, body: Any) -> Sequence[Any]:
         body = require_object(body)

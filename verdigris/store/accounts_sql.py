@@ -39,7 +39,8 @@ class SqlAccounts(SqlRepository, Accounts):
         return AccountRecord(*row) if row else None
 
     def get(self, account_id: int) -> AccountRecord | None:
-        row = self.conn.execute(_GET_ACCOUNT, {"account_id": account_id}).first()
+        # on the driver's cursor (verdigris.store.fast): integers and text only
+        row = self.fast.run("get_account", _GET_ACCOUNT, {"account_id": account_id}).fetchone()
         return AccountRecord(*row) if row else None
 
     _user_cols = (t.users.c.id, t.users.c.account_id, t.users.c.name, t.users.c.email)

@@ -17,7 +17,7 @@ SQL implementation (``leads_sql.py``, ``accounts_sql.py``, ``custom_fields_sql.p
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -138,6 +138,14 @@ class Leads(ABC):
     @abstractmethod
     def get_for_update(self, account_id: int, lead_id: int) -> Lead | None:
         """Read a lead and lock its row until the transaction ends."""
+
+    def read_ahead_for_update(
+        self, account_id: int, lead_ids: Sequence[int]
+    ) -> Mapping[int, Lead] | None:
+        """Read and lock these leads now, in one go, for the ``get_for_update`` calls
+        that follow (bulk requests), and return those found by id. Only a hint: by
+        default nothing is read (None), and each ``get_for_update`` reads its lead."""
+        return None
 
     @abstractmethod
     def delete(self, account_id: int, lead_id: int) -> bool: ...

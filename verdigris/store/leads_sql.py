@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, cast
 
 import msgspec
@@ -47,6 +48,19 @@ from verdigris.store.rows import SqlRepository
 
 #: searches with at most this many matches sort them instead of walking a sort index
 SORT_MATCHES_UP_TO = 10_000
+#: leads read ahead per statement (read_ahead_for_update)
+READ_AHEAD_CHUNK = 100
+
+
+def _read_ahead(n: int) -> sa.Select[Any]:
+    """The leads of ``n`` ids of one account, locked, in id order."""
+    ids: list[sa.BindParameter[int]] = [sa.bindparam(f"id{i}") for i in range(n)]
+    return (
+        sa.select(t.leads)
+        .where(t.leads.c.account_id == sa.bindparam("account_id"), t.leads.c.id.in_(ids))
+        .order_by(t.leads.c.id)
+        .with_for_update()
+    )
 
 
 def _count_key(query: SearchQuery) -> SearchQuery:
@@ -66,6 +80,8 @@ class SqlLeads(SqlRepository, Leads):
         #: rows read by get in this transaction (column -> value), so update can diff
         #: without reading them again (one round trip less per update on PostgreSQL)
         self._read: dict[int, dict[str, Any]] = {}
+        #: rows read and locked ahead (read_ahead_for_update), each handed out once
+        self._ahead: dict[int, tuple[dict[str, Any], Lead]] = {}
         #: the store's search totals, if it keeps them, and how this engine tells whether
         #: anything was committed (verdigris.store.count_cache); set by the store
         self.counts: CountCache | None = None
@@ -79,11 +95,11 @@ class SqlLeads(SqlRepository, Leads):
     def forgetting_reads(self) -> Iterator[None]:
         """Rows read inside the block are forgotten if it raises (its savepoint rolled back:
         they are stale)."""
-        read = dict(self._read)
+        read, ahead = dict(self._read), dict(self._ahead)
         try:
             yield
         except BaseException:
-            self._read = read
+            self._read, self._ahead = read, ahead
             raise
 
     def insert(self, lead: Lead) -> Lead:
@@ -102,6 +118,7 @@ class SqlLeads(SqlRepository, Leads):
         column another writer changed since, and this update does not, is left as is.
         """
         old = self._read.pop(lead.id, None)
+        self._ahead.pop(lead.id, None)
         if old is None or old["account_id"] != lead.account_id:
             old = self._fetch_lead(_GET_LEAD, lead.account_id, lead.id)
         if old is None:
@@ -143,7 +160,28 @@ class SqlLeads(SqlRepository, Leads):
         return self._read_lead(_GET_LEAD, account_id, lead_id)
 
     def get_for_update(self, account_id: int, lead_id: int) -> Lead | None:
+        ahead = self._ahead.pop(lead_id, None)
+        if ahead is not None and ahead[0]["account_id"] == account_id:
+            self._read[lead_id] = ahead[0]
+            return ahead[1]
         return self._read_lead(_GET_LEAD_FOR_UPDATE, account_id, lead_id)
+
+    def read_ahead_for_update(self, account_id: int, lead_ids: Sequence[int]) -> dict[int, Lead]:
+        """One statement for a bulk request's leads (in id order, so that two requests
+        lock their common rows in the same order), instead of one per item."""
+        wanted = sorted(set(lead_ids))
+        found: dict[int, Lead] = {}
+        for start in range(0, len(wanted), READ_AHEAD_CHUNK):
+            chunk = wanted[start : start + READ_AHEAD_CHUNK]
+            n = len(chunk)
+            params: dict[str, Any] = {f"id{i}": ident for i, ident in enumerate(chunk)}
+            params["account_id"] = account_id
+            cur = self.fast.run(f"read_ahead_for_update:{n}", partial(_read_ahead, n), params)
+            for values in cur.fetchall():
+                row = dict(zip(LEAD_COLUMNS, values, strict=True))
+                lead = found[row["id"]] = lead_from_mapping(row)
+                self._ahead[row["id"]] = (row, lead)
+        return found
 
     def _read_lead(self, stmt: sa.Select[Any], account_id: int, lead_id: int) -> Lead | None:
         row = self._fetch_lead(stmt, account_id, lead_id)
@@ -160,6 +198,7 @@ class SqlLeads(SqlRepository, Leads):
         return None if values is None else dict(zip(LEAD_COLUMNS, values, strict=True))
 
     def delete(self, account_id: int, lead_id: int) -> bool:
+        self._ahead.pop(lead_id, None)
         for side in (t.lead_tags, t.lead_phones):
             self.conn.execute(
                 side.delete().where(side.c.lead_id == lead_id, side.c.account_id == account_id)

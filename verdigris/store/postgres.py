@@ -9,23 +9,25 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 
 from verdigris.config import DURABLE, FAST
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
 from verdigris.store import search_sql
-from verdigris.store.base import Capabilities
+from verdigris.store.base import Capabilities, StoreTx, StoreUnavailable
 from verdigris.store.leads_sql import SqlLeads
-from verdigris.store.sql import SqlStore
+from verdigris.store.sql import SqlStore, _roll_back_after_failure
 
 _SNAPSHOT = "SELECT pg_current_snapshot()::text"
 _LOCK = "SELECT pg_advisory_xact_lock(%(key)s)"  # psycopg's parameter style
-#: the planner's cost of a random page read during a search (PostgreSQL's default, 4.0,
-#: models spinning disks; 1.1 is the usual figure for SSDs and cached data)
+#: the planner's cost of a random page read on verdigris's connections (PostgreSQL's
+#: default, 4.0, models spinning disks; 1.1 is the usual figure for SSDs and cached data)
 SEARCH_RANDOM_PAGE_COST = 1.1
 
 
@@ -55,10 +57,9 @@ class PostgresLeads(SqlLeads):
     def _search_rows(
         self, account_id: int, query: SearchQuery
     ) -> tuple[int, Sequence[tuple[Any, ...]]]:
-        # With the default cost PostgreSQL counts "leads with tag X" by scanning every
-        # lead of the account rather than looking up the few tagged ones (see
-        # docs/performance.md). SET LOCAL ends with this read transaction.
-        self.fast.execute(f"SET LOCAL random_page_cost = {SEARCH_RANDOM_PAGE_COST}")
+        # With the default random_page_cost PostgreSQL counts "leads with tag X" by
+        # scanning every lead of the account rather than looking up the few tagged ones
+        # (docs/performance.md): the connection sets it once (PostgresStore, on_connect).
         return super()._search_rows(account_id, query)
 
 
@@ -109,6 +110,15 @@ class _Pings:
             raise sa.exc.DisconnectionError(f"a pooled connection had died: {exc}") from exc
 
 
+def _end_autocommit(raw: Any) -> None:
+    """Back to transactions before the connection returns to the pool (a broken
+    connection is left as it is: the pool discards it)."""
+    if raw.closed:
+        return
+    with suppress(psycopg.Error):  # refused on a broken connection
+        raw.autocommit = False
+
+
 class PostgresStore(SqlStore):
     """A pool of at most ``pool_size`` connections per process (no overflow), so that
     workers x machines x pool_size is the most this deployment opens on the server."""
@@ -144,6 +154,9 @@ class PostgresStore(SqlStore):
         def on_connect(dbapi_conn: Any, _record: Any) -> None:
             with dbapi_conn.cursor() as cur:
                 cur.execute(f"SET lock_timeout = {lock_ms}")
+                # for searches (PostgresLeads._search_rows); set once per connection, as
+                # reads run outside a transaction block, where SET LOCAL cannot
+                cur.execute(f"SET random_page_cost = {SEARCH_RANDOM_PAGE_COST}")
                 if durability == FAST:  # durable: the server's own setting (docs/deploy.md)
                     cur.execute("SET synchronous_commit = off")
             dbapi_conn.commit()
@@ -152,6 +165,35 @@ class PostgresStore(SqlStore):
         _Pings(engine, ping_after_idle)
         super().__init__(url, engine)
         self.durability = durability
+
+    @contextmanager
+    def transaction(self, *, write: bool) -> Iterator[StoreTx]:
+        """Writes: a transaction, as on every engine. Reads: the connection in autocommit,
+        one round trip per statement instead of BEGIN, the statements and COMMIT.
+
+        Nothing is lost by it: verdigris reads at PostgreSQL's READ COMMITTED, where each
+        statement of a transaction takes a snapshot of its own anyway, and a read writes
+        nothing to commit. (A GET was three round trips, BEGIN, SELECT, COMMIT; it is one;
+        docs/performance.md.) What needs one snapshot for two answers asks in one
+        statement (the search count and its snapshot, ``PostgresLeads._count``)."""
+        if write:
+            with super().transaction(write=True) as tx:
+                yield tx
+            return
+        with self._connection() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.autocommit = True
+            try:
+                yield self._tx(conn, read=True)
+            except sa.exc.OperationalError as exc:
+                _roll_back_after_failure(conn)
+                raise StoreUnavailable(str(exc.orig)) from exc
+            except BaseException:
+                _roll_back_after_failure(conn)
+                raise
+            finally:
+                _end_autocommit(raw)
 
     def durability_note(self) -> str:
         with self.engine.connect() as conn:
