@@ -4,7 +4,10 @@ Copper has two activity categories: ``user`` (notes, calls, meetings, entered by
 people) and ``system`` (read-only, written by Copper itself). Copper's system
 types are "Property Changed" (id 1) and "Pipeline Stage Changed" (id 3).
 verdigris writes three system activities on a lead, all of type 1: when it is
-created, when its status changes and when it is converted.
+created, when its status changes and when it is converted. As in Copper's List
+Activities (Search) example, whose "Property Changed" entries on a lead carry
+``details: null``, they have no text: what changed is in ``old_value``/``new_value``
+(a status change: ``{"id", "name"}`` of each status; a conversion: the new records).
 
 User types (List Activity Types): Note has Copper's hard-coded id 0 and does not count
 as an interaction; Phone Call and Meeting get ids when the account is created (rows of
@@ -114,7 +117,7 @@ def _system(account_id: int, lead_id: int, user_id: int, now: int, **kw: Any) ->
 
 
 def lead_created(account_id: int, lead_id: int, user_id: int, now: int) -> Activity:
-    return _system(account_id, lead_id, user_id, now, details="Lead created")
+    return _system(account_id, lead_id, user_id, now)
 
 
 def lead_status_changed(
@@ -131,7 +134,6 @@ def lead_status_changed(
         lead_id,
         user_id,
         now,
-        details=f"Status changed from {old[1] or 'none'} to {new[1] or 'none'}",
         old_value={"id": old[0], "name": old[1]},
         new_value={"id": new[0], "name": new[1]},
     )
@@ -152,7 +154,6 @@ def lead_converted(
         lead_id,
         user_id,
         now,
-        details="Lead converted",
         new_value={
             "person_id": person_id,
             "company_id": company_id,
