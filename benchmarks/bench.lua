@@ -110,6 +110,13 @@ generators.search = function()
   return wrk.format("POST", BASE .. "/leads/search", nil, body)
 end
 
+-- POST /leads/search: leads with at least N interactions (1-6), latest contact first.
+generators.search_interactions = function()
+  local body = '{"page_size":200,"minimum_interaction_count":' .. math.random(1, 6)
+    .. ',"sort_by":"inactive_days"}'
+  return wrk.format("POST", BASE .. "/leads/search", nil, body)
+end
+
 local generate
 
 function init(args)
