@@ -317,7 +317,7 @@ class Result(NamedTuple):
     page_plan: list[str]
 
 
-def run(store: SqlStore, rounds: int) -> list[Result]:
+def run(store: SqlStore, rounds: int, only: str = "") -> list[Result]:
     with store.engine.connect() as conn:
         phones, email = conn.execute(
             sa.select(t.leads.c.phone_numbers, t.leads.c.email).where(t.leads.c.id == 777)
@@ -325,6 +325,8 @@ def run(store: SqlStore, rounds: int) -> list[Result]:
     phone = msgspec.json.decode(phones)[0]["number"]
     results = []
     for label, params in searches(phone, email):
+        if only and only not in label and label != "no filter, sort name (default)":
+            continue  # --only: these searches, and the plain one for the ratio
         query = parse_search({"page_size": 200, **params}).at(NOW)
         timings = []
         for _ in range(rounds):
@@ -393,7 +395,7 @@ def bench(store: SqlStore, args: argparse.Namespace) -> list[Result]:
         load(store, args.leads)
     else:
         print("  reusing the loaded data")
-    return run(store, args.rounds)
+    return run(store, args.rounds, args.only)
 
 
 def main() -> None:
@@ -414,6 +416,7 @@ def main() -> None:
         help="keep the loaded data (SQLite file, PostgreSQL schema bench_search) for the next run",
     )
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--only", default="", help="only the searches whose label has this text")
     args = parser.parse_args()
 
     started = time.perf_counter()

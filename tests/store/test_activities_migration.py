@@ -53,11 +53,19 @@ def test_existing_accounts_get_the_default_user_types(empty_url: str) -> None:  
     }
     assert indexes["ix_activities_parent"][-2:] == ("activity_date", "id")
     assert indexes["ix_activities_date"] == ("account_id", "activity_date", "id")
+    leads = {
+        i["name"]: tuple(i["column_names"]) for i in sa.inspect(store.engine).get_indexes("leads")
+    }
+    # each interaction index carries the other key: searches on both read one index
+    assert leads["ix_leads_by_interactions"][-1] == "contacted_key"
+    assert leads["ix_leads_by_contacted"][-1] == "interaction_count"
 
     _to(store, "downgrade", BEFORE)
     inspector = sa.inspect(store.engine)
     assert "activity_types" not in inspector.get_table_names()
     assert "deleted_at" not in {c["name"] for c in inspector.get_columns("activities")}
+    leads = {i["name"]: tuple(i["column_names"]) for i in inspector.get_indexes("leads")}
+    assert leads["ix_leads_by_interactions"][-1] == "converted_at"
     store.migrate()
     assert len(services.activity_types(Principal(1, 1, "o@x.io")).user) == 3
     store.close()

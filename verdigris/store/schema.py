@@ -132,8 +132,25 @@ SEARCH_INDEXES = (
     _search_index("value", "value_key"),
     _search_index("created", "date_created"),
     _search_index("modified", "date_modified"),
-    _search_index("contacted", "contacted_key"),
-    _search_index("interactions", "interaction_count"),
+    # each of the two interaction keys carries the other after the usual tail (0010), so a
+    # search on both, or on one sorted by the other (inactive_days), is read from one
+    # index without visiting the rows
+    sa.Index(
+        "ix_leads_by_contacted",
+        "account_id",
+        "contacted_key",
+        "id",
+        "converted_at",
+        "interaction_count",
+    ),
+    sa.Index(
+        "ix_leads_by_interactions",
+        "account_id",
+        "interaction_count",
+        "id",
+        "converted_at",
+        "contacted_key",
+    ),
     _search_index("status", "status_id", "name_key"),
     _search_index("assignee", "assignee_key", "name_key"),
     _search_index("source", "source_key", "name_key"),

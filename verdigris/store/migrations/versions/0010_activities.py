@@ -1,6 +1,7 @@
 """activities (issue 16): per-account user activity types (Phone Call, Meeting), seeded
 for every account that already exists; deleted activities kept as stubs (``deleted_at``);
-the timeline index gains the activity date, and the account's activities get one by date
+the timeline index gains the activity date, and the account's activities get one by date;
+the leads' two interaction indexes each carry the other interaction key (covering)
 
 Revision ID: 0010_activities
 Revises: 0009_status_order_from_one
@@ -22,7 +23,22 @@ _Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 _DEFAULT_USER_TYPES = ("Phone Call", "Meeting")
 
 
+#: (name, key) of the two lead interaction indexes; each carries the other key last
+_LEAD_INDEXES = (
+    ("ix_leads_by_contacted", "contacted_key", "interaction_count"),
+    ("ix_leads_by_interactions", "interaction_count", "contacted_key"),
+)
+
+
+def _lead_indexes(*, carry: bool) -> None:
+    for name, key, other in _LEAD_INDEXES:
+        op.drop_index(name, table_name="leads")
+        tail = [other] if carry else []
+        op.create_index(name, "leads", ["account_id", key, "id", "converted_at", *tail])
+
+
 def upgrade() -> None:
+    _lead_indexes(carry=True)
     op.create_table(
         "activity_types",
         sa.Column("id", _Id, autoincrement=True, nullable=False),
@@ -57,6 +73,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    _lead_indexes(carry=False)
     with op.batch_alter_table("activities", schema=None) as batch_op:
         batch_op.drop_index("ix_activities_date")
         batch_op.drop_index("ix_activities_parent")
