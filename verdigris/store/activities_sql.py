@@ -22,8 +22,10 @@ from verdigris.store.base import Activities
 from verdigris.store.rows import SqlRepository, record_from_row, record_row
 
 ACTIVITY_JSON = frozenset(("old_value", "new_value"))
+#: the system activities written with every lead (never deleted as they are written: no
+#: ``deleted_at``, which also keeps this statement valid on a schema from before 0010)
 _INSERT_ACTIVITY = t.activities.insert().values(
-    {c.name: sa.bindparam(c.name) for c in t.activities.c if c.name != "id"}
+    {c.name: sa.bindparam(c.name) for c in t.activities.c if c.name not in ("id", "deleted_at")}
 )
 
 
@@ -32,7 +34,9 @@ class SqlActivities(SqlRepository, Activities):
 
     def add(self, activity: Activity) -> None:
         # every created lead logs one: on the write path's cursor (store/fast.py)
-        self.fast.run("insert_activity", _INSERT_ACTIVITY, record_row(activity, ACTIVITY_JSON))
+        row = record_row(activity, ACTIVITY_JSON)
+        row.pop("deleted_at")
+        self.fast.run("insert_activity", _INSERT_ACTIVITY, row)
 
     def page(
         self, account_id: int, parent_type: str, parent_id: int, query: ActivityQuery
