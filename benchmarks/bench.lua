@@ -142,6 +142,13 @@ generators.js_list = function()
   return wrk.format("GET", "/leads?city=" .. city .. "&_page=1&_limit=200")
 end
 
+-- POST /leads/search: leads with at least N interactions (1-6), latest contact first.
+generators.search_interactions = function()
+  local body = '{"page_size":200,"minimum_interaction_count":' .. math.random(1, 6)
+    .. ',"sort_by":"inactive_days"}'
+  return wrk.format("POST", BASE .. "/leads/search", nil, body)
+end
+
 local generate
 
 function init(args)

@@ -221,14 +221,14 @@ class Bench:
         method, path, body = Bodies(ds, self.next_nonce()).request(key)
         probe = srv.request(method, path, body)
         if probe.status != 200:
-            if key == "search" and probe.status in (404, 405):
+            if key.startswith("search") and probe.status in (404, 405):
                 run.note = "n/a (endpoint missing)"
             else:
                 run.note = f"n/a (probe answered {probe.status})"
                 log(f"  {key}: probe answered {probe.status}: {str(probe.body)[:300]}")
             log(f"  {ds.engine} {report.size_label(ds.size)} {workers}w {key:14} {run.note}")
             return run
-        if key == "search":
+        if key.startswith("search"):
             run.leads_per_request = len(probe.body) if isinstance(probe.body, list) else 0
             if "x-pw-total" not in probe.headers:
                 log("  search: the answer has no X-PW-TOTAL header")

@@ -232,6 +232,10 @@ def make_lead(
     last = LAST_NAMES[(i // len(FIRST_NAMES)) % len(LAST_NAMES)]
     city, state = CITIES[rng.randrange(len(CITIES))]
     created = now - rng.randrange(3 * 365 * 86400)
+    # 0-6 interactions (calls, meetings: issue 16), the last within a year of creation;
+    # derived from i, so the other values drawn from rng stay those of earlier datasets
+    interactions = i % 7
+    contacted = min(now, created + (i * 7919) % (365 * 86400)) if interactions else None
     return Lead(
         account_id=account_id,
         name=f"{first} {last}",
@@ -250,6 +254,8 @@ def make_lead(
         custom_fields={definition_id: ext_of(i)},
         date_created=created,
         date_modified=created,
+        interaction_count=interactions,
+        date_last_contacted=contacted,
     )
 
 

@@ -139,7 +139,7 @@ def other_ratio(res: Results, r: Run) -> tuple[str, float | None]:
         return "leads/s ÷ PUT", ratio(
             r.leads_ps if not r.errors else None, put.leads_ps if put and not put.errors else None
         )
-    if r.scenario == "search":
+    if r.scenario.startswith("search"):
         get = res.run(r.engine, r.size, r.workers, "get")
         return "p50 ÷ GET p50", ratio(r.p50_ms if r.rps else None, get.p50_ms if get else None)
     return "", None
@@ -438,6 +438,18 @@ def bars(res: Results, rss_limit_mb: float = 150.0) -> list[Bar]:
             caveat=caveat,
         )
     )
+    # issue 16: the same bar for a search on the interaction filters (only when it ran)
+    checks = []
+    for e in engines:
+        for w in workers:
+            search = res.run(e, big, w, "search_interactions")
+            get = res.run(e, big, w, "get")
+            ok = search is not None and search.rps and not search.errors and not search.note
+            p50 = search.p50_ms if ok and search else None
+            checks.append((f"{e}/{w}w", ratio(p50, get.p50_ms if get else None)))
+    if any(v is not None for _, v in checks):
+        text = "search by interactions, page of 200: p50 ≤ 10 x GET p50 (1M)"
+        out.append(_bar(text, checks, 10, at_least=False, caveat=caveat))
     return out
 
 

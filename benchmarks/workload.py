@@ -34,6 +34,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("put", "PUT /leads/{id}", "PUT", 1, True),
         Scenario("bulk_update", "bulk_update of 10", "POST", 10, True),
         Scenario("search", "search, page of 200", "POST", 200, False),
+        Scenario("search_interactions", "search by interactions, page of 200", "POST", 200, False),
         Scenario("get", "GET /leads/{id}", "GET", 1, False),
     )
 }
@@ -118,6 +119,14 @@ class Bodies:
     def search(self) -> dict[str, Any]:
         return {"page_size": 200, "city": self._city()}
 
+    def search_interactions(self) -> dict[str, Any]:
+        """Leads with at least N interactions (1-6), latest contact first (issue 16)."""
+        return {
+            "page_size": 200,
+            "minimum_interaction_count": self.rng.randrange(1, 7),
+            "sort_by": "inactive_days",
+        }
+
     def request(self, key: str) -> tuple[str, str, dict[str, Any] | None]:
         """``(method, path, body)`` of one request of scenario ``key``."""
         if key == "account":
@@ -135,4 +144,6 @@ class Bodies:
             return "POST", f"{BASE}/leads/bulk_update", self.bulk_update()
         if key == "search":
             return "POST", f"{BASE}/leads/search", self.search()
+        if key == "search_interactions":
+            return "POST", f"{BASE}/leads/search", self.search_interactions()
         raise ValueError(f"unknown scenario {key!r}")

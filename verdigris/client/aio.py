@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
+from verdigris.client import activities as activity_calls
+from verdigris.client.activities import ActivityPage, ActivityResult
 from verdigris.client.core import (
     BULK_SIZE,
     COPPER_BASE_URL,
@@ -45,7 +47,8 @@ from verdigris.client.models import (
     UserOut,
 )
 from verdigris.client.pacing import BULK_PER_SECOND, RetryPolicy
-from verdigris.wire import OpportunityOut, PipelineOut, PipelineStageOut
+from verdigris.wire import ActivityOut, OpportunityOut, PipelineOut, PipelineStageOut
+from verdigris.wire.activities import ActivityTypesOut
 from verdigris.wire.opportunities import LossReasonOut
 
 T = TypeVar("T")
@@ -336,6 +339,46 @@ class AsyncClient:
     async def loss_reasons(self) -> list[LossReasonOut]:
         request = Request("GET", "/loss_reasons")
         return await self._run(self._core.call(request, list[LossReasonOut]))
+
+    # activities -------------------------------------------------------------------------
+    async def activity_types(self) -> ActivityTypesOut:
+        """GET /activity_types: ``.user`` (Note, Phone Call, Meeting...) and ``.system``."""
+        return await self._run(activity_calls.activity_types(self._core))
+
+    async def create_activity(self, activity: Mapping[str, Any]) -> ActivityOut:
+        """POST /activities (``parent``, ``type``, ``details``, ``activity_date``). Never
+        retried once sent (a retry could log it twice)."""
+        return await self._run(activity_calls.create_activity(self._core, activity))
+
+    async def get_activity(self, activity_id: int) -> ActivityOut | DeletedOut:
+        """An activity; a deleted one reads as Copper's stub (a DeletedOut)."""
+        return await self._run(activity_calls.get_activity(self._core, activity_id))
+
+    async def update_activity(self, activity_id: int, changes: Mapping[str, Any]) -> ActivityOut:
+        """PUT /activities/{id}: only the keys sent change."""
+        return await self._run(activity_calls.update_activity(self._core, activity_id, changes))
+
+    async def delete_activity(self, activity_id: int) -> DeletedOut:
+        return await self._run(activity_calls.delete_activity(self._core, activity_id))
+
+    async def search_activities_page(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_number: int = 1,
+        page_size: int = 20,
+    ) -> ActivityPage:
+        """One page of POST /activities/search (``parent``, ``activity_types``,
+        ``minimum_activity_date``...), newest first, with the server's total."""
+        step = activity_calls.search_activities_page(self._core, filters, page_number, page_size)
+        return await self._run(step)
+
+    async def bulk_create_activities(
+        self, activities: Iterable[Mapping[str, Any]]
+    ) -> list[ActivityResult]:
+        """Create any number of activities, in requests of the server's limit, paced. One
+        result per input item, in input order: an ActivityOut or a BulkItemFailure."""
+        return await self._run(activity_calls.bulk_create_activities(self._core, activities))
 
     # anything else ----------------------------------------------------------------------
     async def request(

@@ -12,6 +12,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from verdigris.client import activities as activity_calls
+from verdigris.client.activities import ActivityPage, ActivityResult
 from verdigris.client.core import (
     BULK_SIZE,
     COPPER_BASE_URL,
@@ -46,7 +48,8 @@ from verdigris.client.models import (
     UserOut,
 )
 from verdigris.client.pacing import BULK_PER_SECOND, RetryPolicy
-from verdigris.wire import OpportunityOut, PipelineOut, PipelineStageOut
+from verdigris.wire import ActivityOut, OpportunityOut, PipelineOut, PipelineStageOut
+from verdigris.wire.activities import ActivityTypesOut
 from verdigris.wire.opportunities import LossReasonOut
 
 T = TypeVar("T")
@@ -335,6 +338,46 @@ class Client:
     def loss_reasons(self) -> list[LossReasonOut]:
         request = Request("GET", "/loss_reasons")
         return self._run(self._core.call(request, list[LossReasonOut]))
+
+    # activities -------------------------------------------------------------------------
+    def activity_types(self) -> ActivityTypesOut:
+        """GET /activity_types: ``.user`` (Note, Phone Call, Meeting...) and ``.system``."""
+        return self._run(activity_calls.activity_types(self._core))
+
+    def create_activity(self, activity: Mapping[str, Any]) -> ActivityOut:
+        """POST /activities (``parent``, ``type``, ``details``, ``activity_date``). Never
+        retried once sent (a retry could log it twice)."""
+        return self._run(activity_calls.create_activity(self._core, activity))
+
+    def get_activity(self, activity_id: int) -> ActivityOut | DeletedOut:
+        """An activity; a deleted one reads as Copper's stub (a DeletedOut)."""
+        return self._run(activity_calls.get_activity(self._core, activity_id))
+
+    def update_activity(self, activity_id: int, changes: Mapping[str, Any]) -> ActivityOut:
+        """PUT /activities/{id}: only the keys sent change."""
+        return self._run(activity_calls.update_activity(self._core, activity_id, changes))
+
+    def delete_activity(self, activity_id: int) -> DeletedOut:
+        return self._run(activity_calls.delete_activity(self._core, activity_id))
+
+    def search_activities_page(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_number: int = 1,
+        page_size: int = 20,
+    ) -> ActivityPage:
+        """One page of POST /activities/search (``parent``, ``activity_types``,
+        ``minimum_activity_date``...), newest first, with the server's total."""
+        step = activity_calls.search_activities_page(self._core, filters, page_number, page_size)
+        return self._run(step)
+
+    def bulk_create_activities(
+        self, activities: Iterable[Mapping[str, Any]]
+    ) -> list[ActivityResult]:
+        """Create any number of activities, in requests of the server's limit, paced. One
+        result per input item, in input order: an ActivityOut or a BulkItemFailure."""
+        return self._run(activity_calls.bulk_create_activities(self._core, activities))
 
     # anything else ----------------------------------------------------------------------
     def request(

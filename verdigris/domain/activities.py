@@ -4,7 +4,16 @@ Copper has two activity categories: ``user`` (notes, calls, meetings, entered by
 people) and ``system`` (read-only, written by Copper itself). Copper's system
 types are "Property Changed" (id 1) and "Pipeline Stage Changed" (id 3).
 verdigris writes three system activities on a lead, all of type 1: when it is
-created, when its status changes and when it is converted.
+created, when its status changes and when it is converted. As in Copper's List
+Activities (Search) example, whose "Property Changed" entries on a lead carry
+``details: null``, they have no text: what changed is in ``old_value``/``new_value``
+(a status change: ``{"id", "name"}`` of each status; a conversion: the new records).
+
+User types (List Activity Types): Note has Copper's hard-coded id 0 and does not count
+as an interaction; Phone Call and Meeting get ids when the account is created (rows of
+``activity_types``) and count. A user activity whose type counts, logged on a lead,
+counts toward that lead's ``interaction_count`` and ``date_last_contacted``
+(:func:`interactions`).
 """
 
 from __future__ import annotations
@@ -24,6 +33,44 @@ CATEGORIES = ("user", "system")
 PARENT_TYPES = ("lead", "person", "company", "opportunity", "project", "task")
 PAGE_SIZE_DEFAULT = DEFAULT_PAGE_SIZE
 PAGE_SIZE_MAX = MAX_PAGE_SIZE
+#: Note's hard-coded id (Copper: "Notes have a hard-coded ID of 0")
+NOTE = 0
+#: the user types Copper creates with an account, beside Note, in list order
+DEFAULT_USER_TYPES = ("Phone Call", "Meeting")
+#: the parents an activity can be logged on (Copper also names project and task, which
+#: verdigris does not hold)
+LOGGABLE_PARENTS = ("lead", "person", "company", "opportunity")
+
+
+class ActivityType(msgspec.Struct, frozen=True, kw_only=True):
+    """One activity type as List Activity Types shows it."""
+
+    id: int
+    category: str
+    name: str
+    is_disabled: bool = False
+    count_as_interaction: bool = False
+
+
+#: the types every account has under Copper's hard-coded ids
+NOTE_TYPE = ActivityType(id=NOTE, category="user", name="Note")
+SYSTEM_TYPES = (
+    ActivityType(id=PROPERTY_CHANGED, category="system", name="Property Changed"),
+    ActivityType(id=PIPELINE_STAGE_CHANGED, category="system", name="Pipeline Stage Changed"),
+)
+
+
+def user_types(stored: list[ActivityType]) -> list[ActivityType]:
+    """An account's user types: Note, then its own (Phone Call, Meeting...) by id."""
+    return [NOTE_TYPE, *sorted(stored, key=lambda t: t.id)]
+
+
+def counting_type_ids(types: list[ActivityType]) -> list[int]:
+    """The ids of the user types whose activities count as interactions (Copper:
+    ``count_as_interaction``, "whether or not Activities of this type are counted toward
+    interactions data"); a lead's ``interaction_count`` is the number of its activities
+    of these types, its ``date_last_contacted`` the latest of their dates."""
+    return [t.id for t in types if t.category == "user" and t.count_as_interaction]
 
 
 class Activity(msgspec.Struct, kw_only=True):
@@ -40,6 +87,8 @@ class Activity(msgspec.Struct, kw_only=True):
     new_value: Any = None
     date_created: int
     date_modified: int
+    #: when it was deleted (Copper then shows it as a stub); None while it lives
+    deleted_at: int | None = None
 
 
 class ActivityQuery(msgspec.Struct, frozen=True):
@@ -68,7 +117,7 @@ def _system(account_id: int, lead_id: int, user_id: int, now: int, **kw: Any) ->
 
 
 def lead_created(account_id: int, lead_id: int, user_id: int, now: int) -> Activity:
-    return _system(account_id, lead_id, user_id, now, details="Lead created")
+    return _system(account_id, lead_id, user_id, now)
 
 
 def lead_status_changed(
@@ -85,7 +134,6 @@ def lead_status_changed(
         lead_id,
         user_id,
         now,
-        details=f"Status changed from {old[1] or 'none'} to {new[1] or 'none'}",
         old_value={"id": old[0], "name": old[1]},
         new_value={"id": new[0], "name": new[1]},
     )
@@ -106,7 +154,6 @@ def lead_converted(
         lead_id,
         user_id,
         now,
-        details="Lead converted",
         new_value={
             "person_id": person_id,
             "company_id": company_id,

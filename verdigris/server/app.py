@@ -28,6 +28,7 @@ from verdigris.server.group_commit import GroupCommit
 from verdigris.server.ratelimit import RateLimits
 from verdigris.server.routes import Call, Reply, RouteSpec
 from verdigris.server.routes import account as account_routes
+from verdigris.server.routes import activities as activity_routes
 from verdigris.server.routes import conversion as conversion_routes
 from verdigris.server.routes import custom_fields as custom_field_routes
 from verdigris.server.routes import leads as lead_routes
@@ -56,6 +57,7 @@ def all_routes() -> list[RouteSpec]:
         *custom_field_routes.ROUTES,
         *task_routes.ROUTES,
         *opportunity_routes.ROUTES,
+        *activity_routes.ROUTES,
     ]
 
 

@@ -9,6 +9,7 @@ import msgspec
 from verdigris import __version__
 from verdigris.server.routes import RouteSpec
 from verdigris.wire import BulkFailureOut
+from verdigris.wire.activities import ActivityBulkFailureOut
 
 BASE = "/developer_api/v1"
 _AUTH: list[dict[str, list[str]]] = [{"AccessToken": [], "Application": [], "UserEmail": []}]
@@ -21,7 +22,7 @@ def _ref(name: str) -> str:
 def build(routes: list[RouteSpec]) -> dict[str, Any]:
     responses = [r.response for r in routes if r.response is not None]
     requests = list(dict.fromkeys(r.request for r in routes if r.request is not None))
-    types = [*responses, BulkFailureOut, *requests]
+    types = [*responses, BulkFailureOut, ActivityBulkFailureOut, *requests]
     schemas, components = msgspec.json.schema_components(
         types, ref_template="#/components/schemas/{name}"
     )
@@ -31,10 +32,13 @@ def build(routes: list[RouteSpec]) -> dict[str, Any]:
         path = route.full_path.replace(":int", "")
         schema = by_type.get(route.response, {})
         if route.bulk:
-            # one result per item, in request order: the lead, or a failure object
+            # one result per item, in request order: the record, or a failure object
+            # (an activity's failure has no id, as on Copper's Bulk Create Activities page)
+            activities = route.path.startswith("/activities")
+            failure = "ActivityBulkFailureOut" if activities else "BulkFailureOut"
             schema = {
                 "type": "array",
-                "items": {"oneOf": [schema["items"], {"$ref": _ref("BulkFailureOut")}]},
+                "items": {"oneOf": [schema["items"], {"$ref": _ref(failure)}]},
             }
         op: dict[str, Any] = {
             "summary": route.summary,

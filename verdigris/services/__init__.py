@@ -7,6 +7,7 @@ JSON. Nothing here knows about HTTP. :class:`Services` gathers one mixin per are
 from __future__ import annotations
 
 from verdigris.services.accounts import AccountServices
+from verdigris.services.activities import ActivityServices
 from verdigris.services.base import (
     ItemFailure,
     LeadPage,
@@ -34,6 +35,7 @@ class Services(
     CrmServices,
     TaskServices,
     OpportunityServices,
+    ActivityServices,
 ):
     """The use cases of verdigris, over one store."""
 

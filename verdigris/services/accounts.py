@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
+from verdigris.domain import activities as activity_rules
 from verdigris.domain import crm
 from verdigris.domain import leads as lead_rules
 from verdigris.domain.errors import NotFound, Unauthenticated, ValidationFailed
@@ -68,6 +69,10 @@ class AccountServices(ServiceBase):
             tx.crm.add_pipeline(record.id, pipeline, stages)
         for reason in DEFAULT_LOSS_REASONS:
             tx.opportunities.add_loss_reason(record.id, reason)
+        # Copper: "Phone Calls and Meetings are assigned IDs when your Copper account is
+        # created" (both count as interactions in its List Activity Types example)
+        for activity_type in activity_rules.DEFAULT_USER_TYPES:
+            tx.activities.add_type(record.id, activity_type, count_as_interaction=True)
         return record
 
     def user_count(self) -> int:

@@ -24,7 +24,8 @@ from typing import NamedTuple
 
 import msgspec
 
-from verdigris.domain.activities import Activity, ActivityQuery
+from verdigris.domain.activities import Activity, ActivityQuery, ActivityType
+from verdigris.domain.activity_input import ActivitySearch
 from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipeline
 from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.leads import Lead
@@ -173,6 +174,13 @@ class Leads(ABC):
         ``query`` must have no ``max_age`` left (see :meth:`SearchQuery.at`).
         """
 
+    @abstractmethod
+    def set_interactions(
+        self, account_id: int, lead_id: int, count: int, last_contacted: int | None
+    ) -> None:
+        """Write a lead's ``interaction_count`` and ``date_last_contacted`` (and the
+        search key of the latter) alone: nothing else of the lead changes (issue 16)."""
+
 
 class Accounts(ABC):
     """``tx.accounts``: accounts, their users and API keys, lead statuses and sources."""
@@ -271,6 +279,38 @@ class Activities(ABC):
     @abstractmethod
     def delete_all(self, account_id: int, parent_type: str, parent_id: int) -> None:
         """Delete every activity of one record."""
+
+    # issue 16: activities through the API, their types, a lead's interactions
+    @abstractmethod
+    def insert(self, activity: Activity) -> Activity:
+        """Insert ``activity`` (its ``id`` is ignored) and return it with its new id."""
+
+    @abstractmethod
+    def get(self, account_id: int, activity_id: int) -> Activity | None:
+        """An activity, deleted ones included (their ``deleted_at`` set)."""
+
+    @abstractmethod
+    def update(self, activity: Activity) -> None:
+        """Rewrite an activity (``deleted_at`` included)."""
+
+    @abstractmethod
+    def search(self, account_id: int, query: ActivitySearch) -> tuple[int, list[Activity]]:
+        """``(total, page)`` of the account's live activities matching ``query``, newest
+        first (ties: newest id first)."""
+
+    @abstractmethod
+    def interactions(
+        self, account_id: int, lead_id: int, type_ids: Sequence[int]
+    ) -> tuple[int, int | None]:
+        """``(count, latest activity date)`` of a lead's live user activities of
+        ``type_ids``, read through the timeline index."""
+
+    @abstractmethod
+    def add_type(self, account_id: int, name: str, count_as_interaction: bool) -> int: ...
+
+    @abstractmethod
+    def list_types(self, account_id: int) -> list[ActivityType]:
+        """The account's stored user types (not Note, not the system types), by id."""
 
 
 class Crm(ABC):

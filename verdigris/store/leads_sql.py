@@ -313,3 +313,20 @@ class SqlLeads(SqlRepository, Leads):
         sort index meets one soon enough.
         """
         return total > SORT_MATCHES_UP_TO
+
+    def set_interactions(
+        self, account_id: int, lead_id: int, count: int, last_contacted: int | None
+    ) -> None:
+        values = {
+            "interaction_count": count,
+            "date_last_contacted": last_contacted,
+            "contacted_key": int(last_contacted or 0),
+        }
+        self.conn.execute(
+            t.leads.update()
+            .where(t.leads.c.id == lead_id, t.leads.c.account_id == account_id)
+            .values(values)
+        )
+        read = self._read.get(lead_id)
+        if read is not None:  # a later update in this transaction diffs against it
+            read.update(values)

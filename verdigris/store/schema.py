@@ -132,8 +132,25 @@ SEARCH_INDEXES = (
     _search_index("value", "value_key"),
     _search_index("created", "date_created"),
     _search_index("modified", "date_modified"),
-    _search_index("contacted", "contacted_key"),
-    _search_index("interactions", "interaction_count"),
+    # each of the two interaction keys carries the other after the usual tail (0010), so a
+    # search on both, or on one sorted by the other (inactive_days), is read from one
+    # index without visiting the rows
+    sa.Index(
+        "ix_leads_by_contacted",
+        "account_id",
+        "contacted_key",
+        "id",
+        "converted_at",
+        "interaction_count",
+    ),
+    sa.Index(
+        "ix_leads_by_interactions",
+        "account_id",
+        "interaction_count",
+        "id",
+        "converted_at",
+        "contacted_key",
+    ),
     _search_index("status", "status_id", "name_key"),
     _search_index("assignee", "assignee_key", "name_key"),
     _search_index("source", "source_key", "name_key"),
@@ -426,7 +443,29 @@ activities = sa.Table(
     sa.Column("new_value", sa.Text, nullable=True),  # JSON
     sa.Column("date_created", sa.BigInteger, nullable=False),
     sa.Column("date_modified", sa.BigInteger, nullable=False),
-    sa.Index("ix_activities_parent", "account_id", "parent_type", "parent_id"),
+    #: set when the activity is deleted: Copper answers a deleted activity as a stub (0010)
+    sa.Column("deleted_at", sa.BigInteger, nullable=True),
+    # a record's timeline, newest first, and its interactions (0010 added the date and id)
+    sa.Index(
+        "ix_activities_parent", "account_id", "parent_type", "parent_id", "activity_date", "id"
+    ),
+    # POST /activities/search without a parent: the account's activities, newest first (0010)
+    sa.Index("ix_activities_date", "account_id", "activity_date", "id"),
+    sqlite_autoincrement=True,
+)
+
+#: an account's user activity types with an id of their own (Phone Call, Meeting: Copper
+#: assigns their ids when the account is created); Note (user 0) and the system types
+#: (1, 3) have Copper's hard-coded ids and are not stored (verdigris.domain.activities)
+activity_types = sa.Table(
+    "activity_types",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("is_disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("count_as_interaction", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Index("ix_activity_types_account", "account_id"),
     sqlite_autoincrement=True,
 )
 

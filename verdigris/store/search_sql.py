@@ -188,7 +188,12 @@ def conditions(account_id: int, q: SearchQuery) -> list[ColumnElement[bool]]:
         if _spans_zero(q.monetary_value):  # leads without a value have the key 0
             where.append(c.monetary_value.is_not(None))
     if q.interaction_date.active:
-        where += [c.contacted_key > 0, *_within(c.contacted_key, q.interaction_date, whole=True)]
+        # never contacted (key 0) never matches a window; a positive minimum already says
+        # so, and a second lower bound could make the planner range from 0 instead (0010)
+        low = q.interaction_date.low
+        if low is None or low <= 0:
+            where.append(c.contacted_key > 0)
+        where += _within(c.contacted_key, q.interaction_date, whole=True)
     where += _within(c.interaction_count, q.interaction_count, whole=True)
     where += _within(c.date_created, q.created_date, whole=True)
     where += _within(c.date_modified, q.modified_date, whole=True)

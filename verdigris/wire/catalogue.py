@@ -64,6 +64,7 @@ NOT_AN_OBJECT_MESSAGE: Final = "The {what} must be a JSON object"
 BODY_NOT_AN_OBJECT_MESSAGE: Final = "The request body must be a JSON object"
 SEARCH_BODY_MESSAGE: Final = "The request body must be a JSON object of search parameters"
 BULK_BODY_MESSAGE: Final = 'The request body must be {"leads": [...]}'
+ACTIVITY_BULK_BODY_MESSAGE: Final = 'The request body must be {"activities": [...]}'
 CONVERT_DETAILS_MESSAGE: Final = '"details" must be an object {"person", "company", "opportunity"}'
 
 # --- 401 ----------------------------------------------------------------------------------

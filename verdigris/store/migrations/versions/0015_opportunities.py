@@ -5,7 +5,7 @@ Adds ``loss_reasons`` (seeded with Copper's defaults for every account that exis
 filled in for the opportunities conversions made before this revision.
 
 Revision ID: 0015_opportunities
-Revises: 0009_status_order_from_one
+Revises: 0011_tasks
 """
 
 from __future__ import annotations
