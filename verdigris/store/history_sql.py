@@ -149,8 +149,9 @@ class SqlIdempotency(SqlRepository, Idempotency):
             "created_at": now,
         }
         insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(t.idempotency_keys).values(values).on_conflict_do_nothing()
-        return bool(self.conn.execute(stmt).rowcount)
+        stmt = insert(t.idempotency_keys).values(values).on_conflict_do_nothing().returning(_K.id)
+        # RETURNING, not rowcount: psycopg's rowcount is not 0 for a conflict skipped
+        return self.conn.execute(stmt).first() is not None
 
     def forget(self, account_id: int, key: str) -> None:
         self.conn.execute(
