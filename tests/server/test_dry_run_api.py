@@ -23,7 +23,7 @@ def dump(store: Store) -> list[Any]:
         if conn.dialect.name == "sqlite":
             raw = conn.connection.dbapi_connection
             assert raw is not None
-            return list(raw.iterdump())  # type: ignore[attr-defined]
+            return list(raw.iterdump())
         rows: list[Any] = []
         for table in schema.metadata.sorted_tables:
             rows.append(table.name)
