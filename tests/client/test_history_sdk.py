@@ -32,4 +32,4 @@ def test_versions_diff_restore_and_deleted(sdk: Any, live: Live) -> None:
     with pytest.raises(NotFoundError):
         sdk.lead_version(lead.id, 99)
     step = sdk.revert_import("no-such-run")
-    assert step == RevertOut([], [], None)
+    assert step == RevertOut([], [], None, 0)

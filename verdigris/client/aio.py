@@ -60,6 +60,7 @@ class AsyncClient:
         max_connections: int = 20,
         transport: httpx.AsyncBaseTransport | None = None,
         idempotency_keys: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self._core = make_core(
             base_url,
@@ -76,7 +77,7 @@ class AsyncClient:
         )
         self._http = httpx.AsyncClient(
             base_url=self._core.base_url + "/",
-            headers=self._core.headers,
+            headers={**self._core.headers, **(headers or {})},
             timeout=timeout,
             limits=limits,
             transport=transport,

@@ -61,6 +61,7 @@ class Client:
         max_connections: int = 20,
         transport: httpx.BaseTransport | None = None,
         idempotency_keys: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self._core = make_core(
             base_url,
@@ -77,7 +78,7 @@ class Client:
         )
         self._http = httpx.Client(
             base_url=self._core.base_url + "/",
-            headers=self._core.headers,
+            headers={**self._core.headers, **(headers or {})},
             timeout=timeout,
             limits=limits,
             transport=transport,

@@ -45,6 +45,8 @@ class RevertStep:
     skipped: list[tuple[int, str]]
     #: the lead id to continue after, None when the run is done
     next_after: int | None
+    #: how many leads the run wrote, in all
+    leads: int
 
 
 class HistoryServices(ServiceBase):
@@ -210,7 +212,8 @@ class HistoryServices(ServiceBase):
                 else:
                     skipped.append((lead_id, reason))
             next_after = leads[-1][0] if len(leads) == limit else None
-            return RevertStep(reverted, skipped, next_after)
+            total = tx.history.run_size(who.account_id, run)
+            return RevertStep(reverted, skipped, next_after, total)
 
     def _revert_one(
         self, tx: StoreTx, who: Principal, lead_id: int, first: int, last: int

@@ -352,6 +352,10 @@ class History(ABC):
         """``(lead_id, first version, last version)`` of the leads an import run wrote."""
 
     @abstractmethod
+    def run_size(self, account_id: int, run: str) -> int:
+        """How many leads an import run wrote."""
+
+    @abstractmethod
     def prune(self, *, older_than: int | None, keep: int | None) -> int: ...
 
 

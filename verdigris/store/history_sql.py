@@ -94,6 +94,12 @@ class SqlHistory(SqlRepository, History):
             stmt = stmt.where(_V.lead_id > after)
         return [(int(a), int(b), int(c)) for a, b, c in self.conn.execute(stmt)]
 
+    def run_size(self, account_id: int, run: str) -> int:
+        stmt = sa.select(sa.func.count(sa.distinct(_V.lead_id))).where(
+            _V.account_id == account_id, _V.import_run == run
+        )
+        return int(self.conn.execute(stmt).scalar_one())
+
     def prune(self, *, older_than: int | None, keep: int | None) -> int:
         """Delete versions recorded before ``older_than`` and, per lead, all but the
         newest ``keep``; how many went."""

@@ -64,3 +64,5 @@ class RevertOut(msgspec.Struct):
     skipped: list[SkippedOut]
     #: pass as ``after`` to go on; null when the run is done
     next_after: int | None
+    #: how many leads the run wrote, in all (for a progress bar)
+    leads: int

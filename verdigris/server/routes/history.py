@@ -111,7 +111,10 @@ def revert_import(services: Services, call: Call) -> RevertOut:
         call.principal, call.path["run"], after=after, limit=_limit(call, 100)
     )
     return RevertOut(
-        step.reverted, [SkippedOut(i, reason) for i, reason in step.skipped], step.next_after
+        step.reverted,
+        [SkippedOut(i, reason) for i, reason in step.skipped],
+        step.next_after,
+        step.leads,
     )
 
 
