@@ -113,9 +113,9 @@ def test_every_kind_of_lead_write_is_a_version(api: Api) -> None:
         for v in ext(api, "GET", f"/leads/{lead['id']}/versions").json()
     ]
     assert events == [
-        ("update", "convert", "/developer_api/v1/leads/{id:int}/convert"),
+        ("update", "convert", "/developer_api/v1/leads/{id}/convert"),
         ("update", None, "/developer_api/v1/leads/bulk_update"),
-        ("update", None, "/developer_api/v1/leads/{id:int}"),
+        ("update", None, "/developer_api/v1/leads/{id}"),
         ("new", None, "/developer_api/v1/leads"),
     ]
     two = made.json()[0]["id"]

@@ -7,6 +7,7 @@ import asyncio
 import contextvars
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -166,7 +167,8 @@ def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable
             raise
         return principal
 
-    route = f"{spec.method} {spec.full_path}"
+    # the route as versions record it: ``PUT /developer_api/v1/leads/{id}``
+    route = f"{spec.method} {re.sub(r':[a-z]+}', '}', spec.full_path)}"
     takes_dry_run = (spec.method, spec.full_path) in extensions.DRY_RUNS
     takes_key = spec.is_write
 
