@@ -398,10 +398,24 @@ lead_versions = sa.Table(
     sa.Column("route", sa.String(128), nullable=True),
     sa.Column("request_id", sa.String(64), nullable=True),
     sa.Column("import_run", sa.String(64), nullable=True),
+    # a write of a lead adds one entry, to this index: the others are partial (only an
+    # import's versions, only deletes), and retention by age walks the ids (history_sql.py)
     sa.Index("ux_lead_versions_lead", "account_id", "lead_id", "version", unique=True),
-    sa.Index("ix_lead_versions_run", "account_id", "import_run", "lead_id"),
-    sa.Index("ix_lead_versions_event", "account_id", "event", "lead_id"),
-    sa.Index("ix_lead_versions_at", "at"),
+    sa.Index(
+        "ix_lead_versions_run",
+        "account_id",
+        "import_run",
+        "lead_id",
+        sqlite_where=sa.text("import_run IS NOT NULL"),
+        postgresql_where=sa.text("import_run IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_lead_versions_deleted",
+        "account_id",
+        "lead_id",
+        sqlite_where=sa.text("event = 'delete'"),
+        postgresql_where=sa.text("event = 'delete'"),
+    ),
     sqlite_autoincrement=True,
 )
 

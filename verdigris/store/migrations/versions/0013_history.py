@@ -40,11 +40,23 @@ def upgrade() -> None:
         ["account_id", "lead_id", "version"],
         unique=True,
     )
+    # partial: a plain write adds no entry to them
+    imported = sa.text("import_run IS NOT NULL")
     op.create_index(
-        "ix_lead_versions_run", "lead_versions", ["account_id", "import_run", "lead_id"]
+        "ix_lead_versions_run",
+        "lead_versions",
+        ["account_id", "import_run", "lead_id"],
+        sqlite_where=imported,
+        postgresql_where=imported,
     )
-    op.create_index("ix_lead_versions_event", "lead_versions", ["account_id", "event", "lead_id"])
-    op.create_index("ix_lead_versions_at", "lead_versions", ["at"])
+    deleted = sa.text("event = 'delete'")
+    op.create_index(
+        "ix_lead_versions_deleted",
+        "lead_versions",
+        ["account_id", "lead_id"],
+        sqlite_where=deleted,
+        postgresql_where=deleted,
+    )
     op.create_table(
         "idempotency_keys",
         sa.Column("id", Id, primary_key=True, autoincrement=True),
