@@ -13,6 +13,11 @@ created and the versions it wrote are deleted. It prints each run, the median re
 each mode and their ratio (the goal: on / off >= 0.85), and per version: its JSON bytes
 and its share of the table and indexes on disk (SQLite ``dbstat``, PostgreSQL
 ``pg_total_relation_size``). Rate limits are off.
+
+On a loaded machine the HTTP figures swing by 2x from run to run; ``--in-process`` times
+the same upserts through the services in this process instead, in CPU seconds of its
+thread, alternating blocks of 200 with history on and off, which isolates the history
+write's own cost from the machine's load.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -104,10 +110,62 @@ def cleanup(ds: Dataset) -> None:
         store.close()
 
 
+def in_process(ds: Dataset, blocks: int, per_block: int) -> str:
+    """The services' upsert alone (no HTTP), history on and off in alternating blocks of
+    ``per_block`` upserts (the same mix as wrk's: half updates, half creates), timed in
+    CPU seconds of this thread, which other processes' load barely moves; the median of
+    ``blocks`` blocks per mode."""
+    from verdigris.services import Services
+
+    store = open_store(ds.url)
+    try:
+        services = Services(store)
+        on = Services(store)
+        on.observe(on.record_version)
+        times: dict[str, list[float]] = {"off": [], "on": []}
+        walls: dict[str, list[float]] = {"off": [], "on": []}
+        n = 0
+        for block in range(blocks * 2):
+            mode = "on" if block % 2 else "off"
+            svc = on if mode == "on" else services
+            started, wall = time.thread_time(), time.perf_counter()
+            for _ in range(per_block):
+                n += 1
+                email = f"lead{n * 7919 % ds.size}@bench.example" if n % 2 else f"ip{n}@x.example"
+                svc.upsert_lead(
+                    ds.principal,
+                    {
+                        "properties": {
+                            "name": f"Bench Lead {n}",
+                            "email": {"email": email, "category": "work"},
+                            "title": "Buyer",
+                            "tags": ["bench"],
+                            "address": {"city": "Paris", "country": "US"},
+                        },
+                        "match": {"field_name": "email", "field_value": email},
+                    },
+                )
+            times[mode].append(time.thread_time() - started)
+            walls[mode].append(time.perf_counter() - wall)
+        off, on_t = (statistics.median(times[m]) / per_block * 1e6 for m in ("off", "on"))
+        w_off, w_on = (statistics.median(walls[m]) / per_block * 1e6 for m in ("off", "on"))
+        return (
+            f"{ds.engine}: in process, per upsert: CPU of this thread off {off:,.0f} us, "
+            f"on {on_t:,.0f} us ({off / on_t:.2f}x); wall off {w_off:,.0f} us, "
+            f"on {w_on:,.0f} us ({w_off / w_on:.2f}x)"
+        )
+    finally:
+        store.close()
+
+
 def run_engine(engine: str, args: argparse.Namespace) -> list[str]:
     ds = dataset.prepare(engine, args.size, args.workdir, args.pg_url)
     try:
         seed_baselines(ds)
+        if args.in_process:
+            line = in_process(ds, args.rounds, 200)
+            cleanup(ds)
+            return [line]
         results: dict[str, list[float]] = {"off": [], "on": []}
         nonce = 1
         per_version: tuple[int, float, float] | None = None
@@ -163,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=int, default=5)
     p.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "verdigris-hist")
     p.add_argument("--pg-url", default=DEFAULT_PG)
+    p.add_argument(
+        "--in-process",
+        action="store_true",
+        help="time the services' upsert in this process instead (CPU time; --rounds blocks "
+        "of 200 upserts per mode)",
+    )
     args = p.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     print(f"RATE LIMITS ARE OFF. load: {os.getloadavg()[0]:.1f}", flush=True)

@@ -104,8 +104,9 @@ def test_every_kind_of_lead_write_is_a_version(api: Api) -> None:
     api.post("/leads/bulk_update", {"leads": [{"id": lead["id"], "title": "U"}]})
     made = api.post("/leads/bulk_create", {"leads": [{"name": "Two"}, {"email": "bad"}]})
     assert made.headers["X-Verdigris-Results"] == "created,failed"
-    updated = api.post("/leads/bulk_update", {"leads": [{"id": lead["id"]}, {"id": 999999}]})
-    assert updated.headers["X-Verdigris-Results"] == "updated,failed"
+    items = [{"id": lead["id"]}, {"id": 999999}, {"id": lead["id"], "email": "bad"}]
+    updated = api.post("/leads/bulk_update", {"leads": items})
+    assert updated.headers["X-Verdigris-Results"] == "updated,failed,failed"
     converted = api.post(f"/leads/{lead['id']}/convert", {"details": {}})
     assert converted.status_code == 200, converted.text
     events = [

@@ -57,7 +57,10 @@ class HistoryServices(ServiceBase):
             return
         request = current.get()
         lead_id = change.record_id
-        latest = tx.history.latest(change.account_id, lead_id)
+        if change.event == "new" and change.cause is None:
+            latest = 0  # a new lead: its id was never handed out before (migration 0008)
+        else:
+            latest = tx.history.latest(change.account_id, lead_id)
         if latest == 0 and change.before is not None:
             # a lead older than its history: its state before this write comes first
             latest = 1
