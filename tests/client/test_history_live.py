@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.live import Live, live, live_factory  # noqa: F401 (fixtures)
+from tests.live import Live
 
 pytestmark = pytest.mark.slow
 
