@@ -10,6 +10,11 @@ import msgspec
 from verdigris.wire.leads import LeadOut
 
 
+class NoBodyIn(msgspec.Struct):
+    """No body: send none, or ``{}`` (a restore or revert takes what it needs from the path
+    and the query string)."""
+
+
 class VersionOut(msgspec.Struct, kw_only=True):
     """One version of a lead: the lead as one write left it (a delete: as it was)."""
 

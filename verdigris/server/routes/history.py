@@ -16,7 +16,14 @@ from verdigris.server.routes import EXTENSION_BASE, Call, RouteSpec
 from verdigris.services import Services
 from verdigris.services.history import ShownVersion
 from verdigris.wire import catalogue
-from verdigris.wire.history import FieldChangeOut, RevertOut, SkippedOut, VersionDiffOut, VersionOut
+from verdigris.wire.history import (
+    FieldChangeOut,
+    NoBodyIn,
+    RevertOut,
+    SkippedOut,
+    VersionDiffOut,
+    VersionOut,
+)
 
 #: the most versions, deleted leads or reverted leads one call returns
 MAX_LIMIT = 200
@@ -148,6 +155,7 @@ ROUTES = [
         "/leads/{id:int}/versions/{n:int}/restore",
         restore,
         "Make a lead what one of its versions holds (a new version; a deleted lead comes back)",
+        request=NoBodyIn,
         response=wire.LeadOut,
         base=EXTENSION_BASE,
     ),
@@ -164,6 +172,7 @@ ROUTES = [
         "/leads/{id:int}/restore",
         restore_deleted,
         "Restore a deleted lead, with its id, as it was deleted",
+        request=NoBodyIn,
         response=wire.LeadOut,
         base=EXTENSION_BASE,
     ),
@@ -173,6 +182,7 @@ ROUTES = [
         revert_import,
         "Undo an import run's creates and updates (?after=ID&limit=100), "
         "skipping leads written since",
+        request=NoBodyIn,
         response=RevertOut,
         base=EXTENSION_BASE,
     ),
