@@ -56,20 +56,20 @@ class HistoryServices(ServiceBase):
         if change.entity != "lead":
             return
         request = current.get()
-        lead_id = change.record_id
-        if change.event == "new" and change.cause is None:
-            latest = 0  # a new lead: its id was never handed out before (migration 0008)
-        else:
-            latest = tx.history.latest(change.account_id, lead_id)
-        if latest == 0 and change.before is not None:
-            # a lead older than its history: its state before this write comes first
-            latest = 1
-            tx.history.add(self._version(change, change.before, 1, "baseline", None, request))
         state = change.after if change.after is not None else change.before
         if state is None:
             return
         event = "restore" if change.cause == "restore" else change.event
-        tx.history.add(self._version(change, state, latest + 1, event, change.cause, request))
+        if change.event == "new" and change.cause is None:
+            # a new lead: its id was never handed out before (migration 0008)
+            tx.history.add(self._version(change, state, 1, event, change.cause, request))
+            return
+        # the newest version plus one, read by the insert itself (one round trip)
+        number = tx.history.add_next(self._version(change, state, 0, event, change.cause, request))
+        if number == 1 and change.before is not None:
+            # a lead older than its history: its state before this write comes first
+            tx.history.renumber(change.account_id, change.record_id, 1, 2)
+            tx.history.add(self._version(change, change.before, 1, "baseline", None, request))
 
     @staticmethod
     def _version(

@@ -333,6 +333,13 @@ class History(ABC):
     def add(self, version: Version) -> None: ...
 
     @abstractmethod
+    def add_next(self, version: Version) -> int:
+        """Add ``version`` as the lead's next one (its ``version`` ignored); its number."""
+
+    @abstractmethod
+    def renumber(self, account_id: int, lead_id: int, old: int, new: int) -> None: ...
+
+    @abstractmethod
     def versions(
         self, account_id: int, lead_id: int, *, before: int | None, limit: int
     ) -> list[Version]:

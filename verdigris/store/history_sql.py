@@ -24,6 +24,23 @@ _LATEST = sa.select(sa.func.max(_V.version)).where(
 )
 
 
+# the next version of a lead in one statement (one round trip): its number is the lead's
+# newest plus one, read in the insert itself; the values are cast so that PostgreSQL
+# types them as their columns (a bare parameter in a SELECT list would be text)
+_NEXT_COLUMNS = tuple(c for c in _COLUMNS if c != "version")
+_INSERT_NEXT = (
+    t.lead_versions.insert()
+    .from_select(
+        [*_NEXT_COLUMNS, "version"],
+        sa.select(
+            *(sa.cast(sa.bindparam(c), t.lead_versions.c[c].type) for c in _NEXT_COLUMNS),
+            sa.func.coalesce(sa.func.max(_V.version), 0) + 1,
+        ).where(_V.account_id == sa.bindparam("lead_account"), _V.lead_id == sa.bindparam("lead")),
+    )
+    .returning(_V.version)
+)
+
+
 def _version(row: Any) -> Version:
     return Version(**{c: row._mapping[c] for c in _COLUMNS})
 
@@ -40,6 +57,19 @@ class SqlHistory(SqlRepository, History):
 
     def add(self, version: Version) -> None:
         self.fast.run("insert_version", _INSERT_VERSION, msgspec.structs.asdict(version))
+
+    def add_next(self, version: Version) -> int:
+        values = msgspec.structs.asdict(version)
+        del values["version"]
+        values["lead_account"], values["lead"] = version.account_id, version.lead_id
+        return int(self.fast.run("insert_next_version", _INSERT_NEXT, values).fetchone()[0])
+
+    def renumber(self, account_id: int, lead_id: int, old: int, new: int) -> None:
+        self.conn.execute(
+            t.lead_versions.update()
+            .where(_V.account_id == account_id, _V.lead_id == lead_id, _V.version == old)
+            .values(version=new)
+        )
 
     def versions(
         self, account_id: int, lead_id: int, *, before: int | None, limit: int
