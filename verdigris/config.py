@@ -73,6 +73,16 @@ class Settings:
     #: with the emulator: requests the journal keeps, and bytes kept of each body
     journal_size: int = 1000
     journal_body_bytes: int = 4096
+    #: lead history on/off (docs/history.md): a version stored with every lead write
+    history: bool = True
+    #: history retention: versions older than this many days are pruned (0: kept)
+    history_keep_days: int = 0
+    #: history retention: all but this many newest versions of a lead are pruned (0: all kept)
+    history_keep_versions: int = 0
+    #: how long the answer of a write sent with an Idempotency-Key is replayed, in hours
+    idempotency_hours: int = 24
+    #: how often each worker prunes expired history versions and idempotency keys, seconds
+    prune_interval_seconds: int = 3600
 
     def __post_init__(self) -> None:
         if self.durability is not None and self.durability not in DURABILITY_MODES:
@@ -84,6 +94,13 @@ class Settings:
         if self.auth_failure_limit < 0 or self.auth_failure_window_seconds < 1:
             raise ValueError(
                 "auth_failure_limit must be 0 or more and auth_failure_window_seconds at least 1"
+            )
+        if min(self.history_keep_days, self.history_keep_versions) < 0 or (
+            self.idempotency_hours < 1 or self.prune_interval_seconds < 1
+        ):
+            raise ValueError(
+                "history_keep_days and history_keep_versions must be 0 or more, "
+                "idempotency_hours and prune_interval_seconds at least 1"
             )
 
     @classmethod

@@ -124,12 +124,46 @@ def test_connection_retries_are_bounded(live: Live) -> None:
 
 
 def test_a_bulk_create_whose_answer_is_lost_is_a_failure_value(live: Live) -> None:
+    """Without idempotency keys (as against Copper), a lost bulk_create is not retried."""
     transport = FlakyTransport("ok", "lost")
     items = [{"name": f"B{i}"} for i in range(15)]
-    with live.client(transport=transport, retry=FAST, bulk_per_second=None) as client:
+    with live.client(
+        transport=transport, retry=FAST, bulk_per_second=None, idempotency_keys=False
+    ) as client:
         results = client.bulk_create_leads(items)
     assert [isinstance(r, LeadOut) for r in results] == [True] * 10 + [False] * 5
     failure = results[10]
     assert isinstance(failure, BulkItemFailure) and isinstance(failure.error, TransportError)
     assert failure.error.maybe_applied
     assert lead_count(live.store) == 15  # the lost request was applied once, not repeated
+
+
+def test_a_keyed_create_whose_answer_is_lost_is_retried_against_verdigris(live: Live) -> None:
+    """Once the server has answered as verdigris, creates carry a key and are retried."""
+    transport = FlakyTransport("ok", "lost", "ok", "lost")
+    items = [{"name": f"K{i}"} for i in range(15)]
+    with live.client(transport=transport, retry=FAST, bulk_per_second=None) as client:
+        client.account()
+        lead = client.create_lead({"name": "Keyed"})
+        results = client.bulk_create_leads(items)
+    assert lead.name == "Keyed"
+    assert all(isinstance(r, LeadOut) for r in results)
+    assert transport.sent == 6  # two lost answers, each retried with its key
+    assert lead_count(live.store) == 16  # each applied once
+
+
+def test_keys_can_be_turned_off(live: Live) -> None:
+    seen: list[str | None] = []
+
+    class Recording(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            seen.append(request.headers.get("Idempotency-Key"))
+            return super().handle_request(request)
+
+    with live.client(transport=Recording()) as client:
+        client.create_lead({"name": "A"})
+        client.get_lead(client.create_lead({"name": "B"}).id)
+    with live.client(transport=Recording(), idempotency_keys=False) as client:
+        client.create_lead({"name": "C"})
+    assert seen[0] and seen[1] and seen[0] != seen[1]
+    assert seen[2:] == [None, None]

@@ -164,6 +164,9 @@ class Summary:
     #: a preview (``--dry-run``): nothing was written; ``reasons`` are the first rejects
     dry_run: bool = False
     reasons: list[tuple[int, str]] = field(default_factory=list, repr=False)
+    #: the run id sent with every upsert (``X-Verdigris-Import-Run``): what
+    #: ``verdigris leads revert`` undoes
+    run_id: str | None = None
 
     def record(self, lead_id: int, date_created: int, date_modified: int) -> None:
         self.successes += 1
@@ -204,6 +207,8 @@ class Summary:
         ]
         if self.rejects and self.rejected and not self.dry_run:
             out.append(f"rejected rows: {self.rejects}")
+        if self.run_id and not self.dry_run:
+            out.append(f"run id: {self.run_id} (undo: verdigris leads revert {self.run_id})")
         if self.reasons:
             out.append(f"first rejects (of {self.rejected}):")
             out += [f"  row {number}: {reason}" for number, reason in self.reasons]

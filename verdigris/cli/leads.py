@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -126,7 +127,23 @@ def add_parser(sub: Any) -> None:
     imp.add_argument(
         "--workers", type=int, default=8, metavar="N", help="upserts in flight at once (default 8)"
     )
+    imp.add_argument(
+        "--run-id",
+        metavar="ID",
+        help="the id this import run is recorded under in verdigris's lead history, for "
+        "`leads revert` (default: the time and a random suffix; printed at the end)",
+    )
     _connection_flags(imp)
+
+    rev = leads_sub.add_parser(
+        "revert",
+        help="undo an import run's creates and updates (verdigris only)",
+        description="Put back every lead an import run wrote, from verdigris's lead history: "
+        "a lead the run created is deleted, a lead it updated gets its version from before "
+        "the run. A lead written since the run is left alone and listed. Safe to run again.",
+    )
+    rev.add_argument("run_id", metavar="RUN_ID", help="the run id `leads import` printed")
+    _connection_flags(rev)
 
     exp = leads_sub.add_parser(
         "export",
@@ -228,7 +245,9 @@ def credentials(args: argparse.Namespace) -> tuple[str, str, str]:
     return url, token, email
 
 
-def make_client(args: argparse.Namespace, connections: int) -> AsyncClient:
+def make_client(
+    args: argparse.Namespace, connections: int, headers: dict[str, str] | None = None
+) -> AsyncClient:
     url, token, email = credentials(args)
     rate = args.rate
     if rate is None:
@@ -241,6 +260,7 @@ def make_client(args: argparse.Namespace, connections: int) -> AsyncClient:
         retry=RetryPolicy(rate_limit_retries=10),
         max_connections=max(connections, 1),
         timeout=60.0,
+        headers=headers,
     )
 
 
@@ -279,6 +299,8 @@ def run(args: argparse.Namespace) -> int:
         return run_import(args)
     if args.leads_command == "export":
         return run_export(args)
+    if args.leads_command == "revert":
+        return run_revert(args)
     raise ValueError(f"unknown leads action {args.leads_command!r}")
 
 
@@ -289,7 +311,12 @@ def run_import(args: argparse.Namespace) -> int:
     rejects = (
         Path(args.rejects) if args.rejects else Rejects.default_path(source.path, source.format)
     )
-    summary = Summary(rejects=rejects, dry_run=args.dry_run)
+    run_id = (
+        args.run_id or time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()) + "-" + os.urandom(3).hex()
+    )
+    if not 1 <= len(run_id) <= 64:
+        raise ValueError("--run-id must be 1 to 64 characters")
+    summary = Summary(rejects=rejects, dry_run=args.dry_run, run_id=run_id)
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
             summary = runner.run(_import(args, source, rejects, summary))
@@ -307,7 +334,8 @@ async def _import(
     columns = source.columns()
     renames = parse_map(args.map)
     preset = PRESETS[args.preset] if args.preset else None
-    async with make_client(args, args.workers) as client:
+    headers = {"X-Verdigris-Import-Run": summary.run_id} if summary.run_id else None
+    async with make_client(args, args.workers, headers) as client:
         definitions = None
         # definitions: for columns named like one, and for custom:<id> targets
         named = [c for c in columns if c not in renames and valid_target(c.strip()) is None]
@@ -437,3 +465,50 @@ async def _export(
             limit=args.limit,
             progress=_show_progress(args),
         )
+
+
+def run_revert(args: argparse.Namespace) -> int:
+    """``leads revert RUN_ID``: 0 when every lead of the run was reverted, 1 when some
+    were left alone (listed), as ``leads import`` exits with rejects."""
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        reverted, skipped = runner.run(_revert(args))
+    print(f"run {args.run_id}: reverted {reverted} lead(s), left {len(skipped)} alone")
+    for lead_id, reason in skipped:
+        print(f"  lead {lead_id}: {REVERT_REASONS.get(reason, reason)}")
+    return EXIT_REJECTS if skipped else 0
+
+
+#: why a lead was left alone, in words
+REVERT_REASONS = {
+    "changed_since": "changed since the run (left as it is)",
+    "already_reverted": "already reverted",
+    "deleted": "deleted since the run",
+    "converted": "converted since the run",
+    "no_earlier_version": "no version from before the run is kept (history retention)",
+}
+
+
+async def _revert(args: argparse.Namespace) -> tuple[int, list[tuple[int, str]]]:
+    reverted = 0
+    skipped: list[tuple[int, str]] = []
+    bar: Any = None
+    async with make_client(args, 1) as client:
+        after: int | None = None
+        try:
+            while True:
+                step = await client.revert_import(args.run_id, after=after)
+                if bar is None and _show_progress(args):
+                    from tqdm import tqdm
+
+                    bar = tqdm(total=step.leads, unit=" leads", dynamic_ncols=True)
+                reverted += len(step.reverted)
+                skipped += [(s.id, s.reason) for s in step.skipped]
+                if bar is not None:
+                    bar.update(len(step.reverted) + len(step.skipped))
+                    bar.set_postfix(reverted=reverted, left=len(skipped))
+                if step.next_after is None:
+                    return reverted, skipped
+                after = step.next_after
+        finally:
+            if bar is not None:
+                bar.close()

@@ -9,9 +9,11 @@ two clients share every rule: paths, bodies, retries, pacing, bulk splitting, de
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import msgspec
 
@@ -48,10 +50,14 @@ from verdigris.client.models import (
     UserOut,
 )
 from verdigris.client.pacing import Pacer, RetryPolicy
+from verdigris.wire.history import RevertOut, VersionDiffOut, VersionOut
 
 T = TypeVar("T")
 
 COPPER_BASE_URL = "https://api.copper.com/developer_api/v1"
+#: the path of Copper's API, and of verdigris's extensions beside it
+COPPER_PATH = "/developer_api/v1"
+EXTENSION_PATH = "/verdigris/v1"
 #: items per bulk request: Copper's documented limit (lowered at once if a server says less)
 BULK_SIZE = 10
 #: the largest search page Copper serves
@@ -87,6 +93,10 @@ class Request:
     idempotent: bool = True
     #: counts against the bulk rate limit
     bulk: bool = False
+    #: extra headers (an ``Idempotency-Key``)
+    headers: tuple[tuple[str, str], ...] = ()
+    #: carries an ``Idempotency-Key``: safe to send twice to a server that honours keys
+    keyed: bool = False
 
     @classmethod
     def json(cls, method: str, path: str, body: Any, **kw: Any) -> Request:
@@ -139,8 +149,16 @@ class Core:
         pacer: Pacer,
         retry: RetryPolicy,
         bulk_size: int = BULK_SIZE,
+        idempotency_keys: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        #: where verdigris's own extensions live (``/verdigris/v1`` beside the API)
+        self.extension_url = self.base_url.removesuffix(COPPER_PATH) + EXTENSION_PATH
+        #: send an ``Idempotency-Key`` with every create (POST /leads, bulk_create)
+        self.idempotency_keys = idempotency_keys
+        #: the server answered as verdigris (``X-Verdigris-Request-Id``), so it honours
+        #: idempotency keys and a keyed create may be retried; Copper ignores the header
+        self.honours_keys = False
         self.headers = {
             "X-PW-AccessToken": token,
             "X-PW-Application": "developer_api",
@@ -164,7 +182,7 @@ class Core:
             outcome = yield Send(request)
             self.pacer.done(ticket)
             if isinstance(outcome, Failed):
-                safe = request.idempotent or not outcome.sent
+                safe = self._safe(request) or not outcome.sent
                 wait = self.retry.after_transient(transient, safe=safe)
                 if wait is None:
                     raise _transport_error(request, outcome)
@@ -172,6 +190,8 @@ class Core:
                 yield Sleep(wait)
                 continue
             reply: Reply = outcome
+            if not self.honours_keys and "x-verdigris-request-id" in reply.headers:
+                self.honours_keys = True
             if reply.status < 400:
                 return reply
             retry_after = retry_after_seconds(reply.headers.get("retry-after"))
@@ -185,7 +205,7 @@ class Core:
                 continue
             if reply.status in (502, 503, 504):
                 wait = self.retry.after_transient(
-                    transient, safe=request.idempotent, retry_after=retry_after
+                    transient, safe=self._safe(request), retry_after=retry_after
                 )
                 if wait is not None:
                     transient += 1
@@ -193,13 +213,31 @@ class Core:
                     continue
             raise error_for(reply.status, reply.headers, reply.content)
 
+    def _safe(self, request: Request) -> bool:
+        return request.idempotent or (request.keyed and self.honours_keys)
+
+    def target(self, path: str) -> str:
+        """Where ``path`` goes: relative to the base URL, or verdigris's extensions."""
+        if path.startswith(EXTENSION_PATH):
+            return self.extension_url + path[len(EXTENSION_PATH) :]
+        return path.lstrip("/")
+
+    def _key(self) -> tuple[tuple[str, str], ...]:
+        if not self.idempotency_keys:
+            return ()
+        return (("Idempotency-Key", uuid.uuid4().hex),)
+
     def call(self, request: Request, kind: type[T]) -> Step[T]:
         reply = yield from self.exchange(request)
         return decode(reply.content, kind)
 
     # leads ------------------------------------------------------------------------------
     def create_lead(self, lead: Mapping[str, Any] | LeadOut) -> Step[LeadOut]:
-        return self.call(Request.json("POST", "/leads", lead, idempotent=False), LeadOut)
+        key = self._key()
+        request = Request.json(
+            "POST", "/leads", lead, idempotent=False, headers=key, keyed=bool(key)
+        )
+        return self.call(request, LeadOut)
 
     def get_lead(self, lead_id: int) -> Step[LeadOut]:
         return self.call(Request("GET", f"/leads/{int(lead_id)}"), LeadOut)
@@ -221,12 +259,15 @@ class Core:
         start = 0
         while start < len(items):
             chunk = items[start : start + self.bulk_size]
+            key = self._key() if kind == "bulk_create" else ()
             request = Request.json(
                 "POST",
                 f"/leads/{kind}",
                 {"leads": chunk},
                 idempotent=kind == "bulk_update",
                 bulk=True,
+                headers=key,
+                keyed=bool(key),
             )
             try:
                 reply = yield from self.exchange(request)
@@ -342,6 +383,38 @@ class Core:
     def tags(self) -> Step[list[TagOut]]:
         return self.call(Request("GET", "/tags"), list[TagOut])
 
+    # verdigris's lead history (/verdigris/v1, docs/history.md) --------------------------
+    def lead_versions(self, lead_id: int, before: int | None, limit: int) -> Step[list[VersionOut]]:
+        query = f"?limit={int(limit)}" + (f"&before={int(before)}" if before else "")
+        path = f"{EXTENSION_PATH}/leads/{int(lead_id)}/versions{query}"
+        return self.call(Request("GET", path), list[VersionOut])
+
+    def lead_version(self, lead_id: int, version: int) -> Step[VersionOut]:
+        path = f"{EXTENSION_PATH}/leads/{int(lead_id)}/versions/{int(version)}"
+        return self.call(Request("GET", path), VersionOut)
+
+    def lead_diff(self, lead_id: int, first: int, second: int) -> Step[VersionDiffOut]:
+        path = f"{EXTENSION_PATH}/leads/{int(lead_id)}/diff?from={int(first)}&to={int(second)}"
+        return self.call(Request("GET", path), VersionDiffOut)
+
+    def restore_lead_version(self, lead_id: int, version: int) -> Step[LeadOut]:
+        path = f"{EXTENSION_PATH}/leads/{int(lead_id)}/versions/{int(version)}/restore"
+        return self.call(Request("POST", path, idempotent=False), LeadOut)
+
+    def deleted_leads(self, after: int | None, limit: int) -> Step[list[VersionOut]]:
+        query = f"?limit={int(limit)}" + (f"&after={int(after)}" if after is not None else "")
+        return self.call(Request("GET", f"{EXTENSION_PATH}/leads/deleted{query}"), list[VersionOut])
+
+    def restore_deleted_lead(self, lead_id: int) -> Step[LeadOut]:
+        path = f"{EXTENSION_PATH}/leads/{int(lead_id)}/restore"
+        return self.call(Request("POST", path, idempotent=False), LeadOut)
+
+    def revert_import(self, run: str, after: int | None, limit: int) -> Step[RevertOut]:
+        """One step of an import run's revert (safe to repeat: a reverted lead is skipped)."""
+        query = f"?limit={int(limit)}" + (f"&after={int(after)}" if after is not None else "")
+        path = f"{EXTENSION_PATH}/imports/{quote(run, safe='')}/revert{query}"
+        return self.call(Request("POST", path), RevertOut)
+
     # anything else ----------------------------------------------------------------------
     def request(
         self, method: str, path: str, body: Any = None, *, idempotent: bool | None = None
@@ -452,6 +525,7 @@ def make_core(
     bulk_per_second: int | None,
     requests_per_minute: int | None,
     retry: RetryPolicy | None,
+    idempotency_keys: bool = True,
 ) -> Core:
     """The core both clients build from their constructor arguments."""
     if not token or not email:
@@ -460,7 +534,13 @@ def make_core(
         raise ValueError("bulk_size must be at least 1")
     pacer = Pacer(bulk_per_second=bulk_per_second, per_minute=requests_per_minute)
     return Core(
-        base_url, token, email, pacer=pacer, retry=retry or RetryPolicy(), bulk_size=bulk_size
+        base_url,
+        token,
+        email,
+        pacer=pacer,
+        retry=retry or RetryPolicy(),
+        bulk_size=bulk_size,
+        idempotency_keys=idempotency_keys,
     )
 
 

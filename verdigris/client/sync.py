@@ -50,6 +50,7 @@ from verdigris.client.models import (
 from verdigris.client.pacing import BULK_PER_SECOND, RetryPolicy
 from verdigris.wire import ActivityOut, OpportunityOut, PipelineOut, PipelineStageOut
 from verdigris.wire.activities import ActivityTypesOut
+from verdigris.wire.history import RevertOut, VersionDiffOut, VersionOut
 from verdigris.wire.opportunities import LossReasonOut
 
 T = TypeVar("T")
@@ -72,6 +73,8 @@ class Client:
         retry: RetryPolicy | None = None,
         max_connections: int = 20,
         transport: httpx.BaseTransport | None = None,
+        idempotency_keys: bool = True,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         self._core = make_core(
             base_url,
@@ -81,13 +84,14 @@ class Client:
             bulk_per_second=bulk_per_second,
             requests_per_minute=requests_per_minute,
             retry=retry,
+            idempotency_keys=idempotency_keys,
         )
         limits = httpx.Limits(
             max_connections=max_connections, max_keepalive_connections=max_connections
         )
         self._http = httpx.Client(
             base_url=self._core.base_url + "/",
-            headers=self._core.headers,
+            headers={**self._core.headers, **(headers or {})},
             timeout=timeout,
             limits=limits,
             transport=transport,
@@ -126,7 +130,10 @@ class Client:
     def _send(self, request: Request) -> Reply | Failed:
         try:
             response = self._http.request(
-                request.method, request.path.lstrip("/"), content=request.content
+                request.method,
+                self._core.target(request.path),
+                content=request.content,
+                headers=request.headers or None,
             )
         except httpx.TransportError as exc:
             return Failed(exc, sent=not not_sent(exc))
@@ -134,7 +141,9 @@ class Client:
 
     # leads ------------------------------------------------------------------------------
     def create_lead(self, lead: Mapping[str, Any] | LeadOut) -> LeadOut:
-        """POST /leads. Never retried once sent (a retry could create a second lead)."""
+        """POST /leads, with an ``Idempotency-Key`` (unless ``idempotency_keys=False``):
+        retried after a lost answer only against verdigris, which honours the key (a
+        retry of a create against Copper could make a second lead)."""
         return self._run(self._core.create_lead(lead))
 
     def get_lead(self, lead_id: int) -> LeadOut:
@@ -183,6 +192,37 @@ class Client:
     ) -> SearchPage:
         """One page of POST /leads/search, with the server's total (``X-PW-TOTAL``)."""
         return self._run(self._core.search_page(filters, page_number, page_size))
+
+    # verdigris's lead history (/verdigris/v1; docs/history.md) ------------------------
+    def lead_versions(
+        self, lead_id: int, *, before: int | None = None, limit: int = 50
+    ) -> list[VersionOut]:
+        """A lead's versions, newest first (verdigris only)."""
+        return self._run(self._core.lead_versions(lead_id, before, limit))
+
+    def lead_version(self, lead_id: int, version: int) -> VersionOut:
+        return self._run(self._core.lead_version(lead_id, version))
+
+    def lead_diff(self, lead_id: int, first: int, second: int) -> VersionDiffOut:
+        """What changed from version ``first`` of a lead to version ``second``."""
+        return self._run(self._core.lead_diff(lead_id, first, second))
+
+    def restore_lead_version(self, lead_id: int, version: int) -> LeadOut:
+        """Make the lead what ``version`` holds (a new version; a deleted lead returns)."""
+        return self._run(self._core.restore_lead_version(lead_id, version))
+
+    def deleted_leads(self, *, after: int | None = None, limit: int = 50) -> list[VersionOut]:
+        """Deleted leads, by id, each as it was deleted."""
+        return self._run(self._core.deleted_leads(after, limit))
+
+    def restore_deleted_lead(self, lead_id: int) -> LeadOut:
+        """A deleted lead back, with its id, as it was deleted."""
+        return self._run(self._core.restore_deleted_lead(lead_id))
+
+    def revert_import(self, run: str, *, after: int | None = None, limit: int = 100) -> RevertOut:
+        """One step of undoing import run ``run``: pass ``next_after`` back as ``after``
+        until it is None."""
+        return self._run(self._core.revert_import(run, after, limit))
 
     # account lookups --------------------------------------------------------------------
     def lead_statuses(self) -> list[StatusOut]:

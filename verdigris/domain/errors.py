@@ -167,3 +167,11 @@ def field_failure(field: str, code: str, text: str) -> ValidationFailed:
     """A failure of one field whose message is Copper's prefix and ``text`` alone
     (no ``Field: text`` line), as the upsert's ``match`` errors read."""
     return ValidationFailed({field: [code]}, VALIDATION_PREFIX + text)
+
+
+class IdempotencyKeyReused(VerdigrisError):
+    """An ``Idempotency-Key`` sent again for a different request (422), or not a key."""
+
+
+class IdempotencyKeyBusy(VerdigrisError):
+    """The first request with this ``Idempotency-Key`` is still running (409)."""

@@ -7,6 +7,7 @@ import asyncio
 import contextvars
 import gc
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -22,7 +23,7 @@ from verdigris.clock import Clock
 from verdigris.config import Settings, configure_logging
 from verdigris.domain.errors import NotFound, Unauthenticated
 from verdigris.domain.values import fits_int64, reject_nul
-from verdigris.server import errors, openapi, render
+from verdigris.server import errors, extensions, openapi, render
 from verdigris.server.auth import Authenticator
 from verdigris.server.group_commit import GroupCommit
 from verdigris.server.ratelimit import RateLimits
@@ -31,11 +32,12 @@ from verdigris.server.routes import account as account_routes
 from verdigris.server.routes import activities as activity_routes
 from verdigris.server.routes import conversion as conversion_routes
 from verdigris.server.routes import custom_fields as custom_field_routes
+from verdigris.server.routes import history as history_routes
 from verdigris.server.routes import leads as lead_routes
 from verdigris.server.routes import opportunities as opportunity_routes
 from verdigris.server.routes import search as search_routes
 from verdigris.server.routes import tasks as task_routes
-from verdigris.services import Principal, Services
+from verdigris.services import Principal, Services, idempotency, request_context
 from verdigris.store import open_store
 from verdigris.store.base import Store
 from verdigris.wire import catalogue
@@ -58,6 +60,7 @@ def all_routes() -> list[RouteSpec]:
         *task_routes.ROUTES,
         *opportunity_routes.ROUTES,
         *activity_routes.ROUTES,
+        *history_routes.ROUTES,
     ]
 
 
@@ -92,6 +95,9 @@ class Runtime:
         else:
             self.services = Services(store, bulk_limit=settings.bulk_limit)
             self.limits = RateLimits(settings)
+        self.services.idempotency_ttl = settings.idempotency_hours * 3600
+        if settings.history:
+            self.services.observe(self.services.record_version)
         self.auth = Authenticator(self.services.authenticate)
         # Short local calls (SQLite): running them on the event loop beats a thread
         # hop. Network databases go to the thread pool.
@@ -112,13 +118,57 @@ class Runtime:
             self.threads, context.run, fn, *args
         )
 
-    async def run_route(self, spec: RouteSpec, call: Call) -> Any:
+    async def run_route(self, spec: RouteSpec, call: Call, *, dry_run: bool = False) -> Any:
         """The route's function on the services; a write joins the next group commit,
-        which the services then open their transaction through."""
+        which the services then open their transaction through. A dry run runs alone,
+        in a transaction rolled back at the end (``Store.rehearsal``).
+
+        The work runs in its request's context (the request context of the history):
+        a group commit runs several requests' work in one callback."""
+        context = contextvars.copy_context()
+        if dry_run:
+            return await self.run(context.run, self._rehearse, spec, call)
         group = self.group_commit
         if spec.is_write and group is not None:
-            return await group.run(lambda batch: spec.fn(self.services.using(batch), call))
-        return await self.run(spec.fn, self.services, call)
+            return await group.run(
+                lambda batch: context.run(spec.fn, self.services.using(batch), call)
+            )
+        return await self.run(context.run, spec.fn, self.services, call)
+
+    def _rehearse(self, spec: RouteSpec, call: Call) -> Any:
+        with self.store.rehearsal() as held:
+            return spec.fn(self.services.using(held), call)
+
+    async def run_keyed(
+        self, spec: RouteSpec, call: Call, key: str, fingerprint: str
+    ) -> tuple[idempotency.Answer, bool]:
+        """A write sent with an ``Idempotency-Key``: run once, its answer stored with it
+        (``services/idempotency.py``); ``(answer, replayed)``."""
+        context = contextvars.copy_context()
+
+        def answer(services: Services) -> tuple[idempotency.Answer, bool]:
+            def work(through: Any) -> idempotency.Answer:
+                result = spec.fn(services.using(through), call)
+                if isinstance(result, Reply):
+                    return 200, list(result.headers.items()), render.encoder.encode(result.payload)
+                return 200, [], render.encoder.encode(result)
+
+            return services.keyed(call.principal, key, fingerprint, work)
+
+        group = self.group_commit
+        if group is not None:
+            return await group.run(  # type: ignore[no-any-return]
+                lambda batch: context.run(answer, self.services.using(batch))
+            )
+        return await self.run(context.run, answer, self.services)  # type: ignore[no-any-return]
+
+    def prune(self) -> None:
+        """Drop history past its retention and expired idempotency keys."""
+        settings, now = self.settings, self.services.clock()
+        older = now - settings.history_keep_days * 86400 if settings.history_keep_days else None
+        keep = settings.history_keep_versions or None
+        self.services.prune_history(older_than=older, keep=keep)
+        self.services.prune_keys(now - self.services.idempotency_ttl)
 
     async def read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
@@ -147,7 +197,14 @@ def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable
             raise
         return principal
 
+    # the route as versions record it: ``PUT /developer_api/v1/leads/{id}``
+    route = f"{spec.method} {re.sub(r':[a-z]+}', '}', spec.full_path)}"
+    takes_dry_run = (spec.method, spec.full_path) in extensions.DRY_RUNS
+    takes_key = spec.is_write
+
     async def endpoint(request: Request) -> Response:
+        request_id = extensions.new_request_id()
+        dry = False
         try:
             token, email = rt.auth.credentials(request.headers)
             principal = rt.auth.cached(token, email) or await authenticate(request, token, email)
@@ -157,12 +214,41 @@ def make_endpoint(rt: Runtime, spec: RouteSpec) -> Callable[[Request], Awaitable
             body = render.decode_body(raw)
             check_input(raw, body, request)
             call = Call(principal, body, request.path_params, request.query_params)
-            result = await rt.run_route(spec, call)
+            request_context.current.set(
+                request_context.RequestContext(
+                    route, request_id, extensions.import_run(request.headers)
+                )
+            )
+            dry = takes_dry_run and extensions.dry_run(request.query_params, request.headers)
+            key = request.headers.get("idempotency-key") if takes_key and not dry else None
+            if key is not None:
+                response = await keyed(request, call, key)
+            else:
+                result = await rt.run_route(spec, call, dry_run=dry)
+                if isinstance(result, Reply):
+                    response = json_response(result.payload, headers=result.headers)
+                else:
+                    response = json_response(result)
         except Exception as exc:  # every error leaves as Copper JSON
-            return error_response(exc)
-        if isinstance(result, Reply):
-            return json_response(result.payload, headers=result.headers)
-        return json_response(result)
+            response = error_response(exc)
+        response.headers["X-Verdigris-Request-Id"] = request_id
+        if dry:
+            response.headers["X-Verdigris-Dry-Run"] = "true"
+        return response
+
+    async def keyed(request: Request, call: Call, key: str) -> Response:
+        idempotency.check_key(key)
+        fingerprint = idempotency.fingerprint(
+            spec.method,
+            request.url.path.rstrip("/"),
+            request.query_params.multi_items(),
+            call.body,
+        )
+        (status, headers, payload), replayed = await rt.run_keyed(spec, call, key, fingerprint)
+        response = Response(payload, status, dict(headers), media_type=JSON)
+        if replayed:
+            response.headers["X-Verdigris-Idempotent-Replay"] = "true"
+        return response
 
     endpoint.__name__ = spec.fn.__name__
     return endpoint
@@ -238,7 +324,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pruning = asyncio.create_task(
+            extensions.prune_forever(lambda: rt.run(rt.prune), settings.prune_interval_seconds)
+        )
         yield
+        pruning.cancel()
         if emulator is not None:
             emulator.close()
         await rt.limits.close()

@@ -47,6 +47,7 @@ class MethodNotAllowed(e.VerdigrisError):
 
 
 STATUS.update({BodyTooLarge: 413, RouteNotFound: 404, MethodNotAllowed: 405})
+STATUS.update({e.IdempotencyKeyReused: 422, e.IdempotencyKeyBusy: 409})
 
 
 def _field_errors(errors: dict[str, list[str]]) -> dict[str, list[dict[str, str]]]:

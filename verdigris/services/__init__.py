@@ -20,6 +20,8 @@ from verdigris.services.base import (
 from verdigris.services.conversion import Conversion, ConversionServices, WithFields
 from verdigris.services.crm import CrmServices
 from verdigris.services.custom_fields import CustomFieldServices
+from verdigris.services.history import HistoryServices
+from verdigris.services.idempotency import IdempotencyServices
 from verdigris.services.leads import LeadServices
 from verdigris.services.opportunities import OpportunityPage, OpportunityServices
 from verdigris.services.search import SearchServices
@@ -36,6 +38,8 @@ class Services(
     TaskServices,
     OpportunityServices,
     ActivityServices,
+    HistoryServices,
+    IdempotencyServices,
 ):
     """The use cases of verdigris, over one store."""
 

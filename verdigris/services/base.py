@@ -45,6 +45,8 @@ class Shown:
     status: str | None
     #: the account's definitions available on leads, in the order they are rendered
     definitions: tuple[CustomFieldDefinition, ...]
+    #: what an upsert did: ``"created"`` or ``"updated"`` (None for other calls)
+    outcome: str | None = None
 
     @property
     def custom_field_ids(self) -> tuple[int, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -180,8 +181,10 @@ class LeadServices(ServiceBase):
             if isinstance(outcome, Ambiguous):
                 raise AmbiguousMatch(outcome.ids, outcome.truncated)
             if isinstance(outcome, Create):
-                return self._create(tx, who, with_match_value(properties, sent), ctx)
-            return self._update(tx, who, outcome.lead_id, properties, ctx)
+                made = self._create(tx, who, with_match_value(properties, sent), ctx)
+                return dataclasses.replace(made, outcome="created")
+            changed = self._update(tx, who, outcome.lead_id, properties, ctx)
+            return dataclasses.replace(changed, outcome="updated")
 
     def bulk_update(self, who: Principal, body: Any) -> list[Shown | ItemFailure]:
         items = self._bulk_items(body)

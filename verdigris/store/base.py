@@ -28,6 +28,7 @@ from verdigris.domain.activities import Activity, ActivityQuery, ActivityType
 from verdigris.domain.activity_input import ActivitySearch
 from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipeline
 from verdigris.domain.custom_fields import CustomFieldDefinition
+from verdigris.domain.history import Version
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.opportunities import LossReason, OpportunityQuery
@@ -150,6 +151,11 @@ class Leads(ABC):
 
     @abstractmethod
     def delete(self, account_id: int, lead_id: int) -> bool: ...
+
+    def reinsert(self, lead: Lead) -> None:
+        """Insert a deleted lead again with its own id (a restore: ids are never reused,
+        so the id is free)."""
+        raise NotImplementedError
 
     @abstractmethod
     def lock_match(self, account_id: int, criteria: MatchCriteria) -> None:
@@ -430,6 +436,87 @@ class Opportunities(ABC):
     def list_loss_reasons(self, account_id: int) -> list[LossReason]: ...
 
 
+class History(ABC):
+    """A lead's versions (verdigris.domain.history), written by the history observer."""
+
+    @abstractmethod
+    def latest(self, account_id: int, lead_id: int) -> int:
+        """The lead's newest version number (0: none)."""
+
+    @abstractmethod
+    def add(self, version: Version) -> None: ...
+
+    @abstractmethod
+    def add_next(self, version: Version) -> int:
+        """Add ``version`` as the lead's next one (its ``version`` ignored); its number."""
+
+    @abstractmethod
+    def renumber(self, account_id: int, lead_id: int, old: int, new: int) -> None: ...
+
+    @abstractmethod
+    def versions(
+        self, account_id: int, lead_id: int, *, before: int | None, limit: int
+    ) -> list[Version]:
+        """The lead's versions, newest first, below ``before`` if given."""
+
+    @abstractmethod
+    def get(self, account_id: int, lead_id: int, version: int) -> Version | None: ...
+
+    @abstractmethod
+    def deleted(self, account_id: int, *, after: int | None, limit: int) -> list[Version]:
+        """The last version of each deleted lead (that was not restored), by lead id."""
+
+    @abstractmethod
+    def run_leads(
+        self, account_id: int, run: str, *, after: int | None, limit: int
+    ) -> list[tuple[int, int, int]]:
+        """``(lead_id, first version, last version)`` of the leads an import run wrote."""
+
+    @abstractmethod
+    def run_size(self, account_id: int, run: str) -> int:
+        """How many leads an import run wrote."""
+
+    @abstractmethod
+    def prune(self, *, older_than: int | None, keep: int | None) -> int: ...
+
+
+class StoredAnswer(NamedTuple):
+    """The answer stored for an idempotency key (status 0: claimed, not answered)."""
+
+    fingerprint: str
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    created_at: int
+
+
+class Idempotency(ABC):
+    """Answers of writes sent with an ``Idempotency-Key``, stored with the write."""
+
+    @abstractmethod
+    def find(self, account_id: int, key: str) -> StoredAnswer | None: ...
+
+    @abstractmethod
+    def claim(self, account_id: int, key: str, fingerprint: str, now: int) -> bool:
+        """Take the key (an unanswered row) unless it is taken; whether this took it."""
+
+    @abstractmethod
+    def forget(self, account_id: int, key: str) -> None: ...
+
+    @abstractmethod
+    def answer(
+        self,
+        account_id: int,
+        key: str,
+        status: int,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+    ) -> None: ...
+
+    @abstractmethod
+    def prune(self, older_than: int) -> int: ...
+
+
 class StoreTx(ABC):
     """One transaction: a repository per aggregate, all on the same transaction."""
 
@@ -460,6 +547,14 @@ class StoreTx(ABC):
     @property
     @abstractmethod
     def opportunities(self) -> Opportunities: ...
+
+    @property
+    @abstractmethod
+    def history(self) -> History: ...
+
+    @property
+    @abstractmethod
+    def idempotency(self) -> Idempotency: ...
 
     @abstractmethod
     def savepoint(self) -> AbstractContextManager[None]:
@@ -512,6 +607,16 @@ class Store(Transactions):
         Engines that cannot share a transaction this way (``capabilities.group_commit``
         false) may yield the store itself: each transaction then commits on its own.
         """
+
+    @abstractmethod
+    def hold(self) -> AbstractContextManager[Batch]:
+        """One write transaction that the transactions opened through the handle join as
+        savepoints, committed once at the end of the block (an idempotent request's claim,
+        write and stored answer; unlike :meth:`batch`, any number may be open)."""
+
+    @abstractmethod
+    def rehearsal(self) -> AbstractContextManager[Batch]:
+        """As :meth:`hold`, but rolled back at the end: a dry run's transactions."""
 
     def durability_note(self) -> str:
         """What an acknowledged write survives here, in a few words (for ``serve``'s log)."""

@@ -110,6 +110,11 @@ class SqlLeads(SqlRepository, Leads):
         self._write_search_rows(lead)
         return lead
 
+    def reinsert(self, lead: Lead) -> None:
+        self.conn.execute(t.leads.insert().values({**lead_row(lead), "id": lead.id}))
+        self._write_custom_values(lead, replace=False)
+        self._write_search_rows(lead)
+
     def update(self, lead: Lead) -> None:
         """Write only the columns that changed (on SQLite an UPDATE rewrites the entries
         of every index on a column it sets), and the side rows only if theirs did.

@@ -512,3 +512,62 @@ task_tags = sa.Table(
     sa.Column("account_id", Id, nullable=False),
     sa.Index("ix_task_tags_search", "account_id", "tag", "task_id"),
 )
+
+#: a lead's versions (issue 19, migration 0013): one row per write of a lead, holding the
+#: lead as that write left it (``data``: JSON; for a delete, the lead as it was deleted),
+#: with who, when, which route and request and, for an import, its run id
+lead_versions = sa.Table(
+    "lead_versions",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    # no foreign key: the versions of a deleted lead outlive it
+    sa.Column("lead_id", Id, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("cause", sa.String(32), nullable=True),
+    sa.Column("data", sa.Text, nullable=False),  # JSON
+    sa.Column("user_id", Id, nullable=True),
+    sa.Column("at", sa.BigInteger, nullable=False),
+    sa.Column("route", sa.String(128), nullable=True),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    sa.Column("import_run", sa.String(64), nullable=True),
+    # a write of a lead adds one entry, to this index: the others are partial (only an
+    # import's versions, only deletes), and retention by age walks the ids (history_sql.py)
+    sa.Index("ux_lead_versions_lead", "account_id", "lead_id", "version", unique=True),
+    sa.Index(
+        "ix_lead_versions_run",
+        "account_id",
+        "import_run",
+        "lead_id",
+        sqlite_where=sa.text("import_run IS NOT NULL"),
+        postgresql_where=sa.text("import_run IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_lead_versions_deleted",
+        "account_id",
+        "lead_id",
+        sqlite_where=sa.text("event = 'delete'"),
+        postgresql_where=sa.text("event = 'delete'"),
+    ),
+    sqlite_autoincrement=True,
+)
+
+#: idempotency keys (issue 19, migration 0013): the answer of a write sent with an
+#: ``Idempotency-Key``, stored in the write's own transaction
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    #: sha256 of the method, route and canonical body
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status", sa.Integer, nullable=False),
+    sa.Column("headers", sa.Text, nullable=False),  # JSON [[name, value], ...]
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Index("ux_idempotency_keys_key", "account_id", "key", unique=True),
+    sa.Index("ix_idempotency_keys_created", "created_at"),
+    sqlite_autoincrement=True,
+)

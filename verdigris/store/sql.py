@@ -29,6 +29,7 @@ from verdigris.store.count_cache import CountCache
 from verdigris.store.crm_sql import SqlCrm
 from verdigris.store.custom_fields_sql import SqlDefinitions
 from verdigris.store.fast import FastCursor
+from verdigris.store.history_sql import SqlHistory, SqlIdempotency
 from verdigris.store.leads_sql import SqlLeads
 from verdigris.store.migration_head import at_head
 from verdigris.store.opportunities_sql import SqlOpportunities
@@ -56,6 +57,8 @@ class SqlTx(StoreTx):
         self._crm: SqlCrm | None = None
         self._tasks: SqlTasks | None = None
         self._opportunities: SqlOpportunities | None = None
+        self._history: SqlHistory | None = None
+        self._idempotency: SqlIdempotency | None = None
 
     @property
     def leads(self) -> SqlLeads:
@@ -96,6 +99,18 @@ class SqlTx(StoreTx):
         if self._opportunities is None:
             self._opportunities = SqlOpportunities(self.conn, self.fast)
         return self._opportunities
+
+    @property
+    def history(self) -> SqlHistory:
+        if self._history is None:
+            self._history = SqlHistory(self.conn, self.fast)
+        return self._history
+
+    @property
+    def idempotency(self) -> SqlIdempotency:
+        if self._idempotency is None:
+            self._idempotency = SqlIdempotency(self.conn, self.fast)
+        return self._idempotency
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -235,6 +250,25 @@ class SqlStore(Store):
                     raise StoreUnavailable(f"the group commit was rolled back: {batch.lost}")
         finally:
             self._batch_open = False
+
+    @contextmanager
+    def hold(self) -> Iterator[SqlBatch]:
+        with self._open(True) as conn:
+            held = SqlBatch(self, conn)
+            yield held
+            if held.lost is not None:
+                raise StoreUnavailable(f"the transaction was rolled back: {held.lost}")
+
+    @contextmanager
+    def rehearsal(self) -> Iterator[SqlBatch]:
+        with self._connection() as conn:
+            try:
+                self._begin(conn, True)
+                yield SqlBatch(self, conn)
+            except sa.exc.OperationalError as exc:
+                raise StoreUnavailable(str(exc.orig)) from exc
+            finally:
+                _roll_back_after_failure(conn)
 
     def alembic_config(self, conn: sa.Connection) -> Config:
         from alembic.config import Config  # only when migrating (store/migration_head.py)

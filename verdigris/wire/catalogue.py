@@ -112,3 +112,27 @@ EMULATOR_ADMIN_ONLY_MESSAGE: Final = (
 )
 #: 400: a control's body or query that cannot be used
 EMULATOR_BAD_CONTROL_MESSAGE: Final = "Invalid emulator control: {reason}"
+
+# --- history, idempotency keys, dry runs (issue 19) ---------------------------------------
+
+#: 422: an ``Idempotency-Key`` sent again with another method, route or body
+IDEMPOTENCY_KEY_REUSED_MESSAGE: Final = (
+    "Idempotency-Key {key!r} was already used for a different request: "
+    "send a new key for a new request"
+)
+#: 422: an ``Idempotency-Key`` that is empty or longer than 255 characters
+IDEMPOTENCY_KEY_INVALID_MESSAGE: Final = "Idempotency-Key must be 1 to 255 printable characters"
+#: 409: the first request with this key has not finished (seen only if it never will)
+IDEMPOTENCY_KEY_BUSY_MESSAGE: Final = (
+    "A request with Idempotency-Key {key!r} is still being processed; retry shortly"
+)
+#: 422: restoring (as deleted) a lead that exists
+LEAD_NOT_DELETED_MESSAGE: Final = "Lead {lead_id} is not deleted"
+#: 422: a diff or restore between versions needs two version numbers
+VERSIONS_PARAMETERS_MESSAGE: Final = "from and to must be version numbers of this lead"
+#: 422: an import run id that is empty or longer than 64 characters
+IMPORT_RUN_INVALID_MESSAGE: Final = "X-Verdigris-Import-Run must be 1 to 64 characters"
+#: 422: a history route's number parameter (limit, before, after, from, to) out of range
+HISTORY_PARAMETER_MESSAGE: Final = (
+    VALIDATION_PREFIX + "{label}: is invalid ({name} must be a whole number from {low} to {high})"
+)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from verdigris import wire
 from verdigris.server import render
-from verdigris.server.routes import Call, RouteSpec
-from verdigris.services import Services
+from verdigris.server.routes import Call, Reply, RouteSpec
+from verdigris.services import ItemFailure, Services, Shown
 
 
 def computed(call: Call) -> bool:
@@ -32,18 +30,31 @@ def delete(services: Services, call: Call) -> wire.DeletedOut:
     return wire.DeletedOut(services.delete_lead(call.principal, call.path["id"]), True)
 
 
-def upsert(services: Services, call: Call) -> wire.LeadOut:
-    return render.lead_out(services.upsert_lead(call.principal, call.body), computed(call))
+def upsert(services: Services, call: Call) -> Reply:
+    """Copper's answer, and what the upsert did in ``X-Verdigris-Upsert`` (created or
+    updated) and ``X-Verdigris-Lead-Id`` (Copper's body stays as it is)."""
+    shown = services.upsert_lead(call.principal, call.body)
+    headers = {
+        "X-Verdigris-Upsert": shown.outcome or "updated",
+        "X-Verdigris-Lead-Id": str(shown.lead.id),
+    }
+    return Reply(render.lead_out(shown, computed(call)), headers)
 
 
-def bulk_update(services: Services, call: Call) -> list[Any]:
-    results = services.bulk_update(call.principal, call.body)
-    return [render.bulk_out(r, computed(call)) for r in results]
+def _bulk_reply(results: list[Shown | ItemFailure], done: str, call: Call) -> Reply:
+    """Copper's list, and each item's outcome in ``X-Verdigris-Results``."""
+    outcomes = ",".join(done if isinstance(r, Shown) else "failed" for r in results)
+    return Reply(
+        [render.bulk_out(r, computed(call)) for r in results], {"X-Verdigris-Results": outcomes}
+    )
 
 
-def bulk_create(services: Services, call: Call) -> list[Any]:
-    results = services.bulk_create(call.principal, call.body)
-    return [render.bulk_out(r, computed(call)) for r in results]
+def bulk_update(services: Services, call: Call) -> Reply:
+    return _bulk_reply(services.bulk_update(call.principal, call.body), "updated", call)
+
+
+def bulk_create(services: Services, call: Call) -> Reply:
+    return _bulk_reply(services.bulk_create(call.principal, call.body), "created", call)
 
 
 ROUTES = [

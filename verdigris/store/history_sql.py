@@ -1,0 +1,230 @@
+"""``tx.history`` and ``tx.idempotency`` in SQLAlchemy Core (issue 19): a lead's versions
+(:class:`SqlHistory`) and the stored answers of writes sent with an idempotency key
+(:class:`SqlIdempotency`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from verdigris.domain.history import Version
+from verdigris.store import schema as t
+from verdigris.store.base import History, Idempotency, StoredAnswer
+from verdigris.store.rows import SqlRepository
+
+_V = t.lead_versions.c
+_COLUMNS = tuple(c for c in Version.__struct_fields__)
+_INSERT_VERSION = t.lead_versions.insert().values({c: sa.bindparam(c) for c in _COLUMNS})
+_LATEST = sa.select(sa.func.max(_V.version)).where(
+    _V.account_id == sa.bindparam("account_id"), _V.lead_id == sa.bindparam("lead_id")
+)
+
+
+# the next version of a lead in one statement (one round trip): its number is the lead's
+# newest plus one, read in the insert itself; the values are cast so that PostgreSQL
+# types them as their columns (a bare parameter in a SELECT list would be text)
+_NEXT_COLUMNS = tuple(c for c in _COLUMNS if c != "version")
+_INSERT_NEXT = (
+    t.lead_versions.insert()
+    .from_select(
+        [*_NEXT_COLUMNS, "version"],
+        sa.select(
+            *(sa.cast(sa.bindparam(c), t.lead_versions.c[c].type) for c in _NEXT_COLUMNS),
+            sa.func.coalesce(sa.func.max(_V.version), 0) + 1,
+        ).where(_V.account_id == sa.bindparam("lead_account"), _V.lead_id == sa.bindparam("lead")),
+    )
+    .returning(_V.version)
+)
+
+
+def _version(row: Any) -> Version:
+    return Version(**{c: row._mapping[c] for c in _COLUMNS})
+
+
+class SqlHistory(SqlRepository, History):
+    """The lead versions of one transaction."""
+
+    def latest(self, account_id: int, lead_id: int) -> int:
+        cur = self.fast.run(
+            "latest_version", _LATEST, {"account_id": account_id, "lead_id": lead_id}
+        )
+        value = cur.fetchone()[0]
+        return int(value) if value is not None else 0
+
+    def add(self, version: Version) -> None:
+        self.fast.run("insert_version", _INSERT_VERSION, msgspec.structs.asdict(version))
+
+    def add_next(self, version: Version) -> int:
+        values = msgspec.structs.asdict(version)
+        del values["version"]
+        values["lead_account"], values["lead"] = version.account_id, version.lead_id
+        return int(self.fast.run("insert_next_version", _INSERT_NEXT, values).fetchone()[0])
+
+    def renumber(self, account_id: int, lead_id: int, old: int, new: int) -> None:
+        self.conn.execute(
+            t.lead_versions.update()
+            .where(_V.account_id == account_id, _V.lead_id == lead_id, _V.version == old)
+            .values(version=new)
+        )
+
+    def versions(
+        self, account_id: int, lead_id: int, *, before: int | None, limit: int
+    ) -> list[Version]:
+        stmt = sa.select(t.lead_versions).where(_V.account_id == account_id, _V.lead_id == lead_id)
+        if before is not None:
+            stmt = stmt.where(_V.version < before)
+        stmt = stmt.order_by(_V.version.desc()).limit(limit)
+        return [_version(r) for r in self.conn.execute(stmt)]
+
+    def get(self, account_id: int, lead_id: int, version: int) -> Version | None:
+        row = self._one(
+            sa.select(t.lead_versions).where(
+                _V.account_id == account_id, _V.lead_id == lead_id, _V.version == version
+            )
+        )
+        return None if row is None else _version(row)
+
+    def deleted(self, account_id: int, *, after: int | None, limit: int) -> list[Version]:
+        """The delete versions of leads that do not exist now, by lead id."""
+        latest = (
+            sa.select(_V.lead_id, sa.func.max(_V.version).label("version"))
+            # the literal lets both engines use the partial index ix_lead_versions_deleted
+            .where(_V.account_id == account_id, _V.event == sa.literal_column("'delete'"))
+            .where(
+                ~sa.exists().where(t.leads.c.id == _V.lead_id, t.leads.c.account_id == account_id)
+            )
+            .group_by(_V.lead_id)
+        )
+        if after is not None:
+            latest = latest.where(_V.lead_id > after)
+        sub = latest.order_by(_V.lead_id).limit(limit).subquery()
+        stmt = (
+            sa.select(t.lead_versions)
+            .join(sub, sa.and_(_V.lead_id == sub.c.lead_id, _V.version == sub.c.version))
+            .where(_V.account_id == account_id)
+            .order_by(_V.lead_id)
+        )
+        return [_version(r) for r in self.conn.execute(stmt)]
+
+    def run_leads(
+        self, account_id: int, run: str, *, after: int | None, limit: int
+    ) -> list[tuple[int, int, int]]:
+        """``(lead_id, first version, last version)`` of the leads ``run`` wrote."""
+        stmt = (
+            sa.select(_V.lead_id, sa.func.min(_V.version), sa.func.max(_V.version))
+            .where(_V.account_id == account_id, _V.import_run == run)
+            .group_by(_V.lead_id)
+            .order_by(_V.lead_id)
+            .limit(limit)
+        )
+        if after is not None:
+            stmt = stmt.where(_V.lead_id > after)
+        return [(int(a), int(b), int(c)) for a, b, c in self.conn.execute(stmt)]
+
+    def run_size(self, account_id: int, run: str) -> int:
+        stmt = sa.select(sa.func.count(sa.distinct(_V.lead_id))).where(
+            _V.account_id == account_id, _V.import_run == run
+        )
+        return int(self.conn.execute(stmt).scalar_one())
+
+    def prune(self, *, older_than: int | None, keep: int | None) -> int:
+        """Delete versions recorded before ``older_than`` and, per lead, all but the
+        newest ``keep``; how many went."""
+        gone = 0
+        if older_than is not None:
+            # versions are numbered in the order they are written, so those older than the
+            # cut are the ids below the first one at or after it: found by walking the ids
+            # from the oldest (as many rows as are pruned), with no index on ``at`` for
+            # every write to keep up
+            first_kept = sa.select(_V.id).where(_V.at >= older_than).order_by(_V.id).limit(1)
+            kept = self.conn.execute(first_kept).scalar()
+            stmt = t.lead_versions.delete()
+            if kept is not None:
+                stmt = stmt.where(_V.id < kept)
+            gone += self.conn.execute(stmt).rowcount
+        if keep is not None:
+            newer = t.lead_versions.alias("newer")
+            rank = (
+                sa.select(sa.func.count())
+                .where(
+                    newer.c.account_id == _V.account_id,
+                    newer.c.lead_id == _V.lead_id,
+                    newer.c.version > _V.version,
+                )
+                .scalar_subquery()
+            )
+            gone += self.conn.execute(t.lead_versions.delete().where(rank >= keep)).rowcount
+        return gone
+
+
+_K = t.idempotency_keys.c
+
+
+class SqlIdempotency(SqlRepository, Idempotency):
+    """The stored answers of keyed writes, in one transaction."""
+
+    def find(self, account_id: int, key: str) -> StoredAnswer | None:
+        row = self._one(
+            sa.select(t.idempotency_keys).where(_K.account_id == account_id, _K.key == key)
+        )
+        if row is None:
+            return None
+        m = row._mapping
+        headers = [tuple(h) for h in msgspec.json.decode(m["headers"])]
+        return StoredAnswer(
+            m["fingerprint"], m["status"], headers, m["body"].encode(), m["created_at"]
+        )
+
+    def claim(self, account_id: int, key: str, fingerprint: str, now: int) -> bool:
+        """Insert the key's row (an empty answer) unless it exists; whether it was inserted.
+
+        On PostgreSQL a concurrent claim of the same key waits here until the first
+        transaction ends (the unique index), then inserts nothing if that one committed.
+        """
+        values = {
+            "account_id": account_id,
+            "key": key,
+            "fingerprint": fingerprint,
+            "status": 0,
+            "headers": "[]",
+            "body": "",
+            "created_at": now,
+        }
+        insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(t.idempotency_keys).values(values).on_conflict_do_nothing().returning(_K.id)
+        # RETURNING, not rowcount: psycopg's rowcount is not 0 for a conflict skipped
+        return self.conn.execute(stmt).first() is not None
+
+    def forget(self, account_id: int, key: str) -> None:
+        self.conn.execute(
+            t.idempotency_keys.delete().where(_K.account_id == account_id, _K.key == key)
+        )
+
+    def answer(
+        self,
+        account_id: int,
+        key: str,
+        status: int,
+        headers: Sequence[tuple[str, str]],
+        body: bytes,
+    ) -> None:
+        self.conn.execute(
+            t.idempotency_keys.update()
+            .where(_K.account_id == account_id, _K.key == key)
+            .values(
+                status=status,
+                headers=msgspec.json.encode([list(h) for h in headers]).decode(),
+                body=body.decode(),
+            )
+        )
+
+    def prune(self, older_than: int) -> int:
+        return int(
+            self.conn.execute(
+                t.idempotency_keys.delete().where(_K.created_at < older_than)
+            ).rowcount
+        )
