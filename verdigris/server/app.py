@@ -28,6 +28,7 @@ from verdigris.server.routes import account as account_routes
 from verdigris.server.routes import conversion as conversion_routes
 from verdigris.server.routes import custom_fields as custom_field_routes
 from verdigris.server.routes import leads as lead_routes
+from verdigris.server.routes import people as people_routes
 from verdigris.server.routes import search as search_routes
 from verdigris.services import Principal, Services
 from verdigris.store import open_store
@@ -46,6 +47,7 @@ def all_routes() -> list[RouteSpec]:
         *search_routes.ROUTES,
         *conversion_routes.ROUTES,
         *custom_field_routes.ROUTES,
+        *people_routes.ROUTES,
     ]
 
 

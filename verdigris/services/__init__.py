@@ -20,6 +20,7 @@ from verdigris.services.conversion import Conversion, ConversionServices, WithFi
 from verdigris.services.crm import CrmServices
 from verdigris.services.custom_fields import CustomFieldServices
 from verdigris.services.leads import LeadServices
+from verdigris.services.people import PeopleServices
 from verdigris.services.search import SearchServices
 
 
@@ -30,6 +31,7 @@ class Services(
     SearchServices,
     ConversionServices,
     CrmServices,
+    PeopleServices,
 ):
     """The use cases of verdigris, over one store."""
 

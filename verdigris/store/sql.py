@@ -29,6 +29,7 @@ from verdigris.store.custom_fields_sql import SqlDefinitions
 from verdigris.store.fast import FastCursor
 from verdigris.store.leads_sql import SqlLeads
 from verdigris.store.page_statements import PageStatements
+from verdigris.store.people_sql import SqlPeople
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class SqlTx(StoreTx):
         self._definitions: SqlDefinitions | None = None
         self._activities: SqlActivities | None = None
         self._crm: SqlCrm | None = None
+        self._people: SqlPeople | None = None
 
     @property
     def leads(self) -> SqlLeads:
@@ -77,6 +79,12 @@ class SqlTx(StoreTx):
         if self._crm is None:
             self._crm = SqlCrm(self.conn, self.fast)
         return self._crm
+
+    @property
+    def people(self) -> SqlPeople:
+        if self._people is None:
+            self._people = SqlPeople(self.conn, self.fast)
+        return self._people
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

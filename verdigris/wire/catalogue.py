@@ -29,6 +29,7 @@ CODE_TEXT: Final = {
     "taken": "has already been taken",
     "not_matchable": "cannot be a match key",
     "unrecognized": "unrecognized attributes specified",
+    "not_available_here": "is not available on this kind of record",
 }
 
 # --- 422: validation ----------------------------------------------------------------------
