@@ -60,7 +60,10 @@ def test_create_person_keys_defaults_and_fetch(api: Api) -> None:
         "Lovelace",
     )
     assert made["tags"] == ["vip", "VIP", "math"]
-    assert made["contact_type_id"] is None and made["assignee_id"] is None
+    uncategorized = next(
+        c for c in api.get("/contact_types").json() if c["name"] == "Uncategorized"
+    )
+    assert made["contact_type_id"] == uncategorized["id"] and made["assignee_id"] is None
     assert made["interaction_count"] == 0 and made["leads_converted_from"] == []
     assert made["date_created"] == made["date_modified"]
     assert api.get(f"/people/{made['id']}").json() == made

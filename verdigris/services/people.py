@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from verdigris.domain import people as rules
-from verdigris.domain.crm import Company, Person, company_key
+from verdigris.domain.crm import PERSON_CONTACT_TYPE, Company, Person, company_key
 from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.errors import FieldErrors, NotFound
 from verdigris.domain.matching import MatchCriteria
@@ -72,6 +72,10 @@ class PeopleServices(ServiceBase):
         with self.store.transaction(write=True) as tx:
             crm, ctx = self._contexts(tx, who)
             changes = rules.parse_person(data, ctx)
+            if "contact_type_id" not in changes:
+                # Copper's "Create a New Person" example: a person created without one
+                # gets the account's default, the one conversion gives (Uncategorized)
+                changes["contact_type_id"] = crm.contact_type_named(PERSON_CONTACT_TYPE)
             person = rules.new_person(changes, account_id=who.account_id, now=self.clock())
             self._check_emails(tx, who, person)
             person = tx.people.insert_person(person)
