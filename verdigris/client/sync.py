@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from verdigris.client import people as people_calls
 from verdigris.client.core import (
     BULK_SIZE,
     COPPER_BASE_URL,
@@ -38,6 +39,8 @@ from verdigris.client.models import (
     UserOut,
 )
 from verdigris.client.pacing import BULK_PER_SECOND, RetryPolicy
+from verdigris.client.people import RecordPage
+from verdigris.wire import CompanyOut, PersonOut
 
 T = TypeVar("T")
 
@@ -207,6 +210,61 @@ class Client:
 
     def delete_custom_field_definition(self, definition_id: int) -> DeletedOut:
         return self._run(self._core.delete_custom_field_definition(definition_id))
+
+    # people and companies (issue 21) ----------------------------------------------------
+    def create_person(self, person: Mapping[str, Any]) -> PersonOut:
+        """POST /people. Never retried once sent (a retry could create a second person)."""
+        return self._run(people_calls.create_person(self._core, person))
+
+    def get_person(self, person_id: int) -> PersonOut:
+        return self._run(people_calls.get_person(self._core, person_id))
+
+    def update_person(self, person_id: int, changes: Mapping[str, Any]) -> PersonOut:
+        """PUT /people/{id}: only the keys sent change."""
+        return self._run(people_calls.update_person(self._core, person_id, changes))
+
+    def delete_person(self, person_id: int) -> DeletedOut:
+        return self._run(people_calls.delete_person(self._core, person_id))
+
+    def fetch_person_by_email(self, email: str) -> PersonOut:
+        """POST /people/fetch_by_email (NotFoundError when no person has the address)."""
+        return self._run(people_calls.fetch_person_by_email(self._core, email))
+
+    def search_people_page(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_number: int = 1,
+        page_size: int = 20,
+    ) -> RecordPage[PersonOut]:
+        """One page of POST /people/search, with the server's total (``X-PW-TOTAL``)."""
+        step = people_calls.search_people_page(self._core, filters, page_number, page_size)
+        return self._run(step)
+
+    def create_company(self, company: Mapping[str, Any]) -> CompanyOut:
+        """POST /companies. Never retried once sent (a retry could create a second one)."""
+        return self._run(people_calls.create_company(self._core, company))
+
+    def get_company(self, company_id: int) -> CompanyOut:
+        return self._run(people_calls.get_company(self._core, company_id))
+
+    def update_company(self, company_id: int, changes: Mapping[str, Any]) -> CompanyOut:
+        """PUT /companies/{id}: only the keys sent change."""
+        return self._run(people_calls.update_company(self._core, company_id, changes))
+
+    def delete_company(self, company_id: int) -> DeletedOut:
+        return self._run(people_calls.delete_company(self._core, company_id))
+
+    def search_companies_page(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_number: int = 1,
+        page_size: int = 20,
+    ) -> RecordPage[CompanyOut]:
+        """One page of POST /companies/search, with the server's total (``X-PW-TOTAL``)."""
+        step = people_calls.search_companies_page(self._core, filters, page_number, page_size)
+        return self._run(step)
 
     # anything else ----------------------------------------------------------------------
     def request(
