@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from starlette.testclient import TestClient
 
-from tests.conftest import Api
+from tests.conftest import Api, make_api
 from tests.server.test_convert_api import (
     COMPANY_KEYS,
     PERSON_KEYS,
@@ -16,6 +17,9 @@ from tests.server.test_convert_api import (
     full_lead,
     rows,
 )
+from verdigris.config import Settings
+from verdigris.server.app import create_app
+from verdigris.services import Services
 from verdigris.store.base import Store
 
 
@@ -349,3 +353,34 @@ def test_deleted_person_leaves_no_search_rows(api: Api, store: Store) -> None:
     assert api.post("/people/fetch_by_email", {"email": "ada@x.test"}).status_code == 404
     # the address is free again
     assert person(api, name="Ada", emails=[{"email": "ada@x.test"}])["id"] != ada["id"]
+
+
+NEW_ROUTES = [
+    ("POST", "/people", {"name": "Limit Person"}),
+    ("PUT", "/people/1", {"title": "x"}),
+    ("POST", "/people/fetch_by_email", {"email": "limit@x.test"}),
+    ("POST", "/people/search", {}),
+    ("POST", "/companies", {"name": "Limit Co"}),
+    ("PUT", "/companies/1", {"details": "x"}),
+    ("POST", "/companies/search", {}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), NEW_ROUTES)
+def test_new_routes_need_credentials(api: Api, method: str, path: str, body: Any) -> None:
+    headers = {**api.headers, "X-PW-AccessToken": "wrong"}
+    response = api.client.request(method, "/developer_api/v1" + path, json=body, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["status"] == 401
+
+
+def test_new_routes_count_against_the_rate_limit(store: Store, services: Services) -> None:
+    settings = Settings(rate_limit_per_minute=len(NEW_ROUTES))
+    with TestClient(create_app(settings, store=store), raise_server_exceptions=False) as client:
+        limited = make_api(client, services, "limits@people.test", "People Limits")
+        codes = [limited.request(m, p, b).status_code for m, p, b in NEW_ROUTES]
+        assert 429 not in codes, codes
+        for method, path, body in NEW_ROUTES:
+            response = limited.request(method, path, body)
+            assert response.status_code == 429, (method, path)
+            assert int(response.headers["Retry-After"]) >= 1
