@@ -384,3 +384,18 @@ def test_new_routes_count_against_the_rate_limit(store: Store, services: Service
             response = limited.request(method, path, body)
             assert response.status_code == 429, (method, path)
             assert int(response.headers["Retry-After"]) >= 1
+
+
+def test_kept_totals_follow_every_write(api: Api) -> None:
+    """Search totals are kept while nothing is committed (as lead search's): a create,
+    an update and a delete each show in the next search's X-PW-TOTAL."""
+    assert search(api, "/people/search", {"tags": ["t"]})[1] == 0
+    ada = person(api, name="Ada", tags=["t"])
+    assert search(api, "/people/search", {"tags": ["t"]})[1] == 1
+    assert search(api, "/people/search", {"tags": ["t"], "page_number": 2})[1] == 1
+    api.put(f"/people/{ada['id']}", {"tags": []})
+    assert search(api, "/people/search", {"tags": ["t"]})[1] == 0
+    firm = company(api, name="Firm")
+    assert search(api, "/companies/search", {})[1] == 1
+    api.delete(f"/companies/{firm['id']}")
+    assert search(api, "/companies/search", {})[1] == 0

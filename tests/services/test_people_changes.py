@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
+from verdigris.domain.errors import ValidationFailed
 from verdigris.services import Principal, Services
 from verdigris.services.changes import Change
 from verdigris.store.base import StoreTx
@@ -52,3 +55,28 @@ def test_a_failing_observer_leaves_no_person(services: Services) -> None:
         services.create_company(who, {"name": "Never Ltd"})
     assert services.search_people(who, {}) == (0, [])
     assert services.search_companies(who, {}) == (0, [])
+
+
+def test_concurrent_creates_of_one_address_make_one_person(services: Services) -> None:
+    """Two writers of one email address at once: one person, one ``emails: taken``."""
+    who = _who(services, "people-race@example.com")
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def attempt(n: int) -> None:
+        barrier.wait()
+        try:
+            body = {"name": f"Racer {n}", "emails": [{"email": " Race@Example.test "}]}
+            services.create_person(who, body)
+            outcomes.append("made")
+        except ValidationFailed as exc:
+            assert exc.errors == {"emails": ["taken"]}
+            outcomes.append("taken")
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["made", "taken", "taken", "taken"]
+    assert services.search_people(who, {"emails": ["race@example.test"]})[0] == 1

@@ -12,7 +12,8 @@ the same backwards, so "ends with" is an index range, as ``lead_phones``), and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import msgspec
@@ -24,6 +25,8 @@ from verdigris.domain.people_search import RecordQuery
 from verdigris.domain.search_keys import NO_VALUE_ID, phone_keys, reversed_digits, tag_keys
 from verdigris.store import schema as t
 from verdigris.store.base import People
+from verdigris.store.count_cache import CountCache
+from verdigris.store.fast import FastCursor
 from verdigris.store.rows import SqlRepository, record_from_row, record_row
 
 #: columns stored as JSON text (as verdigris.store.crm_sql writes them)
@@ -278,16 +281,35 @@ def _conditions(shape: _Shape, account_id: int, q: RecordQuery) -> list[Any]:
     return where
 
 
+def _count(conn: sa.Connection, table: sa.Table, where: list[Any]) -> tuple[int, Hashable | None]:
+    """The matches of ``where``; on PostgreSQL also the snapshot they were counted in
+    (one statement, as the lead search counts: verdigris.store.count_cache)."""
+    count = sa.select(sa.func.count()).select_from(table).where(*where)
+    if conn.dialect.name != "postgresql":
+        return int(conn.execute(count).scalar_one()), None
+    row = conn.execute(
+        sa.select(count.scalar_subquery(), sa.text("pg_current_snapshot()::text"))
+    ).one()
+    return int(row[0]), str(row[1])
+
+
 def _search(
-    conn: sa.Connection, shape: _Shape, account_id: int, q: RecordQuery
+    repo: SqlPeople, shape: _Shape, account_id: int, q: RecordQuery
 ) -> tuple[int, list[Any]]:
     if q.matches_nothing:
         return 0, []
+    conn = repo.conn
     where = _conditions(shape, account_id, q)
     table = shape.table
-    total = int(
-        conn.execute(sa.select(sa.func.count()).select_from(table).where(*where)).scalar_one()
-    )
+    # the total is kept per (kind, account, filters) while nothing is committed, as lead
+    # search totals are: a sync job paging through 100k people counts them once
+    counts = repo.counts
+    key = (shape.owner, account_id, replace(q, page_number=1, page_size=1, sort_by=""))
+    total = counts.get(key, repo.data_version()) if counts is not None else None
+    if total is None:
+        total, version = _count(conn, table, where)
+        if counts is not None:
+            counts.put(key, repo.start_version if version is None else version, total)
     if total == 0 or q.limit == 0 or q.offset >= total:
         return total, []
     order = [*shape.sorts[q.sort_by], table.c.id]
@@ -300,6 +322,20 @@ def _search(
 
 class SqlPeople(SqlRepository, People):
     """People and companies of one transaction, as clients write and search them."""
+
+    def __init__(self, conn: sa.Connection, fast: FastCursor) -> None:
+        super().__init__(conn, fast)
+        #: the store's kept search totals (shared with lead search; set by SqlTx)
+        self.counts: CountCache | None = None
+        #: SQLite: the data version read as this read transaction began (set by SqlTx)
+        self.start_version: Hashable | None = None
+
+    def data_version(self) -> Hashable | None:
+        """Equal at two moments only if nothing was committed between them (None: unknown).
+        SQLite: read before this transaction's snapshot; PostgreSQL: this statement's."""
+        if self.conn.dialect.name == "postgresql":
+            return str(self.conn.execute(sa.text("SELECT pg_current_snapshot()::text")).scalar())
+        return self.start_version
 
     def insert_person(self, person: Person) -> Person:
         return insert_person(self.conn, person)
@@ -332,7 +368,7 @@ class SqlPeople(SqlRepository, People):
         return [int(r[0]) for r in rows]
 
     def search_people(self, account_id: int, query: RecordQuery) -> tuple[int, list[Person]]:
-        total, rows = _search(self.conn, _PEOPLE, account_id, query)
+        total, rows = _search(self, _PEOPLE, account_id, query)
         return total, [record_from_row(r, Person, PERSON_JSON) for r in rows]
 
     def insert_company(self, company: Company) -> Company:
@@ -363,5 +399,5 @@ class SqlPeople(SqlRepository, People):
         )
 
     def search_companies(self, account_id: int, query: RecordQuery) -> tuple[int, list[Company]]:
-        total, rows = _search(self.conn, _COMPANIES, account_id, query)
+        total, rows = _search(self, _COMPANIES, account_id, query)
         return total, [record_from_row(r, Company, COMPANY_JSON) for r in rows]

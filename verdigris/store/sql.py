@@ -84,6 +84,9 @@ class SqlTx(StoreTx):
     def people(self) -> SqlPeople:
         if self._people is None:
             self._people = SqlPeople(self.conn, self.fast)
+            # search totals kept as the lead search keeps them (verdigris.store.count_cache)
+            self._people.counts = self._leads.counts
+            self._people.start_version = self._leads.start_version
         return self._people
 
     @contextmanager
