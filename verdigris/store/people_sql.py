@@ -197,13 +197,21 @@ def _side_ids(table: sa.Table, owner: str, account_id: int, *where: Any) -> Any:
     return sa.select(table.c[owner]).where(table.c.account_id == account_id, *where)
 
 
-def _conditions(shape: _Shape, account_id: int, q: RecordQuery) -> list[Any]:
+#: a page filtered by tags or a name prefix walks its sort index (probing each record's
+#: tag rows with a correlated EXISTS, reading its name key) when that meets fewer records
+#: than this many times the matches it would otherwise look up and sort
+WALK_IF_CHEAPER_BY = 3
+
+
+def _conditions(shape: _Shape, account_id: int, q: RecordQuery, *, walk: bool = False) -> list[Any]:
     c = shape.table.c
     where: list[Any] = [c.account_id == account_id]
     if q.ids is not None:
         where.append(c.id.in_(q.ids))
     if q.name_prefix:
-        where += [shape.name_key >= q.name_prefix, shape.name_key < q.name_prefix + _TOP]
+        # walking: an expression no index serves, so the planner keeps the sort's index
+        name = sa.func.coalesce(shape.name_key, "") if walk else shape.name_key
+        where += [name >= q.name_prefix, name < q.name_prefix + _TOP]
     if q.phone_suffix:
         rev = reversed_digits(q.phone_suffix)
         p = shape.phones.c
@@ -253,7 +261,12 @@ def _conditions(shape: _Shape, account_id: int, q: RecordQuery) -> list[Any]:
     if q.tags is not None:
         g = shape.tags.c
         any_tag: list[Any] = []
-        if q.tags.keys:
+        if q.tags.keys and walk and not q.tags.match_all:
+            owner = shape.tags.c[shape.owner]
+            any_tag.append(
+                sa.exists().where(owner == c.id, g.account_id == account_id, g.tag.in_(q.tags.keys))
+            )
+        elif q.tags.keys:
             if q.tags.match_all:
                 any_tag.append(
                     sa.and_(
@@ -293,6 +306,27 @@ def _count(conn: sa.Connection, table: sa.Table, where: list[Any]) -> tuple[int,
     return int(row[0]), str(row[1])
 
 
+def _total(
+    repo: SqlPeople,
+    shape: _Shape,
+    account_id: int,
+    q: RecordQuery,
+    where: list[Any] | None = None,
+) -> int:
+    """The matches of ``q``, kept per (kind, account, filters) while nothing is committed,
+    as lead search totals are: a sync job paging through 100k people counts them once."""
+    counts = repo.counts
+    key = (shape.owner, account_id, replace(q, page_number=1, page_size=1, sort_by=""))
+    total = counts.get(key, repo.data_version()) if counts is not None else None
+    if total is None:
+        if where is None:
+            where = _conditions(shape, account_id, q)
+        total, version = _count(repo.conn, shape.table, where)
+        if counts is not None:
+            counts.put(key, repo.start_version if version is None else version, total)
+    return total
+
+
 def _search(
     repo: SqlPeople, shape: _Shape, account_id: int, q: RecordQuery
 ) -> tuple[int, list[Any]]:
@@ -301,23 +335,29 @@ def _search(
     conn = repo.conn
     where = _conditions(shape, account_id, q)
     table = shape.table
-    # the total is kept per (kind, account, filters) while nothing is committed, as lead
-    # search totals are: a sync job paging through 100k people counts them once
-    counts = repo.counts
-    key = (shape.owner, account_id, replace(q, page_number=1, page_size=1, sort_by=""))
-    total = counts.get(key, repo.data_version()) if counts is not None else None
-    if total is None:
-        total, version = _count(conn, table, where)
-        if counts is not None:
-            counts.put(key, repo.start_version if version is None else version, total)
+    total = _total(repo, shape, account_id, q, where)
     if total == 0 or q.limit == 0 or q.offset >= total:
         return total, []
     order = [*shape.sorts[q.sort_by], table.c.id]
     order = [col.desc() if q.descending else col.asc() for col in order]
-    rows = conn.execute(
-        sa.select(table).where(*where).order_by(*order).limit(q.limit).offset(q.offset)
-    ).fetchall()
-    return total, list(rows)
+    tags = q.tags is not None and bool(q.tags.keys) and not q.tags.match_all
+    if (tags or q.name_prefix) and total > q.offset + q.limit:
+        # records met walking the sort index ~ (all / matches) x (offset + limit)
+        everyone = _total(repo, shape, account_id, RecordQuery())
+        if everyone * (q.offset + q.limit) < WALK_IF_CHEAPER_BY * total * total:
+            where = _conditions(shape, account_id, q, walk=True)
+    # the page's ids first, so that a sort the index cannot serve carries ids and keys
+    # through its sorter, not whole rows with their JSON lists; then only those rows
+    ids = [
+        r[0]
+        for r in conn.execute(
+            sa.select(table.c.id).where(*where).order_by(*order).limit(q.limit).offset(q.offset)
+        )
+    ]
+    if not ids:
+        return total, []
+    rows = {r.id: r for r in conn.execute(sa.select(table).where(table.c.id.in_(ids)))}
+    return total, [rows[i] for i in ids if i in rows]
 
 
 class SqlPeople(SqlRepository, People):
