@@ -421,6 +421,6 @@ def test_pages_that_walk_the_sort_index_match_sorted_ones(api: Api) -> None:
             got += names(found)
         assert got == names(tagged)
     ann = sorted((p for p in made if p["first_name"] == "Ann"), key=lambda p: p["date_created"])
-    body = {"name": "ann", "page_size": 2, "sort_by": "date_modified"}
-    found, total = search(api, "/people/search", body)
+    by_name: dict[str, Any] = {"name": "ann", "page_size": 2, "sort_by": "date_modified"}
+    found, total = search(api, "/people/search", by_name)
     assert total == 6 and [p["id"] for p in found] == [p["id"] for p in ann[:2]]
