@@ -224,8 +224,15 @@ def test_convert_then_find_update_and_search(api: Api) -> None:
     email (fetch_by_email and search), update the company's phone, and find each by search
     (the phone by its last digits too)."""
     lead = full_lead(api, company_name="Initech Corp")
-    made = convert(api, lead["id"], {"person": {}, "company": {"name": "Initech Corp"}})
+    made = convert(
+        api,
+        lead["id"],
+        {"person": {}, "company": {"name": "Initech Corp"}, "opportunity": {"name": "Deal"}},
+    )
     person_id, company_id = made["person"]["id"], made["company"]["id"]
+    deal = made["opportunity"]["id"]
+    by_deal = search(api, "/people/search", {"opportunity_ids": [deal]})[0]
+    assert [p["id"] for p in by_deal] == [person_id]
     fetched = api.post("/people/fetch_by_email", {"email": "JANE@initech.test"})
     assert fetched.status_code == 200 and fetched.json()["id"] == person_id
     found, total = search(api, "/people/search", {"emails": ["jane@initech.test"]})
