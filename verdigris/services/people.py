@@ -8,7 +8,7 @@ people or companies, and verdigris invents none.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from verdigris.domain import people as rules
 from verdigris.domain.crm import PERSON_CONTACT_TYPE, Company, Person, company_key
@@ -25,6 +25,7 @@ from verdigris.wire import catalogue
 #: the upsert-lock namespace of people's email addresses (leads use name/email/custom
 #: definitions; a definition id is never negative)
 _EMAIL_LOCK = -21
+T = TypeVar("T")
 
 
 class RecordContext:
@@ -44,6 +45,14 @@ class RecordContext:
 
     def custom_field(self, definition_id: int) -> CustomFieldDefinition | None:
         return self.ctx.custom_field(definition_id)
+
+
+def shown(ctx: TxContext, record: T, entity: str) -> WithFields[T]:
+    """``record`` with the definitions available on its kind, from the account cache (as
+    ``CrmContext.show`` gives them, without reading every definition per call)."""
+    fields = ctx.all_fields
+    ids = tuple(i for i, d in fields.items() if entity in d.available_on)
+    return WithFields(record, ids, fields)
 
 
 class PeopleServices(ServiceBase):
@@ -93,7 +102,7 @@ class PeopleServices(ServiceBase):
                         person.date_created,
                     ),
                 )
-            return crm.show(person, "person")
+            return shown(ctx.ctx, person, "person")
 
     def update_person(self, who: Principal, person_id: int, data: Any) -> WithFields[Person]:
         data = require_object(data)
@@ -101,11 +110,11 @@ class PeopleServices(ServiceBase):
             current = tx.people.get_person_for_update(who.account_id, person_id)
             if current is None:
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
-            crm, ctx = self._contexts(tx, who)
+            _crm, ctx = self._contexts(tx, who)
             changes = rules.parse_person(data, ctx)
             person = rules.apply_person(current, changes, self.clock())
             if person is current:
-                return crm.show(current, "person")  # nothing differs: no write
+                return shown(ctx.ctx, current, "person")  # nothing differs: no write
             if person.emails != current.emails:
                 self._check_emails(tx, who, person)
             tx.people.update_person(person)
@@ -123,7 +132,7 @@ class PeopleServices(ServiceBase):
                         person.date_modified,
                     ),
                 )
-            return crm.show(person, "person")
+            return shown(ctx.ctx, person, "person")
 
     def fetch_person_by_email(self, who: Principal, data: Any) -> WithFields[Person]:
         """``POST /people/fetch_by_email``: the person with this address (trimmed, any
@@ -134,7 +143,7 @@ class PeopleServices(ServiceBase):
             person = tx.crm.get_person(who.account_id, ids[0]) if ids else None
             if person is None:
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
-            return CrmContext(tx, who.account_id).show(person, "person")
+            return shown(self.context(tx, who.account_id), person, "person")
 
     def search_people(
         self, who: Principal, params: Mapping[str, Any]
@@ -142,13 +151,13 @@ class PeopleServices(ServiceBase):
         query = parse_people_search(params).at(self.clock())
         with self.store.transaction(write=False) as tx:
             total, found = tx.people.search_people(who.account_id, query)
-            crm = CrmContext(tx, who.account_id)
-            return total, [crm.show(p, "person") for p in found]
+            ctx = self.context(tx, who.account_id)
+            return total, [shown(ctx, p, "person") for p in found]
 
     def create_company(self, who: Principal, data: Any) -> WithFields[Company]:
         data = require_object(data)
         with self.store.transaction(write=True) as tx:
-            crm, ctx = self._contexts(tx, who)
+            _crm, ctx = self._contexts(tx, who)
             changes = rules.parse_company(data, ctx)
             company = rules.new_company(
                 changes, account_id=who.account_id, now=self.clock(), key=company_key
@@ -168,7 +177,7 @@ class PeopleServices(ServiceBase):
                         company.date_created,
                     ),
                 )
-            return crm.show(company, "company")
+            return shown(ctx.ctx, company, "company")
 
     def update_company(self, who: Principal, company_id: int, data: Any) -> WithFields[Company]:
         data = require_object(data)
@@ -176,11 +185,11 @@ class PeopleServices(ServiceBase):
             current = tx.people.get_company_for_update(who.account_id, company_id)
             if current is None:
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
-            crm, ctx = self._contexts(tx, who)
+            _crm, ctx = self._contexts(tx, who)
             changes = rules.parse_company(data, ctx)
             company = rules.apply_company(current, changes, self.clock(), company_key)
             if company is current:
-                return crm.show(current, "company")
+                return shown(ctx.ctx, current, "company")
             tx.people.update_company(company)
             if company.name != current.name:
                 tx.people.rename_company_of_people(who.account_id, company.id, company.name)
@@ -198,7 +207,7 @@ class PeopleServices(ServiceBase):
                         company.date_modified,
                     ),
                 )
-            return crm.show(company, "company")
+            return shown(ctx.ctx, company, "company")
 
     def search_companies(
         self, who: Principal, params: Mapping[str, Any]
@@ -206,5 +215,5 @@ class PeopleServices(ServiceBase):
         query = parse_company_search(params).at(self.clock())
         with self.store.transaction(write=False) as tx:
             total, found = tx.people.search_companies(who.account_id, query)
-            crm = CrmContext(tx, who.account_id)
-            return total, [crm.show(c, "company") for c in found]
+            ctx = self.context(tx, who.account_id)
+            return total, [shown(ctx, c, "company") for c in found]

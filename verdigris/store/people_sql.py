@@ -197,9 +197,9 @@ def _side_ids(table: sa.Table, owner: str, account_id: int, *where: Any) -> Any:
     return sa.select(table.c[owner]).where(table.c.account_id == account_id, *where)
 
 
-#: a page filtered by tags or a name prefix walks its sort index (probing each record's
-#: tag rows with a correlated EXISTS, reading its name key) when that meets fewer records
-#: than this many times the matches it would otherwise look up and sort
+#: a page filtered by tags walks its sort index (probing each record's tag rows with a
+#: correlated EXISTS) when that meets fewer records than this many times the matches it
+#: would otherwise look up and sort
 WALK_IF_CHEAPER_BY = 3
 
 
@@ -209,9 +209,7 @@ def _conditions(shape: _Shape, account_id: int, q: RecordQuery, *, walk: bool = 
     if q.ids is not None:
         where.append(c.id.in_(q.ids))
     if q.name_prefix:
-        # walking: an expression no index serves, so the planner keeps the sort's index
-        name = sa.func.coalesce(shape.name_key, "") if walk else shape.name_key
-        where += [name >= q.name_prefix, name < q.name_prefix + _TOP]
+        where += [shape.name_key >= q.name_prefix, shape.name_key < q.name_prefix + _TOP]
     if q.phone_suffix:
         rev = reversed_digits(q.phone_suffix)
         p = shape.phones.c
@@ -340,8 +338,10 @@ def _search(
         return total, []
     order = [*shape.sorts[q.sort_by], table.c.id]
     order = [col.desc() if q.descending else col.asc() for col in order]
+    # (not for a name prefix: names sort with first names, so its matches are not spread
+    # over the sort order, and ix_people_by_name serves the default sort by itself)
     tags = q.tags is not None and bool(q.tags.keys) and not q.tags.match_all
-    if (tags or q.name_prefix) and total > q.offset + q.limit:
+    if tags and total > q.offset + q.limit:
         # records met walking the sort index ~ (all / matches) x (offset + limit)
         everyone = _total(repo, shape, account_id, RecordQuery())
         if everyone * (q.offset + q.limit) < WALK_IF_CHEAPER_BY * total * total:

@@ -411,7 +411,14 @@ for _key in COMPANY_KEYS:
 
 #: one index per sort order and per filter, each starting with the account and ending with id
 PEOPLE_INDEXES = (
-    sa.Index("ix_people_by_name", people.c.account_id, people.c.name_key, people.c.id),
+    # first_name_key too: a name prefix sorted by first name (the default) is index-only
+    sa.Index(
+        "ix_people_by_name",
+        people.c.account_id,
+        people.c.name_key,
+        people.c.first_name_key,
+        people.c.id,
+    ),
     *(
         sa.Index(
             f"ix_people_by_{key.removesuffix('_key')}",

@@ -51,7 +51,7 @@ COMPANY_KEYS = (
 
 
 def _indexes() -> list[tuple[str, str, list[str]]]:
-    out = [("ix_people_by_name", "people", ["account_id", "name_key", "id"])]
+    out = [("ix_people_by_name", "people", ["account_id", "name_key", "first_name_key", "id"])]
     out += [
         (f"ix_people_by_{k.removesuffix('_key')}", "people", ["account_id", k, "name_key", "id"])
         for k in PERSON_KEYS
