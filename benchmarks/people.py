@@ -23,6 +23,7 @@ import http.client
 import json
 import os
 import random
+import secrets
 import statistics
 import tempfile
 import time
@@ -38,7 +39,7 @@ from verdigris.domain.leads import Address, Email, Phone
 from verdigris.domain.people import company_keys, email_keys, person_keys
 from verdigris.domain.search_keys import phone_keys, reversed_digits, tag_keys
 from verdigris.services import Services
-from verdigris.store import open_store
+from verdigris.store import normalize_url, open_store
 from verdigris.store import schema as t
 from verdigris.store.people_sql import COMPANY_JSON, PERSON_JSON
 from verdigris.store.rows import record_row
@@ -124,14 +125,15 @@ def _load(store: SqlStore, account_id: int, user_id: int, people: int, rng: rand
             for start_at in range(0, len(batch), 5000):
                 conn.execute(table.insert(), batch[start_at : start_at + 5000])
         if store.engine.dialect.name == "postgresql":
-            for table in ("people", "companies"):
+            for name in ("people", "companies"):
                 conn.execute(
                     sa.text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT max(id) FROM {table}))"
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                        f"(SELECT max(id) FROM {name}))"
                     )
                 )
-        conn.execute(sa.text("ANALYZE"))
+        for name in ("people", "companies", "person_emails", "person_phones", "person_tags"):
+            conn.execute(sa.text(f"ANALYZE {name}"))  # this schema's tables only
 
 
 class Conn:
@@ -158,12 +160,25 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(21)
     workdir = Path(tempfile.mkdtemp(prefix="people-bench-"))
-    url = args.postgres or f"sqlite:///{workdir / 'people.db'}"
+    url = f"sqlite:///{workdir / 'people.db'}"
+    schema = ""
+    if args.postgres:  # a schema of its own, dropped at the end (others share the database)
+        schema = f"people_bench_{secrets.token_hex(4)}"
+        with sa.create_engine(normalize_url(args.postgres)).begin() as conn:
+            conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+        sep = "&" if "?" in args.postgres else "?"
+        url = f"{args.postgres}{sep}options=-csearch_path%3D{schema}"
+    try:
+        _run(args, url, workdir, rng)
+    finally:
+        if schema:
+            with sa.create_engine(normalize_url(args.postgres)).begin() as conn:
+                conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+
+
+def _run(args: argparse.Namespace, url: str, workdir: Path, rng: random.Random) -> None:
     store = open_store(url, durability="fast")
     assert isinstance(store, SqlStore)
-    if args.postgres:  # a clean slate: the bench's tables only
-        with store.engine.begin() as conn:
-            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     store.migrate()
     services = Services(store)
     user, token = services.add_user("bench@people.test", account="People Bench")
