@@ -12,6 +12,7 @@ import anyio
 import httpx
 
 from verdigris.client import activities as activity_calls
+from verdigris.client import people as people_calls
 from verdigris.client.activities import ActivityPage, ActivityResult
 from verdigris.client.core import (
     BULK_SIZE,
@@ -47,7 +48,15 @@ from verdigris.client.models import (
     UserOut,
 )
 from verdigris.client.pacing import BULK_PER_SECOND, RetryPolicy
-from verdigris.wire import ActivityOut, OpportunityOut, PipelineOut, PipelineStageOut
+from verdigris.client.people import RecordPage
+from verdigris.wire import (
+    ActivityOut,
+    CompanyOut,
+    OpportunityOut,
+    PersonOut,
+    PipelineOut,
+    PipelineStageOut,
+)
 from verdigris.wire.activities import ActivityTypesOut
 from verdigris.wire.history import RevertOut, VersionDiffOut, VersionOut
 from verdigris.wire.opportunities import LossReasonOut
@@ -421,6 +430,61 @@ class AsyncClient:
         """Create any number of activities, in requests of the server's limit, paced. One
         result per input item, in input order: an ActivityOut or a BulkItemFailure."""
         return await self._run(activity_calls.bulk_create_activities(self._core, activities))
+
+    # people and companies (issue 21) ----------------------------------------------------
+    async def create_person(self, person: Mapping[str, Any]) -> PersonOut:
+        """POST /people. Never retried once sent (a retry could create a second person)."""
+        return await self._run(people_calls.create_person(self._core, person))
+
+    async def get_person(self, person_id: int) -> PersonOut:
+        return await self._run(people_calls.get_person(self._core, person_id))
+
+    async def update_person(self, person_id: int, changes: Mapping[str, Any]) -> PersonOut:
+        """PUT /people/{id}: only the keys sent change."""
+        return await self._run(people_calls.update_person(self._core, person_id, changes))
+
+    async def delete_person(self, person_id: int) -> DeletedOut:
+        return await self._run(people_calls.delete_person(self._core, person_id))
+
+    async def fetch_person_by_email(self, email: str) -> PersonOut:
+        """POST /people/fetch_by_email (NotFoundError when no person has the address)."""
+        return await self._run(people_calls.fetch_person_by_email(self._core, email))
+
+    async def search_people_page(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_number: int = 1,
+        page_size: int = 20,
+    ) -> RecordPage[PersonOut]:
+        """One page of POST /people/search, with the server's total (``X-PW-TOTAL``)."""
+        step = people_calls.search_people_page(self._core, filters, page_number, page_size)
+        return await self._run(step)
+
+    async def create_company(self, company: Mapping[str, Any]) -> CompanyOut:
+        """POST /companies. Never retried once sent (a retry could create a second one)."""
+        return await self._run(people_calls.create_company(self._core, company))
+
+    async def get_company(self, company_id: int) -> CompanyOut:
+        return await self._run(people_calls.get_company(self._core, company_id))
+
+    async def update_company(self, company_id: int, changes: Mapping[str, Any]) -> CompanyOut:
+        """PUT /companies/{id}: only the keys sent change."""
+        return await self._run(people_calls.update_company(self._core, company_id, changes))
+
+    async def delete_company(self, company_id: int) -> DeletedOut:
+        return await self._run(people_calls.delete_company(self._core, company_id))
+
+    async def search_companies_page(
+        self,
+        filters: Mapping[str, Any] | None = None,
+        *,
+        page_number: int = 1,
+        page_size: int = 20,
+    ) -> RecordPage[CompanyOut]:
+        """One page of POST /companies/search, with the server's total (``X-PW-TOTAL``)."""
+        step = people_calls.search_companies_page(self._core, filters, page_number, page_size)
+        return await self._run(step)
 
     # anything else ----------------------------------------------------------------------
     async def request(

@@ -35,6 +35,7 @@ from verdigris.server.routes import custom_fields as custom_field_routes
 from verdigris.server.routes import history as history_routes
 from verdigris.server.routes import leads as lead_routes
 from verdigris.server.routes import opportunities as opportunity_routes
+from verdigris.server.routes import people as people_routes
 from verdigris.server.routes import search as search_routes
 from verdigris.server.routes import tasks as task_routes
 from verdigris.services import Principal, Services, idempotency, request_context
@@ -61,6 +62,7 @@ def all_routes() -> list[RouteSpec]:
         *opportunity_routes.ROUTES,
         *activity_routes.ROUTES,
         *history_routes.ROUTES,
+        *people_routes.ROUTES,
     ]
 
 

@@ -24,6 +24,7 @@ from verdigris.services.history import HistoryServices
 from verdigris.services.idempotency import IdempotencyServices
 from verdigris.services.leads import LeadServices
 from verdigris.services.opportunities import OpportunityPage, OpportunityServices
+from verdigris.services.people import PeopleServices
 from verdigris.services.search import SearchServices
 from verdigris.services.tasks import TaskServices
 
@@ -40,6 +41,7 @@ class Services(
     ActivityServices,
     HistoryServices,
     IdempotencyServices,
+    PeopleServices,
 ):
     """The use cases of verdigris, over one store."""
 

@@ -22,10 +22,25 @@ class CrmServices(ServiceBase):
 
     def delete_person(self, who: Principal, person_id: int) -> int:
         with self.store.transaction(write=True) as tx:
+            before = tx.crm.get_person(who.account_id, person_id) if self.observers else None
             if not tx.crm.delete_person(who.account_id, person_id):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "person", person_id)
             unrelate_tasks(self, tx, who, "person", person_id)
+            if self.observers:  # issue 21: deletes are changes too
+                self.changed(
+                    tx,
+                    Change(
+                        "person",
+                        "delete",
+                        who.account_id,
+                        person_id,
+                        who.user_id,
+                        before,
+                        None,
+                        self.clock(),
+                    ),
+                )
         return person_id
 
     def get_company(self, who: Principal, company_id: int) -> WithFields[Company]:
@@ -37,10 +52,25 @@ class CrmServices(ServiceBase):
 
     def delete_company(self, who: Principal, company_id: int) -> int:
         with self.store.transaction(write=True) as tx:
+            before = tx.crm.get_company(who.account_id, company_id) if self.observers else None
             if not tx.crm.delete_company(who.account_id, company_id):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "company", company_id)
             unrelate_tasks(self, tx, who, "company", company_id)
+            if self.observers:  # issue 21: deletes are changes too
+                self.changed(
+                    tx,
+                    Change(
+                        "company",
+                        "delete",
+                        who.account_id,
+                        company_id,
+                        who.user_id,
+                        before,
+                        None,
+                        self.clock(),
+                    ),
+                )
         return company_id
 
     def get_opportunity(self, who: Principal, opportunity_id: int) -> WithFields[Opportunity]:

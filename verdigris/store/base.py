@@ -32,6 +32,7 @@ from verdigris.domain.history import Version
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.opportunities import LossReason, OpportunityQuery
+from verdigris.domain.people_search import RecordQuery
 from verdigris.domain.search import SearchQuery
 from verdigris.domain.tasks import Task, TaskQuery
 
@@ -517,6 +518,46 @@ class Idempotency(ABC):
     def prune(self, older_than: int) -> int: ...
 
 
+class People(ABC):
+    """``tx.people``: people and companies as clients write and search them (issue 21)."""
+
+    @abstractmethod
+    def insert_person(self, person: Person) -> Person:
+        """Insert ``person`` (its ``id`` is ignored) with its search keys and rows."""
+
+    @abstractmethod
+    def update_person(self, person: Person) -> None: ...
+
+    @abstractmethod
+    def get_person_for_update(self, account_id: int, person_id: int) -> Person | None:
+        """Read a person and lock its row until the transaction ends."""
+
+    @abstractmethod
+    def person_ids_by_email(self, account_id: int, email: str, limit: int) -> list[int]:
+        """Ids of the people having this normalized address (at most ``limit``), by index."""
+
+    @abstractmethod
+    def search_people(self, account_id: int, query: RecordQuery) -> tuple[int, list[Person]]:
+        """``(total matches, the page)`` of a people search (``query.max_age`` resolved)."""
+
+    @abstractmethod
+    def insert_company(self, company: Company) -> Company: ...
+
+    @abstractmethod
+    def update_company(self, company: Company) -> None: ...
+
+    @abstractmethod
+    def get_company_for_update(self, account_id: int, company_id: int) -> Company | None: ...
+
+    @abstractmethod
+    def rename_company_of_people(self, account_id: int, company_id: int, name: str) -> None:
+        """Give the people of a renamed company its new ``company_name``."""
+
+    @abstractmethod
+    def search_companies(self, account_id: int, query: RecordQuery) -> tuple[int, list[Company]]:
+        """``(total matches, the page)`` of a companies search."""
+
+
 class StoreTx(ABC):
     """One transaction: a repository per aggregate, all on the same transaction."""
 
@@ -555,6 +596,10 @@ class StoreTx(ABC):
     @property
     @abstractmethod
     def idempotency(self) -> Idempotency: ...
+
+    @property
+    @abstractmethod
+    def people(self) -> People: ...
 
     @abstractmethod
     def savepoint(self) -> AbstractContextManager[None]:

@@ -10,6 +10,7 @@ import msgspec
 import sqlalchemy as sa
 
 from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipeline, Stage
+from verdigris.store import people_sql
 from verdigris.store import schema as t
 from verdigris.store.base import Crm
 from verdigris.store.rows import R, SqlRepository, record_from_row, record_row
@@ -104,7 +105,8 @@ class SqlCrm(SqlRepository, Crm):
         return bool(result.rowcount)
 
     def insert_person(self, person: Person) -> Person:
-        return self._insert(t.people, person, _PERSON_JSON)
+        # with its search keys and rows (issue 21: people_sql)
+        return people_sql.insert_person(self.conn, person)
 
     def get_person(self, account_id: int, person_id: int) -> Person | None:
         return self._get(t.people, Person, _PERSON_JSON, account_id, person_id)
@@ -119,7 +121,8 @@ class SqlCrm(SqlRepository, Crm):
         return self._delete(t.people, account_id, person_id)
 
     def insert_company(self, company: Company) -> Company:
-        return self._insert(t.companies, company, _COMPANY_JSON)
+        # with its search keys and rows (issue 21: people_sql)
+        return people_sql.insert_company(self.conn, company)
 
     def get_company(self, account_id: int, company_id: int) -> Company | None:
         return self._get(t.companies, Company, _COMPANY_JSON, account_id, company_id)

@@ -571,3 +571,150 @@ idempotency_keys = sa.Table(
     sa.Index("ix_idempotency_keys_created", "created_at"),
     sqlite_autoincrement=True,
 )
+
+# --- people and companies written and searched by clients (issue 21, migration 0014) -------
+
+#: lower-cased sort and filter keys on people; "" when the person has no value
+PERSON_KEYS = (
+    "name_key",
+    "first_name_key",
+    "last_name_key",
+    "title_key",
+    "email_key",
+    "phone_key",
+    "city_key",
+    "state_key",
+    "postal_key",
+    "country_key",
+)
+#: the same on companies (``name_key`` there is conversion's fuzzy key: ``sort_name_key``)
+COMPANY_KEYS = (
+    "sort_name_key",
+    "email_domain_key",
+    "phone_key",
+    "city_key",
+    "state_key",
+    "postal_key",
+    "country_key",
+)
+for _key in PERSON_KEYS:
+    people.append_column(sa.Column(_key, Key, nullable=False, server_default=""))
+for _key in COMPANY_KEYS:
+    companies.append_column(sa.Column(_key, Key, nullable=False, server_default=""))
+
+#: one index per sort order and per filter, each starting with the account and ending with id
+PEOPLE_INDEXES = (
+    # first_name_key too: a name prefix sorted by first name (the default) is index-only
+    sa.Index(
+        "ix_people_by_name",
+        people.c.account_id,
+        people.c.name_key,
+        people.c.first_name_key,
+        people.c.id,
+    ),
+    *(
+        sa.Index(
+            f"ix_people_by_{key.removesuffix('_key')}",
+            people.c.account_id,
+            people.c[key],
+            people.c.name_key,
+            people.c.id,
+        )
+        for key in PERSON_KEYS
+        if key != "name_key"
+    ),
+    sa.Index("ix_people_by_created", people.c.account_id, people.c.date_created, people.c.id),
+    sa.Index("ix_people_by_modified", people.c.account_id, people.c.date_modified, people.c.id),
+    sa.Index("ix_people_by_assignee", people.c.account_id, people.c.assignee_id, people.c.id),
+    sa.Index("ix_people_by_company", people.c.account_id, people.c.company_id, people.c.id),
+    sa.Index(
+        "ix_people_by_contact_type", people.c.account_id, people.c.contact_type_id, people.c.id
+    ),
+)
+COMPANY_INDEXES = (
+    sa.Index(
+        "ix_companies_by_name", companies.c.account_id, companies.c.sort_name_key, companies.c.id
+    ),
+    *(
+        sa.Index(
+            f"ix_companies_by_{key.removesuffix('_key')}",
+            companies.c.account_id,
+            companies.c[key],
+            companies.c.sort_name_key,
+            companies.c.id,
+        )
+        for key in COMPANY_KEYS
+        if key != "sort_name_key"
+    ),
+    sa.Index(
+        "ix_companies_by_created", companies.c.account_id, companies.c.date_created, companies.c.id
+    ),
+    sa.Index(
+        "ix_companies_by_modified",
+        companies.c.account_id,
+        companies.c.date_modified,
+        companies.c.id,
+    ),
+    sa.Index(
+        "ix_companies_by_assignee", companies.c.account_id, companies.c.assignee_id, companies.c.id
+    ),
+    sa.Index(
+        "ix_companies_by_contact_type",
+        companies.c.account_id,
+        companies.c.contact_type_id,
+        companies.c.id,
+    ),
+)
+
+#: a person's email addresses, normalized (trimmed, lower-cased): search and fetch_by_email
+person_emails = sa.Table(
+    "person_emails",
+    metadata,
+    sa.Column("person_id", Id, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("email", Key, primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Index("ix_person_emails_search", "account_id", "email", "person_id"),
+)
+
+#: a person's phone digits, and backwards: "ends with" is a range (as lead_phones, 0007)
+person_phones = sa.Table(
+    "person_phones",
+    metadata,
+    sa.Column("person_id", Id, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("digits", sa.String(255), primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("digits_reversed", Key, nullable=False),
+    sa.Index("ix_person_phones_suffix", "account_id", "digits_reversed", "person_id"),
+)
+
+person_tags = sa.Table(
+    "person_tags",
+    metadata,
+    sa.Column("person_id", Id, sa.ForeignKey("people.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("tag", Key, primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Index("ix_person_tags_search", "account_id", "tag", "person_id"),
+)
+
+company_phones = sa.Table(
+    "company_phones",
+    metadata,
+    sa.Column(
+        "company_id", Id, sa.ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("digits", sa.String(255), primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("digits_reversed", Key, nullable=False),
+    sa.Index("ix_company_phones_suffix", "account_id", "digits_reversed", "company_id"),
+)
+
+company_tags = sa.Table(
+    "company_tags",
+    metadata,
+    sa.Column(
+        "company_id", Id, sa.ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("tag", Key, primary_key=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Index("ix_company_tags_search", "account_id", "tag", "company_id"),
+)

@@ -34,6 +34,7 @@ from verdigris.store.leads_sql import SqlLeads
 from verdigris.store.migration_head import at_head
 from verdigris.store.opportunities_sql import SqlOpportunities
 from verdigris.store.page_statements import PageStatements
+from verdigris.store.people_sql import SqlPeople
 from verdigris.store.tasks_sql import SqlTasks
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,7 @@ class SqlTx(StoreTx):
         self._opportunities: SqlOpportunities | None = None
         self._history: SqlHistory | None = None
         self._idempotency: SqlIdempotency | None = None
+        self._people: SqlPeople | None = None
 
     @property
     def leads(self) -> SqlLeads:
@@ -111,6 +113,15 @@ class SqlTx(StoreTx):
         if self._idempotency is None:
             self._idempotency = SqlIdempotency(self.conn, self.fast)
         return self._idempotency
+
+    @property
+    def people(self) -> SqlPeople:
+        if self._people is None:
+            self._people = SqlPeople(self.conn, self.fast)
+            # search totals kept as the lead search keeps them (verdigris.store.count_cache)
+            self._people.counts = self._leads.counts
+            self._people.start_version = self._leads.start_version
+        return self._people
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

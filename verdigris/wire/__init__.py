@@ -51,6 +51,13 @@ from verdigris.wire.crm import (
 )
 from verdigris.wire.custom_fields import CustomFieldDefinitionOut, OptionOut
 from verdigris.wire.leads import CONVERTED_KEYS, LEAD_KEYS, LeadOut
+from verdigris.wire.people import (
+    CompanyIn,
+    CompanySearchIn,
+    FetchByEmailIn,
+    PeopleSearchIn,
+    PersonIn,
+)
 from verdigris.wire.requests import (
     ActivitySearchIn,
     ActivityTypeIn,
@@ -103,7 +110,9 @@ __all__ = [
     "BulkCreateIn",
     "BulkFailureOut",
     "BulkUpdateIn",
+    "CompanyIn",
     "CompanyOut",
+    "CompanySearchIn",
     "ContactTypeOut",
     "ConvertCompanyIn",
     "ConvertDetailsIn",
@@ -122,6 +131,7 @@ __all__ = [
     "EmailIn",
     "EmailOut",
     "ErrorOut",
+    "FetchByEmailIn",
     "GroupOut",
     "LeadIn",
     "LeadOut",
@@ -134,6 +144,8 @@ __all__ = [
     "OptionOut",
     "PagingIn",
     "ParentOut",
+    "PeopleSearchIn",
+    "PersonIn",
     "PersonOut",
     "PhoneIn",
     "PhoneOut",

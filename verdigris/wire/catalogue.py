@@ -30,6 +30,7 @@ CODE_TEXT: Final = {
     "not_matchable": "cannot be a match key",
     "unrecognized": "unrecognized attributes specified",
     "not_on_tasks": "is not available on tasks",
+    "not_available_here": "is not available on this kind of record",
 }
 
 # --- 422: validation ----------------------------------------------------------------------
