@@ -60,11 +60,37 @@ class Settings:
     auth_failure_limit: int = 10
     auth_failure_window_seconds: int = 300
     log_level: str = "info"
+    #: seconds between a change and its webhook notification (Copper's can take up to
+    #: 15 minutes; 0 sends at once, handy in tests)
+    webhook_delay: int = 0
+    #: how subscriptions that choose nothing are delivered: "copper" (at most once, no
+    #: retry, like Copper) or "reliable" (retries with backoff, signed)
+    webhook_mode: str = "copper"
+    #: hosts (comma-separated) whose http targets are accepted and whose private
+    #: addresses are allowed; loopback is always accepted
+    webhook_allow_hosts: str = ""
+    #: accept webhook targets in private address ranges (10/8, 172.16/12, 192.168/16...)
+    webhook_allow_private: bool = False
+    #: seconds a webhook receiver gets to answer
+    webhook_timeout: float = 10.0
+    #: delivery attempts the inbox keeps per account
+    webhook_inbox_size: int = 1000
+    #: seconds a stopped server's claim on webhook events holds before another takes over
+    webhook_lease_seconds: float = 10.0
+    #: send webhooks from this process (off: only write the outbox; another server sends)
+    webhook_delivery: bool = True
 
     def __post_init__(self) -> None:
         if self.durability is not None and self.durability not in DURABILITY_MODES:
             raise ValueError(
                 f"durability must be one of {', '.join(DURABILITY_MODES)}, got {self.durability!r}"
+            )
+        if self.webhook_mode not in ("copper", "reliable"):
+            raise ValueError(f"webhook_mode must be copper or reliable, got {self.webhook_mode!r}")
+        if self.webhook_delay < 0 or self.webhook_timeout <= 0 or self.webhook_lease_seconds <= 0:
+            raise ValueError(
+                "webhook_delay must be 0 or more, webhook_timeout and webhook_lease_seconds "
+                "more than 0"
             )
         if self.auth_failure_limit < 0 or self.auth_failure_window_seconds < 1:
             raise ValueError(

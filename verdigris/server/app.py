@@ -17,8 +17,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from verdigris.config import Settings, configure_logging
+from verdigris.delivery import DeliveryConfig, DeliveryWorker
 from verdigris.domain.errors import NotFound, Unauthenticated
 from verdigris.domain.values import fits_int64, reject_nul
+from verdigris.domain.webhooks import TargetRules
 from verdigris.server import errors, openapi, render
 from verdigris.server.auth import Authenticator
 from verdigris.server.group_commit import GroupCommit
@@ -29,7 +31,9 @@ from verdigris.server.routes import conversion as conversion_routes
 from verdigris.server.routes import custom_fields as custom_field_routes
 from verdigris.server.routes import leads as lead_routes
 from verdigris.server.routes import search as search_routes
+from verdigris.server.routes import webhooks as webhook_routes
 from verdigris.services import Principal, Services
+from verdigris.services.webhooks import WebhookConfig
 from verdigris.store import open_store
 from verdigris.store.base import Store
 from verdigris.wire import catalogue
@@ -46,7 +50,29 @@ def all_routes() -> list[RouteSpec]:
         *search_routes.ROUTES,
         *conversion_routes.ROUTES,
         *custom_field_routes.ROUTES,
+        *webhook_routes.ROUTES,
     ]
+
+
+def webhook_config(settings: Settings) -> WebhookConfig:
+    return WebhookConfig(settings.webhook_delay, settings.webhook_mode, target_rules(settings))
+
+
+def target_rules(settings: Settings) -> TargetRules:
+    hosts = frozenset(
+        h.strip().lower() for h in settings.webhook_allow_hosts.split(",") if h.strip()
+    )
+    return TargetRules(hosts, settings.webhook_allow_private)
+
+
+def delivery_config(settings: Settings) -> DeliveryConfig:
+    return DeliveryConfig(
+        mode=settings.webhook_mode,
+        targets=target_rules(settings),
+        timeout=settings.webhook_timeout,
+        lease_seconds=settings.webhook_lease_seconds,
+        inbox_size=settings.webhook_inbox_size,
+    )
 
 
 def json_response(
@@ -74,6 +100,17 @@ class Runtime:
         self.inline = store.capabilities.inline
         # ...and writes that gain from sharing commits share them (group_commit.py)
         self.group_commit = GroupCommit(store) if store.capabilities.group_commit else None
+        # webhooks: the outbox written with every change, sent by a worker of this
+        # process unless settings.webhook_delivery is off (verdigris.delivery)
+        self.services.enable_webhooks(webhook_config(settings))
+        self.delivery: DeliveryWorker | None = None
+        if settings.webhook_delivery:
+            self.delivery = DeliveryWorker(
+                store,
+                lambda: self.services.clock(),
+                delivery_config(settings),
+                run=self.run,
+            )
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.inline:
@@ -85,8 +122,12 @@ class Runtime:
         which the services then open their transaction through."""
         group = self.group_commit
         if spec.is_write and group is not None:
-            return await group.run(lambda batch: spec.fn(self.services.using(batch), call))
-        return await self.run(spec.fn, self.services, call)
+            result = await group.run(lambda batch: spec.fn(self.services.using(batch), call))
+        else:
+            result = await self.run(spec.fn, self.services, call)
+        if spec.is_write and self.delivery is not None:
+            self.delivery.notify()  # committed: an outbox row may be waiting
+        return result
 
     async def read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
@@ -199,7 +240,11 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if rt.delivery is not None:
+            rt.delivery.start()
         yield
+        if rt.delivery is not None:
+            await rt.delivery.stop()
         await rt.limits.close()
         if owns_store:
             store.close()

@@ -21,6 +21,7 @@ from verdigris.services.crm import CrmServices
 from verdigris.services.custom_fields import CustomFieldServices
 from verdigris.services.leads import LeadServices
 from verdigris.services.search import SearchServices
+from verdigris.services.webhooks import WebhookServices
 
 
 class Services(
@@ -30,6 +31,7 @@ class Services(
     SearchServices,
     ConversionServices,
     CrmServices,
+    WebhookServices,
 ):
     """The use cases of verdigris, over one store."""
 

@@ -29,6 +29,7 @@ from verdigris.store.custom_fields_sql import SqlDefinitions
 from verdigris.store.fast import FastCursor
 from verdigris.store.leads_sql import SqlLeads
 from verdigris.store.page_statements import PageStatements
+from verdigris.store.webhooks_sql import SqlOutbox, SqlWebhooks
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,8 @@ class SqlTx(StoreTx):
         self._definitions: SqlDefinitions | None = None
         self._activities: SqlActivities | None = None
         self._crm: SqlCrm | None = None
+        self._webhooks: SqlWebhooks | None = None
+        self._outbox: SqlOutbox | None = None
 
     @property
     def leads(self) -> SqlLeads:
@@ -77,6 +80,18 @@ class SqlTx(StoreTx):
         if self._crm is None:
             self._crm = SqlCrm(self.conn, self.fast)
         return self._crm
+
+    @property
+    def webhooks(self) -> SqlWebhooks:
+        if self._webhooks is None:
+            self._webhooks = SqlWebhooks(self.conn, self.fast)
+        return self._webhooks
+
+    @property
+    def outbox(self) -> SqlOutbox:
+        if self._outbox is None:
+            self._outbox = SqlOutbox(self.conn, self.fast)
+        return self._outbox
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
