@@ -133,7 +133,7 @@ class WebhookServices(ServiceBase):
             numbers[name] = None if raw is None else parse_int(raw)
             if raw is not None and numbers[name] is None:
                 errors.add(name, "invalid")
-        size = numbers["page_size"] or 50
+        size = 50 if numbers["page_size"] is None else numbers["page_size"]
         if not 1 <= size <= MAX_ATTEMPTS_PAGE:
             errors.add(
                 "page_size", "invalid", f"page_size must be between 1 and {MAX_ATTEMPTS_PAGE}"
