@@ -258,14 +258,13 @@ def test_reliable_mode_retries_with_the_same_delivery_and_a_signature(
     services.set_webhook_delivery(who, sub, {"mode": "reliable"})
     secret = services.get_webhook(who, sub).signing_secret
     hooks.statuses = [503, 500]
-    now = services.clock()
-    services.clock = lambda: now  # frozen, then moved by hand
+    clock = [services.clock()]
+    services.clock = lambda: clock[0]  # frozen, then moved by hand
     lead = services.create_lead(who, {"name": "Sure"}).lead
     sent(hooks, deliver)
     assert deliver() == 0  # the retry waits for its backoff
     for wait in rules.BACKOFF[:2]:
-        now += wait
-        services.clock = lambda now=now: now
+        clock[0] += wait
         sent(hooks, deliver)
     assert len(hooks.received) == 3
     ids = {r.headers["X-Verdigris-Delivery"] for r in hooks.received}
