@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from verdigris import __version__
 from verdigris.cli import leads as leads_cli
+from verdigris.cli import webhooks as webhooks_cli
 from verdigris.cli import workers
 from verdigris.client.errors import CopperError
 from verdigris.config import DEFAULT_DB, DURABILITY_MODES, Settings, configure_logging
@@ -102,6 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
         "[env VERDIGRIS_DURABILITY]",
     )
     serve.add_argument(
+        "--webhook-delay",
+        type=int,
+        metavar="SECONDS",
+        help="wait this long before sending each webhook notification (default 0; Copper's "
+        "can take up to 15 minutes)  [env VERDIGRIS_WEBHOOK_DELAY]",
+    )
+    serve.add_argument(
+        "--webhook-mode",
+        choices=("copper", "reliable"),
+        help="delivery of subscriptions that choose none: copper (at most once, no retry; "
+        "default) or reliable (retries with backoff, signed)  [env VERDIGRIS_WEBHOOK_MODE]",
+    )
+    serve.add_argument(
         "--bootstrap-email",
         default=DEFAULT_ADMIN,
         metavar="EMAIL",
@@ -152,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_flag(upgrade)
 
     leads_cli.add_parser(sub)
+    webhooks_cli.add_parser(sub)
     return parser
 
 
@@ -163,6 +178,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "workers": getattr(args, "workers", None),
         "redis_url": getattr(args, "redis_url", None),
         "durability": getattr(args, "durability", None),
+        "webhook_delay": getattr(args, "webhook_delay", None),
+        "webhook_mode": getattr(args, "webhook_mode", None),
     }
     if getattr(args, "no_rate_limits", False):
         overrides["rate_limits"] = False
@@ -308,7 +325,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure_logging(os.environ.get("VERDIGRIS_LOG_LEVEL", "info"))
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
-    handlers = {"serve": _serve, "user": _user_add, "db": _db_upgrade, "leads": leads_cli.run}
+    handlers = {
+        "serve": _serve,
+        "user": _user_add,
+        "db": _db_upgrade,
+        "leads": leads_cli.run,
+        "webhooks": webhooks_cli.run,
+    }
     missing = _missing_extra(args.command)
     if missing is not None:
         print(f"verdigris: error: {missing}", file=sys.stderr)
