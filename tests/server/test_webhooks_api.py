@@ -142,6 +142,7 @@ def test_the_allowlist_and_private_setting(store: Store, api: Api) -> None:
         ({**COPPER_CREATE, "headers": ["a"]}, {"headers": ["invalid_type"]}),
         ({**COPPER_CREATE, "headers": {"A": 1}}, {"headers": ["invalid"]}),
         ({**COPPER_CREATE, "headers": {"Bad Name": "x"}}, {"headers": ["invalid"]}),
+        ({**COPPER_CREATE, "headers": {"X-A": "a\r\nX-Forged: 1"}}, {"headers": ["invalid"]}),
         (
             {**COPPER_CREATE, "custom_field_computed_values": "yes"},
             {"custom_field_computed_values": ["invalid_type"]},

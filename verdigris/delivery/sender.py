@@ -11,8 +11,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpx
-
+from verdigris.delivery.http import HttpError, Poster
 from verdigris.domain.webhooks import TargetRules, address_allowed
 
 #: the part of a receiver's answer kept in the inbox
@@ -34,21 +33,13 @@ class Sender:
     def __init__(self, rules: TargetRules, timeout: float = 10.0) -> None:
         self.rules = rules
         self.timeout = timeout
-        self._client: httpx.AsyncClient | None = None
-
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout),
-                follow_redirects=False,
-                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-            )
-        return self._client
+        self._poster = Poster()
+        #: resolved hosts found allowed, until this loop time (a name is resolved again
+        #: at most every ``RESOLVE_SECONDS``; literal addresses are checked once)
+        self._allowed: dict[str, float] = {}
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._poster.close()
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Sent:
         started = time.perf_counter()
@@ -60,15 +51,15 @@ class Sender:
         if refused is not None:
             return Sent(None, refused, took())
         try:
-            response = await self._http().post(url, content=body, headers=headers)
-        except httpx.TimeoutException:
+            response = await asyncio.wait_for(self._poster.post(url, body, headers), self.timeout)
+        except TimeoutError:
             return Sent(None, f"timed out after {self.timeout:g} s", took())
-        except httpx.HTTPError as exc:
-            return Sent(None, f"{type(exc).__name__}: {exc}"[:MAX_ERROR], took())
+        except HttpError as exc:
+            return Sent(None, str(exc)[:MAX_ERROR], took())
         error = None
-        if not 200 <= response.status_code < 300:
-            error = f"HTTP {response.status_code}: {response.text[:MAX_ERROR]}"
-        return Sent(response.status_code, error, took())
+        if not 200 <= response.status < 300:
+            error = f"HTTP {response.status}: {response.text[:MAX_ERROR]}"
+        return Sent(response.status, error, took())
 
     async def refused(self, url: str) -> str | None:
         """Why ``url`` may not be posted to now (its host resolves to an address that is
@@ -76,6 +67,9 @@ class Sender:
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
         port = parts.port or (443 if parts.scheme == "https" else 80)
+        loop = asyncio.get_running_loop()
+        if self._allowed.get(host, 0.0) > loop.time():
+            return None
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(
                 host, port, type=socket.SOCK_STREAM
@@ -86,4 +80,9 @@ class Sender:
             address = ipaddress.ip_address(info[4][0])
             if not address_allowed(address, host, self.rules):
                 return f"{host} resolves to {address}, in a private range (not allowed)"
+        self._allowed[host] = loop.time() + RESOLVE_SECONDS
         return None
+
+
+#: how long a name found to resolve to allowed addresses is trusted
+RESOLVE_SECONDS = 30.0

@@ -37,7 +37,7 @@ import msgspec
 from verdigris.delivery.sender import Sender, Sent
 from verdigris.domain import webhooks as rules
 from verdigris.domain.webhooks import Attempt, Pending, Subscription, TargetRules
-from verdigris.store.base import Store, StoreTx
+from verdigris.store.base import Store, StoreTx, Transactions
 
 log = logging.getLogger("verdigris.webhooks")
 LEASE = "delivery"
@@ -47,6 +47,9 @@ DROPPED_ERROR = (
 )
 
 Run = Callable[..., Awaitable[Any]]
+#: runs ``fn(transactions)`` where it may write: the store, or a group commit (SQLite:
+#: the sender's writes then share the API's commits instead of adding their own)
+Write = Callable[[Callable[[Transactions], Any]], Awaitable[Any]]
 
 
 async def _inline(fn: Callable[..., Any], *args: Any) -> Any:
@@ -72,6 +75,9 @@ class DeliveryConfig:
     #: attempts the inbox keeps per account (the oldest go first)
     inbox_size: int = 1000
     prune_seconds: float = 60.0
+    #: at most one tick this often: a busy API's commits wake the sender once per
+    #: interval, so each tick carries many events (and few commits of its own)
+    min_interval: float = 0.05
 
 
 @dataclass
@@ -100,11 +106,13 @@ class DeliveryWorker:
         config: DeliveryConfig | None = None,
         *,
         run: Run = _inline,
+        write: Write | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.config = config or DeliveryConfig()
         self.run = run
+        self.write: Write = write or (lambda fn: self.run(fn, self.store))
         self.sender = Sender(self.config.targets, self.config.timeout)
         self.holder = f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(4)}"
         self.single = store.url.startswith("sqlite")
@@ -150,26 +158,35 @@ class DeliveryWorker:
                 tx.outbox.release([e.id], e.due_at, e.attempts, e.delivery_id)
 
     async def run_forever(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping:
+            started = loop.time()
             try:
                 sent = await self.tick()
             except Exception:
                 log.exception("webhook delivery failed; trying again")
                 sent = 0
-            if sent or self._stopping:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
-            self._wake.clear()
+            if self._stopping:
+                break
+            if not sent:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
+                self._wake.clear()
+            rest = self.config.min_interval - (loop.time() - started)
+            if rest > 0 and not self._stopping:
+                await asyncio.sleep(rest)
 
     # one tick -------------------------------------------------------------------------------
 
     async def tick(self) -> int:
         """Claim, send what is due, record; the number of notifications sent."""
         if self.unrecorded:
-            await self.run(self._record, self.unrecorded)
+            unrecorded = self.unrecorded
+            await self.write(lambda t: self._record(t, unrecorded))
             self.unrecorded = []
-        if not await self.run(self._claim, time.time()):
+        now = time.time()
+        idle = await self.run(self._idle, now)
+        if not idle and not await self.write(lambda t: self._claim(t, now)):
             return 0
         due = rules.batches(list(self.held.values()), self.clock())
         if not due:
@@ -188,25 +205,28 @@ class DeliveryWorker:
 
         await asyncio.gather(*(send(item) for item in outgoing))
         try:
-            await self.run(self._record, outgoing)
+            await self.write(lambda t: self._record(t, outgoing))
         except Exception:
             self.unrecorded = outgoing
             raise
         return len(outgoing)
 
-    def _claim(self, now: float) -> bool:
+    def _idle(self, now: float) -> bool:
+        """Nothing to claim and no chore due: the claim's write transaction is skipped
+        (a read of the outbox's index instead); what is held is still sent when due."""
+        if now >= self._next_renew or now >= self._next_recover or now >= self._next_prune:
+            return False
+        if len(self.held) >= self.config.claim_limit:
+            return True
+        with self.store.transaction(write=False) as tx:
+            return not tx.outbox.pending_exists()
+
+    def _claim(self, transactions: Transactions, now: float) -> bool:
         """The claim phase; False when another process delivers (SQLite)."""
         cfg = self.config
-        chores = now >= self._next_renew or now >= self._next_recover or now >= self._next_prune
         room = cfg.claim_limit - len(self.held)
-        if not chores:
-            if room <= 0:
-                return True
-            with self.store.transaction(write=False) as tx:
-                if not tx.outbox.pending_exists():
-                    return True
         until = now + cfg.lease_seconds
-        with self.store.transaction(write=True) as tx:
+        with transactions.transaction(write=True) as tx:
             if self.single and not tx.outbox.take_lease(LEASE, self.holder, until, now):
                 self.held.clear()  # another process delivers; what we held is its now
                 return False
@@ -292,13 +312,15 @@ class DeliveryWorker:
                 )
         return out
 
-    def _record(self, outgoing: list[_Outgoing]) -> None:
+    def _record(self, transactions: Transactions, outgoing: list[_Outgoing]) -> None:
         now = self.clock()
-        with self.store.transaction(write=True) as tx:
+        attempts: list[Attempt] = []
+        handled: list[int] = []
+        with transactions.transaction(write=True) as tx:
             for item in outgoing:
                 ids = rules.ids_of(item.events)
                 if item.subscription is None or item.sent is None:
-                    tx.outbox.done(ids)
+                    handled.extend(ids)
                     continue
                 first = item.events[0]
                 tries = first.attempts + 1
@@ -310,7 +332,7 @@ class DeliveryWorker:
                     outcome = "retrying"
                 else:
                     outcome = "failed"
-                tx.outbox.add_attempt(
+                attempts.append(
                     Attempt(
                         account_id=first.account_id,
                         subscription_id=item.subscription.id,
@@ -330,4 +352,6 @@ class DeliveryWorker:
                 if outcome == "retrying" and wait is not None:
                     tx.outbox.release(ids, now + wait, tries, item.delivery_id)
                 else:
-                    tx.outbox.done(ids)
+                    handled.extend(ids)
+            tx.outbox.add_attempts(attempts)
+            tx.outbox.done(handled)

@@ -127,7 +127,8 @@ def parse_subscription(
         elif not isinstance(value, Mapping):
             errors.add(name, "invalid_type", f"{name} must be an object")
         elif name == "headers" and not all(
-            isinstance(k, str) and _header_name(k) and isinstance(v, str) for k, v in value.items()
+            isinstance(k, str) and _header_name(k) and isinstance(v, str) and _header_value(v)
+            for k, v in value.items()
         ):
             errors.add(name, "invalid", "headers must map header names to strings")
         elif name == "secret" and not all(isinstance(k, str) for k in value):
@@ -150,6 +151,12 @@ def parse_subscription(
 
 def _header_name(name: str) -> bool:
     return bool(name) and all(33 <= ord(c) <= 126 and c != ":" for c in name)
+
+
+def _header_value(value: str) -> bool:
+    """Latin-1 text without line breaks or other control characters (they would forge
+    headers)."""
+    return all(c == "\t" or 32 <= ord(c) <= 126 or 160 <= ord(c) <= 255 for c in value)
 
 
 def check_target(target: str, rules: TargetRules) -> None:

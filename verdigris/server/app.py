@@ -105,11 +105,14 @@ class Runtime:
         self.services.enable_webhooks(webhook_config(settings))
         self.delivery: DeliveryWorker | None = None
         if settings.webhook_delivery:
+            group = self.group_commit
             self.delivery = DeliveryWorker(
                 store,
                 lambda: self.services.clock(),
                 delivery_config(settings),
                 run=self.run,
+                # the sender's writes join the API's group commits (SQLite)
+                write=group.run if group is not None else None,
             )
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:

@@ -389,7 +389,10 @@ class Outbox(ABC):
         """Hold the named lease until ``until`` if it is free, expired or ours."""
 
     @abstractmethod
-    def add_attempt(self, attempt: Attempt) -> int: ...
+    def add_attempt(self, attempt: Attempt) -> None: ...
+
+    @abstractmethod
+    def add_attempts(self, attempts: Sequence[Attempt]) -> None: ...
 
     @abstractmethod
     def attempts(

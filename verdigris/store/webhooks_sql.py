@@ -164,6 +164,9 @@ _PENDING_COLUMNS = (
 )
 
 
+_INSERT_ATTEMPT = _A.insert().values({c.name: sa.bindparam(c.name) for c in _A.c if c.name != "id"})
+
+
 def _pending(row: Any) -> Pending:
     m = row._mapping
     return Pending(
@@ -301,12 +304,19 @@ class SqlOutbox(SqlRepository, Outbox):
         self.conn.execute(_L.insert().values(name=name, holder=holder, until=until))
         return True
 
-    def add_attempt(self, attempt: Attempt) -> int:
-        data = msgspec.structs.asdict(attempt)
-        data.pop("id")
-        data["request_headers"] = _text(data["request_headers"])
-        result = self.conn.execute(_A.insert().values(data).returning(_A.c.id))
-        return int(result.scalar_one())
+    def add_attempt(self, attempt: Attempt) -> None:
+        self.add_attempts([attempt])
+
+    def add_attempts(self, attempts: Sequence[Attempt]) -> None:
+        rows = []
+        for attempt in attempts:
+            data = msgspec.structs.asdict(attempt)
+            data.pop("id")
+            data["request_headers"] = _text(data["request_headers"])
+            rows.append(data)
+        if rows:
+            # every delivery records one: the write path's cursor, compiled once
+            self.fast.executemany("insert_webhook_attempt", _INSERT_ATTEMPT, rows)
 
     def attempts(
         self,
