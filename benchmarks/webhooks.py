@@ -218,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         receiver.terminate()
     print(
-        "| engine | updates/s without | with one subscription | ratio | lag p50 | lag p99 | not arrived |"
+        "| engine | updates/s without | with one subscription | ratio | lag p50 | lag p99 "
+        "| not arrived |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for r in results:
