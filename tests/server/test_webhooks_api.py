@@ -228,3 +228,19 @@ def test_inbox_routes_isolation_and_bad_input(api: Api, other_api: Api) -> None:
     assert api.client.get(base + "?subscription_id=x", headers=api.headers).status_code == 422
     assert api.client.get(base + "/1", headers=api.headers).status_code == 404
     assert api.client.post(base + "/1/replay", headers=api.headers).status_code == 404
+
+
+def test_rate_limits_apply(store: Store, api: Api) -> None:
+    settings = Settings(rate_limit_per_minute=3, webhook_delivery=False)
+    with TestClient(create_app(settings, store=store)) as client:
+        limited = Api(client, api.email, api.token, api.principal)
+        paths = [
+            ("GET", "/developer_api/v1/webhooks"),
+            ("POST", "/developer_api/v1/webhooks"),
+            ("GET", "/verdigris/v1/webhooks/deliveries"),
+        ]
+        for method, path in paths:
+            client.request(method, path, json=COPPER_CREATE, headers=limited.headers)
+        over = client.get("/verdigris/v1/webhooks/deliveries", headers=limited.headers)
+        assert over.status_code == 429 and "Retry-After" in over.headers
+        assert client.get("/developer_api/v1/webhooks", headers=limited.headers).status_code == 429
