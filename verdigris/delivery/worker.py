@@ -123,6 +123,8 @@ class DeliveryWorker:
         self._next_renew = 0.0
         self._next_recover = 0.0
         self._next_prune = 0.0
+        #: another process holds the lease (SQLite): do not ask again before this
+        self._lease_wait_until = 0.0
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -214,6 +216,8 @@ class DeliveryWorker:
     def _idle(self, now: float) -> bool:
         """Nothing to claim and no chore due: the claim's write transaction is skipped
         (a read of the outbox's index instead); what is held is still sent when due."""
+        if now < self._lease_wait_until:
+            return True
         if now >= self._next_renew or now >= self._next_recover or now >= self._next_prune:
             return False
         if len(self.held) >= self.config.claim_limit:
@@ -229,6 +233,7 @@ class DeliveryWorker:
         with transactions.transaction(write=True) as tx:
             if self.single and not tx.outbox.take_lease(LEASE, self.holder, until, now):
                 self.held.clear()  # another process delivers; what we held is its now
+                self._lease_wait_until = now + cfg.lease_seconds / 2
                 return False
             if now >= self._next_renew:
                 tx.outbox.renew(self.holder, until)
