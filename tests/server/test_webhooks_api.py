@@ -165,6 +165,7 @@ def test_bodies_that_are_not_objects(api: Api, raw: bytes) -> None:
     assert api.get("/webhooks").json() == []
 
 
+@pytest.mark.slow  # 101 creates over HTTP
 def test_at_most_100_subscriptions(api: Api, other_api: Api) -> None:
     for _ in range(MAX_SUBSCRIPTIONS):
         create(api)
