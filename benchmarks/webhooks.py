@@ -76,7 +76,7 @@ def start_receiver() -> tuple[subprocess.Popen[bytes], str]:
         [sys.executable, "-m", "benchmarks.webhooks", "--receiver", str(port)]
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
             httpx.get(url + "/stats", timeout=1)
@@ -102,9 +102,16 @@ async def update_all(
         async def worker() -> None:
             while queue:
                 lead_id = queue.pop()
-                r = await c.put(
-                    f"/developer_api/v1/leads/{lead_id}", json={"title": f"{tag}-{lead_id}"}
-                )
+                for attempt in range(3):  # a kept connection the server closed: again
+                    try:
+                        r = await c.put(
+                            f"/developer_api/v1/leads/{lead_id}",
+                            json={"title": f"{tag}-{lead_id}"},
+                        )
+                        break
+                    except httpx.TransportError:
+                        if attempt == 2:
+                            raise
                 r.raise_for_status()
                 answered[lead_id] = time.time()
 
