@@ -16,6 +16,7 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from tests.store.test_search_store import empty_url  # noqa: F401 (a fixture)
+from verdigris.domain.webhooks import Attempt
 from verdigris.services import Principal, Services
 from verdigris.store import open_store
 from verdigris.store import schema as t
@@ -44,6 +45,18 @@ def seed(services: Services, email: str = "ids@example.com") -> Principal:
     services.convert_lead(
         who, lead.id, {"details": {"person": {}, "company": {"name": "Co"}, "opportunity": {}}}
     )
+    # webhooks: a subscription, an event in the outbox, an attempt in the inbox
+    services.enable_webhooks()
+    hook = services.create_webhook(
+        who, {"target": "https://h.example", "type": "lead", "event": "new"}
+    )
+    services.create_lead(who, {"name": "Notified"})
+    with services.store.transaction(write=True) as tx:
+        tx.outbox.add_attempt(
+            Attempt(account_id=who.account_id, subscription_id=hook.id, delivery_id="d",
+                    attempt=1, at=0, url=hook.target, request_headers={}, request_body="{}",
+                    outcome="delivered")
+        )  # fmt: skip
     return who
 
 

@@ -81,6 +81,10 @@ class AttemptOut(msgspec.Struct):
     request_body: str
 
 
+class ReplayIn(msgspec.Struct):
+    """A replay takes no parameters (the body, if any, is ignored)."""
+
+
 class ReplayOut(msgspec.Struct):
     """A replay queued: the attempt it sends again."""
 

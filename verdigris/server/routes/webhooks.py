@@ -123,6 +123,7 @@ ROUTES = [
         "/webhooks/deliveries/{id:int}/replay",
         replay_delivery,
         "Send a recorded attempt's request again",
+        request=w.ReplayIn,
         response=w.ReplayOut,
         base=EXTENSION_BASE,
     ),
