@@ -31,7 +31,7 @@ ID_TABLES = [
 ]
 
 
-def seed(services: Services, email: str = "ids@example.com") -> Principal:
+def seed(services: Services, email: str = "ids@example.com", *, webhooks: bool = True) -> Principal:
     """An account with a row in every table: lookups, a definition, leads, a conversion."""
     user, _ = services.add_user(email, account="Ids")
     who = Principal(user.id, user.account_id, user.email)
@@ -45,6 +45,8 @@ def seed(services: Services, email: str = "ids@example.com") -> Principal:
     services.convert_lead(
         who, lead.id, {"details": {"person": {}, "company": {"name": "Co"}, "opportunity": {}}}
     )
+    if not webhooks:  # a database from before the webhook tables
+        return who
     # webhooks: a subscription, an event in the outbox, an attempt in the inbox
     services.enable_webhooks()
     hook = services.create_webhook(
@@ -155,11 +157,14 @@ def _structure(conn: sa.Connection) -> dict[str, Any]:
 
 
 def _contents(conn: sa.Connection) -> dict[str, list[Any]]:
+    """Every row of the tables this database has (later revisions add tables)."""
+    present = set(sa.inspect(conn).get_table_names())
     return {
         table.name: conn.execute(
             sa.select(table).order_by(*(c for c in table.primary_key.columns or table.c))
         ).all()  # type: ignore[misc]
         for table in t.metadata.sorted_tables
+        if table.name in present
     }
 
 
@@ -177,7 +182,7 @@ def test_migration_0008_keeps_every_id_and_hands_out_fresh_ones(tmp_path: Path) 
     try:
         upgrade_to_just_before_0008(store)
         services = Services(store)
-        who = seed(services)
+        who = seed(services, webhooks=False)
         for n in range(5):
             services.create_lead(who, {"name": f"Lead {n}", "tags": ["t"]})
         # the newest opportunity, deleted: the lead converted into it remembers its id
@@ -210,8 +215,11 @@ def test_migration_0008_keeps_every_id_and_hands_out_fresh_ones(tmp_path: Path) 
         store.migrate()
 
         with store.engine.connect() as conn:
-            assert _structure(conn) == old_structure  # columns, indexes, keys as they were
-            assert _contents(conn) == old_rows  # every row, every id (tags and phones too)
+            # columns, indexes, keys as they were (tables of later revisions aside)
+            kept = {n: v for n, v in _structure(conn).items() if n in old_structure}
+            assert kept == old_structure
+            now_rows = _contents(conn)
+            assert {n: now_rows[n] for n in old_rows} == old_rows  # every row, every id
             assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar_one() == 1
             assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
             sql: dict[str, str] = dict(

@@ -218,7 +218,8 @@ class DeliveryWorker:
         (a read of the outbox's index instead); what is held is still sent when due."""
         if now < self._lease_wait_until:
             return True
-        if now >= self._next_renew or now >= self._next_recover or now >= self._next_prune:
+        renew = bool(self.held) and now >= self._next_renew
+        if renew or now >= self._next_recover or now >= self._next_prune:
             return False
         if len(self.held) >= self.config.claim_limit:
             return True
@@ -240,7 +241,7 @@ class DeliveryWorker:
                 self._next_renew = now + cfg.lease_seconds / 3
             if now >= self._next_recover:
                 self._recover(tx, now)
-                self._next_recover = now + cfg.lease_seconds / 2
+                self._next_recover = now + cfg.lease_seconds
             if now >= self._next_prune:
                 tx.outbox.prune_attempts(cfg.inbox_size)
                 self._next_prune = now + cfg.prune_seconds
