@@ -50,6 +50,7 @@ MESSAGE_ERRORS = {
     "RouteNotFound",
     "MethodNotAllowed",
     "VerdigrisError",
+    "Unprocessable",
 }
 #: validation messages no HTTP request can produce: ``Services.add_user`` is called by the
 #: CLI (``verdigris serve --bootstrap-email``, ``verdigris user``) only

@@ -83,6 +83,25 @@ class Settings:
     idempotency_hours: int = 24
     #: how often each worker prunes expired history versions and idempotency keys, seconds
     prune_interval_seconds: int = 3600
+    #: seconds between a change and its webhook notification (Copper's can take up to
+    #: 15 minutes; 0 sends at once, handy in tests)
+    webhook_delay: int = 0
+    #: how subscriptions that choose nothing are delivered: "copper" (at most once, no
+    #: retry, like Copper) or "reliable" (retries with backoff, signed)
+    webhook_mode: str = "copper"
+    #: hosts (comma-separated) whose http targets are accepted and whose private
+    #: addresses are allowed; loopback is always accepted
+    webhook_allow_hosts: str = ""
+    #: accept webhook targets in private address ranges (10/8, 172.16/12, 192.168/16...)
+    webhook_allow_private: bool = False
+    #: seconds a webhook receiver gets to answer
+    webhook_timeout: float = 10.0
+    #: delivery attempts the inbox keeps per account
+    webhook_inbox_size: int = 1000
+    #: seconds a stopped server's claim on webhook events holds before another takes over
+    webhook_lease_seconds: float = 10.0
+    #: send webhooks from this process (off: only write the outbox; another server sends)
+    webhook_delivery: bool = True
 
     def __post_init__(self) -> None:
         if self.durability is not None and self.durability not in DURABILITY_MODES:
@@ -91,6 +110,13 @@ class Settings:
             )
         if self.journal_size < 1 or self.journal_body_bytes < 0:
             raise ValueError("journal_size must be at least 1 and journal_body_bytes 0 or more")
+        if self.webhook_mode not in ("copper", "reliable"):
+            raise ValueError(f"webhook_mode must be copper or reliable, got {self.webhook_mode!r}")
+        if self.webhook_delay < 0 or self.webhook_timeout <= 0 or self.webhook_lease_seconds <= 0:
+            raise ValueError(
+                "webhook_delay must be 0 or more, webhook_timeout and webhook_lease_seconds "
+                "more than 0"
+            )
         if self.auth_failure_limit < 0 or self.auth_failure_window_seconds < 1:
             raise ValueError(
                 "auth_failure_limit must be 0 or more and auth_failure_window_seconds at least 1"

@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from tests.store.test_search_store import empty_url  # noqa: F401 (a fixture)
 from verdigris.domain import activities as activity_rules
 from verdigris.domain.crm import Opportunity, Person
+from verdigris.domain.webhooks import Attempt
 from verdigris.services import Principal, Services
 from verdigris.services import accounts as accounts_services
 from verdigris.store import open_store, people_sql
@@ -37,7 +38,7 @@ ID_TABLES = [
 ]
 
 
-def seed(services: Services, email: str = "ids@example.com") -> Principal:
+def seed(services: Services, email: str = "ids@example.com", *, webhooks: bool = True) -> Principal:
     """An account with a row in every table: lookups, a definition, leads, a conversion."""
     user, _ = services.add_user(email, account="Ids")
     who = Principal(user.id, user.account_id, user.email)
@@ -53,6 +54,20 @@ def seed(services: Services, email: str = "ids@example.com") -> Principal:
     )
     if _has_table(services, "tasks"):  # 0011
         services.create_task(who, {"name": "Call", "tags": ["a"]})
+    if not webhooks:  # a database from before the webhook tables
+        return who
+    # webhooks: a subscription, an event in the outbox, an attempt in the inbox
+    services.enable_webhooks()
+    hook = services.create_webhook(
+        who, {"target": "https://h.example", "type": "lead", "event": "new"}
+    )
+    services.create_lead(who, {"name": "Notified"})
+    with services.store.transaction(write=True) as tx:
+        tx.outbox.add_attempt(
+            Attempt(account_id=who.account_id, subscription_id=hook.id, delivery_id="d",
+                    attempt=1, at=0, url=hook.target, request_headers={}, request_body="{}",
+                    outcome="delivered")
+        )  # fmt: skip
     return who
 
 
@@ -256,7 +271,7 @@ def test_migration_0008_keeps_every_id_and_hands_out_fresh_ones(
         upgrade_to_just_before_0008(store)
         _write_as_before_0015(monkeypatch)
         services = Services(store)
-        who = seed(services)
+        who = seed(services, webhooks=False)
         for n in range(5):
             services.create_lead(who, {"name": f"Lead {n}", "tags": ["t"]})
         # the newest opportunity, deleted: the lead converted into it remembers its id

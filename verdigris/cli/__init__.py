@@ -102,6 +102,19 @@ def build_parser(*, serving: bool = False) -> argparse.ArgumentParser:
         "[env VERDIGRIS_DURABILITY]",
     )
     serve.add_argument(
+        "--webhook-delay",
+        type=int,
+        metavar="SECONDS",
+        help="wait this long before sending each webhook notification (default 0; Copper's "
+        "can take up to 15 minutes)  [env VERDIGRIS_WEBHOOK_DELAY]",
+    )
+    serve.add_argument(
+        "--webhook-mode",
+        choices=("copper", "reliable"),
+        help="delivery of subscriptions that choose none: copper (at most once, no retry; "
+        "default) or reliable (retries with backoff, signed)  [env VERDIGRIS_WEBHOOK_MODE]",
+    )
+    serve.add_argument(
         "--bootstrap-email",
         default=DEFAULT_ADMIN,
         metavar="EMAIL",
@@ -174,10 +187,13 @@ def build_parser(*, serving: bool = False) -> argparse.ArgumentParser:
 
     if serving:
         sub.add_parser("leads", help=LEADS_HELP)
+        sub.add_parser("webhooks", help=WEBHOOKS_HELP)
     else:
         from verdigris.cli import leads as leads_cli
+        from verdigris.cli import webhooks as webhooks_cli
 
         leads_cli.add_parser(sub)
+        webhooks_cli.add_parser(sub)
     return parser
 
 
@@ -189,6 +205,15 @@ def _run_leads(args: argparse.Namespace) -> int:
     from verdigris.cli import leads as leads_cli
 
     return leads_cli.run(args)
+
+
+WEBHOOKS_HELP = "webhook deliveries: list and replay"
+
+
+def _run_webhooks(args: argparse.Namespace) -> int:
+    from verdigris.cli import webhooks as webhooks_cli
+
+    return webhooks_cli.run(args)
 
 
 def _reported_errors(command: str) -> tuple[type[Exception], ...]:
@@ -210,6 +235,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "durability": getattr(args, "durability", None),
         "admin_token": getattr(args, "admin_token", None),
         "seed": getattr(args, "seed", None),
+        "webhook_delay": getattr(args, "webhook_delay", None),
+        "webhook_mode": getattr(args, "webhook_mode", None),
     }
     if getattr(args, "emulator", False):
         overrides["emulator"] = True
@@ -376,6 +403,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "user": _user_add,
         "db": _db_upgrade,
         "leads": _run_leads,
+        "webhooks": _run_webhooks,
     }
     missing = _missing_extra(args.command)
     if missing is not None:

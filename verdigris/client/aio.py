@@ -60,6 +60,13 @@ from verdigris.wire import (
 from verdigris.wire.activities import ActivityTypesOut
 from verdigris.wire.history import RevertOut, VersionDiffOut, VersionOut
 from verdigris.wire.opportunities import LossReasonOut
+from verdigris.wire.webhooks import (
+    AttemptOut,
+    DeliveryModeOut,
+    ReplayOut,
+    WebhookDeletedOut,
+    WebhookOut,
+)
 
 T = TypeVar("T")
 
@@ -485,6 +492,58 @@ class AsyncClient:
         """One page of POST /companies/search, with the server's total (``X-PW-TOTAL``)."""
         step = people_calls.search_companies_page(self._core, filters, page_number, page_size)
         return await self._run(step)
+
+    # webhooks ---------------------------------------------------------------------------
+    async def webhooks(self) -> list[WebhookOut]:
+        """GET /webhooks: the account's subscriptions."""
+        return await self._run(self._core.webhooks())
+
+    async def webhook(self, subscription_id: int) -> WebhookOut:
+        return await self._run(self._core.webhook(subscription_id))
+
+    async def create_webhook(self, subscription: Mapping[str, Any]) -> WebhookOut:
+        """POST /webhooks (``target``, ``type``, ``event``; optional ``secret``,
+        ``headers``, ``custom_field_computed_values``). Never retried once sent."""
+        return await self._run(self._core.create_webhook(subscription))
+
+    async def update_webhook(self, subscription_id: int, changes: Mapping[str, Any]) -> WebhookOut:
+        return await self._run(self._core.update_webhook(subscription_id, changes))
+
+    async def delete_webhook(self, subscription_id: int) -> WebhookDeletedOut:
+        return await self._run(self._core.delete_webhook(subscription_id))
+
+    async def webhook_deliveries(
+        self,
+        *,
+        subscription_id: int | None = None,
+        delivery_id: str | None = None,
+        before_id: int | None = None,
+        page_size: int = 50,
+    ) -> list[AttemptOut]:
+        """verdigris's inbox: delivery attempts, newest first (not on api.copper.com)."""
+        query = {
+            "subscription_id": subscription_id,
+            "delivery_id": delivery_id,
+            "before_id": before_id,
+            "page_size": page_size,
+        }
+        return await self._run(self._core.webhook_deliveries(query))
+
+    async def webhook_delivery(self, attempt_id: int) -> AttemptOut:
+        return await self._run(self._core.webhook_delivery(attempt_id))
+
+    async def replay_webhook_delivery(self, attempt_id: int) -> ReplayOut:
+        """Queue an attempt's request to be sent again as it was (verdigris only)."""
+        return await self._run(self._core.replay_webhook_delivery(attempt_id))
+
+    async def webhook_delivery_mode(self, subscription_id: int) -> DeliveryModeOut:
+        return await self._run(self._core.webhook_delivery_mode(subscription_id))
+
+    async def set_webhook_delivery_mode(
+        self, subscription_id: int, mode: str | None
+    ) -> DeliveryModeOut:
+        """``copper``, ``reliable``, or None for the server's default (verdigris only)."""
+        return await self._run(self._core.set_webhook_delivery_mode(subscription_id, mode))
 
     # anything else ----------------------------------------------------------------------
     async def request(

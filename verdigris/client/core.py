@@ -51,6 +51,13 @@ from verdigris.client.models import (
 )
 from verdigris.client.pacing import Pacer, RetryPolicy
 from verdigris.wire.history import RevertOut, VersionDiffOut, VersionOut
+from verdigris.wire.webhooks import (
+    AttemptOut,
+    DeliveryModeOut,
+    ReplayOut,
+    WebhookDeletedOut,
+    WebhookOut,
+)
 
 T = TypeVar("T")
 
@@ -414,6 +421,49 @@ class Core:
         query = f"?limit={int(limit)}" + (f"&after={int(after)}" if after is not None else "")
         path = f"{EXTENSION_PATH}/imports/{quote(run, safe='')}/revert{query}"
         return self.call(Request("POST", path), RevertOut)
+
+    # webhooks (Copper's /webhooks; the inbox and delivery modes are verdigris's) -------
+
+    def webhooks(self) -> Step[list[WebhookOut]]:
+        return self.call(Request("GET", "/webhooks"), list[WebhookOut])
+
+    def webhook(self, subscription_id: int) -> Step[WebhookOut]:
+        return self.call(Request("GET", f"/webhooks/{int(subscription_id)}"), WebhookOut)
+
+    def create_webhook(self, subscription: Mapping[str, Any]) -> Step[WebhookOut]:
+        request = Request.json("POST", "/webhooks", subscription, idempotent=False)
+        return self.call(request, WebhookOut)
+
+    def update_webhook(self, subscription_id: int, changes: Mapping[str, Any]) -> Step[WebhookOut]:
+        path = f"/webhooks/{int(subscription_id)}"
+        return self.call(Request.json("PUT", path, changes), WebhookOut)
+
+    def delete_webhook(self, subscription_id: int) -> Step[WebhookDeletedOut]:
+        request = Request("DELETE", f"/webhooks/{int(subscription_id)}")
+        return self.call(request, WebhookDeletedOut)
+
+    def webhook_deliveries(self, query: Mapping[str, Any]) -> Step[list[AttemptOut]]:
+        params = "&".join(f"{k}={v}" for k, v in query.items() if v is not None)
+        path = f"{self.extension_url}/webhooks/deliveries" + (f"?{params}" if params else "")
+        return self.call(Request("GET", path), list[AttemptOut])
+
+    def webhook_delivery(self, attempt_id: int) -> Step[AttemptOut]:
+        path = f"{self.extension_url}/webhooks/deliveries/{int(attempt_id)}"
+        return self.call(Request("GET", path), AttemptOut)
+
+    def replay_webhook_delivery(self, attempt_id: int) -> Step[ReplayOut]:
+        path = f"{self.extension_url}/webhooks/deliveries/{int(attempt_id)}/replay"
+        return self.call(Request("POST", path, idempotent=False), ReplayOut)
+
+    def webhook_delivery_mode(self, subscription_id: int) -> Step[DeliveryModeOut]:
+        path = f"{self.extension_url}/webhooks/{int(subscription_id)}/delivery"
+        return self.call(Request("GET", path), DeliveryModeOut)
+
+    def set_webhook_delivery_mode(
+        self, subscription_id: int, mode: str | None
+    ) -> Step[DeliveryModeOut]:
+        path = f"{self.extension_url}/webhooks/{int(subscription_id)}/delivery"
+        return self.call(Request.json("PUT", path, {"mode": mode}), DeliveryModeOut)
 
     # anything else ----------------------------------------------------------------------
     def request(

@@ -14,7 +14,8 @@ collector every validator reports field errors to.
     ├── BulkTooLarge           a bulk request carried more items than the limit
     ├── AlreadyConverted       a lead can be converted once only
     ├── Unauthenticated        missing or wrong credentials
-    └── RateLimited            the caller is over a rate limit
+    ├── RateLimited            the caller is over a rate limit
+    └── Unprocessable          refused as a whole, with a message only (a webhook target)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ __all__ = [
     "NotFound",
     "RateLimited",
     "Unauthenticated",
+    "Unprocessable",
     "ValidationFailed",
     "VerdigrisError",
     "describe_errors",
@@ -114,6 +116,11 @@ class RateLimited(VerdigrisError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Unprocessable(VerdigrisError):
+    """A request refused as a whole (422 with a message and no field errors), e.g. a
+    webhook target Copper would not take."""
 
 
 class FieldErrors:

@@ -21,8 +21,10 @@ from starlette.routing import Route
 
 from verdigris.clock import Clock
 from verdigris.config import Settings, configure_logging
+from verdigris.delivery import DeliveryConfig, DeliveryWorker
 from verdigris.domain.errors import NotFound, Unauthenticated
 from verdigris.domain.values import fits_int64, reject_nul
+from verdigris.domain.webhooks import TargetRules
 from verdigris.server import errors, extensions, openapi, render
 from verdigris.server.auth import Authenticator
 from verdigris.server.group_commit import GroupCommit
@@ -38,7 +40,9 @@ from verdigris.server.routes import opportunities as opportunity_routes
 from verdigris.server.routes import people as people_routes
 from verdigris.server.routes import search as search_routes
 from verdigris.server.routes import tasks as task_routes
+from verdigris.server.routes import webhooks as webhook_routes
 from verdigris.services import Principal, Services, idempotency, request_context
+from verdigris.services.webhooks import WebhookConfig
 from verdigris.store import open_store
 from verdigris.store.base import Store
 from verdigris.wire import catalogue
@@ -63,7 +67,29 @@ def all_routes() -> list[RouteSpec]:
         *activity_routes.ROUTES,
         *history_routes.ROUTES,
         *people_routes.ROUTES,
+        *webhook_routes.ROUTES,
     ]
+
+
+def webhook_config(settings: Settings) -> WebhookConfig:
+    return WebhookConfig(settings.webhook_delay, settings.webhook_mode, target_rules(settings))
+
+
+def target_rules(settings: Settings) -> TargetRules:
+    hosts = frozenset(
+        h.strip().lower() for h in settings.webhook_allow_hosts.split(",") if h.strip()
+    )
+    return TargetRules(hosts, settings.webhook_allow_private)
+
+
+def delivery_config(settings: Settings) -> DeliveryConfig:
+    return DeliveryConfig(
+        mode=settings.webhook_mode,
+        targets=target_rules(settings),
+        timeout=settings.webhook_timeout,
+        lease_seconds=settings.webhook_lease_seconds,
+        inbox_size=settings.webhook_inbox_size,
+    )
 
 
 def json_response(
@@ -111,6 +137,20 @@ class Runtime:
         self.threads = None if self.inline else ThreadPoolExecutor(THREADS, "verdigris-db")
         # ...and writes that gain from sharing commits share them (group_commit.py)
         self.group_commit = GroupCommit(store) if store.capabilities.group_commit else None
+        # webhooks: the outbox written with every change, sent by a worker of this
+        # process unless settings.webhook_delivery is off (verdigris.delivery)
+        self.services.enable_webhooks(webhook_config(settings))
+        self.delivery: DeliveryWorker | None = None
+        if settings.webhook_delivery:
+            group = self.group_commit
+            self.delivery = DeliveryWorker(
+                store,
+                lambda: self.services.clock(),
+                delivery_config(settings),
+                run=self.run,
+                # the sender's writes join the API's group commits (SQLite)
+                write=group.run if group is not None else None,
+            )
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.threads is None:
@@ -132,10 +172,19 @@ class Runtime:
             return await self.run(context.run, self._rehearse, spec, call)
         group = self.group_commit
         if spec.is_write and group is not None:
-            return await group.run(
+            result = await group.run(
                 lambda batch: context.run(spec.fn, self.services.using(batch), call)
             )
-        return await self.run(context.run, spec.fn, self.services, call)
+        else:
+            result = await self.run(context.run, spec.fn, self.services, call)
+        if spec.is_write:
+            self.wake_delivery()
+        return result
+
+    def wake_delivery(self) -> None:
+        """A write committed: an outbox row may be waiting for the webhook sender."""
+        if self.delivery is not None:
+            self.delivery.notify()
 
     def _rehearse(self, spec: RouteSpec, call: Call) -> Any:
         with self.store.rehearsal() as held:
@@ -159,10 +208,13 @@ class Runtime:
 
         group = self.group_commit
         if group is not None:
-            return await group.run(  # type: ignore[no-any-return]
+            keyed: tuple[idempotency.Answer, bool] = await group.run(
                 lambda batch: context.run(answer, self.services.using(batch))
             )
-        return await self.run(context.run, answer, self.services)  # type: ignore[no-any-return]
+        else:
+            keyed = await self.run(context.run, answer, self.services)
+        self.wake_delivery()
+        return keyed
 
     def prune(self) -> None:
         """Drop history past its retention and expired idempotency keys."""
@@ -326,11 +378,15 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if rt.delivery is not None:
+            rt.delivery.start()
         pruning = asyncio.create_task(
             extensions.prune_forever(lambda: rt.run(rt.prune), settings.prune_interval_seconds)
         )
         yield
         pruning.cancel()
+        if rt.delivery is not None:
+            await rt.delivery.stop()
         if emulator is not None:
             emulator.close()
         await rt.limits.close()

@@ -27,6 +27,7 @@ STATUS: dict[type[Exception], int] = {
     e.BulkTooLarge: 422,
     e.AlreadyConverted: 422,
     e.RateLimited: 429,
+    e.Unprocessable: 422,
     StoreUnavailable: 503,
 }
 

@@ -27,6 +27,7 @@ from verdigris.services.opportunities import OpportunityPage, OpportunityService
 from verdigris.services.people import PeopleServices
 from verdigris.services.search import SearchServices
 from verdigris.services.tasks import TaskServices
+from verdigris.services.webhooks import WebhookServices
 
 
 class Services(
@@ -42,6 +43,7 @@ class Services(
     HistoryServices,
     IdempotencyServices,
     PeopleServices,
+    WebhookServices,
 ):
     """The use cases of verdigris, over one store."""
 

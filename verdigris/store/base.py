@@ -35,6 +35,7 @@ from verdigris.domain.opportunities import LossReason, OpportunityQuery
 from verdigris.domain.people_search import RecordQuery
 from verdigris.domain.search import SearchQuery
 from verdigris.domain.tasks import Task, TaskQuery
+from verdigris.domain.webhooks import Attempt, NewEvent, Pending, Subscription
 
 
 class StoreError(Exception):
@@ -558,6 +559,106 @@ class People(ABC):
         """``(total matches, the page)`` of a companies search."""
 
 
+class Webhooks(ABC):
+    """``tx.webhooks``: an account's webhook subscriptions (store/webhooks_sql.py)."""
+
+    @abstractmethod
+    def all(self, account_id: int) -> list[Subscription]: ...
+
+    @abstractmethod
+    def get(self, account_id: int, subscription_id: int) -> Subscription | None: ...
+
+    @abstractmethod
+    def get_any(self, subscription_id: int) -> Subscription | None:
+        """A subscription of any account (the sender's lookup)."""
+
+    @abstractmethod
+    def count(self, account_id: int) -> int: ...
+
+    @abstractmethod
+    def for_topic(self, account_id: int, type: str, event: str) -> list[Subscription]: ...
+
+    @abstractmethod
+    def insert(self, subscription: Subscription) -> Subscription: ...
+
+    @abstractmethod
+    def update(self, subscription: Subscription) -> None: ...
+
+    @abstractmethod
+    def delete(self, account_id: int, subscription_id: int) -> bool:
+        """Delete it and the events still waiting for it."""
+
+
+class Outbox(ABC):
+    """``tx.outbox``: events waiting to be sent, who sends them, and the inbox of attempts."""
+
+    @abstractmethod
+    def add(self, events: Sequence[NewEvent], group_keys: Sequence[str]) -> None: ...
+
+    @abstractmethod
+    def add_replay(self, attempt: Attempt, due_at: int) -> None: ...
+
+    @abstractmethod
+    def claim(self, holder: str, limit: int, lease_until: float) -> list[Pending]:
+        """Pending events, oldest first, now held by ``holder``; on PostgreSQL rows other
+        transactions hold are skipped (``FOR UPDATE SKIP LOCKED``)."""
+
+    @abstractmethod
+    def renew(self, holder: str, lease_until: float) -> None: ...
+
+    @abstractmethod
+    def expired(self, now: float, limit: int) -> list[Pending]:
+        """Claimed events whose holder's lease ran out (a server stopped), locked."""
+
+    @abstractmethod
+    def release(
+        self, ids: Sequence[int], due_at: int, attempts: int, delivery_id: str | None
+    ) -> None:
+        """Back to pending, to be tried again from ``due_at``."""
+
+    @abstractmethod
+    def pending_exists(self) -> bool:
+        """Whether any event waits to be claimed."""
+
+    @abstractmethod
+    def done(self, ids: Sequence[int]) -> None: ...
+
+    @abstractmethod
+    def replay_of(self, event_id: int) -> int | None: ...
+
+    @abstractmethod
+    def take_lease(self, name: str, holder: str, until: float, now: float) -> bool:
+        """Hold the named lease until ``until`` if it is free, expired or ours."""
+
+    @abstractmethod
+    def add_attempt(self, attempt: Attempt) -> None: ...
+
+    @abstractmethod
+    def add_attempts(self, attempts: Sequence[Attempt]) -> None: ...
+
+    @abstractmethod
+    def attempts(
+        self,
+        account_id: int,
+        *,
+        subscription_id: int | None = None,
+        delivery_id: str | None = None,
+        limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[Attempt]:
+        """The account's attempts, newest first."""
+
+    @abstractmethod
+    def attempt(self, account_id: int, attempt_id: int) -> Attempt | None: ...
+
+    @abstractmethod
+    def prune_attempts(self, keep: int) -> int:
+        """Keep the newest ``keep`` attempts of each account; the number deleted."""
+
+    @abstractmethod
+    def pending_count(self) -> int: ...
+
+
 class StoreTx(ABC):
     """One transaction: a repository per aggregate, all on the same transaction."""
 
@@ -600,6 +701,14 @@ class StoreTx(ABC):
     @property
     @abstractmethod
     def people(self) -> People: ...
+
+    @property
+    def webhooks(self) -> Webhooks:
+        raise NotImplementedError
+
+    @property
+    def outbox(self) -> Outbox:
+        raise NotImplementedError
 
     @abstractmethod
     def savepoint(self) -> AbstractContextManager[None]:

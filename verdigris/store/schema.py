@@ -718,3 +718,87 @@ company_tags = sa.Table(
     sa.Column("account_id", Id, nullable=False),
     sa.Index("ix_company_tags_search", "account_id", "tag", "company_id"),
 )
+
+# --- webhooks (issue 17) --------------------------------------------------------------------
+
+#: Copper's webhook subscriptions (``/webhooks``), with verdigris's delivery settings
+webhook_subscriptions = sa.Table(
+    "webhook_subscriptions",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("target", sa.Text, nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("secret", sa.Text, nullable=True),  # JSON object
+    sa.Column("headers", sa.Text, nullable=True),  # JSON object
+    sa.Column("custom_field_computed_values", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    #: "copper" or "reliable"; NULL: the server's setting
+    sa.Column("mode", sa.String(16), nullable=True),
+    #: the HMAC-SHA256 key of X-Verdigris-Signature (reliable mode)
+    sa.Column("signing_secret", sa.String(64), nullable=False),
+    sa.Index("ix_webhook_subscriptions_topic", "account_id", "type", "event"),
+    sqlite_autoincrement=True,
+)
+
+#: events waiting to be sent, written in the transaction of the change they follow
+webhook_outbox = sa.Table(
+    "webhook_outbox",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("subscription_id", Id, nullable=False),
+    sa.Column("record_id", sa.BigInteger, nullable=False),
+    #: ``updated_attributes`` (JSON object) of an update; NULL otherwise
+    sa.Column("attributes", sa.Text, nullable=True),
+    #: events of one subscription with equal keys may share a notification
+    sa.Column("group_key", sa.String(64), nullable=False),
+    #: service clock: when the change happened, when the event may be sent
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Column("due_at", sa.BigInteger, nullable=False),
+    #: "pending" or "claimed" (by ``claimed_by`` until ``lease_until``, wall clock)
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("lease_until", sa.Float, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    #: set at the first attempt: retries of a notification keep its delivery id
+    sa.Column("delivery_id", sa.String(36), nullable=True),
+    #: an inbox attempt to send again as it was (``replay``), instead of an event
+    sa.Column("replay_of", sa.BigInteger, nullable=True),
+    sa.Index("ix_webhook_outbox_state", "state", "id"),
+    sa.Index("ix_webhook_outbox_subscription", "subscription_id"),
+    sqlite_autoincrement=True,
+)
+
+#: the inbox: every delivery attempt, its request and what came back
+webhook_attempts = sa.Table(
+    "webhook_attempts",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, nullable=False),
+    sa.Column("subscription_id", Id, nullable=False),
+    sa.Column("delivery_id", sa.String(36), nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("at", sa.BigInteger, nullable=False),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("request_headers", sa.Text, nullable=False),  # JSON object
+    sa.Column("request_body", sa.Text, nullable=False),
+    sa.Column("status", sa.Integer, nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("duration_ms", sa.Integer, nullable=True),
+    #: "delivered", "retrying", "failed" or "dropped"
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("replay_of", sa.BigInteger, nullable=True),
+    sa.Index("ix_webhook_attempts_account", "account_id", "id"),
+    sqlite_autoincrement=True,
+)
+
+#: who delivers on SQLite (one process at a time; PostgreSQL claims rows with SKIP LOCKED)
+webhook_lease = sa.Table(
+    "webhook_lease",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("until", sa.Float, nullable=False),
+)

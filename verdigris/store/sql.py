@@ -36,6 +36,7 @@ from verdigris.store.opportunities_sql import SqlOpportunities
 from verdigris.store.page_statements import PageStatements
 from verdigris.store.people_sql import SqlPeople
 from verdigris.store.tasks_sql import SqlTasks
+from verdigris.store.webhooks_sql import SqlOutbox, SqlWebhooks
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,8 @@ class SqlTx(StoreTx):
         self._history: SqlHistory | None = None
         self._idempotency: SqlIdempotency | None = None
         self._people: SqlPeople | None = None
+        self._webhooks: SqlWebhooks | None = None
+        self._outbox: SqlOutbox | None = None
 
     @property
     def leads(self) -> SqlLeads:
@@ -122,6 +125,18 @@ class SqlTx(StoreTx):
             self._people.counts = self._leads.counts
             self._people.start_version = self._leads.start_version
         return self._people
+
+    @property
+    def webhooks(self) -> SqlWebhooks:
+        if self._webhooks is None:
+            self._webhooks = SqlWebhooks(self.conn, self.fast)
+        return self._webhooks
+
+    @property
+    def outbox(self) -> SqlOutbox:
+        if self._outbox is None:
+            self._outbox = SqlOutbox(self.conn, self.fast)
+        return self._outbox
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -55,6 +55,19 @@ BULK_TOO_LARGE_MESSAGE: Final = "Request size too large, limit is {limit}"
 #: why a bulk item that is not an object failed (kept with the failure; the wire shows a
 #: failed item's ``errors``, not a message)
 BULK_ITEM_NOT_AN_OBJECT: Final = "Each item must be an object"
+#: Copper's 422 for a webhook target it does not take (an http URL, not a URL)
+WEBHOOK_TARGET_MESSAGE: Final = "Invalid input: Invalid URI For External Resource"
+#: a webhook target whose address is in a private range (verdigris's safety rule)
+WEBHOOK_PRIVATE_TARGET_MESSAGE: Final = (
+    "Invalid input: Invalid URI For External Resource (the address is in a private range; "
+    "see webhook_allow_private and webhook_allow_hosts)"
+)
+#: Copper: "You may have up to 100 active subscriptions per account"
+WEBHOOK_LIMIT_MESSAGE: Final = (
+    "Invalid input: Subscription limit reached: at most {limit} subscriptions per account"
+)
+#: the note of an invalid delivery mode of a subscription (extension route)
+WEBHOOK_MODE_NOTE: Final = 'mode must be "copper" or "reliable"'
 
 # --- 400 ----------------------------------------------------------------------------------
 
