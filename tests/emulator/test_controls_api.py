@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from tests.emulator.conftest import ADA, ADMIN, BOB, Emu, MakeEmu, headers
 from verdigris.config import Settings
+from verdigris.domain.webhooks import Attempt
 from verdigris.server.app import create_app
 from verdigris.store.base import Store
 
@@ -210,14 +211,33 @@ def test_the_leads_view_searches_one_account(emu: Emu) -> None:
     assert emu.control("GET", "/emulator/leads", BOB).json()["total"] == 1
 
 
-def test_webhooks_view_is_not_available_until_a_provider_registers(emu: Emu) -> None:
-    assert emu.control("GET", "/emulator", ADA).json()["webhooks"] is False
-    assert emu.control("GET", "/emulator/webhooks", ADA).status_code == 404
-    emulator = emu.client.app.state.emulator  # type: ignore[attr-defined]
-    emulator.webhooks = lambda caller, query: [{"id": 1, "account_id": caller.account_id}]
+def test_the_webhooks_view_lists_and_replays_one_accounts_attempts(emu: Emu) -> None:
     assert emu.control("GET", "/emulator", ADA).json()["webhooks"] is True
+    hook = emu.copper(
+        "POST", "/webhooks", json={"target": "http://127.0.0.1:9/h", "type": "lead", "event": "new"}
+    ).json()
     own = emu.control("GET", "/emulator", ADA).json()["account_id"]
-    assert emu.control("GET", "/emulator/webhooks", ADA).json() == [{"id": 1, "account_id": own}]
+    theirs = emu.control("GET", "/emulator", BOB).json()["account_id"]
+    store = emu.client.app.state.runtime.store  # type: ignore[attr-defined]
+    with store.transaction(write=True) as tx:  # an attempt as the sender records it
+        tx.outbox.add_attempt(
+            Attempt(account_id=own, subscription_id=hook["id"], delivery_id="d-1", attempt=1,
+                    at=0, url=hook["target"], request_headers={}, request_body='{"ids":[1]}',
+                    outcome="failed", error="connection refused")
+        )  # fmt: skip
+    rows = emu.control("GET", "/emulator/webhooks", ADA).json()
+    assert [(r["subscription_id"], r["delivery_id"], r["outcome"]) for r in rows] == [
+        (hook["id"], "d-1", "failed")
+    ]
+    assert emu.control("GET", "/emulator/webhooks", BOB).json() == []  # not another's
+    assert emu.control("GET", f"/emulator/webhooks?account_id={own}", BOB).status_code == 404
+    other = emu.control("POST", f"/emulator/webhooks/{rows[0]['id']}/replay", BOB)
+    assert other.status_code == 404
+    assert theirs != own
+    replayed = emu.control("POST", f"/emulator/webhooks/{rows[0]['id']}/replay", ADA)
+    assert replayed.status_code == 200, replayed.text
+    assert replayed.json() == {"replayed": rows[0]["id"], "delivery_id": "d-1"}
+    assert emu.control("POST", "/emulator/webhooks/99999/replay", ADA).status_code == 404
 
 
 @pytest.mark.parametrize("size", [3])

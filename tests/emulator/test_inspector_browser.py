@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,7 +53,15 @@ def emulator() -> Iterator[CopperEmulator]:
 def test_clicking_through_every_view_as_the_admin(browser: Any, emulator: CopperEmulator) -> None:
     emulator.reset()
     emulator.seed(leads=[{"name": "Grace Hopper"}, {"name": "Alan Turing"}])
+    # a subscription whose target refuses connections: its attempt lands in the inbox
+    emulator.client.create_webhook(
+        {"target": "http://127.0.0.1:9/hook", "type": "lead", "event": "new"}
+    )
     emulator.client.create_lead({"name": "Made by the SDK"})
+    deadline = time.monotonic() + 30
+    while not emulator.client.webhook_deliveries():
+        assert time.monotonic() < deadline, "the sender recorded no attempt"
+        time.sleep(0.05)
     emulator.fault("latency", latency_ms=1, path="/nowhere")
     page = browser.new_page()
     served = httpx.get(emulator.server.root_url + "/verdigris/ui")
@@ -107,9 +116,17 @@ def test_clicking_through_every_view_as_the_admin(browser: Any, emulator: Copper
     page.click("#clock-reset")
 
     page.click("#tab-webhooks")
+    page.wait_for_selector("#webhooks-rows tr")
+    assert "127.0.0.1:9/hook" in page.inner_text("#webhooks-rows")
+    assert "Made by the SDK" not in page.inner_text("#webhooks-rows")  # ids, not records
+    page.click("#webhooks-rows button")
     page.wait_for_function(
-        "() => document.querySelector('#webhooks-note').innerText.includes('not available')"
+        "() => document.querySelector('#webhooks-note').innerText.includes('queued again')"
     )
+    deadline = time.monotonic() + 30
+    while not any(a.replay_of for a in emulator.client.webhook_deliveries()):
+        assert time.monotonic() < deadline, "the replay was not sent"
+        time.sleep(0.05)
     page.close()
 
 

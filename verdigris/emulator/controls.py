@@ -16,8 +16,8 @@
                                                        / {"unfreeze": true} / {"reset": true}
     GET    /verdigris/v1/emulator/accounts             the accounts the caller may see
     GET    /verdigris/v1/emulator/leads                an account's leads (?q=, ?account_id=)
-    GET    /verdigris/v1/emulator/webhooks             webhook deliveries (404 until the
-                                                       webhook sender registers a provider)
+    GET    /verdigris/v1/emulator/webhooks             an account's webhook delivery attempts
+    POST   /verdigris/v1/emulator/webhooks/{id}/replay send one again
     GET    /verdigris/v1/journal                       entries (?method ?path ?status ?after
                                                        ?limit ?account_id)
     DELETE /verdigris/v1/journal                       forget them
@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -40,6 +41,7 @@ from verdigris.emulator.core import Caller, Emulator, bad
 from verdigris.emulator.faults import RuleError
 from verdigris.emulator.journal import JournalFilter
 from verdigris.server import render, render_page
+from verdigris.server.routes.webhooks import attempt_out
 from verdigris.services import Principal
 from verdigris.wire import catalogue
 
@@ -90,6 +92,13 @@ def _query_int(request: Request, name: str) -> int | None:
     return int(raw)
 
 
+def _path_int(request: Request, name: str) -> int:
+    raw = str(request.path_params.get(name, ""))
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
+        raise NotFound(catalogue.NOT_FOUND_MESSAGE)
+    return int(raw)
+
+
 def clock_json(emulator: Emulator) -> dict[str, Any]:
     clock = emulator.clock
     return {"now": clock(), "time": clock.time(), "frozen": clock.frozen, "offset": clock.offset}
@@ -106,7 +115,7 @@ async def state(emu: Emulator, caller: Caller, request: Request) -> Any:
         "journal": {"entries": len(emu.journal), "size": emu.journal.size},
         "snapshots": [s.as_json() for (a, _), s in emu.snapshots.items() if own in (None, a)],
         "fast_reset": emu.undo is not None,
-        "webhooks": emu.webhooks is not None,
+        "webhooks": True,
         "admin": caller.admin,
         "account_id": own,
     }
@@ -259,11 +268,28 @@ async def leads(emu: Emulator, caller: Caller, request: Request) -> Any:
 
 
 async def webhooks(emu: Emulator, caller: Caller, request: Request) -> Any:
-    """Webhook deliveries, from the provider the webhook sender registers (404 until then)."""
-    provider = emu.webhooks
-    if provider is None:
-        raise NotFound(catalogue.NOT_FOUND_MESSAGE)
-    return await emu.rt.run(provider, caller, request.query_params)
+    """An account's webhook delivery attempts, newest first (the inbox, docs/webhooks.md);
+    ``subscription_id``, ``delivery_id``, ``before_id`` and ``page_size`` narrow them."""
+    account = caller.account(_query_int(request, "account_id"))
+    if account is None:
+        raise bad("name the account: account_id")
+    query = {k: v for k, v in request.query_params.items() if k != "account_id"}
+    who = await emu.rt.run(_someone_of, emu, account)
+    found = await emu.rt.run(emu.rt.services.webhook_deliveries, who, query)
+    return [msgspec.to_builtins(attempt_out(a)) for a in found]
+
+
+async def replay_webhook(emu: Emulator, caller: Caller, request: Request) -> Any:
+    """Send a recorded attempt again (``POST /verdigris/v1/webhooks/deliveries/{id}/replay``
+    for the inspector, which holds no account key when signed in as the admin)."""
+    account = caller.account(_query_int(request, "account_id"))
+    if account is None:
+        raise bad("name the account: account_id")
+    attempt_id = _path_int(request, "id")
+    who = await emu.rt.run(_someone_of, emu, account)
+    replayed = await emu.rt.run(emu.rt.services.replay_webhook_delivery, who, attempt_id)
+    emu.rt.wake_delivery()
+    return {"replayed": replayed.id, "delivery_id": replayed.delivery_id}
 
 
 async def journal(emu: Emulator, caller: Caller, request: Request) -> Any:
@@ -303,6 +329,7 @@ def routes(emulator: Emulator) -> list[Route]:
         r("/emulator/accounts", accounts, "GET"),
         r("/emulator/leads", leads, "GET"),
         r("/emulator/webhooks", webhooks, "GET"),
+        r("/emulator/webhooks/{id}/replay", replay_webhook, "POST"),
         r("/journal", journal, "GET"),
         r("/journal", clear_journal, "DELETE"),
     ]

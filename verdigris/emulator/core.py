@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -85,9 +85,6 @@ class Emulator:
         self.fixture: dict[str, Any] | None = None
         #: email -> account id, for fault rules naming an account
         self._accounts: BoundedCache[str, int | None] = BoundedCache(10_000)
-        #: webhook deliveries for the inspector, once the webhook sender registers a
-        #: provider: (caller, query) -> JSON rows of the deliveries that caller may see
-        self.webhooks: Callable[[Caller, Mapping[str, str]], list[dict[str, Any]]] | None = None
         self.undo: data.UndoLog | None = None
         if self.store.engine.dialect.name == "sqlite" and not getattr(self.store, "memory", True):
             self.undo = data.UndoLog(self.store)

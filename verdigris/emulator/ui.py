@@ -5,7 +5,7 @@ or an account's email and Copper key), keeps them in the tab's ``sessionStorage`
 sends them as headers to the same controls any client calls, so the inspector sees
 exactly what those credentials may see. Views: the journal (polled every second), an
 account's leads with a search, the active fault rules, the clock, and webhook
-deliveries when a provider is registered (:attr:`Emulator.webhooks`).
+deliveries (the inbox, with a button to send one again).
 """
 
 from __future__ import annotations
