@@ -1,4 +1,4 @@
-"""Migration 0010 (issue 16): accounts that exist before it get Copper's Phone Call and
+"""Migration 0012 (issue 16): accounts that exist before it get Copper's Phone Call and
 Meeting types; the activities table gains ``deleted_at`` and its date indexes."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from verdigris.services import Principal, Services
 from verdigris.store import open_store
 from verdigris.store.sql import SqlStore
 
-BEFORE = "0015_opportunities"  # the revision 0010 follows
+BEFORE = "0011_opportunities"  # the revision 0012 follows
 
 
 def _to(store: SqlStore, step: str, revision: str) -> None:

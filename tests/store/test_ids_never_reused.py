@@ -52,7 +52,7 @@ def seed(services: Services, email: str = "ids@example.com", *, webhooks: bool =
     services.convert_lead(
         who, lead.id, {"details": {"person": {}, "company": {"name": "Co"}, "opportunity": {}}}
     )
-    if _has_table(services, "tasks"):  # 0011
+    if _has_table(services, "tasks"):  # 0010
         services.create_task(who, {"name": "Call", "tags": ["a"]})
     if not webhooks:  # a database from before the webhook tables
         return who
@@ -209,8 +209,8 @@ def _contents(conn: sa.Connection) -> dict[str, list[Any]]:
     }
 
 
-def _write_as_before_0015(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Today's services writing only what the schema before 0015 holds (no loss reasons,
+def _write_as_before_0011(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Today's services writing only what the schema before 0011 holds (no loss reasons,
     opportunities without their search keys), for data made at an older revision."""
     monkeypatch.setattr(accounts_services, "DEFAULT_LOSS_REASONS", ())
 
@@ -255,10 +255,10 @@ def _insert_as_before_0014(conn: sa.Connection, record: Any) -> Any:
 def test_migration_0008_keeps_every_id_and_hands_out_fresh_ones(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # the database predates tasks (0011): deleting a record has no task to unrelate
+    # the database predates tasks (0010): deleting a record has no task to unrelate
     monkeypatch.setattr("verdigris.services.leads.unrelate_tasks", lambda *a: None)
     monkeypatch.setattr("verdigris.services.crm.unrelate_tasks", lambda *a: None)
-    # the account's activity types come with 0010: seed the old schema without them
+    # the account's activity types come with 0012: seed the old schema without them
     monkeypatch.setattr(activity_rules, "DEFAULT_USER_TYPES", ())
     store = open_store(f"sqlite:///{tmp_path / 'old.db'}")
     assert isinstance(store, SqlStore)
@@ -269,7 +269,7 @@ def test_migration_0008_keeps_every_id_and_hands_out_fresh_ones(
     monkeypatch.setattr(t, "companies", _before_0014(t.companies, t.COMPANY_KEYS))
     try:
         upgrade_to_just_before_0008(store)
-        _write_as_before_0015(monkeypatch)
+        _write_as_before_0011(monkeypatch)
         services = Services(store)
         who = seed(services, webhooks=False)
         for n in range(5):
@@ -304,7 +304,7 @@ def test_migration_0008_keeps_every_id_and_hands_out_fresh_ones(
         _upgrade(store, LAST_COMPARED)  # 0008 and what follows it, up to 0009
 
         with store.engine.connect() as conn:
-            # (tables of later migrations, such as tasks in 0011, are left out)
+            # (tables of later migrations, such as tasks in 0010, are left out)
             structure = _structure(conn)
             assert {n: structure[n] for n in old_structure} == old_structure  # as they were
             contents = _contents(conn)

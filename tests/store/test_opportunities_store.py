@@ -1,4 +1,4 @@
-"""``tx.opportunities`` (issue 21) on every engine, and migration 0015 on data made before it."""
+"""``tx.opportunities`` (issue 21) on every engine, and migration 0011 on data made before it."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_insert_update_and_search_keys(store: Store, services: Services) -> None
         assert left.scalar_one() == 0
 
 
-def test_migration_0015_seeds_and_fills_existing_data(empty_url: str) -> None:  # noqa: F811
+def test_migration_0011_seeds_and_fills_existing_data(empty_url: str) -> None:  # noqa: F811
     store = open_store(empty_url)
     assert isinstance(store, SqlStore)
     try:

@@ -23,7 +23,7 @@ from verdigris.store.rows import SqlRepository, record_from_row, record_row
 
 ACTIVITY_JSON = frozenset(("old_value", "new_value"))
 #: the system activities written with every lead (never deleted as they are written: no
-#: ``deleted_at``, which also keeps this statement valid on a schema from before 0010)
+#: ``deleted_at``, which also keeps this statement valid on a schema from before 0012)
 _INSERT_ACTIVITY = t.activities.insert().values(
     {c.name: sa.bindparam(c.name) for c in t.activities.c if c.name not in ("id", "deleted_at")}
 )

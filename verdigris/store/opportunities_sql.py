@@ -155,7 +155,7 @@ class SqlOpportunities(SqlRepository, Opportunities):
         )
         if not total or not query.limit:
             return total, []
-        # name_key is written with every opportunity (0015 filled in the older ones), so
+        # name_key is written with every opportunity (0011 filled in the older ones), so
         # the name sort and the tie-breaker read ix_opportunities_name_key
         order = [self._sort_key(query.sort_by), _o.name_key, _o.id]
         if query.sort_by == "name":

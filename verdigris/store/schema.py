@@ -132,7 +132,7 @@ SEARCH_INDEXES = (
     _search_index("value", "value_key"),
     _search_index("created", "date_created"),
     _search_index("modified", "date_modified"),
-    # each of the two interaction keys carries the other after the usual tail (0010), so a
+    # each of the two interaction keys carries the other after the usual tail (0012), so a
     # search on both, or on one sorted by the other (inactive_days), is read from one
     # index without visiting the rows
     sa.Index(
@@ -370,7 +370,7 @@ opportunities = sa.Table(
     sa.Column("date_created", sa.BigInteger, nullable=False),
     sa.Column("date_modified", sa.BigInteger, nullable=False),
     sa.Column("custom_fields", sa.Text, nullable=False),  # JSON
-    #: search keys (0015): the trimmed, lower-cased name, and close_date as Unix seconds
+    #: search keys (0011): the trimmed, lower-cased name, and close_date as Unix seconds
     sa.Column("name_key", Key, nullable=True),
     sa.Column("close_key", sa.BigInteger, nullable=True),
     sa.Index("ix_opportunities_account", "account_id"),
@@ -443,13 +443,13 @@ activities = sa.Table(
     sa.Column("new_value", sa.Text, nullable=True),  # JSON
     sa.Column("date_created", sa.BigInteger, nullable=False),
     sa.Column("date_modified", sa.BigInteger, nullable=False),
-    #: set when the activity is deleted: Copper answers a deleted activity as a stub (0010)
+    #: set when the activity is deleted: Copper answers a deleted activity as a stub (0012)
     sa.Column("deleted_at", sa.BigInteger, nullable=True),
-    # a record's timeline, newest first, and its interactions (0010 added the date and id)
+    # a record's timeline, newest first, and its interactions (0012 added the date and id)
     sa.Index(
         "ix_activities_parent", "account_id", "parent_type", "parent_id", "activity_date", "id"
     ),
-    # POST /activities/search without a parent: the account's activities, newest first (0010)
+    # POST /activities/search without a parent: the account's activities, newest first (0012)
     sa.Index("ix_activities_date", "account_id", "activity_date", "id"),
     sqlite_autoincrement=True,
 )

@@ -189,7 +189,7 @@ def conditions(account_id: int, q: SearchQuery) -> list[ColumnElement[bool]]:
             where.append(c.monetary_value.is_not(None))
     if q.interaction_date.active:
         # never contacted (key 0) never matches a window; a positive minimum already says
-        # so, and a second lower bound could make the planner range from 0 instead (0010)
+        # so, and a second lower bound could make the planner range from 0 instead (0012)
         low = q.interaction_date.low
         if low is None or low <= 0:
             where.append(c.contacted_key > 0)

@@ -1,7 +1,7 @@
 """Lead history and idempotency keys (issue 19)
 
 Revision ID: 0013_history
-Revises: 0010_activities
+Revises: 0012_activities
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_history"
-down_revision = "0010_activities"
+down_revision = "0012_activities"
 branch_labels = None
 depends_on = None
 

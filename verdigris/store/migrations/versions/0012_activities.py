@@ -3,8 +3,8 @@ for every account that already exists; deleted activities kept as stubs (``delet
 the timeline index gains the activity date, and the account's activities get one by date;
 the leads' two interaction indexes each carry the other interaction key (covering)
 
-Revision ID: 0010_activities
-Revises: 0015_opportunities
+Revision ID: 0012_activities
+Revises: 0011_opportunities
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_activities"
-down_revision = "0015_opportunities"
+revision = "0012_activities"
+down_revision = "0011_opportunities"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """Webhooks: subscriptions, the outbox written with each change, the delivery inbox
 
-Revision ID: 0012
+Revision ID: 0015_webhooks
 Revises: 0014_people_search
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_webhooks"
+revision = "0015_webhooks"
 down_revision = "0014_people_search"
 branch_labels = None
 depends_on = None

@@ -5,7 +5,7 @@ total)"), so the relation lives on the task (related_type, related_id);
 ix_tasks_related serves ``GET /leads/{id}/related``. task_tags holds each task's tag
 keys, for the tags filter of a task search and ``GET /tags``.
 
-Revision ID: 0011
+Revision ID: 0010_tasks
 Revises: 0009_status_order_from_one
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011_tasks"
+revision = "0010_tasks"
 down_revision = "0009_status_order_from_one"
 branch_labels = None
 depends_on = None

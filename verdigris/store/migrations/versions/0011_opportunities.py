@@ -4,8 +4,8 @@ Adds ``loss_reasons`` (seeded with Copper's defaults for every account that exis
 ``opportunity_tags`` and the ``name_key``/``close_key`` columns of ``opportunities``,
 filled in for the opportunities conversions made before this revision.
 
-Revision ID: 0015_opportunities
-Revises: 0011_tasks
+Revision ID: 0011_opportunities
+Revises: 0010_tasks
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from alembic import op
 
 from verdigris.domain.custom_fields import index_entries
 
-revision = "0015_opportunities"
-down_revision = "0011_tasks"
+revision = "0011_opportunities"
+down_revision = "0010_tasks"
 branch_labels = None
 depends_on = None
 
