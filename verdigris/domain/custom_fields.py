@@ -11,7 +11,8 @@ per-account value index behind custom-field upsert matches and search filters.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
@@ -23,6 +24,9 @@ from verdigris.domain.values import (
     parse_int,
     parse_number,
 )
+
+if TYPE_CHECKING:
+    from verdigris.domain.errors import FieldErrors
 
 DATA_TYPES = (
     "String",
@@ -199,6 +203,73 @@ def expected(definition: CustomFieldDefinition) -> str:
         "MultiSelect": f"a list of its option ids ({ids})",
         "Connect": "a list of ids",
     }.get(kind, "a number")
+
+
+def shown(value: Any) -> str:
+    """A short rendering of a rejected value for an error message."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def parse_values(
+    errors: FieldErrors,
+    raw: Any,
+    lookup: Callable[[int], CustomFieldDefinition | None],
+    *,
+    entity: str,
+    unavailable: tuple[str, str],
+    show_value: bool,
+    bad_item: tuple[str, str | None] = ("invalid_type", None),
+) -> dict[int, Any] | None:
+    """``custom_fields: [{custom_field_definition_id, value}]`` of a record: the values by
+    definition id, each definition found by ``lookup`` and available on ``entity`` (its
+    ``available_on``); ``None`` when ``raw`` is null or not a list. Each kind of record
+    words its errors its own way: ``unavailable`` is the code and the place (``"custom
+    field X is not available on <place>"``) of a definition not on ``entity``,
+    ``show_value`` adds the rejected value to a bad value's message, and ``bad_item`` is
+    the code and note of an item that is not an object."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list):
+        errors.add("custom_fields", "invalid_type", "custom_fields must be a list")
+        return None
+    values: dict[int, Any] = {}
+    for item in raw:
+        if not isinstance(item, Mapping):
+            errors.add("custom_fields", *bad_item)
+            continue
+        def_id = parse_int(item.get("custom_field_definition_id"))
+        if def_id is None:
+            errors.add("custom_fields", "invalid", "custom_field_definition_id must be an id")
+            continue
+        definition = lookup(def_id)
+        if definition is None:
+            errors.add(
+                "custom_fields",
+                "not_found",
+                f"custom field definition {def_id} does not exist in this account",
+            )
+            continue
+        if entity not in definition.available_on:
+            code, place = unavailable
+            errors.add(
+                "custom_fields",
+                code,
+                f"custom field {definition.label} is not available on {place}",
+            )
+            continue
+        ok, value = coerce_value(definition, item.get("value"))
+        if not ok:
+            rejected = f", not {shown(item.get('value'))}" if show_value else ""
+            errors.add(
+                "custom_fields",
+                "invalid",
+                f"custom field {definition.label} is a {definition.data_type}: "
+                f"its value must be {expected(definition)}{rejected}",
+            )
+            continue
+        values[def_id] = value
+    return values
 
 
 def migrate_value(definition: CustomFieldDefinition, value: Any) -> Any:

@@ -13,12 +13,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from verdigris.domain.custom_fields import (
-    CustomFieldDefinition,
-    coerce_value,
-    definition_problem,
-    expected,
-)
+from verdigris.domain.custom_fields import CustomFieldDefinition, parse_values
 from verdigris.domain.errors import FieldErrors, ValidationFailed
 from verdigris.domain.names import NameParts, compose_name, split_name
 from verdigris.domain.values import check_text, number_problem, parse_amount, parse_int, text_ok
@@ -335,43 +330,15 @@ def _parse_references(
 
 
 def _parse_custom_fields(errors: FieldErrors, raw: Any, ctx: AccountContext) -> dict[int, Any]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, list):
-        errors.add("custom_fields", "invalid_type", "custom_fields must be a list")
-        return {}
-    values: dict[int, Any] = {}
-    for item in raw:
-        if not isinstance(item, Mapping):
-            errors.add("custom_fields", "invalid_type")
-            continue
-        def_id = parse_int(item.get("custom_field_definition_id"))
-        if def_id is None:
-            errors.add("custom_fields", "invalid", "custom_field_definition_id must be an id")
-            continue
-        definition = ctx.custom_field(def_id)
-        problem = definition_problem(definition, def_id, "value")
-        if problem is not None:
-            errors.add("custom_fields", *problem)
-            continue
-        assert definition is not None  # definition_problem answers not_found otherwise
-        ok, value = coerce_value(definition, item.get("value"))
-        if not ok:
-            errors.add(
-                "custom_fields",
-                "invalid",
-                f"custom field {definition.label} is a {definition.data_type}: "
-                f"its value must be {expected(definition)}, not {_shown(item.get('value'))}",
-            )
-            continue
-        values[def_id] = value
-    return values
-
-
-def _shown(value: Any) -> str:
-    """A short rendering of a rejected value for an error message."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    values = parse_values(
+        errors,
+        raw,
+        ctx.custom_field,
+        entity="lead",
+        unavailable=("not_available", "leads"),
+        show_value=True,
+    )
+    return values or {}
 
 
 # --- building and merging ----------------------------------------------------------------

@@ -25,7 +25,7 @@ from verdigris.domain import search as lead_search
 from verdigris.domain.activities import PIPELINE_STAGE_CHANGED, Activity
 from verdigris.domain.crm import Company, Opportunity, Person, Pipeline, Stage
 from verdigris.domain.custom_field_filters import CustomFilter, parse_custom_filters
-from verdigris.domain.custom_fields import CustomFieldDefinition, coerce_value, expected
+from verdigris.domain.custom_fields import CustomFieldDefinition, parse_values
 from verdigris.domain.errors import UNRECOGNIZED_PREFIX, FieldErrors, ValidationFailed
 from verdigris.domain.leads import SHORT_TEXT_MAX, _parse_tags
 from verdigris.domain.search import RESULT_WINDOW, Range, TagFilter
@@ -204,45 +204,15 @@ def _reference(p: FieldErrors, data: Mapping[str, Any], key: str, exists: Any) -
 
 
 def _custom_fields(p: FieldErrors, raw: Any, ctx: OpportunityContext) -> dict[int, Any] | None:
-    if raw is None:
-        return None
-    if not isinstance(raw, list):
-        p.add("custom_fields", "invalid_type", "custom_fields must be a list")
-        return None
-    values: dict[int, Any] = {}
-    for item in raw:
-        def_id = (
-            parse_int(item.get("custom_field_definition_id")) if isinstance(item, Mapping) else None
-        )
-        if def_id is None or not isinstance(item, Mapping):
-            p.add("custom_fields", "invalid", "custom_field_definition_id must be an id")
-            continue
-        definition = ctx.custom_field(def_id)
-        if definition is None:
-            p.add(
-                "custom_fields",
-                "not_found",
-                f"custom field definition {def_id} does not exist in this account",
-            )
-            continue
-        if "opportunity" not in definition.available_on:
-            p.add(
-                "custom_fields",
-                "invalid",
-                f"custom field {definition.label} is not available on opportunities",
-            )
-            continue
-        ok, value = coerce_value(definition, item.get("value"))
-        if not ok:
-            p.add(
-                "custom_fields",
-                "invalid",
-                f"custom field {definition.label} is a {definition.data_type}: "
-                f"its value must be {expected(definition)}",
-            )
-            continue
-        values[def_id] = value
-    return values
+    return parse_values(
+        p,
+        raw,
+        ctx.custom_field,
+        entity="opportunity",
+        unavailable=("invalid", "opportunities"),
+        show_value=False,
+        bad_item=("invalid", "custom_field_definition_id must be an id"),
+    )
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import msgspec
 
 from verdigris.domain.crm import Company, Person
-from verdigris.domain.custom_fields import CustomFieldDefinition, coerce_value, expected
+from verdigris.domain.custom_fields import CustomFieldDefinition, parse_values
 from verdigris.domain.errors import FieldErrors, ValidationFailed
 from verdigris.domain.leads import (
     EMAIL_CATEGORIES,
@@ -36,7 +36,6 @@ from verdigris.domain.leads import (
     _parse_address,
     _parse_tags,
     _same,
-    _shown,
     normalize_email,
     normalize_name,
 )
@@ -96,46 +95,15 @@ def _reference(
 def custom_values(errors: FieldErrors, raw: Any, ctx: RecordContext, entity: str) -> dict[int, Any]:
     """``custom_fields: [{custom_field_definition_id, value}]`` of a person or a company:
     each definition must exist and be available on ``entity`` (its ``available_on``)."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, list):
-        errors.add("custom_fields", "invalid_type", "custom_fields must be a list")
-        return {}
-    values: dict[int, Any] = {}
-    for item in raw:
-        if not isinstance(item, Mapping):
-            errors.add("custom_fields", "invalid_type")
-            continue
-        def_id = parse_int(item.get("custom_field_definition_id"))
-        if def_id is None:
-            errors.add("custom_fields", "invalid", "custom_field_definition_id must be an id")
-            continue
-        definition = ctx.custom_field(def_id)
-        if definition is None:
-            errors.add(
-                "custom_fields",
-                "not_found",
-                f"custom field definition {def_id} does not exist in this account",
-            )
-            continue
-        if entity not in definition.available_on:
-            errors.add(
-                "custom_fields",
-                "not_available_here",
-                f"custom field {definition.label} is not available on {entity} records",
-            )
-            continue
-        ok, value = coerce_value(definition, item.get("value"))
-        if not ok:
-            errors.add(
-                "custom_fields",
-                "invalid",
-                f"custom field {definition.label} is a {definition.data_type}: "
-                f"its value must be {expected(definition)}, not {_shown(item.get('value'))}",
-            )
-            continue
-        values[def_id] = value
-    return values
+    values = parse_values(
+        errors,
+        raw,
+        ctx.custom_field,
+        entity=entity,
+        unavailable=("not_available_here", f"{entity} records"),
+        show_value=True,
+    )
+    return values or {}
 
 
 def _common(

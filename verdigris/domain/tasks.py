@@ -18,11 +18,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from verdigris.domain.custom_fields import (
-    CustomFieldDefinition,
-    coerce_value,
-    expected,
-)
+from verdigris.domain.custom_fields import CustomFieldDefinition, parse_values
 from verdigris.domain.errors import FieldErrors, MalformedRequest, ValidationFailed
 from verdigris.domain.values import (
     MAX_LIST_VALUES,
@@ -268,46 +264,15 @@ def _parse_tags(errors: FieldErrors, raw: Any) -> list[str]:
 
 
 def _parse_custom_fields(errors: FieldErrors, raw: Any, ctx: TaskContext) -> dict[int, Any]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, list):
-        errors.add("custom_fields", "invalid_type", "custom_fields must be a list")
-        return {}
-    values: dict[int, Any] = {}
-    for item in raw:
-        if not isinstance(item, Mapping):
-            errors.add("custom_fields", "invalid_type")
-            continue
-        def_id = parse_int(item.get("custom_field_definition_id"))
-        if def_id is None:
-            errors.add("custom_fields", "invalid", "custom_field_definition_id must be an id")
-            continue
-        definition = ctx.task_custom_field(def_id)
-        if definition is None:
-            errors.add(
-                "custom_fields",
-                "not_found",
-                f"custom field definition {def_id} does not exist in this account",
-            )
-            continue
-        if not on_tasks(definition):
-            errors.add(
-                "custom_fields",
-                "not_on_tasks",
-                f"custom field {definition.label} is not available on tasks",
-            )
-            continue
-        ok, value = coerce_value(definition, item.get("value"))
-        if not ok:
-            errors.add(
-                "custom_fields",
-                "invalid",
-                f"custom field {definition.label} is a {definition.data_type}: "
-                f"its value must be {expected(definition)}",
-            )
-            continue
-        values[def_id] = value
-    return values
+    values = parse_values(
+        errors,
+        raw,
+        ctx.task_custom_field,
+        entity="task",
+        unavailable=("not_on_tasks", "tasks"),
+        show_value=False,
+    )
+    return values or {}
 
 
 # --- building and merging ----------------------------------------------------------------
