@@ -167,3 +167,35 @@ def test_keys_can_be_turned_off(live: Live) -> None:
         client.create_lead({"name": "C"})
     assert seen[0] and seen[1] and seen[0] != seen[1]
     assert seen[2:] == [None, None]
+
+
+def test_every_create_carries_its_own_key(live: Live) -> None:
+    """Leads, tasks, people, companies, activities and the rest: every create sends an
+    ``Idempotency-Key`` (docs/history.md), a fresh one each time."""
+    seen: dict[str, str | None] = {}
+
+    class Recording(httpx.HTTPTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST" and not request.url.path.endswith("/search"):
+                seen[request.url.path.rsplit("/v1/", 1)[1]] = request.headers.get("Idempotency-Key")
+            return super().handle_request(request)
+
+    with live.client(transport=Recording()) as client:
+        lead = client.create_lead({"name": "Keyed"})
+        client.create_task({"name": "Call back"})
+        person = client.create_person({"name": "Pat Keyed"})
+        client.create_company({"name": "Keyed Co"})
+        client.create_activity(
+            {"parent": {"type": "lead", "id": lead.id}, "type": {"category": "user", "id": 0},
+             "details": "a note"}
+        )  # fmt: skip
+        client.bulk_create_activities(
+            [{"parent": {"type": "person", "id": person.id}, "type": {"category": "user", "id": 0},
+              "details": "bulk"}]
+        )  # fmt: skip
+        client.create_webhook({"target": "https://h.example/hook", "type": "lead", "event": "new"})
+    assert set(seen) == {
+        "leads", "tasks", "people", "companies", "activities", "activities/bulk_create", "webhooks"
+    }  # fmt: skip
+    keys = list(seen.values())
+    assert all(keys) and len(set(keys)) == len(keys)

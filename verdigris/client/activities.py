@@ -42,7 +42,7 @@ def activity_types(core: Core) -> Step[ActivityTypesOut]:
 
 
 def create_activity(core: Core, activity: Mapping[str, Any]) -> Step[ActivityOut]:
-    request = Request.json("POST", "/activities", activity, idempotent=False)
+    request = core.create_request("/activities", activity)
     return core.call(request, ActivityOut)
 
 
@@ -85,8 +85,15 @@ def bulk_create_activities(
     start = 0
     while start < len(items):
         chunk = items[start : start + core.bulk_size]
+        key = core.key()
         request = Request.json(
-            "POST", "/activities/bulk_create", {"activities": chunk}, idempotent=False, bulk=True
+            "POST",
+            "/activities/bulk_create",
+            {"activities": chunk},
+            idempotent=False,
+            bulk=True,
+            headers=key,
+            keyed=bool(key),
         )
         try:
             reply = yield from core.exchange(request)

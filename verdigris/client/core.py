@@ -229,10 +229,18 @@ class Core:
             return self.extension_url + path[len(EXTENSION_PATH) :]
         return path.lstrip("/")
 
-    def _key(self) -> tuple[tuple[str, str], ...]:
+    def key(self) -> tuple[tuple[str, str], ...]:
+        """A fresh ``Idempotency-Key`` header for a create (none with keys off)."""
         if not self.idempotency_keys:
             return ()
         return (("Idempotency-Key", uuid.uuid4().hex),)
+
+    def create_request(self, path: str, body: Any) -> Request:
+        """``POST path`` creating a record: with an ``Idempotency-Key`` (unless
+        ``idempotency_keys`` is off), so that against verdigris a lost answer can be
+        retried without making the record twice; against Copper it is never retried."""
+        key = self.key()
+        return Request.json("POST", path, body, idempotent=False, headers=key, keyed=bool(key))
 
     def call(self, request: Request, kind: type[T]) -> Step[T]:
         reply = yield from self.exchange(request)
@@ -240,11 +248,7 @@ class Core:
 
     # leads ------------------------------------------------------------------------------
     def create_lead(self, lead: Mapping[str, Any] | LeadOut) -> Step[LeadOut]:
-        key = self._key()
-        request = Request.json(
-            "POST", "/leads", lead, idempotent=False, headers=key, keyed=bool(key)
-        )
-        return self.call(request, LeadOut)
+        return self.call(self.create_request("/leads", lead), LeadOut)
 
     def get_lead(self, lead_id: int) -> Step[LeadOut]:
         return self.call(Request("GET", f"/leads/{int(lead_id)}"), LeadOut)
@@ -266,7 +270,7 @@ class Core:
         start = 0
         while start < len(items):
             chunk = items[start : start + self.bulk_size]
-            key = self._key() if kind == "bulk_create" else ()
+            key = self.key() if kind == "bulk_create" else ()
             request = Request.json(
                 "POST",
                 f"/leads/{kind}",
@@ -336,7 +340,7 @@ class Core:
     def create_custom_field_definition(
         self, definition: Mapping[str, Any]
     ) -> Step[CustomFieldDefinitionOut]:
-        request = Request.json("POST", "/custom_field_definitions", definition, idempotent=False)
+        request = self.create_request("/custom_field_definitions", definition)
         return self.call(request, CustomFieldDefinitionOut)
 
     def update_custom_field_definition(
@@ -351,7 +355,7 @@ class Core:
 
     # tasks, a lead's related items, tags -------------------------------------------------
     def create_task(self, task: Mapping[str, Any]) -> Step[TaskOut]:
-        return self.call(Request.json("POST", "/tasks", task, idempotent=False), TaskOut)
+        return self.call(self.create_request("/tasks", task), TaskOut)
 
     def get_task(self, task_id: int) -> Step[TaskOut]:
         return self.call(Request("GET", f"/tasks/{int(task_id)}"), TaskOut)
@@ -431,7 +435,7 @@ class Core:
         return self.call(Request("GET", f"/webhooks/{int(subscription_id)}"), WebhookOut)
 
     def create_webhook(self, subscription: Mapping[str, Any]) -> Step[WebhookOut]:
-        request = Request.json("POST", "/webhooks", subscription, idempotent=False)
+        request = self.create_request("/webhooks", subscription)
         return self.call(request, WebhookOut)
 
     def update_webhook(self, subscription_id: int, changes: Mapping[str, Any]) -> Step[WebhookOut]:

@@ -41,7 +41,7 @@ def _page(
 
 
 def create_person(core: Core, person: Mapping[str, Any]) -> Step[PersonOut]:
-    return core.call(Request.json("POST", "/people", person, idempotent=False), PersonOut)
+    return core.call(core.create_request("/people", person), PersonOut)
 
 
 def get_person(core: Core, person_id: int) -> Step[PersonOut]:
@@ -67,7 +67,7 @@ def search_people_page(
 
 
 def create_company(core: Core, company: Mapping[str, Any]) -> Step[CompanyOut]:
-    return core.call(Request.json("POST", "/companies", company, idempotent=False), CompanyOut)
+    return core.call(core.create_request("/companies", company), CompanyOut)
 
 
 def get_company(core: Core, company_id: int) -> Step[CompanyOut]:

@@ -328,7 +328,7 @@ class Client:
     def create_opportunity(self, opportunity: Mapping[str, Any]) -> OpportunityOut:
         """POST /opportunities (``name`` and ``primary_contact_id`` required). Never
         retried once sent (a retry could create a second opportunity)."""
-        request = Request.json("POST", "/opportunities", opportunity, idempotent=False)
+        request = self._core.create_request("/opportunities", opportunity)
         return self._run(self._core.call(request, OpportunityOut))
 
     def get_opportunity(self, opportunity_id: int) -> OpportunityOut:
