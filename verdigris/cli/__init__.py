@@ -10,7 +10,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 from verdigris import __version__
-from verdigris.cli import workers
 from verdigris.config import DEFAULT_DB, DURABILITY_MODES, Settings, configure_logging
 from verdigris.domain.errors import VerdigrisError
 from verdigris.services import Services
@@ -353,9 +352,12 @@ def _serve(args: argparse.Namespace) -> int:
         finally:
             store.close()
         return 0
-    if settings.workers > 1 and workers.supported():
-        # a listening socket per worker, so that connections spread over them (workers.py)
-        return workers.serve(settings.workers, settings.host, settings.port, settings.log_level)
+    if settings.workers > 1:
+        from verdigris.cli import workers  # multiprocessing and ctypes: only for --workers N
+
+        if workers.supported():
+            # a listening socket per worker, so that connections spread over them (workers.py)
+            return workers.serve(settings.workers, settings.host, settings.port, settings.log_level)
     uvicorn.run(
         "verdigris.server.app:app_from_env",
         factory=True,

@@ -9,7 +9,6 @@ from typing import Any
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from verdigris.domain.history import Version
 from verdigris.store import schema as t
@@ -194,8 +193,17 @@ class SqlIdempotency(SqlRepository, Idempotency):
             "body": "",
             "created_at": now,
         }
-        insert = postgresql.insert if self.conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(t.idempotency_keys).values(values).on_conflict_do_nothing().returning(_K.id)
+        # the dialects imported here: a SQLite server never loads the PostgreSQL one
+        stmt: Any
+        if self.conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects import postgresql
+
+            stmt = postgresql.insert(t.idempotency_keys).values(values).on_conflict_do_nothing()
+        else:
+            from sqlalchemy.dialects import sqlite
+
+            stmt = sqlite.insert(t.idempotency_keys).values(values).on_conflict_do_nothing()
+        stmt = stmt.returning(_K.id)
         # RETURNING, not rowcount: psycopg's rowcount is not 0 for a conflict skipped
         return self.conn.execute(stmt).first() is not None
 

@@ -19,10 +19,12 @@ import sqlalchemy as sa
 from verdigris.config import DURABLE, FAST
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
-from verdigris.store import search_sql
+from verdigris.store import schema, search_sql
 from verdigris.store.base import Capabilities, StoreTx, StoreUnavailable
 from verdigris.store.leads_sql import SqlLeads
 from verdigris.store.sql import SqlStore, _roll_back_after_failure
+
+schema.add_postgresql_options()
 
 _SNAPSHOT = "SELECT pg_current_snapshot()::text"
 _LOCK = "SELECT pg_advisory_xact_lock(%(key)s)"  # psycopg's parameter style

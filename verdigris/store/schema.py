@@ -17,6 +17,25 @@ Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 #: ranges are exact and sorts agree (SQLite compares TEXT bytewise; "C" on PostgreSQL)
 Key = sa.String(255).with_variant(sa.String(255, collation="C"), "postgresql")
 
+#: the ``postgresql_where`` of the partial indexes, by index name: a ``postgresql_*``
+#: argument imports SQLAlchemy's PostgreSQL dialect, some 40-70 ms of a SQLite server's
+#: start-up, so verdigris.store.postgres adds them when it is imported
+#: (:func:`add_postgresql_options`)
+POSTGRESQL_WHERE = {
+    "ix_lead_versions_run": "import_run IS NOT NULL",
+    "ix_lead_versions_deleted": "event = 'delete'",
+}
+
+
+def add_postgresql_options() -> None:
+    """Give the partial indexes their PostgreSQL ``WHERE`` (idempotent)."""
+    for table in metadata.tables.values():
+        for index in table.indexes:
+            where = POSTGRESQL_WHERE.get(index.name or "")
+            if where is not None:
+                index.dialect_options["postgresql"]["where"] = sa.text(where)
+
+
 accounts = sa.Table(
     "accounts",
     metadata,
@@ -541,14 +560,12 @@ lead_versions = sa.Table(
         "import_run",
         "lead_id",
         sqlite_where=sa.text("import_run IS NOT NULL"),
-        postgresql_where=sa.text("import_run IS NOT NULL"),
     ),
     sa.Index(
         "ix_lead_versions_deleted",
         "account_id",
         "lead_id",
         sqlite_where=sa.text("event = 'delete'"),
-        postgresql_where=sa.text("event = 'delete'"),
     ),
     sqlite_autoincrement=True,
 )
