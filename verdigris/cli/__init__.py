@@ -217,7 +217,7 @@ def _run_webhooks(args: argparse.Namespace) -> int:
 
 def _reported_errors(command: str) -> tuple[type[Exception], ...]:
     errors: tuple[type[Exception], ...] = (VerdigrisError, StoreError, ValueError)
-    if command == "leads":
+    if command in ("leads", "webhooks"):  # the SDK's errors: one line, exit 1
         from verdigris.client.errors import CopperError
 
         errors += (CopperError,)

@@ -135,8 +135,16 @@ class DeliveryWorker:
         """Something was committed: look at the outbox now."""
         self._wake.set()
 
-    def start(self) -> None:
+    def start(self) -> bool:
+        """Start sending on the running loop; False if this worker already sends (the same
+        app served by a second lifespan, as an in-process test client does): only the
+        lifespan that started it stops it."""
+        if self._task is not None and not self._task.done():
+            return False
+        self._stopping = False
+        self._wake = asyncio.Event()  # bound to this loop, not a previous one
         self._task = asyncio.create_task(self.run_forever(), name="webhook-delivery")
+        return True
 
     async def stop(self) -> None:
         self._stopping = True

@@ -382,14 +382,14 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if rt.delivery is not None:
-            rt.delivery.start()
+        # a second lifespan of the same app (another in-process client) leaves it alone
+        sending = rt.delivery is not None and rt.delivery.start()
         pruning = asyncio.create_task(
             extensions.prune_forever(lambda: rt.run(rt.prune), settings.prune_interval_seconds)
         )
         yield
         pruning.cancel()
-        if rt.delivery is not None:
+        if sending and rt.delivery is not None:
             await rt.delivery.stop()
         if emulator is not None:
             emulator.close()
