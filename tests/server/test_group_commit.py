@@ -184,3 +184,42 @@ def test_an_interruption_that_is_no_request_s_error_fails_every_request(
     results = asyncio.run(main())
     assert all(isinstance(r, RuntimeError) for r in results), results
     assert _names(services, who) == []
+
+
+def test_event_loops_on_several_threads_share_one_group_commit(sqlite_store: SqlStore) -> None:
+    """An app served in process may be driven from several loops at once (a test client's
+    lifespan loop with the webhook sender on it, other clients' loops): each loop's
+    requests are answered on it, and no two batches are ever open on the store at once
+    (a fuzz run once met "a group commit is already open on this store")."""
+    import threading
+
+    services, who = _user(sqlite_store)
+    group = GroupCommit(sqlite_store)
+    start = threading.Barrier(4)
+    results: dict[int, list[Any]] = {}
+
+    def slow(batch: Transactions) -> None:  # holds its batch open while the others queue
+        with batch.transaction(write=True) as tx:
+            tx.accounts.create(f"slow-{threading.get_ident()}", 0)
+        threading.Event().wait(0.02)
+
+    def loop_thread(n: int) -> None:
+        async def main() -> list[Any]:
+            start.wait()
+            calls = [group.run(slow)] + [
+                group.run(_upserting(services, who, f"t{n}-{i}@example.com")) for i in range(5)
+            ]
+            return await asyncio.gather(*calls, return_exceptions=True)
+
+        results[n] = asyncio.run(main())
+
+    threads = [threading.Thread(target=loop_thread, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(results) == [0, 1, 2, 3]
+    errors = [r for rs in results.values() for r in rs if isinstance(r, BaseException)]
+    assert errors == []
+    assert len(_names(services, who)) == 20
+    assert group.requests == 24

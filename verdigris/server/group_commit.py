@@ -20,12 +20,20 @@ What each request sees is unchanged:
 * requests never wait for company: a batch is whatever is queued when the event loop
   gets to it, one request when the server is idle. At most ``max_batch`` run in one
   batch, so that reads are not held up behind a long one.
+
+A server runs one event loop per process, but an app served in process may be driven
+from several (a test client with its lifespan on one thread, another client's requests
+on loops of their own, the webhook sender on the first): each loop keeps its own queue,
+its futures are only ever resolved on it, and batches of different loops take turns
+on the store (a lock), never open two at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -47,8 +55,12 @@ class GroupCommit:
     def __init__(self, store: Store, max_batch: int = MAX_BATCH) -> None:
         self.store = store
         self.max_batch = max_batch
-        self._queue: list[_Item] = []
-        self._scheduled = False
+        #: each event loop's waiting requests (a loop's futures are resolved on it only)
+        self._queues: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[_Item]] = (
+            weakref.WeakKeyDictionary()
+        )
+        #: one batch open on the store at a time, whichever thread's loop runs it
+        self._turn = threading.Lock()
         #: sizes of the batches run so far (count, requests), for the logs and tests
         self.batches = 0
         self.requests = 0
@@ -57,18 +69,19 @@ class GroupCommit:
         """``work(batch)`` inside the next batch; its result once the batch committed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._queue.append((work, future))
-        if not self._scheduled:
-            self._scheduled = True
-            loop.call_soon(self._drain)
+        queue = self._queues.get(loop)
+        if queue is None:  # nothing waiting on this loop: a drain is due
+            queue = self._queues[loop] = []
+            loop.call_soon(self._drain, loop)
+        queue.append((work, future))
         return await future
 
-    def _drain(self) -> None:
-        items, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
-        if self._queue:
-            asyncio.get_running_loop().call_soon(self._drain)
-        else:
-            self._scheduled = False
+    def _drain(self, loop: asyncio.AbstractEventLoop) -> None:
+        queue = self._queues.pop(loop, [])
+        items, rest = queue[: self.max_batch], queue[self.max_batch :]
+        if rest:
+            self._queues[loop] = rest
+            loop.call_soon(self._drain, loop)
         items = [item for item in items if not item[1].cancelled()]
         if not items:
             return
@@ -76,7 +89,7 @@ class GroupCommit:
         self.requests += len(items)
         outcomes: list[tuple[bool, Any]] = []
         try:
-            with self.store.batch() as batch:
+            with self._turn, self.store.batch() as batch:
                 for work, _ in items:
                     try:
                         outcomes.append((True, work(batch)))
