@@ -162,3 +162,15 @@ def test_serve_logs_its_durability_mode(db_url: str, tmp_path: Path) -> None:
         stop_server(server)
         lines = [line for line in log.read_text().splitlines() if "durability:" in line]
         assert len(lines) == 1 and expected in lines[0], lines
+
+
+@pytest.mark.slow
+def test_serve_warns_when_rate_limits_are_off(tmp_path: Path) -> None:
+    """Copper's limits off is said even at --log-level warning (the benchmarks' level)."""
+    db_url = f"sqlite:///{tmp_path / 'limits.db'}"
+    for extra, warned in (((), False), (("--no-rate-limits",), True)):
+        log = tmp_path / "serve.log"
+        server = start_server(db_url, *extra, env={"VERDIGRIS_LOG_LEVEL": "warning"}, log=log)
+        stop_server(server)
+        text = log.read_text()
+        assert ("rate limits off" in text) is warned, text

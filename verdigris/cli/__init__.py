@@ -332,6 +332,8 @@ def _serve(args: argparse.Namespace) -> int:
         settings.workers,
         "on" if settings.rate_limits else "off",
     )
+    if not settings.rate_limits:  # not Copper's behaviour: say so even at --log-level warning
+        log.warning("rate limits off: requests are not limited as Copper limits them")
     # a note that does not start with the mode asked for (PostgreSQL's own setting
     # overruling it) is a warning
     level = logging.INFO if durability.startswith(store.durability) else logging.WARNING
