@@ -126,6 +126,7 @@ class Runtime:
         self.services.idempotency_ttl = settings.idempotency_hours * 3600
         if settings.history:
             self.services.observe(self.services.record_version)
+            self.services.observe(self.services.record_crm_version)
         self.auth = Authenticator(self.services.authenticate)
         # Short local calls (SQLite): running them on the event loop beats a thread
         # hop. Network databases go to the thread pool.
