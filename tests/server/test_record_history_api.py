@@ -279,6 +279,15 @@ def test_restore_follows_the_account_as_it_is_now(api: Api) -> None:
     assert api.get(f"/people/{ada['id']}").status_code == 404
 
 
+def test_a_restored_opportunity_loses_a_contact_deleted_since(api: Api) -> None:
+    opportunity = _opportunity(api)
+    api.put(f"/opportunities/{opportunity['id']}", {"details": "x"})
+    assert api.delete(f"/people/{opportunity['primary_contact_id']}").status_code == 200
+    back = ext(api, "POST", f"/opportunities/{opportunity['id']}/versions/1/restore")
+    assert back.status_code == 200, back.text
+    assert (back.json()["primary_contact_id"], back.json()["details"]) == (None, None)
+
+
 def test_a_restore_that_moves_an_opportunity_logs_the_stage(api: Api, store: Store) -> None:
     opportunity = _opportunity(api)
     stages = next(p for p in api.get("/pipelines").json() if p["name"] == "Sales")["stages"]
