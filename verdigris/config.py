@@ -73,11 +73,13 @@ class Settings:
     #: with the emulator: requests the journal keeps, and bytes kept of each body
     journal_size: int = 1000
     journal_body_bytes: int = 4096
-    #: lead history on/off (docs/history.md): a version stored with every lead write
+    #: history on/off (docs/history.md): a version stored with every write of a lead, a
+    #: person, a company or an opportunity
     history: bool = True
     #: history retention: versions older than this many days are pruned (0: kept)
     history_keep_days: int = 0
-    #: history retention: all but this many newest versions of a lead are pruned (0: all kept)
+    #: history retention: all but this many newest versions of each record are pruned
+    #: (0: all kept)
     history_keep_versions: int = 0
     #: how long the answer of a write sent with an Idempotency-Key is replayed, in hours
     idempotency_hours: int = 24

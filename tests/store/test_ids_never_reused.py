@@ -79,10 +79,14 @@ def _has_table(services: Services, name: str) -> bool:
 
 
 def seed_history(services: Services, who: Principal) -> None:
-    """A lead version and an idempotency key (tables of migration 0013, issue 19)."""
+    """A lead version and an idempotency key (tables of migration 0013, issue 19), and a
+    person's version (0016)."""
     services.observe(services.record_version)
     services.create_lead(who, {"name": "Versioned"})
     services.keyed(who, "seed-key", "0" * 64, lambda through: (200, [], b"{}"))
+    # a person's version (migration 0016, issue 21)
+    services.observe(services.record_crm_version)
+    services.create_person(who, {"name": "Versioned"})
 
 
 def _unique_columns(table: sa.Table) -> set[str]:

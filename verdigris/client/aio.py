@@ -13,6 +13,7 @@ import httpx
 
 from verdigris.client import activities as activity_calls
 from verdigris.client import people as people_calls
+from verdigris.client import record_history as history_calls
 from verdigris.client.activities import ActivityPage, ActivityResult
 from verdigris.client.core import (
     BULK_SIZE,
@@ -60,6 +61,14 @@ from verdigris.wire import (
 from verdigris.wire.activities import ActivityTypesOut
 from verdigris.wire.history import RevertOut, VersionDiffOut, VersionOut
 from verdigris.wire.opportunities import LossReasonOut
+from verdigris.wire.record_history import (
+    CompanyVersionDiffOut,
+    CompanyVersionOut,
+    OpportunityVersionDiffOut,
+    OpportunityVersionOut,
+    PersonVersionDiffOut,
+    PersonVersionOut,
+)
 from verdigris.wire.webhooks import (
     AttemptOut,
     DeliveryModeOut,
@@ -240,6 +249,135 @@ class AsyncClient:
         """One step of undoing import run ``run``: pass ``next_after`` back as ``after``
         until it is None."""
         return await self._run(self._core.revert_import(run, after, limit))
+
+    # verdigris's history of people, companies, opportunities (/verdigris/v1; issue 21) --
+    async def person_versions(
+        self, person_id: int, *, before: int | None = None, limit: int = 50
+    ) -> list[PersonVersionOut]:
+        """The versions of a person, newest first (verdigris only)."""
+        step = history_calls.versions(
+            self._core, "people", person_id, before, limit, PersonVersionOut
+        )
+        return await self._run(step)
+
+    async def person_version(self, person_id: int, version: int) -> PersonVersionOut:
+        step = history_calls.version(self._core, "people", person_id, version, PersonVersionOut)
+        return await self._run(step)
+
+    async def person_diff(self, person_id: int, first: int, second: int) -> PersonVersionDiffOut:
+        """What changed from version ``first`` of a person to version ``second``."""
+        step = history_calls.diff(
+            self._core, "people", person_id, first, second, PersonVersionDiffOut
+        )
+        return await self._run(step)
+
+    async def restore_person_version(self, person_id: int, version: int) -> PersonOut:
+        """Make a person what ``version`` holds (a new version; a deleted one returns)."""
+        step = history_calls.restore_version(self._core, "people", person_id, version, PersonOut)
+        return await self._run(step)
+
+    async def deleted_people(
+        self, *, after: int | None = None, limit: int = 50
+    ) -> list[PersonVersionOut]:
+        """Deleted people, by id, each as it was deleted."""
+        return await self._run(
+            history_calls.deleted(self._core, "people", after, limit, PersonVersionOut)
+        )
+
+    async def restore_deleted_person(self, person_id: int) -> PersonOut:
+        """A deleted person back, with its id, as it was deleted."""
+        step = history_calls.restore_deleted(self._core, "people", person_id, PersonOut)
+        return await self._run(step)
+
+    async def company_versions(
+        self, company_id: int, *, before: int | None = None, limit: int = 50
+    ) -> list[CompanyVersionOut]:
+        """The versions of a company, newest first (verdigris only)."""
+        step = history_calls.versions(
+            self._core, "companies", company_id, before, limit, CompanyVersionOut
+        )
+        return await self._run(step)
+
+    async def company_version(self, company_id: int, version: int) -> CompanyVersionOut:
+        step = history_calls.version(
+            self._core, "companies", company_id, version, CompanyVersionOut
+        )
+        return await self._run(step)
+
+    async def company_diff(self, company_id: int, first: int, second: int) -> CompanyVersionDiffOut:
+        """What changed from version ``first`` of a company to version ``second``."""
+        step = history_calls.diff(
+            self._core, "companies", company_id, first, second, CompanyVersionDiffOut
+        )
+        return await self._run(step)
+
+    async def restore_company_version(self, company_id: int, version: int) -> CompanyOut:
+        """Make a company what ``version`` holds (a new version; a deleted one returns)."""
+        step = history_calls.restore_version(
+            self._core, "companies", company_id, version, CompanyOut
+        )
+        return await self._run(step)
+
+    async def deleted_companies(
+        self, *, after: int | None = None, limit: int = 50
+    ) -> list[CompanyVersionOut]:
+        """Deleted companies, by id, each as it was deleted."""
+        return await self._run(
+            history_calls.deleted(self._core, "companies", after, limit, CompanyVersionOut)
+        )
+
+    async def restore_deleted_company(self, company_id: int) -> CompanyOut:
+        """A deleted company back, with its id, as it was deleted."""
+        step = history_calls.restore_deleted(self._core, "companies", company_id, CompanyOut)
+        return await self._run(step)
+
+    async def opportunity_versions(
+        self, opportunity_id: int, *, before: int | None = None, limit: int = 50
+    ) -> list[OpportunityVersionOut]:
+        """The versions of an opportunity, newest first (verdigris only)."""
+        step = history_calls.versions(
+            self._core, "opportunities", opportunity_id, before, limit, OpportunityVersionOut
+        )
+        return await self._run(step)
+
+    async def opportunity_version(self, opportunity_id: int, version: int) -> OpportunityVersionOut:
+        step = history_calls.version(
+            self._core, "opportunities", opportunity_id, version, OpportunityVersionOut
+        )
+        return await self._run(step)
+
+    async def opportunity_diff(
+        self, opportunity_id: int, first: int, second: int
+    ) -> OpportunityVersionDiffOut:
+        """What changed from version ``first`` of an opportunity to version ``second``."""
+        step = history_calls.diff(
+            self._core, "opportunities", opportunity_id, first, second, OpportunityVersionDiffOut
+        )
+        return await self._run(step)
+
+    async def restore_opportunity_version(
+        self, opportunity_id: int, version: int
+    ) -> OpportunityOut:
+        """Make an opportunity what ``version`` holds (a new version; a deleted one returns)."""
+        step = history_calls.restore_version(
+            self._core, "opportunities", opportunity_id, version, OpportunityOut
+        )
+        return await self._run(step)
+
+    async def deleted_opportunities(
+        self, *, after: int | None = None, limit: int = 50
+    ) -> list[OpportunityVersionOut]:
+        """Deleted opportunities, by id, each as it was deleted."""
+        return await self._run(
+            history_calls.deleted(self._core, "opportunities", after, limit, OpportunityVersionOut)
+        )
+
+    async def restore_deleted_opportunity(self, opportunity_id: int) -> OpportunityOut:
+        """A deleted opportunity back, with its id, as it was deleted."""
+        step = history_calls.restore_deleted(
+            self._core, "opportunities", opportunity_id, OpportunityOut
+        )
+        return await self._run(step)
 
     # account lookups --------------------------------------------------------------------
     async def lead_statuses(self) -> list[StatusOut]:

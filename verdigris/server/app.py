@@ -38,6 +38,7 @@ from verdigris.server.routes import history as history_routes
 from verdigris.server.routes import leads as lead_routes
 from verdigris.server.routes import opportunities as opportunity_routes
 from verdigris.server.routes import people as people_routes
+from verdigris.server.routes import record_history as record_history_routes
 from verdigris.server.routes import search as search_routes
 from verdigris.server.routes import tasks as task_routes
 from verdigris.server.routes import webhooks as webhook_routes
@@ -68,6 +69,7 @@ def all_routes() -> list[RouteSpec]:
         *history_routes.ROUTES,
         *people_routes.ROUTES,
         *webhook_routes.ROUTES,
+        *record_history_routes.ROUTES,
     ]
 
 
@@ -126,6 +128,7 @@ class Runtime:
         self.services.idempotency_ttl = settings.idempotency_hours * 3600
         if settings.history:
             self.services.observe(self.services.record_version)
+            self.services.observe(self.services.record_crm_version)
         self.auth = Authenticator(self.services.authenticate)
         # Short local calls (SQLite): running them on the event loop beats a thread
         # hop. Network databases go to the thread pool.

@@ -25,6 +25,7 @@ from verdigris.services.idempotency import IdempotencyServices
 from verdigris.services.leads import LeadServices
 from verdigris.services.opportunities import OpportunityPage, OpportunityServices
 from verdigris.services.people import PeopleServices
+from verdigris.services.record_history import RecordHistoryServices
 from verdigris.services.search import SearchServices
 from verdigris.services.tasks import TaskServices
 from verdigris.services.webhooks import WebhookServices
@@ -44,6 +45,7 @@ class Services(
     IdempotencyServices,
     PeopleServices,
     WebhookServices,
+    RecordHistoryServices,
 ):
     """The use cases of verdigris, over one store."""
 

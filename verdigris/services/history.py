@@ -268,8 +268,10 @@ class HistoryServices(ServiceBase):
 
     def prune_history(self, *, older_than: int | None, keep: int | None) -> int:
         """Retention: drop versions recorded before ``older_than`` (a time) and all but the
-        newest ``keep`` of each lead; how many went."""
+        newest ``keep`` of each lead, person, company and opportunity; how many went."""
         if older_than is None and keep is None:
             return 0
         with self.store.transaction(write=True) as tx:
-            return tx.history.prune(older_than=older_than, keep=keep)
+            gone = tx.history.prune(older_than=older_than, keep=keep)
+            # people, companies and opportunities (issue 21, services/record_history.py)
+            return gone + tx.record_history.prune(older_than=older_than, keep=keep)

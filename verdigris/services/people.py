@@ -55,6 +55,20 @@ def shown(ctx: TxContext, record: T, entity: str) -> WithFields[T]:
     return WithFields(record, ids, fields)
 
 
+def check_emails(tx: StoreTx, account_id: int, person: Person) -> None:
+    """Copper: "email address is a unique key for People"; a second person with one
+    of these addresses is ``emails: taken``. The addresses are locked first (sorted,
+    so two writers never wait on each other), as upserts lock their match key."""
+    keys = sorted(rules.email_keys(person))
+    for key in keys:
+        tx.leads.lock_match(account_id, MatchCriteria("custom", key, definition_id=_EMAIL_LOCK))
+    for key in keys:
+        if any(i != person.id for i in tx.people.person_ids_by_email(account_id, key, 2)):
+            errors = FieldErrors()
+            errors.add("emails", "taken", f"a person with the email {key} already exists")
+            errors.raise_if_any()
+
+
 class PeopleServices(ServiceBase):
     # people and companies (issue 21) ---------------------------------------------------
     def _contexts(self, tx: StoreTx, who: Principal) -> tuple[CrmContext, RecordContext]:
@@ -62,19 +76,7 @@ class PeopleServices(ServiceBase):
         return crm, RecordContext(tx, self.context(tx, who.account_id), crm)
 
     def _check_emails(self, tx: StoreTx, who: Principal, person: Person) -> None:
-        """Copper: "email address is a unique key for People"; a second person with one
-        of these addresses is ``emails: taken``. The addresses are locked first (sorted,
-        so two writers never wait on each other), as upserts lock their match key."""
-        keys = sorted(rules.email_keys(person))
-        for key in keys:
-            tx.leads.lock_match(
-                who.account_id, MatchCriteria("custom", key, definition_id=_EMAIL_LOCK)
-            )
-        for key in keys:
-            if any(i != person.id for i in tx.people.person_ids_by_email(who.account_id, key, 2)):
-                errors = FieldErrors()
-                errors.add("emails", "taken", f"a person with the email {key} already exists")
-                errors.raise_if_any()
+        check_emails(tx, who.account_id, person)
 
     def create_person(self, who: Principal, data: Any) -> WithFields[Person]:
         data = require_object(data)

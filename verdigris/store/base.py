@@ -33,6 +33,7 @@ from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.opportunities import LossReason, OpportunityQuery
 from verdigris.domain.people_search import RecordQuery
+from verdigris.domain.record_history import RecordVersion
 from verdigris.domain.search import SearchQuery
 from verdigris.domain.tasks import Task, TaskQuery
 from verdigris.domain.webhooks import Attempt, NewEvent, Pending, Subscription
@@ -437,6 +438,10 @@ class Opportunities(ABC):
     @abstractmethod
     def list_loss_reasons(self, account_id: int) -> list[LossReason]: ...
 
+    @abstractmethod
+    def reinsert(self, opportunity: Opportunity) -> None:
+        """Insert a deleted opportunity back with its own id (a history restore)."""
+
 
 class History(ABC):
     """A lead's versions (verdigris.domain.history), written by the history observer."""
@@ -477,6 +482,48 @@ class History(ABC):
     @abstractmethod
     def run_size(self, account_id: int, run: str) -> int:
         """How many leads an import run wrote."""
+
+    @abstractmethod
+    def prune(self, *, older_than: int | None, keep: int | None) -> int: ...
+
+
+class RecordHistory(ABC):
+    """The versions of people, companies and opportunities
+    (verdigris.domain.record_history), written by their history observer. ``entity``
+    is ``person``, ``company`` or ``opportunity``."""
+
+    @abstractmethod
+    def latest(self, account_id: int, entity: str, record_id: int) -> int:
+        """The record's newest version number (0: none)."""
+
+    @abstractmethod
+    def add(self, version: RecordVersion) -> None: ...
+
+    @abstractmethod
+    def add_next(self, version: RecordVersion) -> int:
+        """Add ``version`` as the record's next one (its ``version`` ignored); its number."""
+
+    @abstractmethod
+    def renumber(
+        self, account_id: int, entity: str, record_id: int, old: int, new: int
+    ) -> None: ...
+
+    @abstractmethod
+    def versions(
+        self, account_id: int, entity: str, record_id: int, *, before: int | None, limit: int
+    ) -> list[RecordVersion]:
+        """The record's versions, newest first, below ``before`` if given."""
+
+    @abstractmethod
+    def get(
+        self, account_id: int, entity: str, record_id: int, version: int
+    ) -> RecordVersion | None: ...
+
+    @abstractmethod
+    def deleted(
+        self, account_id: int, entity: str, *, after: int | None, limit: int
+    ) -> list[RecordVersion]:
+        """The last version of each deleted record of the kind (not restored), by id."""
 
     @abstractmethod
     def prune(self, *, older_than: int | None, keep: int | None) -> int: ...
@@ -557,6 +604,14 @@ class People(ABC):
     @abstractmethod
     def search_companies(self, account_id: int, query: RecordQuery) -> tuple[int, list[Company]]:
         """``(total matches, the page)`` of a companies search."""
+
+    @abstractmethod
+    def reinsert_person(self, person: Person) -> None:
+        """Insert a deleted person back with its own id, keys and rows (a history restore)."""
+
+    @abstractmethod
+    def reinsert_company(self, company: Company) -> None:
+        """Insert a deleted company back with its own id, keys and rows (a history restore)."""
 
 
 class Webhooks(ABC):
@@ -708,6 +763,11 @@ class StoreTx(ABC):
 
     @property
     def outbox(self) -> Outbox:
+        raise NotImplementedError
+
+    @property
+    def record_history(self) -> RecordHistory:
+        """The versions of people, companies and opportunities (issue 21)."""
         raise NotImplementedError
 
     @abstractmethod

@@ -134,6 +134,11 @@ class SqlOpportunities(SqlRepository, Opportunities):
                 ],
             )
 
+    def reinsert(self, opportunity: Opportunity) -> None:
+        self.conn.execute(t.opportunities.insert().values(**_row(opportunity), id=opportunity.id))
+        self._write_tags(opportunity)
+        self._write_custom_values(opportunity)
+
     def get_for_update(self, account_id: int, opportunity_id: int) -> Opportunity | None:
         stmt = sa.select(t.opportunities).where(
             _o.id == opportunity_id, _o.account_id == account_id

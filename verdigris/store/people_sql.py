@@ -441,3 +441,13 @@ class SqlPeople(SqlRepository, People):
     def search_companies(self, account_id: int, query: RecordQuery) -> tuple[int, list[Company]]:
         total, rows = _search(self, _COMPANIES, account_id, query)
         return total, [record_from_row(r, Company, COMPANY_JSON) for r in rows]
+
+    def reinsert_person(self, person: Person) -> None:
+        row = record_row(person, PERSON_JSON) | person_keys(person)
+        self.conn.execute(t.people.insert().values(**row, id=person.id))
+        _person_sides(self.conn, person, replace=False)
+
+    def reinsert_company(self, company: Company) -> None:
+        row = record_row(company, COMPANY_JSON) | company_keys(company)
+        self.conn.execute(t.companies.insert().values(**row, id=company.id))
+        _company_sides(self.conn, company, replace=False)

@@ -24,6 +24,7 @@ Key = sa.String(255).with_variant(sa.String(255, collation="C"), "postgresql")
 POSTGRESQL_WHERE = {
     "ix_lead_versions_run": "import_run IS NOT NULL",
     "ix_lead_versions_deleted": "event = 'delete'",
+    "ix_record_versions_deleted": "event = 'delete'",
 }
 
 
@@ -818,4 +819,38 @@ webhook_lease = sa.Table(
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("holder", sa.String(64), nullable=False),
     sa.Column("until", sa.Float, nullable=False),
+)
+
+#: the versions of people, companies and opportunities (issue 21, migration 0016): one row
+#: per write of one of them, as ``lead_versions`` holds a lead's (``entity`` says which
+#: kind; ``data``: the record as JSON, for a delete the record as it was deleted)
+record_versions = sa.Table(
+    "record_versions",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column("account_id", Id, sa.ForeignKey("accounts.id"), nullable=False),
+    #: person, company or opportunity
+    sa.Column("entity", sa.String(32), nullable=False),
+    # no foreign key: the versions of a deleted record outlive it
+    sa.Column("record_id", Id, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("cause", sa.String(32), nullable=True),
+    sa.Column("data", sa.Text, nullable=False),  # JSON
+    sa.Column("user_id", Id, nullable=True),
+    sa.Column("at", sa.BigInteger, nullable=False),
+    sa.Column("route", sa.String(128), nullable=True),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    # a write adds one entry, to this index (the other is partial: only deletes)
+    sa.Index(
+        "ux_record_versions_record", "account_id", "entity", "record_id", "version", unique=True
+    ),
+    sa.Index(
+        "ix_record_versions_deleted",
+        "account_id",
+        "entity",
+        "record_id",
+        sqlite_where=sa.text("event = 'delete'"),
+    ),
+    sqlite_autoincrement=True,
 )

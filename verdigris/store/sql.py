@@ -35,6 +35,7 @@ from verdigris.store.migration_head import at_head
 from verdigris.store.opportunities_sql import SqlOpportunities
 from verdigris.store.page_statements import PageStatements
 from verdigris.store.people_sql import SqlPeople
+from verdigris.store.record_history_sql import SqlRecordHistory
 from verdigris.store.tasks_sql import SqlTasks
 from verdigris.store.webhooks_sql import SqlOutbox, SqlWebhooks
 
@@ -64,6 +65,7 @@ class SqlTx(StoreTx):
         self._people: SqlPeople | None = None
         self._webhooks: SqlWebhooks | None = None
         self._outbox: SqlOutbox | None = None
+        self._record_history: SqlRecordHistory | None = None
 
     @property
     def leads(self) -> SqlLeads:
@@ -137,6 +139,12 @@ class SqlTx(StoreTx):
         if self._outbox is None:
             self._outbox = SqlOutbox(self.conn, self.fast)
         return self._outbox
+
+    @property
+    def record_history(self) -> SqlRecordHistory:
+        if self._record_history is None:
+            self._record_history = SqlRecordHistory(self.conn, self.fast)
+        return self._record_history
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:

@@ -150,3 +150,10 @@ IMPORT_RUN_INVALID_MESSAGE: Final = "X-Verdigris-Import-Run must be 1 to 64 char
 HISTORY_PARAMETER_MESSAGE: Final = (
     VALIDATION_PREFIX + "{label}: is invalid ({name} must be a whole number from {low} to {high})"
 )
+
+# --- history of people, companies and opportunities (issue 21) ----------------------------
+
+#: 422: restoring (as deleted) a person, company or opportunity that exists
+RECORD_NOT_DELETED_MESSAGE: Final = "{kind} {record_id} is not deleted"
+#: 422: a diff between versions of a person, company or opportunity needs two numbers
+RECORD_VERSIONS_PARAMETERS_MESSAGE: Final = "from and to must be version numbers of this {kind}"
