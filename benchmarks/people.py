@@ -132,8 +132,16 @@ def _load(store: SqlStore, account_id: int, user_id: int, people: int, rng: rand
                         f"(SELECT max(id) FROM {name}))"
                     )
                 )
-        for name in ("people", "companies", "person_emails", "person_phones", "person_tags"):
-            conn.execute(sa.text(f"ANALYZE {name}"))  # this schema's tables only
+        if store.engine.dialect.name != "postgresql":
+            for name in ("people", "companies", "person_emails", "person_phones", "person_tags"):
+                conn.execute(sa.text(f"ANALYZE {name}"))
+    if store.engine.dialect.name == "postgresql":
+        # VACUUM too, as autovacuum would soon after a bulk load: until the visibility map
+        # is set, every index-only count visits the table (a count of 12,500 matches took
+        # 32 ms instead of ~2). VACUUM cannot run in a transaction block.
+        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for name in ("people", "companies", "person_emails", "person_phones", "person_tags"):
+                conn.execute(sa.text(f"VACUUM ANALYZE {name}"))  # this schema's tables only
 
 
 class Conn:
