@@ -181,21 +181,17 @@ class HistoryServices(ServiceBase):
                         new=(lead.status_id, names.get(lead.status_id or 0)),
                     )
                 )
-        if self.observers:
-            self.changed(
-                tx,
-                Change(
-                    "lead",
-                    "new" if event == "new" else "update",
-                    who.account_id,
-                    lead_id,
-                    who.user_id,
-                    current_lead,
-                    lead,
-                    now,
-                    cause="restore",
-                ),
-            )
+        self.record_change(
+            tx,
+            who,
+            "lead",
+            "new" if event == "new" else "update",
+            lead_id,
+            current_lead,
+            lead,
+            now,
+            cause="restore",
+        )
         return ctx.show(lead)
 
     def revert_import(
@@ -249,21 +245,17 @@ class HistoryServices(ServiceBase):
             )
             tx.leads.update(after)
             event = "update"
-        if self.observers:
-            self.changed(
-                tx,
-                Change(
-                    "lead",
-                    "delete" if event == "delete" else "update",
-                    who.account_id,
-                    lead_id,
-                    who.user_id,
-                    current_lead,
-                    after,
-                    self.clock(),
-                    cause="revert",
-                ),
-            )
+        self.record_change(
+            tx,
+            who,
+            "lead",
+            "delete" if event == "delete" else "update",
+            lead_id,
+            current_lead,
+            after,
+            None,
+            cause="revert",
+        )
         return None
 
     def prune_history(self, *, older_than: int | None, keep: int | None) -> int:

@@ -68,20 +68,7 @@ class LeadServices(ServiceBase):
         tx.activities.add(
             activity_rules.lead_created(who.account_id, lead.id, who.user_id, lead.date_created)
         )
-        if self.observers:
-            self.changed(
-                tx,
-                Change(
-                    "lead",
-                    "new",
-                    who.account_id,
-                    lead.id,
-                    who.user_id,
-                    None,
-                    lead,
-                    lead.date_created,
-                ),
-            )
+        self.record_change(tx, who, "lead", "new", lead.id, None, lead, lead.date_created)
         return ctx.show(lead)
 
     def get_lead(self, who: Principal, lead_id: int) -> Shown:
@@ -128,20 +115,7 @@ class LeadServices(ServiceBase):
                     new=(lead.status_id, names.get(lead.status_id or 0)),
                 )
             )
-        if self.observers:
-            self.changed(
-                tx,
-                Change(
-                    "lead",
-                    "update",
-                    who.account_id,
-                    lead.id,
-                    who.user_id,
-                    current,
-                    lead,
-                    lead.date_modified,
-                ),
-            )
+        self.record_change(tx, who, "lead", "update", lead.id, current, lead, lead.date_modified)
         return ctx.show(lead)
 
     def delete_lead(self, who: Principal, lead_id: int) -> int:
@@ -151,20 +125,7 @@ class LeadServices(ServiceBase):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "lead", lead_id)
             unrelate_tasks(self, tx, who, "lead", lead_id)
-            if self.observers:
-                self.changed(
-                    tx,
-                    Change(
-                        "lead",
-                        "delete",
-                        who.account_id,
-                        lead_id,
-                        who.user_id,
-                        before,
-                        None,
-                        self.clock(),
-                    ),
-                )
+            self.record_change(tx, who, "lead", "delete", lead_id, before, None)
         return lead_id
 
     def upsert_lead(self, who: Principal, body: Any) -> Shown:
