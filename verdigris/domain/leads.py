@@ -16,7 +16,14 @@ import msgspec
 from verdigris.domain.custom_fields import CustomFieldDefinition, parse_values
 from verdigris.domain.errors import FieldErrors, ValidationFailed
 from verdigris.domain.names import NameParts, compose_name, split_name
-from verdigris.domain.values import check_text, number_problem, parse_amount, parse_int, text_ok
+from verdigris.domain.values import (
+    check_text,
+    number_problem,
+    parse_amount,
+    parse_int,
+    parse_tags,
+    text_ok,
+)
 
 EMAIL_CATEGORIES = ("work", "personal", "other")
 PHONE_CATEGORIES = ("mobile", "work", "home", "other")
@@ -226,7 +233,7 @@ def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any
         else:
             errors.add("monetary_unit", "invalid", "monetary_unit must be a 3-letter code")
     if "tags" in data:
-        changes["tags"] = _parse_tags(errors, data["tags"])
+        changes["tags"] = parse_tags(errors, data["tags"])
     if "custom_fields" in data:
         changes["custom_fields"] = _parse_custom_fields(errors, data["custom_fields"], ctx)
 
@@ -278,22 +285,6 @@ def _parse_address(errors: FieldErrors, raw: Any) -> Address | None:
     if not any(values.values()):
         return None
     return Address(**values)
-
-
-def _parse_tags(errors: FieldErrors, raw: Any) -> list[str]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
-        errors.add("tags", "invalid_type", "tags must be a list of strings")
-        return []
-    seen: dict[str, None] = {}
-    for tag in raw:
-        tag = tag.strip()
-        if len(tag) > SHORT_TEXT_MAX:
-            errors.add("tags", "too_long")
-        elif tag:
-            seen.setdefault(tag, None)
-    return list(seen)
 
 
 def _parse_references(

@@ -27,7 +27,7 @@ from verdigris.domain.crm import Company, Opportunity, Person, Pipeline, Stage
 from verdigris.domain.custom_field_filters import CustomFilter, parse_custom_filters
 from verdigris.domain.custom_fields import CustomFieldDefinition, parse_values
 from verdigris.domain.errors import UNRECOGNIZED_PREFIX, FieldErrors, ValidationFailed
-from verdigris.domain.leads import SHORT_TEXT_MAX, _parse_tags
+from verdigris.domain.leads import SHORT_TEXT_MAX
 from verdigris.domain.search import Range, SearchPage, TagFilter
 from verdigris.domain.search_keys import NO_VALUE_ID, text_key
 from verdigris.domain.values import (
@@ -37,6 +37,7 @@ from verdigris.domain.values import (
     paging,
     parse_amount,
     parse_int,
+    parse_tags,
     whole,
 )
 
@@ -293,7 +294,7 @@ def parse_changes(
         else:
             v["win_probability"] = chance
     if "tags" in data:
-        v["tags"] = _parse_tags(p, data["tags"])
+        v["tags"] = parse_tags(p, data["tags"])
     fields = _custom_fields(p, data.get("custom_fields"), ctx)
     if fields is not None:
         v["custom_fields"] = fields

@@ -34,14 +34,13 @@ from verdigris.domain.leads import (
     Phone,
     _categorized,
     _parse_address,
-    _parse_tags,
     _same,
     normalize_email,
     normalize_name,
 )
 from verdigris.domain.names import NameParts, compose_name, split_name
 from verdigris.domain.search_keys import phone_keys, tag_keys, text_key
-from verdigris.domain.values import check_text, parse_int, text_ok
+from verdigris.domain.values import check_text, parse_int, parse_tags, text_ok
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 _DOMAIN_RE = re.compile(r"^[^@\s/]+\.[^@\s/]+$")
@@ -128,7 +127,7 @@ def _common(
     if "address" in data:
         changes["address"] = _parse_address(errors, data["address"])
     if "tags" in data:
-        changes["tags"] = _parse_tags(errors, data["tags"])
+        changes["tags"] = parse_tags(errors, data["tags"])
     _reference(errors, data, "assignee_id", ctx.has_user, changes)
     _reference(errors, data, "contact_type_id", ctx.has_contact_type, changes)
     if "custom_fields" in data:
