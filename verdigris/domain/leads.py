@@ -178,6 +178,23 @@ def _categorized(
     return out
 
 
+#: the categorized lists of a lead, person or company: key, value key, categories, type
+_CONTACT_LISTS: tuple[tuple[str, str, tuple[str, ...], Callable[[str, str], Any]], ...] = (
+    ("phone_numbers", "number", PHONE_CATEGORIES, Phone),
+    ("socials", "url", SOCIAL_CATEGORIES, Link),
+    ("websites", "url", WEBSITE_CATEGORIES, Link),
+)
+
+
+def _parse_contact_lists(
+    errors: FieldErrors, data: Mapping[str, Any], changes: dict[str, Any]
+) -> None:
+    """``phone_numbers``, ``socials`` and ``websites``, those sent, into ``changes``."""
+    for field, key, categories, make in _CONTACT_LISTS:
+        if field in data:
+            changes[field] = _categorized(errors, field, data[field], key, categories, make)
+
+
 def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any]:
     """Validate the writable keys of ``data`` into a dict of changes.
 
@@ -198,18 +215,7 @@ def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any
 
     if "email" in data:
         changes["email"] = _parse_email(errors, data["email"])
-    if "phone_numbers" in data:
-        changes["phone_numbers"] = _categorized(
-            errors, "phone_numbers", data["phone_numbers"], "number", PHONE_CATEGORIES, Phone
-        )
-    if "socials" in data:
-        changes["socials"] = _categorized(
-            errors, "socials", data["socials"], "url", SOCIAL_CATEGORIES, Link
-        )
-    if "websites" in data:
-        changes["websites"] = _categorized(
-            errors, "websites", data["websites"], "url", WEBSITE_CATEGORIES, Link
-        )
+    _parse_contact_lists(errors, data, changes)
     if "address" in data:
         changes["address"] = _parse_address(errors, data["address"])
 

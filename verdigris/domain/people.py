@@ -25,15 +25,11 @@ from verdigris.domain.errors import FieldErrors, ValidationFailed
 from verdigris.domain.leads import (
     EMAIL_CATEGORIES,
     NAME_PART_KEYS,
-    PHONE_CATEGORIES,
     SHORT_TEXT_MAX,
-    SOCIAL_CATEGORIES,
-    WEBSITE_CATEGORIES,
     Email,
-    Link,
-    Phone,
     _categorized,
     _parse_address,
+    _parse_contact_lists,
     _same,
     normalize_email,
     normalize_name,
@@ -112,18 +108,7 @@ def _common(
     changes: dict[str, Any] = {}
     if "details" in data:
         changes["details"] = check_text(errors, "details", data["details"], None)
-    if "phone_numbers" in data:
-        changes["phone_numbers"] = _categorized(
-            errors, "phone_numbers", data["phone_numbers"], "number", PHONE_CATEGORIES, Phone
-        )
-    if "socials" in data:
-        changes["socials"] = _categorized(
-            errors, "socials", data["socials"], "url", SOCIAL_CATEGORIES, Link
-        )
-    if "websites" in data:
-        changes["websites"] = _categorized(
-            errors, "websites", data["websites"], "url", WEBSITE_CATEGORIES, Link
-        )
+    _parse_contact_lists(errors, data, changes)
     if "address" in data:
         changes["address"] = _parse_address(errors, data["address"])
     if "tags" in data:
