@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verdigris.domain import activities as activity_rules
 from verdigris.domain import history as rules
 from verdigris.domain.errors import AlreadyConverted, NotFound, ValidationFailed
 from verdigris.domain.history import Version
 from verdigris.domain.leads import Lead
 from verdigris.services.base import Principal, ServiceBase, Shown
 from verdigris.services.changes import Change
+from verdigris.services.leads import log_status_change
 from verdigris.services.request_context import current
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
@@ -169,18 +169,7 @@ class HistoryServices(ServiceBase):
             lead = rules.restored(current_lead, old, now=now, known_fields=ctx.fields)
             tx.leads.update(lead)
             event = "update"
-            if lead.status_id != current_lead.status_id:
-                names = {s.id: s.name for s in ctx.statuses}
-                tx.activities.add(
-                    activity_rules.lead_status_changed(
-                        who.account_id,
-                        lead.id,
-                        who.user_id,
-                        now,
-                        old=(current_lead.status_id, names.get(current_lead.status_id or 0)),
-                        new=(lead.status_id, names.get(lead.status_id or 0)),
-                    )
-                )
+            log_status_change(tx, ctx, who, current_lead, lead, now)
         self.record_change(
             tx,
             who,

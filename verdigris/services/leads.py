@@ -46,6 +46,31 @@ class _ItemFailed(Exception):
     """An item of a bulk request failed on the first pass (LeadServices._bulk)."""
 
 
+def log_status_change(
+    tx: StoreTx,
+    ctx: TxContext,
+    who: Principal,
+    before: lead_rules.Lead,
+    after: lead_rules.Lead,
+    at: int,
+) -> None:
+    """Log a "status changed" activity on the lead if ``after``'s status is not
+    ``before``'s (an update, a restore from the history)."""
+    if after.status_id == before.status_id:
+        return
+    names = {s.id: s.name for s in ctx.statuses}
+    tx.activities.add(
+        activity_rules.lead_status_changed(
+            who.account_id,
+            after.id,
+            who.user_id,
+            at,
+            old=(before.status_id, names.get(before.status_id or 0)),
+            new=(after.status_id, names.get(after.status_id or 0)),
+        )
+    )
+
+
 class LeadServices(ServiceBase):
     # leads ------------------------------------------------------------------------------
     def create_lead(self, who: Principal, data: Any) -> Shown:
@@ -103,18 +128,7 @@ class LeadServices(ServiceBase):
         if lead is current:
             return ctx.show(current)  # nothing differs: no write, no activity
         tx.leads.update(lead)
-        if lead.status_id != current.status_id:
-            names = {s.id: s.name for s in ctx.statuses}
-            tx.activities.add(
-                activity_rules.lead_status_changed(
-                    who.account_id,
-                    lead.id,
-                    who.user_id,
-                    lead.date_modified,
-                    old=(current.status_id, names.get(current.status_id or 0)),
-                    new=(lead.status_id, names.get(lead.status_id or 0)),
-                )
-            )
+        log_status_change(tx, ctx, who, current, lead, lead.date_modified)
         self.record_change(tx, who, "lead", "update", lead.id, current, lead, lead.date_modified)
         return ctx.show(lead)
 
