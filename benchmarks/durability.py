@@ -20,9 +20,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -30,14 +28,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import dataset, loadgen, server
+from benchmarks import dataset, fsyncs, loadgen, server
 from benchmarks.bench import DEFAULT_PG, parse_sizes
 from benchmarks.dataset import Dataset
 
 MODES = ("durable", "fast")
 SCENARIOS = ("upsert_email", "put")
 CONNECTIONS = (1, 16)
-FLUSH = re.compile(r"\b(fsync|fdatasync)\(")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,11 +93,6 @@ def throughput(ds: Dataset, args: argparse.Namespace) -> dict[tuple[str, int, st
     return results
 
 
-def _flushes(trace: Path) -> int:
-    lines = trace.read_text().splitlines() if trace.exists() else []
-    return sum(1 for line in lines if FLUSH.search(line) and "resumed" not in line)
-
-
 def flushes(ds: Dataset, args: argparse.Namespace) -> list[str]:
     """Requests per flush of a durable server, per scenario and connection count."""
     strace = shutil.which("strace")
@@ -113,7 +105,7 @@ def flushes(ds: Dataset, args: argparse.Namespace) -> list[str]:
     serve += ["--port", str(port), "--no-rate-limits", "--durability", "durable"]
     log = open(args.workdir / "dur-flushes.log", "wb")  # noqa: SIM115
     env = {**os.environ, "VERDIGRIS_LOG_LEVEL": "warning"}
-    cmd = [strace, "-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", str(trace), *serve]
+    cmd = fsyncs.traced(strace, trace, serve)
     process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     log.close()
     srv = server.Server(ds.url, 1, port, process, args.workdir / "dur-flushes.log")
@@ -135,10 +127,10 @@ def flushes(ds: Dataset, args: argparse.Namespace) -> list[str]:
         nonce = 10_001
         for conns in CONNECTIONS:
             for scenario in SCENARIOS:
-                before = _flushes(trace)
+                before = fsyncs.count(trace)
                 run = _run(srv, ds, scenario, conns, nonce, args.duration)
                 nonce += 1
-                count = _flushes(trace) - before
+                count = fsyncs.count(trace) - before
                 per = run.requests / count if count else float("inf")
                 lines.append(
                     f"{scenario:<13} c={conns:<3} {run.requests:7,} requests  {count:7,} flushes"
@@ -146,15 +138,7 @@ def flushes(ds: Dataset, args: argparse.Namespace) -> list[str]:
                 )
                 print(lines[-1], flush=True)
     finally:
-        children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-        for pid in children.read_text().split() if children.exists() else []:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(pid), signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        fsyncs.stop_traced(process)
         dataset.restore(ds)
     return lines
 

@@ -3,12 +3,9 @@ one does not; PostgreSQL's fast mode turns synchronous_commit off for verdigris 
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks import fsyncs
 from tests.conftest import free_port, start_server, stop_server
 from verdigris.config import Settings
 from verdigris.store import open_store
@@ -24,7 +22,6 @@ from verdigris.store.postgres import PostgresStore
 from verdigris.store.sqlite import SqliteStore
 
 EMAIL = "flush@example.com"
-FLUSH = re.compile(r"\b(fsync|fdatasync)\(")
 
 
 def _require_strace() -> str:
@@ -35,16 +32,6 @@ def _require_strace() -> str:
             pytest.fail(message + " (VERDIGRIS_REQUIRE_STRACE=1)")
         pytest.skip(message)
     return path
-
-
-def _flushes(trace: Path) -> int:
-    """fsync/fdatasync calls strace has written so far (a call strace shows in two
-    parts, "<unfinished ...>" and "resumed", counts once)."""
-    if not trace.exists():
-        return 0
-    return sum(
-        1 for line in trace.read_text().splitlines() if FLUSH.search(line) and "resumed" not in line
-    )
 
 
 def _count_flushes(tmp_path: Path, mode: str, writes: int) -> tuple[int, int]:
@@ -63,7 +50,7 @@ def _count_flushes(tmp_path: Path, mode: str, writes: int) -> tuple[int, int]:
     serve = [sys.executable, "-m", "verdigris", "serve", "--db", db, "--port", str(port)]
     serve += ["--durability", mode, "--no-rate-limits"]
     process = subprocess.Popen(
-        [strace, "-f", "-qq", "-e", "trace=fsync,fdatasync", "-o", str(trace), *serve],
+        fsyncs.traced(strace, trace, serve),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -81,31 +68,17 @@ def _count_flushes(tmp_path: Path, mode: str, writes: int) -> tuple[int, int]:
                     assert process.poll() is None, "verdigris serve under strace exited"
                     assert time.monotonic() < deadline, "verdigris serve did not start"
                     time.sleep(0.1)
-            before = _flushes(trace)
+            before = fsyncs.count(trace)
             acknowledged = 0
             for i in range(writes):
                 r = client.post("/leads", json={"name": f"Lead {i}"})
                 acknowledged += r.status_code == 200
             # strace writes each line as the call returns: every flush of an answered
             # request is in the file by now
-            after = _flushes(trace)
+            after = fsyncs.count(trace)
     finally:
-        _stop_traced(process)
+        fsyncs.stop_traced(process)
     return after - before, acknowledged
-
-
-def _stop_traced(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server strace runs (strace itself waits for it), then strace."""
-    children = Path(f"/proc/{process.pid}/task/{process.pid}/children")
-    pids = children.read_text().split() if children.exists() else []
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(int(pid), signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.mark.slow

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from verdigris.cli.rows import RowError, RowReader, match_for
+from verdigris.cli.rows import RowError, RowReader, row_upsert
 from verdigris.client import (
     AmbiguousMatchError,
     AsyncClient,
@@ -303,10 +303,8 @@ class Importer:
     def _prepare(self, number: int, row: Row | None, problem: str | None) -> Item:
         """A row's properties and upsert match, or why it has none."""
         try:
-            if problem or row is None:
-                raise RowError(problem or "empty row")
-            properties = self.reader.properties(row)
-            return Item(number, row, properties, match_for(self.match, properties), None)
+            properties, match = row_upsert(self.reader, self.match, row, problem)
+            return Item(number, row, properties, match, None)
         except RowError as exc:
             return Item(number, row, None, None, str(exc))
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from verdigris.cli.importer import Progress, Row, Source, Summary
 from verdigris.cli.lookups import Lookups
-from verdigris.cli.rows import RowError, RowReader, match_for
+from verdigris.cli.rows import RowError, RowReader, row_upsert
 from verdigris.client import (
     AsyncClient,
     AuthenticationError,
@@ -208,10 +208,7 @@ class Preview:
     def _read(self, number: int, row: Row | None, problem: str | None) -> _Checked | RowError:
         """A row's properties, match and match key, or why it cannot be imported."""
         try:
-            if problem or row is None:
-                raise RowError(problem or "empty row")
-            properties = self.reader.properties(row)
-            match = match_for(self.match, properties)
+            properties, match = row_upsert(self.reader, self.match, row, problem)
             return _Checked(properties, match, self._key(match))
         except RowError as exc:
             return exc

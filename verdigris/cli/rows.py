@@ -390,6 +390,18 @@ def _option(definition: CustomFieldDefinitionOut, text: str) -> int:
     raise RowError(f"{definition.name} has no option {text!r} (options: {names})")
 
 
+def row_upsert(
+    reader: RowReader, key: str, row: Mapping[str, Any] | None, problem: str | None
+) -> tuple[dict[str, Any], Match]:
+    """A file row's upsert properties and match (``--match KEY``), as the import and its
+    preview read them; :class:`RowError` (the source's ``problem``, an empty row, or what
+    the row lacks) when it has none."""
+    if problem or row is None:
+        raise RowError(problem or "empty row")
+    properties = reader.properties(row)
+    return properties, match_for(key, properties)
+
+
 def match_for(key: str, props: Mapping[str, Any]) -> Match:
     """The upsert match of ``--match KEY`` for a row's properties."""
     if key == "email":

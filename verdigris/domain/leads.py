@@ -16,7 +16,14 @@ import msgspec
 from verdigris.domain.custom_fields import CustomFieldDefinition, parse_values
 from verdigris.domain.errors import FieldErrors, ValidationFailed
 from verdigris.domain.names import NameParts, compose_name, split_name
-from verdigris.domain.values import check_text, number_problem, parse_amount, parse_int, text_ok
+from verdigris.domain.values import (
+    check_text,
+    number_problem,
+    parse_amount,
+    parse_int,
+    parse_tags,
+    text_ok,
+)
 
 EMAIL_CATEGORIES = ("work", "personal", "other")
 PHONE_CATEGORIES = ("mobile", "work", "home", "other")
@@ -171,6 +178,23 @@ def _categorized(
     return out
 
 
+#: the categorized lists of a lead, person or company: key, value key, categories, type
+_CONTACT_LISTS: tuple[tuple[str, str, tuple[str, ...], Callable[[str, str], Any]], ...] = (
+    ("phone_numbers", "number", PHONE_CATEGORIES, Phone),
+    ("socials", "url", SOCIAL_CATEGORIES, Link),
+    ("websites", "url", WEBSITE_CATEGORIES, Link),
+)
+
+
+def _parse_contact_lists(
+    errors: FieldErrors, data: Mapping[str, Any], changes: dict[str, Any]
+) -> None:
+    """``phone_numbers``, ``socials`` and ``websites``, those sent, into ``changes``."""
+    for field, key, categories, make in _CONTACT_LISTS:
+        if field in data:
+            changes[field] = _categorized(errors, field, data[field], key, categories, make)
+
+
 def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any]:
     """Validate the writable keys of ``data`` into a dict of changes.
 
@@ -191,18 +215,7 @@ def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any
 
     if "email" in data:
         changes["email"] = _parse_email(errors, data["email"])
-    if "phone_numbers" in data:
-        changes["phone_numbers"] = _categorized(
-            errors, "phone_numbers", data["phone_numbers"], "number", PHONE_CATEGORIES, Phone
-        )
-    if "socials" in data:
-        changes["socials"] = _categorized(
-            errors, "socials", data["socials"], "url", SOCIAL_CATEGORIES, Link
-        )
-    if "websites" in data:
-        changes["websites"] = _categorized(
-            errors, "websites", data["websites"], "url", WEBSITE_CATEGORIES, Link
-        )
+    _parse_contact_lists(errors, data, changes)
     if "address" in data:
         changes["address"] = _parse_address(errors, data["address"])
 
@@ -226,7 +239,7 @@ def parse_changes(data: Mapping[str, Any], ctx: AccountContext) -> dict[str, Any
         else:
             errors.add("monetary_unit", "invalid", "monetary_unit must be a 3-letter code")
     if "tags" in data:
-        changes["tags"] = _parse_tags(errors, data["tags"])
+        changes["tags"] = parse_tags(errors, data["tags"])
     if "custom_fields" in data:
         changes["custom_fields"] = _parse_custom_fields(errors, data["custom_fields"], ctx)
 
@@ -278,22 +291,6 @@ def _parse_address(errors: FieldErrors, raw: Any) -> Address | None:
     if not any(values.values()):
         return None
     return Address(**values)
-
-
-def _parse_tags(errors: FieldErrors, raw: Any) -> list[str]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
-        errors.add("tags", "invalid_type", "tags must be a list of strings")
-        return []
-    seen: dict[str, None] = {}
-    for tag in raw:
-        tag = tag.strip()
-        if len(tag) > SHORT_TEXT_MAX:
-            errors.add("tags", "too_long")
-        elif tag:
-            seen.setdefault(tag, None)
-    return list(seen)
 
 
 def _parse_references(

@@ -27,8 +27,8 @@ from verdigris.domain.crm import Company, Opportunity, Person, Pipeline, Stage
 from verdigris.domain.custom_field_filters import CustomFilter, parse_custom_filters
 from verdigris.domain.custom_fields import CustomFieldDefinition, parse_values
 from verdigris.domain.errors import UNRECOGNIZED_PREFIX, FieldErrors, ValidationFailed
-from verdigris.domain.leads import SHORT_TEXT_MAX, _parse_tags
-from verdigris.domain.search import RESULT_WINDOW, Range, TagFilter
+from verdigris.domain.leads import SHORT_TEXT_MAX
+from verdigris.domain.search import Range, SearchPage, TagFilter
 from verdigris.domain.search_keys import NO_VALUE_ID, text_key
 from verdigris.domain.values import (
     DEFAULT_PAGE_SIZE,
@@ -37,6 +37,7 @@ from verdigris.domain.values import (
     paging,
     parse_amount,
     parse_int,
+    parse_tags,
     whole,
 )
 
@@ -293,7 +294,7 @@ def parse_changes(
         else:
             v["win_probability"] = chance
     if "tags" in data:
-        v["tags"] = _parse_tags(p, data["tags"])
+        v["tags"] = parse_tags(p, data["tags"])
     fields = _custom_fields(p, data.get("custom_fields"), ctx)
     if fields is not None:
         v["custom_fields"] = fields
@@ -458,7 +459,7 @@ def stage_changed(
 
 
 @dataclass(frozen=True)
-class OpportunityQuery:
+class OpportunityQuery(SearchPage):
     """A validated opportunity search; ``None`` means "no filter" throughout. Id lists
     may hold :data:`NO_VALUE_ID` (-2, "none") where Copper allows it."""
 
@@ -488,20 +489,6 @@ class OpportunityQuery:
     modified_date: Range = field(default_factory=Range)
     #: filters on custom fields available on opportunities (see :func:`custom_filters`)
     custom_fields: tuple[CustomFilter, ...] = ()
-
-    @property
-    def offset(self) -> int:
-        return (self.page_number - 1) * self.page_size
-
-    @property
-    def limit(self) -> int:
-        """Rows of this page inside Copper's 100,000-record window (0 past it)."""
-        return max(0, min(self.page_size, RESULT_WINDOW - self.offset))
-
-    @property
-    def matches_nothing(self) -> bool:
-        """verdigris has no followers: ``followed: 1`` matches nothing."""
-        return self.followed is True
 
 
 def search_params(body: Any, query: Sequence[tuple[str, str]]) -> dict[str, Any]:

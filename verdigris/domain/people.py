@@ -25,23 +25,18 @@ from verdigris.domain.errors import FieldErrors, ValidationFailed
 from verdigris.domain.leads import (
     EMAIL_CATEGORIES,
     NAME_PART_KEYS,
-    PHONE_CATEGORIES,
     SHORT_TEXT_MAX,
-    SOCIAL_CATEGORIES,
-    WEBSITE_CATEGORIES,
     Email,
-    Link,
-    Phone,
     _categorized,
     _parse_address,
-    _parse_tags,
+    _parse_contact_lists,
     _same,
     normalize_email,
     normalize_name,
 )
 from verdigris.domain.names import NameParts, compose_name, split_name
 from verdigris.domain.search_keys import phone_keys, tag_keys, text_key
-from verdigris.domain.values import check_text, parse_int, text_ok
+from verdigris.domain.values import check_text, parse_int, parse_tags, text_ok
 
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
 _DOMAIN_RE = re.compile(r"^[^@\s/]+\.[^@\s/]+$")
@@ -113,22 +108,11 @@ def _common(
     changes: dict[str, Any] = {}
     if "details" in data:
         changes["details"] = check_text(errors, "details", data["details"], None)
-    if "phone_numbers" in data:
-        changes["phone_numbers"] = _categorized(
-            errors, "phone_numbers", data["phone_numbers"], "number", PHONE_CATEGORIES, Phone
-        )
-    if "socials" in data:
-        changes["socials"] = _categorized(
-            errors, "socials", data["socials"], "url", SOCIAL_CATEGORIES, Link
-        )
-    if "websites" in data:
-        changes["websites"] = _categorized(
-            errors, "websites", data["websites"], "url", WEBSITE_CATEGORIES, Link
-        )
+    _parse_contact_lists(errors, data, changes)
     if "address" in data:
         changes["address"] = _parse_address(errors, data["address"])
     if "tags" in data:
-        changes["tags"] = _parse_tags(errors, data["tags"])
+        changes["tags"] = parse_tags(errors, data["tags"])
     _reference(errors, data, "assignee_id", ctx.has_user, changes)
     _reference(errors, data, "contact_type_id", ctx.has_contact_type, changes)
     if "custom_fields" in data:

@@ -19,7 +19,7 @@ from typing import Any
 from verdigris.domain.errors import UNRECOGNIZED_PREFIX, FieldErrors, ValidationFailed
 from verdigris.domain.search import (
     HARMLESS_QUERY_KEYS,
-    RESULT_WINDOW,
+    AgedSearchPage,
     Range,
     TagFilter,
     _emails,
@@ -106,7 +106,7 @@ _OPEN = Range()
 
 
 @dataclass(frozen=True)
-class RecordQuery:
+class RecordQuery(AgedSearchPage):
     """A validated people or companies search; ``None`` means "no filter"."""
 
     page_number: int = 1
@@ -132,29 +132,6 @@ class RecordQuery:
     interaction_count: Range = _OPEN
     interaction_date: Range = _OPEN
     created_date: Range = _OPEN
-
-    @property
-    def offset(self) -> int:
-        return (self.page_number - 1) * self.page_size
-
-    @property
-    def limit(self) -> int:
-        """Rows of this page inside Copper's 100,000-record window (0 past it)."""
-        return max(0, min(self.page_size, RESULT_WINDOW - self.offset))
-
-    @property
-    def matches_nothing(self) -> bool:
-        """verdigris has no followers: ``followed: 1`` matches nothing."""
-        return self.followed is True
-
-    def at(self, now: int) -> RecordQuery:
-        """``age`` turned into a lower bound on the creation date."""
-        if self.max_age is None:
-            return self
-        since = now - self.max_age
-        low = self.created_date.low
-        bound = since if low is None else max(low, since)
-        return replace(self, max_age=None, created_date=Range(bound, self.created_date.high))
 
 
 def record_search_params(

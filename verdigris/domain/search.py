@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import msgspec
 
@@ -128,8 +128,49 @@ class TagFilter:
     empty: bool = False
 
 
+class SearchPage:
+    """What every search query (leads, people, companies, opportunities) derives from
+    its paging and ``followed`` fields, mixed into their dataclasses."""
+
+    page_number: int
+    page_size: int
+    followed: bool | None
+
+    @property
+    def offset(self) -> int:
+        return (self.page_number - 1) * self.page_size
+
+    @property
+    def limit(self) -> int:
+        """Rows of this page inside Copper's 100,000-record window (0 past it)."""
+        return max(0, min(self.page_size, RESULT_WINDOW - self.offset))
+
+    @property
+    def matches_nothing(self) -> bool:
+        """True when the filters exclude every record (verdigris has no followers:
+        ``followed: 1`` matches nothing)."""
+        return self.followed is True
+
+
+class AgedSearchPage(SearchPage):
+    """A :class:`SearchPage` with Copper's ``age`` filter (leads, people, companies)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    max_age: int | None
+    created_date: Range
+
+    def at(self, now: int) -> Self:
+        """The query with ``age`` turned into a lower bound on the creation date."""
+        if self.max_age is None:
+            return self
+        since = now - self.max_age
+        low = self.created_date.low
+        bound = since if low is None else max(low, since)
+        return replace(self, max_age=None, created_date=Range(bound, self.created_date.high))
+
+
 @dataclass(frozen=True)
-class SearchQuery:
+class SearchQuery(AgedSearchPage):
     """A validated lead search. ``None`` means "no filter" throughout.
 
     Text filters hold comparison keys (:func:`text_key`); for city, state and
@@ -164,29 +205,6 @@ class SearchQuery:
     include_converted: bool = False
     #: filters on custom fields (issue 5), resolved against the account's definitions
     custom_fields: tuple[CustomFilter, ...] = ()
-
-    @property
-    def offset(self) -> int:
-        return (self.page_number - 1) * self.page_size
-
-    @property
-    def limit(self) -> int:
-        """Rows of this page inside Copper's 100,000-record window (0 past it)."""
-        return max(0, min(self.page_size, RESULT_WINDOW - self.offset))
-
-    @property
-    def matches_nothing(self) -> bool:
-        """True when the filters exclude every lead (verdigris has no followers)."""
-        return self.followed is True
-
-    def at(self, now: int) -> SearchQuery:
-        """The query with ``age`` turned into a lower bound on the creation date."""
-        if self.max_age is None:
-            return self
-        since = now - self.max_age
-        low = self.created_date.low
-        bound = since if low is None else max(low, since)
-        return replace(self, max_age=None, created_date=Range(bound, self.created_date.high))
 
 
 # --- reading the parameters ---------------------------------------------------------------

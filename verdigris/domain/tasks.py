@@ -26,12 +26,13 @@ from verdigris.domain.values import (
     paging,
     parse_date,
     parse_int,
+    parse_tags,
     too_many,
 )
 from verdigris.wire import catalogue
 from verdigris.wire.catalogue import UNRECOGNIZED_PREFIX
 
-#: the column length of a task's name and of each tag
+#: the column length of a task's name
 SHORT_TEXT_MAX = 255
 PRIORITIES = ("None", "High")
 STATUSES = ("Open", "Completed")
@@ -190,7 +191,7 @@ def parse_changes(data: Mapping[str, Any], ctx: TaskContext, *, creating: bool) 
     if "details" in data:
         changes["details"] = check_text(errors, "details", data["details"], None)
     if "tags" in data:
-        changes["tags"] = _parse_tags(errors, data["tags"])
+        changes["tags"] = parse_tags(errors, data["tags"])
     if "custom_fields" in data:
         changes["custom_fields"] = _parse_custom_fields(errors, data["custom_fields"], ctx)
     errors.raise_if_any()
@@ -243,24 +244,6 @@ def parse_lead_resource(body: Any) -> int:
     errors.raise_if_any()
     assert task_id is not None
     return task_id
-
-
-def _parse_tags(errors: FieldErrors, raw: Any) -> list[str]:
-    if raw is None:
-        return []
-    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
-        errors.add("tags", "invalid_type", "tags must be a list of strings")
-        return []
-    seen: dict[str, None] = {}
-    for tag in raw:
-        tag = tag.strip()
-        if "\x00" in tag:
-            errors.add("tags", "invalid")
-        elif len(tag) > SHORT_TEXT_MAX:
-            errors.add("tags", "too_long")
-        elif tag:
-            seen.setdefault(tag, None)
-    return list(seen)
 
 
 def _parse_custom_fields(errors: FieldErrors, raw: Any, ctx: TaskContext) -> dict[int, Any]:

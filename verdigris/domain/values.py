@@ -230,6 +230,30 @@ def text_ok(errors: FieldErrors, field: str, value: str, limit: int | None, *, l
     return False
 
 
+#: the column length of each tag (of a lead, person, company, opportunity or task)
+TAG_MAX = 255
+
+
+def parse_tags(errors: FieldErrors, raw: Any) -> list[str]:
+    """A record's ``tags``: a list of strings (``None``: none), each stripped, empty ones
+    dropped, duplicates kept once in order; a tag with a NUL character is ``invalid``,
+    one past :data:`TAG_MAX` characters ``too_long``."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(t, str) for t in raw):
+        errors.add("tags", "invalid_type", "tags must be a list of strings")
+        return []
+    seen: dict[str, None] = {}
+    for tag in raw:
+        tag = tag.strip()
+        problem = text_problem(tag, TAG_MAX)
+        if problem is not None:
+            errors.add("tags", problem)
+        elif tag:
+            seen.setdefault(tag, None)
+    return list(seen)
+
+
 # --- lists and paging ----------------------------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from verdigris.domain.errors import (
     VerdigrisError,
 )
 from verdigris.services.base import ItemFailure, Principal, ServiceBase, require_object
-from verdigris.services.changes import Change, Event
+from verdigris.services.changes import Event
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
 
@@ -239,23 +239,9 @@ class ActivityServices(ServiceBase):
         now: int,
         cause: str | None = None,
     ) -> None:
-        if self.observers:
-            record = after or before
-            assert record is not None
-            self.changed(
-                tx,
-                Change(
-                    "activity",
-                    event,
-                    who.account_id,
-                    record.id,
-                    who.user_id,
-                    before,
-                    after,
-                    now,
-                    cause,
-                ),
-            )
+        record = after or before
+        assert record is not None
+        self.record_change(tx, who, "activity", event, record.id, before, after, now, cause=cause)
 
 
 def _user_activity(activity: Activity) -> None:

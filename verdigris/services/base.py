@@ -16,7 +16,7 @@ from verdigris.domain.errors import (
     MalformedRequest,
 )
 from verdigris.domain.leads import Lead
-from verdigris.services.changes import Change, Observer
+from verdigris.services.changes import Change, Entity, Event, Observer
 from verdigris.store.base import (
     LeadFields,
     StatusRecord,
@@ -243,6 +243,28 @@ class ServiceBase:
             return
         for observer in self.observers:
             observer(tx, change)
+
+    def record_change(
+        self,
+        tx: StoreTx,
+        who: Principal,
+        entity: Entity,
+        event: Event,
+        record_id: int,
+        before: Any,
+        after: Any,
+        at: int | None = None,
+        *,
+        cause: str | None = None,
+    ) -> None:
+        """:meth:`changed` for a change ``who`` made to a record, at ``at`` (the service
+        clock when ``None``): nothing is built, nor the clock read, when nobody observes."""
+        if self.observers:
+            when = self.clock() if at is None else at
+            change = Change(
+                entity, event, who.account_id, record_id, who.user_id, before, after, when, cause
+            )
+            self.changed(tx, change)
 
     def using(self, store: Transactions) -> Self:
         """These services opening their transactions through ``store`` (a group commit's

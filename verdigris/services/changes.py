@@ -1,7 +1,8 @@
 """What follows a write: every change of a record, seen inside its own transaction.
 
-A use case that changes a record calls :meth:`ServiceBase.changed` with a
-:class:`Change` while its transaction is still open. Each registered observer (the
+A use case that changes a record calls :meth:`ServiceBase.record_change` while its
+transaction is still open (it builds the :class:`Change` only when someone observes, and
+hands it to :meth:`ServiceBase.changed`). Each registered observer (the
 webhook outbox, the lead history...) writes what must follow that change through the
 same ``tx``, so a rolled back write leaves nothing behind and a committed one never
 loses what follows it.

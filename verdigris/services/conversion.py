@@ -24,7 +24,6 @@ from verdigris.domain.errors import AlreadyConverted, FieldErrors, NotFound
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import LOOKUP_LIMIT, MatchCriteria
 from verdigris.services.base import Principal, ServiceBase
-from verdigris.services.changes import Change, Entity
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
 
@@ -147,31 +146,14 @@ class ConversionServices(ServiceBase):
                     opportunity_id=opportunity.id if opportunity else None,
                 )
             )
-            if self.observers:
-                made: list[tuple[Entity, Any]] = [("person", person)]
-                if opportunity is not None:
-                    made.append(("opportunity", opportunity))
-                for entity, record in made:
-                    self.changed(
-                        tx,
-                        Change(
-                            entity, "new", who.account_id, record.id, who.user_id, None, record, now
-                        ),
-                    )
-                self.changed(
-                    tx,
-                    Change(
-                        "lead",
-                        "update",
-                        who.account_id,
-                        lead.id,
-                        who.user_id,
-                        lead,
-                        converted,
-                        now,
-                        cause="convert",
-                    ),
+            self.record_change(tx, who, "person", "new", person.id, None, person, now)
+            if opportunity is not None:
+                self.record_change(
+                    tx, who, "opportunity", "new", opportunity.id, None, opportunity, now
                 )
+            self.record_change(
+                tx, who, "lead", "update", lead.id, lead, converted, now, cause="convert"
+            )
             return Conversion(
                 ctx.show(person, "person"),
                 ctx.show(company, "company") if company else None,
@@ -224,13 +206,7 @@ class ConversionServices(ServiceBase):
                 now=now,
             )
         )
-        if self.observers:
-            self.changed(
-                tx,
-                Change(
-                    "company", "new", who.account_id, company.id, who.user_id, None, company, now
-                ),
-            )
+        self.record_change(tx, who, "company", "new", company.id, None, company, now)
         return company
 
     def lead_activities(self, who: Principal, lead_id: int, body: Any) -> list[Activity]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from verdigris.domain.crm import Company, ContactType, Opportunity, Person, Pipeline
 from verdigris.domain.errors import NotFound
 from verdigris.services.base import Principal, ServiceBase
-from verdigris.services.changes import Change
 from verdigris.services.conversion import CrmContext, WithFields
 from verdigris.services.tasks import unrelate_tasks
 from verdigris.wire import catalogue
@@ -27,20 +26,8 @@ class CrmServices(ServiceBase):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "person", person_id)
             unrelate_tasks(self, tx, who, "person", person_id)
-            if self.observers:  # issue 21: deletes are changes too
-                self.changed(
-                    tx,
-                    Change(
-                        "person",
-                        "delete",
-                        who.account_id,
-                        person_id,
-                        who.user_id,
-                        before,
-                        None,
-                        self.clock(),
-                    ),
-                )
+            # issue 21: deletes are changes too
+            self.record_change(tx, who, "person", "delete", person_id, before, None)
         return person_id
 
     def get_company(self, who: Principal, company_id: int) -> WithFields[Company]:
@@ -57,20 +44,8 @@ class CrmServices(ServiceBase):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "company", company_id)
             unrelate_tasks(self, tx, who, "company", company_id)
-            if self.observers:  # issue 21: deletes are changes too
-                self.changed(
-                    tx,
-                    Change(
-                        "company",
-                        "delete",
-                        who.account_id,
-                        company_id,
-                        who.user_id,
-                        before,
-                        None,
-                        self.clock(),
-                    ),
-                )
+            # issue 21: deletes are changes too
+            self.record_change(tx, who, "company", "delete", company_id, before, None)
         return company_id
 
     def get_opportunity(self, who: Principal, opportunity_id: int) -> WithFields[Opportunity]:
@@ -89,20 +64,8 @@ class CrmServices(ServiceBase):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "opportunity", opportunity_id)
             unrelate_tasks(self, tx, who, "opportunity", opportunity_id)
-            if self.observers:  # issue 21: what follows a write sees the delete too
-                self.changed(
-                    tx,
-                    Change(
-                        "opportunity",
-                        "delete",
-                        who.account_id,
-                        opportunity_id,
-                        who.user_id,
-                        before,
-                        None,
-                        self.clock(),
-                    ),
-                )
+            # issue 21: what follows a write sees the delete too
+            self.record_change(tx, who, "opportunity", "delete", opportunity_id, before, None)
         return opportunity_id
 
     def pipelines(self, who: Principal) -> list[Pipeline]:

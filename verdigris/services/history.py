@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from verdigris.domain import activities as activity_rules
 from verdigris.domain import history as rules
 from verdigris.domain.errors import AlreadyConverted, NotFound, ValidationFailed
 from verdigris.domain.history import Version
 from verdigris.domain.leads import Lead
 from verdigris.services.base import Principal, ServiceBase, Shown
 from verdigris.services.changes import Change
+from verdigris.services.leads import log_status_change
 from verdigris.services.request_context import current
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
@@ -169,33 +169,18 @@ class HistoryServices(ServiceBase):
             lead = rules.restored(current_lead, old, now=now, known_fields=ctx.fields)
             tx.leads.update(lead)
             event = "update"
-            if lead.status_id != current_lead.status_id:
-                names = {s.id: s.name for s in ctx.statuses}
-                tx.activities.add(
-                    activity_rules.lead_status_changed(
-                        who.account_id,
-                        lead.id,
-                        who.user_id,
-                        now,
-                        old=(current_lead.status_id, names.get(current_lead.status_id or 0)),
-                        new=(lead.status_id, names.get(lead.status_id or 0)),
-                    )
-                )
-        if self.observers:
-            self.changed(
-                tx,
-                Change(
-                    "lead",
-                    "new" if event == "new" else "update",
-                    who.account_id,
-                    lead_id,
-                    who.user_id,
-                    current_lead,
-                    lead,
-                    now,
-                    cause="restore",
-                ),
-            )
+            log_status_change(tx, ctx, who, current_lead, lead, now)
+        self.record_change(
+            tx,
+            who,
+            "lead",
+            "new" if event == "new" else "update",
+            lead_id,
+            current_lead,
+            lead,
+            now,
+            cause="restore",
+        )
         return ctx.show(lead)
 
     def revert_import(
@@ -249,21 +234,17 @@ class HistoryServices(ServiceBase):
             )
             tx.leads.update(after)
             event = "update"
-        if self.observers:
-            self.changed(
-                tx,
-                Change(
-                    "lead",
-                    "delete" if event == "delete" else "update",
-                    who.account_id,
-                    lead_id,
-                    who.user_id,
-                    current_lead,
-                    after,
-                    self.clock(),
-                    cause="revert",
-                ),
-            )
+        self.record_change(
+            tx,
+            who,
+            "lead",
+            "delete" if event == "delete" else "update",
+            lead_id,
+            current_lead,
+            after,
+            None,
+            cause="revert",
+        )
         return None
 
     def prune_history(self, *, older_than: int | None, keep: int | None) -> int:

@@ -46,6 +46,31 @@ class _ItemFailed(Exception):
     """An item of a bulk request failed on the first pass (LeadServices._bulk)."""
 
 
+def log_status_change(
+    tx: StoreTx,
+    ctx: TxContext,
+    who: Principal,
+    before: lead_rules.Lead,
+    after: lead_rules.Lead,
+    at: int,
+) -> None:
+    """Log a "status changed" activity on the lead if ``after``'s status is not
+    ``before``'s (an update, a restore from the history)."""
+    if after.status_id == before.status_id:
+        return
+    names = {s.id: s.name for s in ctx.statuses}
+    tx.activities.add(
+        activity_rules.lead_status_changed(
+            who.account_id,
+            after.id,
+            who.user_id,
+            at,
+            old=(before.status_id, names.get(before.status_id or 0)),
+            new=(after.status_id, names.get(after.status_id or 0)),
+        )
+    )
+
+
 class LeadServices(ServiceBase):
     # leads ------------------------------------------------------------------------------
     def create_lead(self, who: Principal, data: Any) -> Shown:
@@ -68,20 +93,7 @@ class LeadServices(ServiceBase):
         tx.activities.add(
             activity_rules.lead_created(who.account_id, lead.id, who.user_id, lead.date_created)
         )
-        if self.observers:
-            self.changed(
-                tx,
-                Change(
-                    "lead",
-                    "new",
-                    who.account_id,
-                    lead.id,
-                    who.user_id,
-                    None,
-                    lead,
-                    lead.date_created,
-                ),
-            )
+        self.record_change(tx, who, "lead", "new", lead.id, None, lead, lead.date_created)
         return ctx.show(lead)
 
     def get_lead(self, who: Principal, lead_id: int) -> Shown:
@@ -116,32 +128,8 @@ class LeadServices(ServiceBase):
         if lead is current:
             return ctx.show(current)  # nothing differs: no write, no activity
         tx.leads.update(lead)
-        if lead.status_id != current.status_id:
-            names = {s.id: s.name for s in ctx.statuses}
-            tx.activities.add(
-                activity_rules.lead_status_changed(
-                    who.account_id,
-                    lead.id,
-                    who.user_id,
-                    lead.date_modified,
-                    old=(current.status_id, names.get(current.status_id or 0)),
-                    new=(lead.status_id, names.get(lead.status_id or 0)),
-                )
-            )
-        if self.observers:
-            self.changed(
-                tx,
-                Change(
-                    "lead",
-                    "update",
-                    who.account_id,
-                    lead.id,
-                    who.user_id,
-                    current,
-                    lead,
-                    lead.date_modified,
-                ),
-            )
+        log_status_change(tx, ctx, who, current, lead, lead.date_modified)
+        self.record_change(tx, who, "lead", "update", lead.id, current, lead, lead.date_modified)
         return ctx.show(lead)
 
     def delete_lead(self, who: Principal, lead_id: int) -> int:
@@ -151,20 +139,7 @@ class LeadServices(ServiceBase):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "lead", lead_id)
             unrelate_tasks(self, tx, who, "lead", lead_id)
-            if self.observers:
-                self.changed(
-                    tx,
-                    Change(
-                        "lead",
-                        "delete",
-                        who.account_id,
-                        lead_id,
-                        who.user_id,
-                        before,
-                        None,
-                        self.clock(),
-                    ),
-                )
+            self.record_change(tx, who, "lead", "delete", lead_id, before, None)
         return lead_id
 
     def upsert_lead(self, who: Principal, body: Any) -> Shown:

@@ -12,7 +12,6 @@ from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.errors import MalformedRequest, NotFound
 from verdigris.domain.opportunities import LossReason
 from verdigris.services.base import Principal, ServiceBase, TxContext
-from verdigris.services.changes import Change
 from verdigris.services.conversion import CrmContext, WithFields
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
@@ -103,13 +102,7 @@ class OpportunityServices(ServiceBase):
                     who.account_id, changes, contact=contact, company=company, now=now
                 )
             )
-            if self.observers:
-                self.changed(
-                    tx,
-                    Change(
-                        "opportunity", "new", who.account_id, made.id, who.user_id, None, made, now
-                    ),
-                )
+            self.record_change(tx, who, "opportunity", "new", made.id, None, made, now)
             return CrmContext(tx, who.account_id).show(made, "opportunity")
 
     def update_opportunity(
@@ -140,20 +133,9 @@ class OpportunityServices(ServiceBase):
                             changes.stage,
                         )
                     )
-                if self.observers:
-                    self.changed(
-                        tx,
-                        Change(
-                            "opportunity",
-                            "update",
-                            who.account_id,
-                            current.id,
-                            who.user_id,
-                            current,
-                            updated,
-                            now,
-                        ),
-                    )
+                self.record_change(
+                    tx, who, "opportunity", "update", current.id, current, updated, now
+                )
             return CrmContext(tx, who.account_id).show(updated, "opportunity")
 
     def search_opportunities(

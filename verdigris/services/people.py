@@ -17,7 +17,6 @@ from verdigris.domain.errors import FieldErrors, NotFound
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.people_search import parse_company_search, parse_people_search
 from verdigris.services.base import Principal, ServiceBase, TxContext, require_object
-from verdigris.services.changes import Change
 from verdigris.services.conversion import CrmContext, WithFields
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
@@ -90,20 +89,9 @@ class PeopleServices(ServiceBase):
             person = rules.new_person(changes, account_id=who.account_id, now=self.clock())
             self._check_emails(tx, who, person)
             person = tx.people.insert_person(person)
-            if self.observers:
-                self.changed(
-                    tx,
-                    Change(
-                        "person",
-                        "new",
-                        who.account_id,
-                        person.id,
-                        who.user_id,
-                        None,
-                        person,
-                        person.date_created,
-                    ),
-                )
+            self.record_change(
+                tx, who, "person", "new", person.id, None, person, person.date_created
+            )
             return shown(ctx.ctx, person, "person")
 
     def update_person(self, who: Principal, person_id: int, data: Any) -> WithFields[Person]:
@@ -120,20 +108,9 @@ class PeopleServices(ServiceBase):
             if person.emails != current.emails:
                 self._check_emails(tx, who, person)
             tx.people.update_person(person)
-            if self.observers:
-                self.changed(
-                    tx,
-                    Change(
-                        "person",
-                        "update",
-                        who.account_id,
-                        person.id,
-                        who.user_id,
-                        current,
-                        person,
-                        person.date_modified,
-                    ),
-                )
+            self.record_change(
+                tx, who, "person", "update", person.id, current, person, person.date_modified
+            )
             return shown(ctx.ctx, person, "person")
 
     def fetch_person_by_email(self, who: Principal, data: Any) -> WithFields[Person]:
@@ -165,20 +142,9 @@ class PeopleServices(ServiceBase):
                 changes, account_id=who.account_id, now=self.clock(), key=company_key
             )
             company = tx.people.insert_company(company)
-            if self.observers:
-                self.changed(
-                    tx,
-                    Change(
-                        "company",
-                        "new",
-                        who.account_id,
-                        company.id,
-                        who.user_id,
-                        None,
-                        company,
-                        company.date_created,
-                    ),
-                )
+            self.record_change(
+                tx, who, "company", "new", company.id, None, company, company.date_created
+            )
             return shown(ctx.ctx, company, "company")
 
     def update_company(self, who: Principal, company_id: int, data: Any) -> WithFields[Company]:
@@ -195,20 +161,9 @@ class PeopleServices(ServiceBase):
             tx.people.update_company(company)
             if company.name != current.name:
                 tx.people.rename_company_of_people(who.account_id, company.id, company.name)
-            if self.observers:
-                self.changed(
-                    tx,
-                    Change(
-                        "company",
-                        "update",
-                        who.account_id,
-                        company.id,
-                        who.user_id,
-                        current,
-                        company,
-                        company.date_modified,
-                    ),
-                )
+            self.record_change(
+                tx, who, "company", "update", company.id, current, company, company.date_modified
+            )
             return shown(ctx.ctx, company, "company")
 
     def search_companies(

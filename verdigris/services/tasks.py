@@ -18,7 +18,6 @@ from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.errors import NotFound
 from verdigris.domain.tasks import Task
 from verdigris.services.base import Principal, ServiceBase, TxContext, require_object
-from verdigris.services.changes import Change
 from verdigris.store.base import StoreTx, TagCount
 from verdigris.wire import catalogue
 
@@ -84,21 +83,9 @@ def unrelate_tasks(
     for task in tx.tasks.related_to(who.account_id, kind, record_id):
         after = rules.unrelate(task, now)
         tx.tasks.update(after)
-        if services.observers:
-            services.changed(
-                tx,
-                Change(
-                    "task",
-                    "update",
-                    who.account_id,
-                    task.id,
-                    who.user_id,
-                    task,
-                    after,
-                    now,
-                    cause="unrelated",
-                ),
-            )
+        services.record_change(
+            tx, who, "task", "update", task.id, task, after, now, cause="unrelated"
+        )
 
 
 class TaskServices(ServiceBase):
@@ -115,20 +102,7 @@ class TaskServices(ServiceBase):
                 changes, account_id=who.account_id, user_id=who.user_id, now=self.clock()
             )
             task = tx.tasks.insert(task)
-            if self.observers:
-                self.changed(
-                    tx,
-                    Change(
-                        "task",
-                        "new",
-                        who.account_id,
-                        task.id,
-                        who.user_id,
-                        None,
-                        task,
-                        task.date_created,
-                    ),
-                )
+            self.record_change(tx, who, "task", "new", task.id, None, task, task.date_created)
             return ctx.show(task)
 
     def get_task(self, who: Principal, task_id: int) -> ShownTask:
@@ -160,21 +134,9 @@ class TaskServices(ServiceBase):
         self, tx: StoreTx, who: Principal, before: Task, after: Task, cause: str | None = None
     ) -> None:
         tx.tasks.update(after)
-        if self.observers:
-            self.changed(
-                tx,
-                Change(
-                    "task",
-                    "update",
-                    who.account_id,
-                    after.id,
-                    who.user_id,
-                    before,
-                    after,
-                    after.date_modified,
-                    cause=cause,
-                ),
-            )
+        self.record_change(
+            tx, who, "task", "update", after.id, before, after, after.date_modified, cause=cause
+        )
 
     def delete_task(self, who: Principal, task_id: int) -> int:
         with self.store.transaction(write=True) as tx:
@@ -182,20 +144,7 @@ class TaskServices(ServiceBase):
             if not tx.tasks.delete(who.account_id, task_id):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.activities.delete_all(who.account_id, "task", task_id)
-            if self.observers:
-                self.changed(
-                    tx,
-                    Change(
-                        "task",
-                        "delete",
-                        who.account_id,
-                        task_id,
-                        who.user_id,
-                        before,
-                        None,
-                        self.clock(),
-                    ),
-                )
+            self.record_change(tx, who, "task", "delete", task_id, before, None)
         return task_id
 
     def search_tasks(self, who: Principal, body: Any) -> tuple[int, TaskPage]:

@@ -15,22 +15,17 @@ from verdigris.wire.requests import (
     CustomFieldValueIn,
     EmailIn,
     LinkIn,
-    PagingIn,
     PhoneIn,
     TagFilterIn,
     _In,
+    _NamedIn,
+    _SearchIn,
 )
 
 
-class PersonIn(_In):
+class PersonIn(_NamedIn):
     """``POST /people`` (``name`` required) and ``PUT /people/{id}`` (partial)."""
 
-    name: str | UnsetType | None = UNSET
-    prefix: str | UnsetType | None = UNSET
-    first_name: str | UnsetType | None = UNSET
-    middle_name: str | UnsetType | None = UNSET
-    last_name: str | UnsetType | None = UNSET
-    suffix: str | UnsetType | None = UNSET
     address: AddressIn | UnsetType | None = UNSET
     assignee_id: int | UnsetType | None = UNSET
     company_id: int | UnsetType | None = UNSET
@@ -67,12 +62,7 @@ class FetchByEmailIn(_In):
     email: str
 
 
-class _RecordSearchIn(PagingIn):
-    sort_by: str | UnsetType = UNSET
-    sort_direction: str | UnsetType = UNSET
-    ids: list[int] | UnsetType = UNSET
-    name: str | UnsetType = UNSET
-    phone_number: str | UnsetType = UNSET
+class _RecordSearchIn(_SearchIn):
     contact_type_ids: list[int] | UnsetType = UNSET
     assignee_ids: list[int] | UnsetType = UNSET
     city: str | UnsetType = UNSET

@@ -47,8 +47,8 @@ class CustomFieldValueIn(_In):
     value: Any = None
 
 
-class LeadIn(_In):
-    """The writable keys of a lead (create, update, upsert ``properties``)."""
+class _NamedIn(_In):
+    """Base: a lead's or a person's name and its parts, their first keys."""
 
     name: str | UnsetType | None = UNSET
     prefix: str | UnsetType | None = UNSET
@@ -56,6 +56,11 @@ class LeadIn(_In):
     middle_name: str | UnsetType | None = UNSET
     last_name: str | UnsetType | None = UNSET
     suffix: str | UnsetType | None = UNSET
+
+
+class LeadIn(_NamedIn):
+    """The writable keys of a lead (create, update, upsert ``properties``)."""
+
     title: str | UnsetType | None = UNSET
     company_name: str | UnsetType | None = UNSET
     details: str | UnsetType | None = UNSET
@@ -121,16 +126,21 @@ class PagingIn(_In):
     page_size: int | UnsetType = UNSET
 
 
-class LeadSearchIn(PagingIn):
-    """``POST /leads/search``; the same keys also work in the query string.
-
-    List filters take at most 1,000 values each (docs/errors.md)."""
+class _SearchIn(PagingIn):
+    """Base: the first keys of the lead, people and company searches."""
 
     sort_by: str | UnsetType = UNSET
     sort_direction: str | UnsetType = UNSET
     ids: list[int] | UnsetType = UNSET
     name: str | UnsetType = UNSET
     phone_number: str | UnsetType = UNSET
+
+
+class LeadSearchIn(_SearchIn):
+    """``POST /leads/search``; the same keys also work in the query string.
+
+    List filters take at most 1,000 values each (docs/errors.md)."""
+
     emails: str | list[str] | UnsetType = UNSET
     assignee_ids: list[int] | UnsetType = UNSET
     status_ids: list[int] | UnsetType = UNSET
