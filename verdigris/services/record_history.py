@@ -20,7 +20,7 @@ from verdigris.domain.errors import NotFound, ValidationFailed
 from verdigris.domain.opportunities import stage_changed
 from verdigris.domain.record_history import KINDS, Record, RecordEntity, RecordVersion
 from verdigris.services.base import Principal, ServiceBase
-from verdigris.services.changes import Change
+from verdigris.services.changes import Change, Event
 from verdigris.services.conversion import WithFields
 from verdigris.services.people import check_emails, shown
 from verdigris.services.request_context import current
@@ -210,21 +210,8 @@ class RecordHistoryServices(ServiceBase):
                 tx.opportunities.update(record)
                 if isinstance(before, Opportunity):
                     self._crm_log_stage(tx, who, before, record, now)
-        if self.observers:
-            self.changed(
-                tx,
-                Change(
-                    entity,
-                    "new" if before is None else "update",
-                    who.account_id,
-                    record_id,
-                    who.user_id,
-                    before,
-                    record,
-                    now,
-                    cause="restore",
-                ),
-            )
+        event: Event = "new" if before is None else "update"
+        self.record_change(tx, who, entity, event, record_id, before, record, now, cause="restore")
         return shown(ctx, record, entity)
 
     @staticmethod
