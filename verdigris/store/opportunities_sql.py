@@ -167,14 +167,26 @@ class SqlOpportunities(SqlRepository, Opportunities):
             order = order[1:]
         if query.descending:
             order = [c.desc() for c in order]
-        rows = self.conn.execute(
-            sa.select(t.opportunities)
-            .where(*where)
-            .order_by(*order)
-            .limit(query.limit)
-            .offset(query.offset)
-        )
-        return total, [record_from_row(r, Opportunity, JSON_COLUMNS) for r in rows]
+        # the page's ids first, so that a sort no index serves carries ids and keys through
+        # its sorter, not whole rows with their JSON; then only those rows
+        ids = [
+            r[0]
+            for r in self.conn.execute(
+                sa.select(_o.id)
+                .where(*where)
+                .order_by(*order)
+                .limit(query.limit)
+                .offset(query.offset)
+            )
+        ]
+        if not ids:
+            return total, []
+        rows = {
+            r.id: r for r in self.conn.execute(sa.select(t.opportunities).where(_o.id.in_(ids)))
+        }
+        return total, [
+            record_from_row(rows[i], Opportunity, JSON_COLUMNS) for i in ids if i in rows
+        ]
 
     def _filters(self, account_id: int, q: OpportunityQuery) -> list[Any]:
         out: list[Any] = []

@@ -5,6 +5,7 @@ text become rows and back (people, companies, opportunities, activities).
 
 from __future__ import annotations
 
+import functools
 from typing import Any, TypeVar
 
 import msgspec
@@ -47,8 +48,14 @@ def record_row(record: msgspec.Struct, json_cols: frozenset[str]) -> dict[str, A
     return row
 
 
+@functools.lru_cache(maxsize=64)
+def _plain_names(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """A result's column names as plain ``str`` (msgspec takes no subclass as a key)."""
+    return tuple(str(f) for f in fields)
+
+
 def record_from_row(row: Any, kind: type[R], json_cols: frozenset[str]) -> R:
-    data = {str(k): v for k, v in row._mapping.items()}
+    data = dict(zip(_plain_names(row._fields), row, strict=True))  # cheaper than row._mapping
     for col in json_cols:
         if data[col] is not None:
             data[col] = _any.decode(data[col])

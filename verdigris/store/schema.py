@@ -398,6 +398,9 @@ opportunities = sa.Table(
     sa.Index("ix_opportunities_primary_contact", "primary_contact_id"),
     sa.Index("ix_opportunities_name_key", "account_id", "name_key", "id"),
     sa.Index("ix_opportunities_stage", "account_id", "pipeline_stage_id", "id"),
+    # 0017: the company filter, and the date-modified sort with its tie-breakers
+    sa.Index("ix_opportunities_by_company", "account_id", "company_id", "id"),
+    sa.Index("ix_opportunities_by_modified", "account_id", "date_modified", "name_key", "id"),
     sqlite_autoincrement=True,
 )
 
