@@ -124,6 +124,15 @@ class TxContext:
         self._sources: set[int] | None = None
         self._all_fields: dict[int, CustomFieldDefinition] | None = None
         self._lead_fields: dict[int, CustomFieldDefinition] | None = None
+        #: the definitions' version, asked ahead (expect_fields)
+        self._fields_version: Callable[[], int] | None = None
+
+    def expect_fields(self) -> None:
+        """The definitions will be needed (a lead is shown): their version is asked for
+        now, where the engine can send the question with the transaction's next
+        statement instead of on its own later (PostgreSQL; docs/performance.md)."""
+        if self.cache is not None and self._all_fields is None and self._fields_version is None:
+            self._fields_version = self.tx.definitions.version_later(self.account_id)
 
     @property
     def statuses(self) -> list[StatusRecord]:
@@ -143,7 +152,8 @@ class TxContext:
             if self.cache is None:
                 self._all_fields = {d.id: d for d in self.tx.definitions.all(self.account_id)}
                 return self._all_fields
-            version = self.tx.definitions.version(self.account_id)
+            asked = self._fields_version
+            version = asked() if asked is not None else self.tx.definitions.version(self.account_id)
             hit = self.cache.fields.get(self.account_id)
             if hit is None or hit[0] != version:
                 loaded = {d.id: d for d in self.tx.definitions.all(self.account_id)}
