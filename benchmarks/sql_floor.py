@@ -47,6 +47,8 @@ class Statement:
     many: bool = False
     #: the round trip that sent it (statements sent in one pipeline share one)
     trip: int = 0
+    #: with numbered placeholders ($1...), for psycopg's RawCursor
+    numbered: bool = False
 
 
 @dataclass
@@ -84,7 +86,8 @@ class _Recorder:
         self._trips = trips
 
     def execute(self, sql: str, params: Any = ()) -> Any:
-        self._log.append(Statement(sql, params, trip=self._trips.next()))
+        numbered = type(self._inner).__name__ == "RawCursor"
+        self._log.append(Statement(sql, params, trip=self._trips.next(), numbered=numbered))
         return self._inner.execute(sql, params)
 
     def executemany(self, sql: str, params: Any) -> Any:
@@ -110,9 +113,9 @@ def recording(engine: sa.Engine, log: list[Statement]) -> Iterator[None]:
     patched = "_new_cursor" if hasattr(fast_module.FastCursor, "_new_cursor") else "_cur"
     original = getattr(fast_module.FastCursor, patched)
 
-    def recorded_cur(self: fast_module.FastCursor) -> Any:
+    def recorded_cur(self: fast_module.FastCursor, *args: Any) -> Any:
         if patched == "_new_cursor":
-            return _Recorder(original(self), log, trips)
+            return _Recorder(original(self, *args), log, trips)
         if self._cursor is None:
             self._cursor = _Recorder(original(self), log, trips)
         return self._cursor
@@ -146,11 +149,11 @@ def recording(engine: sa.Engine, log: list[Statement]) -> Iterator[None]:
         sa.event.remove(engine, "before_cursor_execute", on_execute)
 
 
-def _body(email: str) -> dict[str, Any]:
+def _body(email: str, name: str = "Bench Lead 1") -> dict[str, Any]:
     """The HTTP scenario's upsert by email (benchmarks/workload.py)."""
     return {
         "properties": {
-            "name": "Bench Lead 1",
+            "name": name,
             "email": {"email": email, "category": "work"},
             "title": "Buyer",
             "company_name": "Bench Co",
@@ -180,7 +183,9 @@ def record(ds: Dataset, *, observers: bool = False) -> Recording:
             shown = services.upsert_lead(ds.principal, _body(rec.email))
         rec.created_id = shown.lead.id
         with recording(engine, rec.update):
-            services.upsert_lead(ds.principal, _body(email_of(2)))
+            # a name of its own: the lead changes (as the HTTP scenario's do), whatever an
+            # earlier recording on this database wrote
+            services.upsert_lead(ds.principal, _body(email_of(2), f"Bench Lead {time.time_ns()}"))
     finally:
         store.close()
     return rec
@@ -230,19 +235,25 @@ class Replayer:
     def _run(self, statements: list[Statement], new_email: str) -> None:
         old_id, new_id = self.rec.created_id, self.rec.created_id
         cur = self.conn.cursor()
+        numbered: Any = None
+        if self.engine != "sqlite":
+            import psycopg
+
+            numbered = psycopg.RawCursor(self.conn)
         for st in statements:
             if self.engine != "sqlite" and st.sql in _TRANSACTION:
                 continue  # psycopg's own (PostgresStore's write path sends them itself)
             params = _swap(st.params, self.rec.email, new_email, old_id, new_id)
+            on = numbered if st.numbered else cur
             if st.many:
-                cur.executemany(st.sql, params)
+                on.executemany(st.sql, params)
             else:
-                cur.execute(st.sql, params)
+                on.execute(st.sql, params)
             if _is_lead_insert(st.sql):
                 if self.engine == "sqlite" and "RETURNING" not in st.sql.upper():
                     new_id = cur.lastrowid
                 else:
-                    new_id = cur.fetchone()[0]
+                    new_id = on.fetchone()[0]
         if self.engine == "sqlite":
             if self.conn.in_transaction:
                 cur.execute("COMMIT")

@@ -128,8 +128,10 @@ class FastCursor:
             self._cursor = self._new_cursor()
         return self._cursor
 
-    def _new_cursor(self) -> Any:
-        return self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    def _new_cursor(self, factory: Any = None) -> Any:
+        """A cursor of the driver's connection (``factory(connection)``, if given)."""
+        raw = self.conn.connection.dbapi_connection
+        return raw.cursor() if factory is None else factory(raw)  # type: ignore[union-attr]
 
     def run(
         self,
