@@ -16,7 +16,7 @@ from verdigris.domain.errors import (
     MalformedRequest,
 )
 from verdigris.domain.leads import Lead
-from verdigris.services.changes import Change, Observer
+from verdigris.services.changes import Change, Entity, Observer
 from verdigris.store.base import (
     LeadFields,
     StatusRecord,
@@ -239,6 +239,16 @@ class ServiceBase:
         #: called with every change, inside its transaction (see services/changes.py);
         #: shared by the copies :meth:`using` makes
         self.observers: list[Observer] = []
+        #: called before changes of an entity are made (expect_changes), so that observers
+        #: can ask ahead for what they will read; shared like the observers
+        self.preparers: list[Callable[[StoreTx, int, Entity], None]] = []
+
+    def expect_changes(self, tx: StoreTx, account_id: int, entity: Entity) -> None:
+        """Changes of ``entity`` records of the account are coming in ``tx``: observers
+        may ask now for what they will read then (PostgreSQL sends the question with the
+        transaction's next statement instead of on its own; docs/performance.md)."""
+        for prepare in self.preparers:
+            prepare(tx, account_id, entity)
 
     def observe(self, observer: Observer) -> None:
         """Call ``observer`` with every change from now on, inside its transaction."""

@@ -53,6 +53,8 @@ class LeadServices(ServiceBase):
         with self.store.transaction(write=True) as tx:
             ctx = self.context(tx, who.account_id)
             ctx.expect_fields()  # shown at the end: asked with the insert
+            if self.preparers:
+                self.expect_changes(tx, who.account_id, "lead")
             return self._create(tx, who, data, ctx)
 
     def _create(
@@ -98,6 +100,8 @@ class LeadServices(ServiceBase):
         with self.store.transaction(write=True) as tx:
             ctx = self.context(tx, who.account_id)
             ctx.expect_fields()  # shown at the end: asked with the lead's read
+            if self.preparers:
+                self.expect_changes(tx, who.account_id, "lead")
             return self._update(tx, who, lead_id, data, ctx)
 
     def _update(
@@ -183,6 +187,8 @@ class LeadServices(ServiceBase):
             else:
                 criteria = sent
                 ctx.expect_fields()  # shown at the end: asked with the match
+            if self.preparers:
+                self.expect_changes(tx, who.account_id, "lead")
             tx.leads.lock_match(who.account_id, criteria)
             ids = tx.leads.match_ids(who.account_id, criteria, LOOKUP_LIMIT)
             outcome = decide(ids)
@@ -249,6 +255,8 @@ class LeadServices(ServiceBase):
         with self.store.transaction(write=True) as tx:
             ctx = self.context(tx, who.account_id)
             ctx.expect_fields()  # the items are shown: asked with the first statement
+            if self.preparers:
+                self.expect_changes(tx, who.account_id, "lead")
             if together is not None and together(tx):
                 try:
                     with tx.savepoint():

@@ -596,6 +596,12 @@ class Webhooks(ABC):
     @abstractmethod
     def for_topic(self, account_id: int, type: str, event: str) -> list[Subscription]: ...
 
+    def expect_type(self, account_id: int, type: str) -> None:
+        """:meth:`for_topic` will be asked about this type in this transaction: an engine
+        may read the type's subscriptions now, with the transaction's next statement
+        (PostgreSQL). Nothing here."""
+        return None
+
     @abstractmethod
     def insert(self, subscription: Subscription) -> Subscription: ...
 

@@ -23,12 +23,14 @@ from verdigris.config import DURABLE, FAST
 from verdigris.domain.history import Version
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
+from verdigris.domain.webhooks import Subscription
 from verdigris.store import schema, search_sql
 from verdigris.store.base import Capabilities, StoreTx, StoreUnavailable
 from verdigris.store.fast import FastCursor, Statement, prepared, savepoint_name
 from verdigris.store.history_sql import SqlHistory
 from verdigris.store.leads_sql import SqlLeads
 from verdigris.store.sql import SqlStore, SqlTx, _roll_back_after_failure
+from verdigris.store.webhooks_sql import SqlWebhooks, _subscriptions
 
 schema.add_postgresql_options()
 
@@ -291,8 +293,58 @@ class PostgresHistory(SqlHistory):
         self.fast.defer_sql(_ADD_FOLLOWING, values)
 
 
+_SUBSCRIPTIONS_OF_TYPE = (
+    sa.select(schema.webhook_subscriptions)
+    .where(
+        schema.webhook_subscriptions.c.account_id == sa.bindparam("a"),
+        schema.webhook_subscriptions.c.type == sa.bindparam("t"),
+    )
+    .order_by(schema.webhook_subscriptions.c.id)
+)
+
+
+class PostgresWebhooks(SqlWebhooks):
+    def __init__(self, conn: sa.Connection, fast: FastCursor) -> None:
+        super().__init__(conn, fast)
+        #: the subscriptions of a type, asked ahead (expect_type), by (account, type)
+        self._asked: dict[tuple[int, str], Callable[[], list[Any]]] = {}
+        self._of_type: dict[tuple[int, str], list[Subscription]] = {}
+
+    def expect_type(self, account_id: int, type: str) -> None:
+        # with the transaction's next statement: the change's observer reads them later
+        key = (account_id, type)
+        if key not in self._asked:
+            params = {"a": account_id, "t": type}
+            self._asked[key] = self.fast.ahead("webhooks_of_type", _SUBSCRIPTIONS_OF_TYPE, params)
+
+    def for_topic(self, account_id: int, type: str, event: str) -> list[Subscription]:
+        asked = self._asked.get((account_id, type))
+        if asked is None:
+            return super().for_topic(account_id, type, event)
+        found = self._topics.get((account_id, type, event))
+        if found is None:
+            of_type = self._of_type.get((account_id, type))
+            if of_type is None:
+                of_type = self._of_type[(account_id, type)] = _subscriptions(asked())
+            found = self._topics[(account_id, type, event)] = [
+                s for s in of_type if s.event == event
+            ]
+        return found
+
+    def _forget_topics(self) -> None:
+        super()._forget_topics()
+        self._asked.clear()
+        self._of_type.clear()
+
+
 class PostgresTx(SqlTx):
     cursor_class = PipelineCursor
+
+    @property
+    def webhooks(self) -> SqlWebhooks:
+        if self._webhooks is None:
+            self._webhooks = PostgresWebhooks(self.conn, self.fast)
+        return self._webhooks
 
     @property
     def history(self) -> SqlHistory:

@@ -113,18 +113,21 @@ class SqlWebhooks(SqlRepository, Webhooks):
         cursor = self.fast.run(
             "webhooks_for_topic", _TOPIC, {"a": account_id, "t": type, "e": event}
         )
-        names = [d[0] for d in cursor.description]
-        found = [_subscription(_Row(dict(zip(names, r, strict=True)))) for r in cursor.fetchall()]
+        found = _subscriptions(cursor.fetchall())
         self._topics[key] = found
         return found
 
-    def insert(self, subscription: Subscription) -> Subscription:
+    def _forget_topics(self) -> None:
+        """A subscription changed in this transaction: read them again."""
         self._topics.clear()
+
+    def insert(self, subscription: Subscription) -> Subscription:
+        self._forget_topics()
         result = self.conn.execute(_S.insert().values(_row(subscription)).returning(_S.c.id))
         return msgspec.structs.replace(subscription, id=int(result.scalar_one()))
 
     def update(self, subscription: Subscription) -> None:
-        self._topics.clear()
+        self._forget_topics()
         self.conn.execute(
             _S.update()
             .where(_S.c.id == subscription.id, _S.c.account_id == subscription.account_id)
@@ -132,7 +135,7 @@ class SqlWebhooks(SqlRepository, Webhooks):
         )
 
     def delete(self, account_id: int, subscription_id: int) -> bool:
-        self._topics.clear()
+        self._forget_topics()
         result = self.conn.execute(
             _S.delete().where(_S.c.account_id == account_id, _S.c.id == subscription_id)
         )
@@ -140,6 +143,15 @@ class SqlWebhooks(SqlRepository, Webhooks):
             return False
         self.conn.execute(_O.delete().where(_O.c.subscription_id == subscription_id))
         return True
+
+
+#: the columns of webhook_subscriptions, in the order ``SELECT webhook_subscriptions.*``
+#: returns them
+_COLUMNS = tuple(_S.c.keys())
+
+
+def _subscriptions(rows: Sequence[Any]) -> list[Subscription]:
+    return [_subscription(_Row(dict(zip(_COLUMNS, r, strict=True)))) for r in rows]
 
 
 class _Row:
