@@ -239,8 +239,12 @@ def _send_held(conn: sa.Connection, *_args: Any) -> None:
 
 
 def _drop_held(conn: sa.Connection) -> None:
-    """A rollback: what is held back will never run."""
-    held = conn.info.get(_HELD)
+    """A rollback: what is held back will never run. (A connection found dead has no
+    ``info`` to look into: SQLAlchemy clears it with the connection it replaces.)"""
+    try:
+        held = conn.info.get(_HELD)
+    except sa.exc.SQLAlchemyError:
+        return
     if held is not None:
         held.items.clear()
 
