@@ -176,3 +176,22 @@ def test_postgres_writes_in_few_round_trips(pg_store: PostgresStore) -> None:
     assert _trips(log) == 2, [(st.trip, st.sql[:60]) for st in log]
     versions = [len(services.lead_versions(who, i)) for i in ids]
     assert versions == [2] * 10  # created, then updated
+
+
+def test_without_pipeline_mode_the_same_statements_go_one_by_one(
+    pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A libpq older than PostgreSQL 14's has no pipeline mode: the held statements are
+    sent one at a time, in the same order, with the same results."""
+    from verdigris.store import postgres
+
+    monkeypatch.setattr(postgres, "PIPELINES", False)
+    services = Services(pg_store)
+    services.observe(services.record_version)
+    who = _who(services)
+    created = services.upsert_lead(who, _body("ada@example.com", "First"))
+    updated = services.upsert_lead(who, _body("ada@example.com", "Second"))
+    assert (created.outcome, updated.outcome) == ("created", "updated")
+    assert updated.lead.id == created.lead.id
+    assert services.get_lead(who, created.lead.id).lead.title == "Second"
+    assert len(services.lead_versions(who, created.lead.id)) == 2

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from typing import Any
 
 import msgspec
@@ -77,6 +77,8 @@ class _Ahead:
 #: 0.1 ms of a lead's INSERT. Those are compiled with numbered placeholders ($1...) for a
 #: RawCursor, which psycopg sends as they are (PipelineCursor.run).
 _MAX_NAMED_PARAMS = 50
+#: whether psycopg's libpq has pipeline mode (libpq 14 and later; psycopg-binary's has)
+PIPELINES = psycopg.Pipeline.is_supported()
 _NUMBERED = PGDialect_psycopg(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
 
 #: a held statement: (SQL, parameters, executemany?, its rows' reader if they are read)
@@ -195,7 +197,10 @@ class PipelineCursor(FastCursor):
         cur = self._cur()
         raw = self.conn.connection.dbapi_connection
         assert raw is not None
-        with self._driver_errors(items[-1][0], items[-1][1]), raw.pipeline():
+        # without pipeline mode in the libpq psycopg uses (before PostgreSQL 14's), one
+        # round trip each, in the same order
+        pipeline = raw.pipeline() if PIPELINES else nullcontext()
+        with self._driver_errors(items[-1][0], items[-1][1]), pipeline:
             for sql, params, many, reader in items:
                 if reader is not None:
                     reader.cursor.execute(sql, params)
