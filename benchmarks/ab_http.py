@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import dataset, loadgen, server
+from benchmarks import dataset, loadgen, pg_backends, server
 from benchmarks.bench import DEFAULT_PG, cpu_seconds, parse_sizes
 from benchmarks.dataset import Dataset
 from benchmarks.workload import ORDER, SCENARIOS
@@ -123,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     cpu_per_request: dict[str, dict[str, list[float]]] = {
         s: {n: [] for n in names} for s in scenarios
     }
+    #: PostgreSQL: the CPU of the backends serving the server's connections
+    db_per_request: dict[str, dict[str, list[float]]] = {
+        s: {n: [] for n in names} for s in scenarios
+    }
     nonce = 1
     print(f"RATE LIMITS ARE OFF. {ds.engine}, {ds.size:,} leads, {args.workers} worker(s)")
     for round_number in range(1, args.rounds + 1):
@@ -138,22 +142,32 @@ def main(argv: list[str] | None = None) -> int:
                             srv.base, scenario, ds, nonce=nonce, seconds=args.warmup, **common
                         )
                     pids = srv.worker_pids()
+                    backends = (
+                        pg_backends.backend_pids(args.pg_url, pids)
+                        if ds.engine == "postgres"
+                        else []
+                    )
+                    db0 = sum(cpu_seconds(backends))
                     cpu0, wall0 = sum(cpu_seconds(pids)), time.perf_counter()
                     run = loadgen.run_wrk(
                         srv.base, scenario, ds, nonce=nonce + 1, seconds=args.duration, **common
                     )
-                    cpu = sum(cpu_seconds(pids)) - cpu0
-                    cpu_ms = cpu * 1000 / (run.rps * (time.perf_counter() - wall0) or 1)
+                    requests = run.rps * (time.perf_counter() - wall0) or 1
+                    cpu_ms = (sum(cpu_seconds(pids)) - cpu0) * 1000 / requests
+                    db_ms = (sum(cpu_seconds(backends)) - db0) * 1000 / requests
                     nonce += 2
                     errors = f"  {run.error_count} ERRORS" if run.error_count else ""
+                    db = f" + PG {db_ms:6.3f}" if backends else ""
                     print(
                         f"round {round_number} {name:<10} {scenario:<14} {run.rps:9,.0f} req/s"
-                        f"  p50 {run.p50_ms:7.2f} ms  CPU {cpu_ms:6.3f} ms/req{errors}",
+                        f"  p50 {run.p50_ms:7.2f} ms  CPU {cpu_ms:6.3f}{db} ms/req{errors}",
                         flush=True,
                     )
                     if not run.error_count:
                         results[scenario][name].append(run.rps)
                         cpu_per_request[scenario][name].append(cpu_ms)
+                        if backends:
+                            db_per_request[scenario][name].append(db_ms)
             finally:
                 server.stop(srv)
             dataset.restore(ds)
@@ -163,6 +177,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\nmedian worker CPU ms per request (ratio to the first source)")
     for line in summary(cpu_per_request, names, digits=3):
         print(line)
+    if ds.engine == "postgres":
+        print("\nmedian PostgreSQL backend CPU ms per request (ratio to the first source)")
+        for line in summary(db_per_request, names, digits=3):
+            print(line)
     return 0
 
 

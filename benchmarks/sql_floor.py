@@ -45,6 +45,27 @@ class Statement:
     sql: str
     params: Any
     many: bool = False
+    #: the round trip that sent it (statements sent in one pipeline share one)
+    trip: int = 0
+    #: with numbered placeholders ($1...), for psycopg's RawCursor
+    numbered: bool = False
+
+
+@dataclass
+class _Trips:
+    """Round trips counted while recording: one per statement, one per pipeline."""
+
+    count: int = 0
+    in_pipeline: bool = False
+
+    def next(self) -> int:
+        if not self.in_pipeline:
+            self.count += 1
+        return self.count
+
+
+#: the transaction statements psycopg sends by itself (implicit BEGIN, commit())
+_TRANSACTION = ("BEGIN", "COMMIT")
 
 
 @dataclass
@@ -59,16 +80,19 @@ class Recording:
 class _Recorder:
     """A DB-API cursor that notes what it is asked to run, then runs it."""
 
-    def __init__(self, inner: Any, log: list[Statement]) -> None:
+    def __init__(self, inner: Any, log: list[Statement], trips: _Trips) -> None:
         self._inner = inner
         self._log = log
+        self._trips = trips
 
     def execute(self, sql: str, params: Any = ()) -> Any:
-        self._log.append(Statement(sql, params))
+        numbered = type(self._inner).__name__ == "RawCursor"
+        self._log.append(Statement(sql, params, trip=self._trips.next(), numbered=numbered))
         return self._inner.execute(sql, params)
 
     def executemany(self, sql: str, params: Any) -> Any:
-        self._log.append(Statement(sql, list(params), many=True))
+        # psycopg sends an executemany in one pipeline
+        self._log.append(Statement(sql, list(params), many=True, trip=self._trips.next()))
         return self._inner.executemany(sql, params)
 
     def __getattr__(self, name: str) -> Any:
@@ -77,32 +101,59 @@ class _Recorder:
 
 @contextmanager
 def recording(engine: sa.Engine, log: list[Statement]) -> Iterator[None]:
+    trips = _Trips()
+
     def on_execute(
         _conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, many: bool
     ) -> None:
-        log.append(Statement(statement, list(parameters) if many else parameters, many))
+        params = list(parameters) if many else parameters
+        log.append(Statement(statement, params, many, trip=trips.next()))
 
-    original = fast_module.FastCursor._cur
+    # every cursor of the write path (an older FastCursor made only one, in _cur)
+    patched = "_new_cursor" if hasattr(fast_module.FastCursor, "_new_cursor") else "_cur"
+    original = getattr(fast_module.FastCursor, patched)
 
-    def recorded_cur(self: fast_module.FastCursor) -> Any:
+    def recorded_cur(self: fast_module.FastCursor, *args: Any) -> Any:
+        if patched == "_new_cursor":
+            return _Recorder(original(self, *args), log, trips)
         if self._cursor is None:
-            self._cursor = _Recorder(original(self), log)
+            self._cursor = _Recorder(original(self), log, trips)
         return self._cursor
 
+    # PostgreSQL's write path sends held statements in pipelines (store/postgres.py)
+    pipelined: Any = None
+    if engine.dialect.name == "postgresql":
+        from verdigris.store import postgres
+
+        pipelined = getattr(postgres, "PipelineCursor", None)
+    send = pipelined._send if pipelined is not None else None
+
+    def recorded_send(self: Any, last: Any) -> Any:
+        trips.count += 1
+        trips.in_pipeline = True
+        try:
+            return send(self, last)  # type: ignore[misc]
+        finally:
+            trips.in_pipeline = False
+
     sa.event.listen(engine, "before_cursor_execute", on_execute)
-    fast_module.FastCursor._cur = recorded_cur  # type: ignore[method-assign]
+    setattr(fast_module.FastCursor, patched, recorded_cur)
+    if pipelined is not None:
+        pipelined._send = recorded_send
     try:
         yield
     finally:
-        fast_module.FastCursor._cur = original  # type: ignore[method-assign]
+        setattr(fast_module.FastCursor, patched, original)
+        if pipelined is not None:
+            pipelined._send = send
         sa.event.remove(engine, "before_cursor_execute", on_execute)
 
 
-def _body(email: str) -> dict[str, Any]:
+def _body(email: str, name: str = "Bench Lead 1") -> dict[str, Any]:
     """The HTTP scenario's upsert by email (benchmarks/workload.py)."""
     return {
         "properties": {
-            "name": "Bench Lead 1",
+            "name": name,
             "email": {"email": email, "category": "work"},
             "title": "Buyer",
             "company_name": "Bench Co",
@@ -114,12 +165,16 @@ def _body(email: str) -> dict[str, Any]:
     }
 
 
-def record(ds: Dataset) -> Recording:
-    """The statements of one upsert by email of each outcome, in steady state."""
+def record(ds: Dataset, *, observers: bool = False) -> Recording:
+    """The statements of one upsert by email of each outcome, in steady state; with
+    ``observers``, the server's (lead history, webhook outbox) too."""
     store = open_store(ds.url)
     rec = Recording(ds.engine)
     try:
         services = Services(store)
+        if observers:
+            services.observe(services.record_version)
+            services.enable_webhooks()
         engine = store.engine  # type: ignore[attr-defined]
         services.upsert_lead(ds.principal, _body(f"{SENTINEL}-warm@bench.example"))
         services.upsert_lead(ds.principal, _body(email_of(1)))
@@ -128,7 +183,9 @@ def record(ds: Dataset) -> Recording:
             shown = services.upsert_lead(ds.principal, _body(rec.email))
         rec.created_id = shown.lead.id
         with recording(engine, rec.update):
-            services.upsert_lead(ds.principal, _body(email_of(2)))
+            # a name of its own: the lead changes (as the HTTP scenario's do), whatever an
+            # earlier recording on this database wrote
+            services.upsert_lead(ds.principal, _body(email_of(2), f"Bench Lead {time.time_ns()}"))
     finally:
         store.close()
     return rec
@@ -178,17 +235,25 @@ class Replayer:
     def _run(self, statements: list[Statement], new_email: str) -> None:
         old_id, new_id = self.rec.created_id, self.rec.created_id
         cur = self.conn.cursor()
+        numbered: Any = None
+        if self.engine != "sqlite":
+            import psycopg
+
+            numbered = psycopg.RawCursor(self.conn)
         for st in statements:
+            if self.engine != "sqlite" and st.sql in _TRANSACTION:
+                continue  # psycopg's own (PostgresStore's write path sends them itself)
             params = _swap(st.params, self.rec.email, new_email, old_id, new_id)
+            on = numbered if st.numbered else cur
             if st.many:
-                cur.executemany(st.sql, params)
+                on.executemany(st.sql, params)
             else:
-                cur.execute(st.sql, params)
+                on.execute(st.sql, params)
             if _is_lead_insert(st.sql):
                 if self.engine == "sqlite" and "RETURNING" not in st.sql.upper():
                     new_id = cur.lastrowid
                 else:
-                    new_id = cur.fetchone()[0]
+                    new_id = on.fetchone()[0]
         if self.engine == "sqlite":
             if self.conn.in_transaction:
                 cur.execute("COMMIT")
@@ -223,11 +288,49 @@ def measure(ds: Dataset, *, seconds: float, warmup: float) -> tuple[float, Recor
 
 
 def describe(rec: Recording) -> list[str]:
-    """One line per recorded statement (for the report and the docs)."""
+    """One line per recorded statement (for the report and the docs). On PostgreSQL, the
+    round trips too: BEGIN and COMMIT are counted whether psycopg sends them (one round
+    trip each) or the write path does, with its other statements."""
     out = []
     for outcome, statements in (("create", rec.create), ("update", rec.update)):
-        out.append(f"{rec.engine} upsert by email, {outcome}: {len(statements)} statements")
+        counted = [st for st in statements if st.sql not in _TRANSACTION]
+        line = f"{rec.engine} upsert by email, {outcome}: {len(counted)} statements"
+        if rec.engine != "sqlite":
+            trips = len({st.trip for st in statements})
+            trips += 2 - sum(st.sql in _TRANSACTION for st in statements)
+            line += f", {trips} round trips (BEGIN and COMMIT included)"
+        out.append(line)
         for st in statements:
             sql = " ".join(st.sql.split())
-            out.append(f"  {'executemany ' if st.many else ''}{sql[:140]}")
+            trip = f"[{st.trip:2}] " if rec.engine != "sqlite" else ""
+            out.append(f"  {trip}{'executemany ' if st.many else ''}{sql[:140]}")
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import pickle
+    from pathlib import Path
+
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.sql_floor",
+        description="List the statements (and PostgreSQL's round trips) of one upsert by "
+        "email of each outcome; with --seconds, replay them on the bare driver too.",
+    )
+    p.add_argument("dataset", type=Path, help="a ds-*.pkl (python -m benchmarks.ab_http --prepare)")
+    p.add_argument(
+        "--observers", action="store_true", help="with the server's observers (history, webhooks)"
+    )
+    p.add_argument("--seconds", type=float, default=0, help="replay for this long (0: not)")
+    args = p.parse_args(argv)
+    ds: Dataset = pickle.loads(args.dataset.read_bytes())
+    rec = record(ds, observers=args.observers)
+    print("\n".join(describe(rec)))
+    if args.seconds:
+        rate, _ = measure(ds, seconds=args.seconds, warmup=min(1.0, args.seconds))
+        print(f"SQL floor: {rate:,.0f} upserts/s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -338,7 +338,8 @@ def _upsert_like(
 
 def test_lock_match_serializes_two_transactions_on_one_key(store: Store) -> None:
     """Two connections upsert the same new key at once: the second waits for the first,
-    then sees its lead. (On SQLite the write transaction itself is the lock.)"""
+    then sees its lead. (On SQLite the write transaction itself is the lock. PostgreSQL
+    sends the lock with the statement after it: that one runs holding it.)"""
     account = _account(store, "Acme")
     criteria = MatchCriteria("name", "Racer")
     log: list[str] = []
@@ -348,6 +349,7 @@ def test_lock_match_serializes_two_transactions_on_one_key(store: Store) -> None
     def first() -> None:
         with store.transaction(write=True) as tx:
             tx.leads.lock_match(account, criteria)
+            assert tx.leads.match_ids(account, criteria, 31) == []
             first_locked.set()
             time.sleep(0.5)  # the second one is waiting meanwhile
             results.append(tx.leads.insert(_lead(account, name="Racer")).id)
@@ -357,8 +359,9 @@ def test_lock_match_serializes_two_transactions_on_one_key(store: Store) -> None
         first_locked.wait(10)
         with store.transaction(write=True) as tx:
             tx.leads.lock_match(account, criteria)
+            found = tx.leads.match_ids(account, criteria, 31)
             log.append("second locked")
-            results.extend(tx.leads.match_ids(account, criteria, 31))
+            results.extend(found)
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for thread in threads:
@@ -406,6 +409,7 @@ def _holds_lock_while(store: Store, account: int, criteria: MatchCriteria, fn: o
     def holder() -> None:
         with store.transaction(write=True) as tx:
             tx.leads.lock_match(account, criteria)
+            tx.leads.match_ids(account, criteria, 31)  # runs holding the lock
             held.set()
             release.wait(10)
 

@@ -124,6 +124,15 @@ class TxContext:
         self._sources: set[int] | None = None
         self._all_fields: dict[int, CustomFieldDefinition] | None = None
         self._lead_fields: dict[int, CustomFieldDefinition] | None = None
+        #: the definitions' version, asked ahead (expect_fields)
+        self._fields_version: Callable[[], int] | None = None
+
+    def expect_fields(self) -> None:
+        """The definitions will be needed (a lead is shown): their version is asked for
+        now, where the engine can send the question with the transaction's next
+        statement instead of on its own later (PostgreSQL; docs/performance.md)."""
+        if self.cache is not None and self._all_fields is None and self._fields_version is None:
+            self._fields_version = self.tx.definitions.version_later(self.account_id)
 
     @property
     def statuses(self) -> list[StatusRecord]:
@@ -143,7 +152,8 @@ class TxContext:
             if self.cache is None:
                 self._all_fields = {d.id: d for d in self.tx.definitions.all(self.account_id)}
                 return self._all_fields
-            version = self.tx.definitions.version(self.account_id)
+            asked = self._fields_version
+            version = asked() if asked is not None else self.tx.definitions.version(self.account_id)
             hit = self.cache.fields.get(self.account_id)
             if hit is None or hit[0] != version:
                 loaded = {d.id: d for d in self.tx.definitions.all(self.account_id)}
@@ -229,6 +239,16 @@ class ServiceBase:
         #: called with every change, inside its transaction (see services/changes.py);
         #: shared by the copies :meth:`using` makes
         self.observers: list[Observer] = []
+        #: called before changes of an entity are made (expect_changes), so that observers
+        #: can ask ahead for what they will read; shared like the observers
+        self.preparers: list[Callable[[StoreTx, int, Entity], None]] = []
+
+    def expect_changes(self, tx: StoreTx, account_id: int, entity: Entity) -> None:
+        """Changes of ``entity`` records of the account are coming in ``tx``: observers
+        may ask now for what they will read then (PostgreSQL sends the question with the
+        transaction's next statement instead of on its own; docs/performance.md)."""
+        for prepare in self.preparers:
+            prepare(tx, account_id, entity)
 
     def observe(self, observer: Observer) -> None:
         """Call ``observer`` with every change from now on, inside its transaction."""

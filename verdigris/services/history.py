@@ -64,12 +64,15 @@ class HistoryServices(ServiceBase):
             # a new lead: its id was never handed out before (migration 0008)
             tx.history.add(self._version(change, state, 1, event, change.cause, request))
             return
-        # the newest version plus one, read by the insert itself (one round trip)
-        number = tx.history.add_next(self._version(change, state, 0, event, change.cause, request))
-        if number == 1 and change.before is not None:
-            # a lead older than its history: its state before this write comes first
-            tx.history.renumber(change.account_id, change.record_id, 1, 2)
-            tx.history.add(self._version(change, change.before, 1, "baseline", None, request))
+        # the newest version plus one, read by the insert itself; a lead older than its
+        # history gets its state before this write as version 1 first
+        before = change.before
+        tx.history.add_following(
+            self._version(change, state, 0, event, change.cause, request),
+            None
+            if before is None
+            else lambda: self._version(change, before, 1, "baseline", None, request),
+        )
 
     @staticmethod
     def _version(

@@ -76,7 +76,11 @@ class LeadServices(ServiceBase):
     def create_lead(self, who: Principal, data: Any) -> Shown:
         data = require_object(data)
         with self.store.transaction(write=True) as tx:
-            return self._create(tx, who, data)
+            ctx = self.context(tx, who.account_id)
+            ctx.expect_fields()  # shown at the end: asked with the insert
+            if self.preparers:
+                self.expect_changes(tx, who.account_id, "lead")
+            return self._create(tx, who, data, ctx)
 
     def _create(
         self, tx: StoreTx, who: Principal, data: Mapping[str, Any], ctx: TxContext | None = None
@@ -106,7 +110,11 @@ class LeadServices(ServiceBase):
     def update_lead(self, who: Principal, lead_id: int, data: Any) -> Shown:
         data = require_object(data)
         with self.store.transaction(write=True) as tx:
-            return self._update(tx, who, lead_id, data)
+            ctx = self.context(tx, who.account_id)
+            ctx.expect_fields()  # shown at the end: asked with the lead's read
+            if self.preparers:
+                self.expect_changes(tx, who.account_id, "lead")
+            return self._update(tx, who, lead_id, data, ctx)
 
     def _update(
         self,
@@ -149,7 +157,13 @@ class LeadServices(ServiceBase):
         sent = parse_match(body.get("match"))
         with self.store.transaction(write=True) as tx:
             ctx = self.context(tx, who.account_id)
-            criteria = custom_criteria(ctx.custom_field, sent) if sent.field == "custom" else sent
+            if sent.field == "custom":
+                criteria = custom_criteria(ctx.custom_field, sent)
+            else:
+                criteria = sent
+                ctx.expect_fields()  # shown at the end: asked with the match
+            if self.preparers:
+                self.expect_changes(tx, who.account_id, "lead")
             tx.leads.lock_match(who.account_id, criteria)
             ids = tx.leads.match_ids(who.account_id, criteria, LOOKUP_LIMIT)
             outcome = decide(ids)
@@ -215,6 +229,9 @@ class LeadServices(ServiceBase):
         would give them other ids on PostgreSQL, whose sequences do not roll back."""
         with self.store.transaction(write=True) as tx:
             ctx = self.context(tx, who.account_id)
+            ctx.expect_fields()  # the items are shown: asked with the first statement
+            if self.preparers:
+                self.expect_changes(tx, who.account_id, "lead")
             if together is not None and together(tx):
                 try:
                     with tx.savepoint():

@@ -26,7 +26,7 @@ from verdigris.domain.leads import Lead
 from verdigris.domain.values import parse_int
 from verdigris.domain.webhooks import Attempt, NewEvent, Subscription, TargetRules
 from verdigris.services.base import Principal, ServiceBase, require_object
-from verdigris.services.changes import Change
+from verdigris.services.changes import Change, Entity
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
 from verdigris.wire.leads import CONVERTED_KEYS, LeadOut
@@ -55,6 +55,10 @@ class WebhookServices(ServiceBase):
             self.webhook_config = config
         if self._webhook_event not in self.observers:
             self.observe(self._webhook_event)
+            self.preparers.append(self._expect_webhook_reads)
+
+    def _expect_webhook_reads(self, tx: StoreTx, account_id: int, entity: Entity) -> None:
+        tx.webhooks.expect_type(account_id, rules.entity_type(entity))
 
     # Copper's /webhooks -------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ class SqlActivities(SqlRepository, Activities):
         # every created lead logs one: on the write path's cursor (store/fast.py)
         row = record_row(activity, ACTIVITY_JSON)
         row.pop("deleted_at")
-        self.fast.run("insert_activity", _INSERT_ACTIVITY, row)
+        self.fast.defer("insert_activity", _INSERT_ACTIVITY, row)
 
     def page(
         self, account_id: int, parent_type: str, parent_id: int, query: ActivityQuery

@@ -17,7 +17,7 @@ SQL implementation (``leads_sql.py``, ``accounts_sql.py``, ``custom_fields_sql.p
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -162,7 +162,9 @@ class Leads(ABC):
 
     @abstractmethod
     def lock_match(self, account_id: int, criteria: MatchCriteria) -> None:
-        """Serialize, until the transaction ends, every writer using the same criteria."""
+        """Serialize, until the transaction ends, every writer using the same criteria:
+        the transaction's statements after this call run holding the lock (an engine may
+        send the lock with the next one: PostgreSQL, one round trip with the match)."""
 
     @abstractmethod
     def match_ids(self, account_id: int, criteria: MatchCriteria, limit: int) -> Sequence[int]:
@@ -243,6 +245,11 @@ class Definitions(ABC):
     @abstractmethod
     def version(self, account_id: int) -> int:
         """A number every change of the account's definitions increases (for caches)."""
+
+    def version_later(self, account_id: int) -> Callable[[], int]:
+        """:meth:`version`, read by calling what this returns. Here it is asked then; an
+        engine may ask now, with the transaction's next statement (PostgreSQL)."""
+        return lambda: self.version(account_id)
 
     @abstractmethod
     def all(self, account_id: int) -> list[CustomFieldDefinition]:
@@ -460,6 +467,17 @@ class History(ABC):
     @abstractmethod
     def renumber(self, account_id: int, lead_id: int, old: int, new: int) -> None: ...
 
+    def add_following(self, version: Version, baseline: Callable[[], Version] | None) -> None:
+        """Add ``version`` as the lead's next one (its ``version`` ignored). If the lead has
+        no version yet and ``baseline`` is given (a lead older than its history),
+        ``baseline()``, the lead before this write, is stored first, as version 1.
+
+        Here: the next number read back, then the baseline only if needed. An engine may
+        do it all in one statement whose answer nobody waits for (PostgreSQL)."""
+        if self.add_next(version) == 1 and baseline is not None:
+            self.renumber(version.account_id, version.lead_id, 1, 2)
+            self.add(baseline())
+
     @abstractmethod
     def versions(
         self, account_id: int, lead_id: int, *, before: int | None, limit: int
@@ -632,6 +650,12 @@ class Webhooks(ABC):
 
     @abstractmethod
     def for_topic(self, account_id: int, type: str, event: str) -> list[Subscription]: ...
+
+    def expect_type(self, account_id: int, type: str) -> None:
+        """:meth:`for_topic` will be asked about this type in this transaction: an engine
+        may read the type's subscriptions now, with the transaction's next statement
+        (PostgreSQL). Nothing here."""
+        return None
 
     @abstractmethod
     def insert(self, subscription: Subscription) -> Subscription: ...

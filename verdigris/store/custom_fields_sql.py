@@ -11,6 +11,7 @@ the values, never a scan of the account's leads.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -77,6 +78,15 @@ class SqlDefinitions(SqlRepository, Definitions):
             "fields_version", _FIELDS_VERSION, {"account_id": account_id}
         ).fetchone()
         return int(row[0]) if row else 0
+
+    def version_later(self, account_id: int) -> Callable[[], int]:
+        rows = self.fast.ahead("fields_version", _FIELDS_VERSION, {"account_id": account_id})
+
+        def version() -> int:
+            found = rows()
+            return int(found[0][0]) if found else 0
+
+        return version
 
     def _bump_version(self, account_id: int) -> None:
         self.conn.execute(_BUMP_FIELDS_VERSION, {"account_id": account_id})

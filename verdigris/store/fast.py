@@ -110,6 +110,11 @@ def compile_statement(
 _savepoints = itertools.count(1)
 
 
+def savepoint_name() -> str:
+    """A savepoint name not used before in this process."""
+    return f"vsp_{next(_savepoints)}"
+
+
 class FastCursor:
     """A DB-API cursor on the connection of one open transaction."""
 
@@ -120,8 +125,13 @@ class FastCursor:
 
     def _cur(self) -> Any:
         if self._cursor is None:
-            self._cursor = self.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            self._cursor = self._new_cursor()
         return self._cursor
+
+    def _new_cursor(self, factory: Any = None) -> Any:
+        """A cursor of the driver's connection (``factory(connection)``, if given)."""
+        raw = self.conn.connection.dbapi_connection
+        return raw.cursor() if factory is None else factory(raw)  # type: ignore[union-attr]
 
     def run(
         self,
@@ -147,6 +157,35 @@ class FastCursor:
         with self._driver_errors(p.sql, params):
             self._cur().executemany(p.sql, params)
 
+    # Statements whose results nobody reads: a cursor may hold them back and send them
+    # with the next statement that has to wait for its answer (PostgreSQL's pipeline,
+    # store/postgres.py), always before any later statement, so the order of the
+    # transaction's statements is kept. Here they run at once. A failure of one held
+    # back is raised by the call that sends it, inside the same transaction and
+    # savepoint (a savepoint's end sends what it holds, or drops it when rolled back).
+
+    def defer(self, key: str, stmt: Statement, values: Mapping[str, Any]) -> None:
+        """:meth:`run`, its result unread."""
+        self.run(key, stmt, values)
+
+    def defer_sql(self, sql: str, params: Any = ()) -> None:
+        """:meth:`execute`, its result unread."""
+        self.execute(sql, params)
+
+    def defer_many(self, key: str, stmt: Statement, rows: list[dict[str, Any]]) -> None:
+        """:meth:`executemany`, possibly later."""
+        self.executemany(key, stmt, rows)
+
+    def ahead(
+        self, key: str, stmt: Statement, values: Mapping[str, Any]
+    ) -> Callable[[], list[Any]]:
+        """A statement whose rows are read later, by calling what this returns: here it
+        runs then; a cursor that holds statements back may send it with them."""
+        return lambda: list(self.run(key, stmt, values).fetchall())
+
+    def flush(self) -> None:
+        """Send what is held back (nothing here)."""
+
     @contextmanager
     def _driver_errors(self, sql: str, params: Any) -> Iterator[None]:
         """The driver's errors as SQLAlchemy's (OperationalError, IntegrityError...).
@@ -163,7 +202,7 @@ class FastCursor:
     @contextmanager
     def savepoint(self) -> Iterator[None]:
         """SAVEPOINT ... RELEASE, or ROLLBACK TO on an exception (which propagates)."""
-        name = f"vsp_{next(_savepoints)}"
+        name = savepoint_name()
         self.execute(f"SAVEPOINT {name}")
         try:
             yield

@@ -55,7 +55,7 @@ class SqlHistory(SqlRepository, History):
         return int(value) if value is not None else 0
 
     def add(self, version: Version) -> None:
-        self.fast.run("insert_version", _INSERT_VERSION, msgspec.structs.asdict(version))
+        self.fast.defer("insert_version", _INSERT_VERSION, msgspec.structs.asdict(version))
 
     def add_next(self, version: Version) -> int:
         values = msgspec.structs.asdict(version)

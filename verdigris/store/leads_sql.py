@@ -132,7 +132,8 @@ class SqlLeads(SqlRepository, Leads):
         if not changed:
             return
         columns = tuple(changed)
-        self.fast.run(
+        # no result read: on PostgreSQL sent with the next statement that needs one
+        self.fast.defer(
             "update_lead:" + ",".join(columns),
             lambda: _update_lead_stmt(columns),
             {**changed, "target_id": lead.id},
@@ -140,13 +141,13 @@ class SqlLeads(SqlRepository, Leads):
         if "custom_fields" in changed:
             self._write_custom_values(lead, replace=True)
         if "tags" in changed or "phone_numbers" in changed:
-            self.fast.run("delete_tags", _DELETE_TAGS, {"lead_id": lead.id})
-            self.fast.run("delete_phones", _DELETE_PHONES, {"lead_id": lead.id})
+            self.fast.defer("delete_tags", _DELETE_TAGS, {"lead_id": lead.id})
+            self.fast.defer("delete_phones", _DELETE_PHONES, {"lead_id": lead.id})
             self._write_search_rows(lead)
 
     def _write_custom_values(self, lead: Lead, *, replace: bool) -> None:
         if replace:
-            self.fast.run("delete_custom_values", _DELETE_CUSTOM_VALUES, {"lead_id": lead.id})
+            self.fast.defer("delete_custom_values", _DELETE_CUSTOM_VALUES, {"lead_id": lead.id})
         rows = [
             {
                 "lead_id": lead.id,
@@ -159,7 +160,7 @@ class SqlLeads(SqlRepository, Leads):
             for key, number in index_entries(value)
         ]
         if rows:
-            self.fast.executemany("insert_custom_value", _INSERT_CUSTOM_VALUE, rows)
+            self.fast.defer_many("insert_custom_value", _INSERT_CUSTOM_VALUE, rows)
 
     def get(self, account_id: int, lead_id: int) -> Lead | None:
         return self._read_lead(_GET_LEAD, account_id, lead_id)
@@ -246,9 +247,9 @@ class SqlLeads(SqlRepository, Leads):
         """Insert the ``lead_tags`` and ``lead_phones`` rows of ``lead``."""
         tags, phones = search_sql.side_rows(lead)
         if tags:
-            self.fast.executemany("insert_tag", _INSERT_TAG, tags)
+            self.fast.defer_many("insert_tag", _INSERT_TAG, tags)
         if phones:
-            self.fast.executemany("insert_phone", _INSERT_PHONE, phones)
+            self.fast.defer_many("insert_phone", _INSERT_PHONE, phones)
 
     def search(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[LeadFields]]:
         total, rows = self._search_rows(account_id, query)

@@ -49,10 +49,13 @@ class SqlTx(StoreTx):
     with it, the others when first used (plain properties, not ``cached_property``,
     whose lock costs more than the repository; a GET or an upsert needs two to four)."""
 
+    #: the write path's cursor of this engine's transactions
+    cursor_class: type[FastCursor] = FastCursor
+
     def __init__(self, conn: sa.Connection, leads: type[SqlLeads] = SqlLeads) -> None:
         self.conn = conn
         #: the write path's statements, sent straight to the driver (verdigris.store.fast)
-        self.fast = FastCursor(conn)
+        self.fast = self.cursor_class(conn)
         self._leads = leads(conn, self.fast)
         self._accounts: SqlAccounts | None = None
         self._definitions: SqlDefinitions | None = None
@@ -197,6 +200,7 @@ class SqlBatch(Batch):
         try:
             with tx.fast.savepoint():
                 yield tx
+                tx.fast.flush()  # what the cursor held back fails here, in the savepoint
         except sa.exc.OperationalError as exc:
             self._check(exc)
             raise StoreUnavailable(str(exc.orig)) from exc
@@ -216,6 +220,8 @@ class SqlStore(Store):
 
     #: the leads repository of this engine's transactions
     leads_class: type[SqlLeads] = SqlLeads
+    #: this engine's transactions
+    tx_class: type[SqlTx] = SqlTx
 
     def __init__(self, url: str, engine: sa.Engine) -> None:
         self.url = url
@@ -230,7 +236,7 @@ class SqlStore(Store):
         self.data_version: Callable[[], Hashable | None] | None = None
 
     def _tx(self, conn: sa.Connection, *, read: bool = False) -> SqlTx:
-        tx = SqlTx(conn, self.leads_class)
+        tx = self.tx_class(conn, self.leads_class)
         leads = tx.leads
         leads.counts = self.counts
         leads.pages = self.pages

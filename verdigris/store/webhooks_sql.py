@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from verdigris.domain.webhooks import Attempt, NewEvent, Pending, Subscription
 from verdigris.store import schema as t
 from verdigris.store.base import Outbox, Webhooks
+from verdigris.store.fast import FastCursor
 from verdigris.store.rows import SqlRepository
 
 _json = msgspec.json.Encoder()
@@ -79,6 +80,12 @@ def _row(s: Subscription) -> dict[str, Any]:
 
 
 class SqlWebhooks(SqlRepository, Webhooks):
+    def __init__(self, conn: sa.Connection, fast: FastCursor) -> None:
+        super().__init__(conn, fast)
+        #: the subscriptions of each topic this transaction asked for: a bulk request's
+        #: ten changes read them once (docs/performance.md)
+        self._topics: dict[tuple[int, str, str], list[Subscription]] = {}
+
     def all(self, account_id: int) -> list[Subscription]:
         stmt = sa.select(_S).where(_S.c.account_id == account_id).order_by(_S.c.id)
         return [_subscription(r) for r in self.conn.execute(stmt)]
@@ -98,18 +105,29 @@ class SqlWebhooks(SqlRepository, Webhooks):
         return int(self.conn.execute(stmt).scalar_one())
 
     def for_topic(self, account_id: int, type: str, event: str) -> list[Subscription]:
+        key = (account_id, type, event)
+        found = self._topics.get(key)
+        if found is not None:
+            return found
         # on every change of every record: the write path's cursor (store/fast.py)
         cursor = self.fast.run(
             "webhooks_for_topic", _TOPIC, {"a": account_id, "t": type, "e": event}
         )
-        names = [d[0] for d in cursor.description]
-        return [_subscription(_Row(dict(zip(names, r, strict=True)))) for r in cursor.fetchall()]
+        found = _subscriptions(cursor.fetchall())
+        self._topics[key] = found
+        return found
+
+    def _forget_topics(self) -> None:
+        """A subscription changed in this transaction: read them again."""
+        self._topics.clear()
 
     def insert(self, subscription: Subscription) -> Subscription:
+        self._forget_topics()
         result = self.conn.execute(_S.insert().values(_row(subscription)).returning(_S.c.id))
         return msgspec.structs.replace(subscription, id=int(result.scalar_one()))
 
     def update(self, subscription: Subscription) -> None:
+        self._forget_topics()
         self.conn.execute(
             _S.update()
             .where(_S.c.id == subscription.id, _S.c.account_id == subscription.account_id)
@@ -117,6 +135,7 @@ class SqlWebhooks(SqlRepository, Webhooks):
         )
 
     def delete(self, account_id: int, subscription_id: int) -> bool:
+        self._forget_topics()
         result = self.conn.execute(
             _S.delete().where(_S.c.account_id == account_id, _S.c.id == subscription_id)
         )
@@ -124,6 +143,15 @@ class SqlWebhooks(SqlRepository, Webhooks):
             return False
         self.conn.execute(_O.delete().where(_O.c.subscription_id == subscription_id))
         return True
+
+
+#: the columns of webhook_subscriptions, in the order ``SELECT webhook_subscriptions.*``
+#: returns them
+_COLUMNS = tuple(_S.c.keys())
+
+
+def _subscriptions(rows: Sequence[Any]) -> list[Subscription]:
+    return [_subscription(_Row(dict(zip(_COLUMNS, r, strict=True)))) for r in rows]
 
 
 class _Row:
@@ -197,7 +225,7 @@ class SqlOutbox(SqlRepository, Outbox):
 
     def add(self, events: Sequence[NewEvent], group_keys: Sequence[str]) -> None:
         for event, key in zip(events, group_keys, strict=True):
-            self.fast.run(
+            self.fast.defer(
                 "insert_webhook_event",
                 _INSERT_EVENT,
                 {
