@@ -421,8 +421,15 @@ def apply_changes(lead: Lead, changes: Mapping[str, Any], now: int) -> Lead:
     return msgspec.structs.replace(lead, **updates)
 
 
+#: types whose values are equal exactly when ``==`` says so (no bool/int mix inside)
+_PLAIN_TYPES = frozenset({str, int, float, type(None)})
+
+
 def _same(stored: Any, sent: Any) -> bool:
     """Equal values of one field (``1 == 1.0``, but ``True`` is not ``1``)."""
+    kind = type(stored)
+    if kind is type(sent) and kind in _PLAIN_TYPES:
+        return bool(stored == sent)  # the common case, without the checks below
     if isinstance(stored, bool) != isinstance(sent, bool):
         return False
     if isinstance(stored, dict) and isinstance(sent, dict):

@@ -39,6 +39,18 @@ _INSERT_NEXT = (
     .returning(_V.version)
 )
 
+# a lead's version moved to another number (the first write of a lead older than its
+# history: once per such lead, so on every first update of an imported lead)
+_RENUMBER = (
+    t.lead_versions.update()
+    .where(
+        _V.account_id == sa.bindparam("account_id"),
+        _V.lead_id == sa.bindparam("lead_id"),
+        _V.version == sa.bindparam("old"),
+    )
+    .values(version=sa.bindparam("new"))
+)
+
 
 def _version(row: Any) -> Version:
     return Version(**{c: row._mapping[c] for c in _COLUMNS})
@@ -64,10 +76,10 @@ class SqlHistory(SqlRepository, History):
         return int(self.fast.run("insert_next_version", _INSERT_NEXT, values).fetchone()[0])
 
     def renumber(self, account_id: int, lead_id: int, old: int, new: int) -> None:
-        self.conn.execute(
-            t.lead_versions.update()
-            .where(_V.account_id == account_id, _V.lead_id == lead_id, _V.version == old)
-            .values(version=new)
+        self.fast.run(
+            "renumber_version",
+            _RENUMBER,
+            {"account_id": account_id, "lead_id": lead_id, "old": old, "new": new},
         )
 
     def versions(
