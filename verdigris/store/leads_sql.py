@@ -70,10 +70,26 @@ def _count_key(query: SearchQuery) -> SearchQuery:
 
 #: the columns of :class:`LeadFields`, in its order
 _FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
+#: the rows of the leads whose ids are listed in the JSON array ``ids`` (SQLite's
+#: ``json_each``; see :attr:`SqlLeads.ids_then_rows`)
+_PAGE_ROWS = sa.select(*_FIELD_COLUMNS).where(
+    t.leads.c.account_id == sa.bindparam("account_id"),
+    t.leads.c.id.in_(
+        sa.select(sa.column("value")).select_from(
+            sa.func.json_each(sa.bindparam("ids", type_=sa.String))
+        )
+    ),
+)
 
 
 class SqlLeads(SqlRepository, Leads):
     """The leads of one transaction."""
+
+    #: whether a search page reads its ids first, then their rows by id in a second
+    #: statement, put in order in Python (SQLite: the ids statement reads an index in
+    #: the page's order, and joining the rows in the same statement made SQLite sort
+    #: the 200 whole rows again); False: one statement (PostgreSQL: one round trip)
+    ids_then_rows = True
 
     def __init__(self, conn: sa.Connection, fast: FastCursor) -> None:
         super().__init__(conn, fast)
@@ -275,23 +291,41 @@ class SqlLeads(SqlRepository, Leads):
                 counts.put(key, version, total)
         if query.limit == 0 or query.offset >= total:
             return total, []
-        by_index = self._walks_sort_index(total)
+        by_index = self._reads_sort_index(query, total)
+        columns = None if self.ids_then_rows else _FIELD_COLUMNS
         if self.pages is not None:
             filters = page_statements.page_key(query)
             prepared = self.pages.lookup(
                 query,
                 (account_id, filters, by_index),
                 lambda: page_statements.compile_page(
-                    self.conn.dialect, account_id, filters, by_index, _FIELD_COLUMNS
+                    self.conn.dialect, account_id, filters, by_index, columns
                 ),
             )
             if prepared is not None:
                 values = {search_sql.PAGE_LIMIT: query.limit, search_sql.PAGE_OFFSET: query.offset}
-                return total, self.fast.execute(prepared.sql, prepared.params(values)).fetchall()
+                rows = self.fast.execute(prepared.sql, prepared.params(values)).fetchall()
+                if columns is not None:
+                    return total, rows
+                return total, self._rows_in_order(account_id, [row[0] for row in rows])
         if where is None:
             where = search_sql.conditions(account_id, query)
-        page = page_statements.select_page(where, query, by_index, _FIELD_COLUMNS)
-        return total, self.conn.execute(page).all()
+        if columns is not None:
+            page = page_statements.select_page(where, query, by_index, columns)
+            return total, self.conn.execute(page).all()
+        ids = self.conn.execute(page_statements.select_ids(where, query, by_index)).scalars()
+        return total, self._rows_in_order(account_id, list(ids))
+
+    def _rows_in_order(self, account_id: int, ids: list[int]) -> list[Any]:
+        """The rows of ``ids`` (:class:`LeadFields`' columns), in the order of ``ids``.
+
+        One statement reads them by primary key in whatever order; they are put in the
+        page's order here, by id, rather than sorted again by the database."""
+        if not ids:
+            return []
+        values = {"account_id": account_id, "ids": "[" + ",".join(map(str, ids)) + "]"}
+        by_id = {row[0]: row for row in self.fast.run("page_rows", _PAGE_ROWS, values)}
+        return [by_id[i] for i in ids if i in by_id]
 
     def _data_version(self) -> Hashable | None:
         """Equal at two moments only if nothing was committed between them (None: unknown);
@@ -303,6 +337,13 @@ class SqlLeads(SqlRepository, Leads):
         """The matches of ``where``, and the data version they were counted at."""
         version = self._data_version()
         return int(self.conn.execute(search_sql.count_statement(where)).scalar_one()), version
+
+    def _reads_sort_index(self, query: SearchQuery, total: int) -> bool:
+        """Whether the page of ``query`` (``total`` matches) is read in the order of the
+        sort's index (:func:`search_sql.order_by`), rather than its matches sorted: when
+        one index holds the matches in that order (:func:`search_sql.in_index_order`:
+        one city sorted by name, whatever the count), or when many match."""
+        return search_sql.in_index_order(query) or self._walks_sort_index(total)
 
     def _walks_sort_index(self, total: int) -> bool:
         """Whether a page of ``total`` matches is read by walking the sort's index

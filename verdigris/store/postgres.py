@@ -42,6 +42,9 @@ def advisory_key(account_id: int, criteria: MatchCriteria) -> int:
 
 
 class PostgresLeads(SqlLeads):
+    # a search page in one statement: one round trip (see SqlLeads.ids_then_rows)
+    ids_then_rows = False
+
     def lock_match(self, account_id: int, criteria: MatchCriteria) -> None:
         # on the write path's cursor (store/fast.py), like the match that follows it
         self.fast.execute(_LOCK, {"key": advisory_key(account_id, criteria)})

@@ -104,6 +104,68 @@ def order_by(query: SearchQuery, *, by_index: bool = True) -> list[ColumnElement
     return [col.desc() if descending else col.asc() for col in columns]
 
 
+#: text filters whose index is ``(account_id, key, name_key, id, converted_at)``, and the
+#: sort field of that key (a search in one city is in the city index in name order)
+_EQUAL_TEXT = {"city": "city", "state": "state", "postal_code": "zip", "country": "country"}
+#: id filters whose index is ``(account_id, key, name_key, id, converted_at)``
+_EQUAL_IDS = ("assignee_ids", "customer_source_ids")
+#: ranges of the sort field's own index (``(account_id, key, id, converted_at...)``)
+_RANGE_SORTS = {
+    "created_date": "date_created",
+    "modified_date": "date_modified",
+    "interaction_date": "inactive_days",
+}
+
+
+def in_index_order(q: SearchQuery) -> bool:
+    """Whether one index holds the matches of ``q`` together and in the page's order,
+    so that reading it from the first match and stopping after the page's rows never
+    meets a lead that does not match, however many match.
+
+    That is: no filter at all (the sort's own index), or one filter that is an equality
+    on a key whose index goes on with the sort's columns (one city, sorted by name:
+    ``ix_leads_by_city`` is ``(account_id, city_key, name_key, id, ...)``), or one
+    range of the sort's own key (created in a window, sorted by date created; a name
+    prefix sorted by name). Such a page is read in order whatever the count says
+    (:meth:`SqlLeads._walks_sort_index` is for the other searches).
+    """
+    # (one email: a lead or two, sorted in no time; SQLite sorts them whatever the ORDER BY)
+    if q.matches_nothing or q.ids or q.emails or q.phone_suffix or q.custom_fields:
+        return False
+    if q.interaction_count.active:
+        return False
+    served: list[str | None] = []  # per filter: the sort it serves besides name (None: name)
+    for attr, sort in _EQUAL_TEXT.items():
+        if getattr(q, attr) is not None:
+            served.append(sort)
+    for attr in _EQUAL_IDS:
+        ids = getattr(q, attr)
+        if ids:
+            if len(ids) > 1:
+                return False
+            served.append(None)
+    if q.status_ids:
+        if len(q.status_ids) > 1 or q.status_ids[0] == NO_VALUE_ID:
+            return False
+        served.append(None)
+    if q.tags is not None:
+        if q.tags.keys or not q.tags.empty:
+            return False
+        served.append(None)  # tag_count = 0
+    ranges = [sort for attr, sort in _RANGE_SORTS.items() if getattr(q, attr).active]
+    if q.monetary_value.active:
+        if _spans_zero(q.monetary_value):  # also "has a value": read on the row
+            return False
+        ranges.append("value")
+    if q.name_prefix:
+        ranges.append("name")
+    if len(served) + len(ranges) > 1:
+        return False
+    if ranges:
+        return q.sort_by == ranges[0]
+    return not served or q.sort_by in ("name", served[0])
+
+
 def _as_expression(column: ColumnElement[Any]) -> ColumnElement[Any]:
     if isinstance(column.type, sa.String):
         return column.concat("")
