@@ -108,3 +108,60 @@ def test_a_page_read_in_index_order_is_the_sorted_page(
         assert _pages(store, account, params) == in_order
     ids = [i for page in in_order for i in page]
     assert len(ids) >= 16 and len(ids) == len(set(ids))
+
+
+def _seed_interactions(store: Store) -> int:
+    """40 leads: 0-4 interactions each; those with 4 are the least recently contacted,
+    so a walk in ``inactive_days`` order meets them last."""
+    with store.transaction(write=True) as tx:
+        account = tx.accounts.create("Acme", NOW).id
+        for i in range(40):
+            count = 4 if i < 6 else i % 4
+            lead = tx.leads.insert(
+                Lead(
+                    account_id=account,
+                    name=f"Lead {i:02d}",
+                    date_created=NOW,
+                    date_modified=NOW,
+                    converted_at=NOW if i == 17 else None,
+                )
+            )
+            assert lead.id is not None
+            contacted = NOW + i * 10 if count else None
+            tx.leads.set_interactions(account, lead.id, count, contacted)
+    return account
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"minimum_interaction_count": 1},
+        {"minimum_interaction_count": 2, "sort_direction": "desc"},
+        {"minimum_interaction_count": 1, "maximum_interaction_count": 2},
+        {"minimum_interaction_count": 0, "include_converted_leads": True},
+        # met last in the walk: its budget runs out, the matches are sorted instead
+        {"minimum_interaction_count": 4},
+        {"maximum_interaction_count": 0},
+    ],
+)
+def test_a_bounded_walk_gives_the_sorted_pages(
+    store: Store, params: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = _seed_interactions(store)
+    params = {**params, "sort_by": "inactive_days"}
+    assert search_sql.walk_checks_in_index(parse_search(params))
+    for _ in range(2):  # the second time from the kept statement
+        walked = _pages(store, account, params)
+    monkeypatch.setattr(search_sql, "walk_checks_in_index", lambda query: False)
+    assert _pages(store, account, params) == walked
+    ids = [i for page in walked for i in page]
+    assert ids and len(ids) == len(set(ids))
+
+
+def test_which_searches_walk_with_a_budget() -> None:
+    walks = search_sql.walk_checks_in_index
+    assert walks(parse_search({"minimum_interaction_count": 2, "sort_by": "inactive_days"}))
+    assert not walks(parse_search({"minimum_interaction_count": 2}))
+    assert not walks(parse_search({"sort_by": "inactive_days"}))
+    both = {"minimum_interaction_count": 2, "city": "Oslo", "sort_by": "inactive_days"}
+    assert not walks(parse_search(both))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
+from itertools import pairwise
 from functools import partial
 from typing import Any, cast
 
@@ -25,7 +26,7 @@ from verdigris.store import page_statements, search_sql
 from verdigris.store import schema as t
 from verdigris.store.base import LeadFields, Leads
 from verdigris.store.count_cache import CountCache
-from verdigris.store.fast import FastCursor
+from verdigris.store.fast import FastCursor, compile_statement
 from verdigris.store.lead_rows import (
     _DELETE_CUSTOM_VALUES,
     _DELETE_PHONES,
@@ -48,6 +49,9 @@ from verdigris.store.rows import SqlRepository
 
 #: searches with at most this many matches sort them instead of walking a sort index
 SORT_MATCHES_UP_TO = 10_000
+#: a bounded walk (search_sql.bounded_walk) reads at most this many index entries per
+#: match before giving up and sorting the matches
+WALK_ENTRIES_PER_MATCH = 2
 #: leads read ahead per statement (read_ahead_for_update)
 READ_AHEAD_CHUNK = 100
 
@@ -292,6 +296,10 @@ class SqlLeads(SqlRepository, Leads):
         if query.limit == 0 or query.offset >= total:
             return total, []
         by_index = self._reads_sort_index(query, total)
+        if not by_index and self.ids_then_rows and search_sql.walk_checks_in_index(query):
+            walked = self._bounded_walk(account_id, query, total)
+            if walked is not None:
+                return total, self._rows_in_order(account_id, walked)
         columns = None if self.ids_then_rows else _FIELD_COLUMNS
         if self.pages is not None:
             filters = page_statements.page_key(query)
@@ -315,6 +323,47 @@ class SqlLeads(SqlRepository, Leads):
             return total, self.conn.execute(page).all()
         ids = self.conn.execute(page_statements.select_ids(where, query, by_index)).scalars()
         return total, self._rows_in_order(account_id, list(ids))
+
+    def _bounded_walk(self, account_id: int, query: SearchQuery, total: int) -> list[int] | None:
+        """The page's ids, read by a walk of the sort's index that checks the filters in
+        the index (:func:`search_sql.bounded_walk`), or None if the walk met fewer than
+        the page's matches within its budget (the matches are then sorted as usual).
+
+        Few matches are sorted rather than walked to (:meth:`_walks_sort_index`), since a
+        walk meets every lead when few match. When the index itself holds what the
+        filters check, each entry walked costs far less than a match sorted, so the walk
+        is tried first, for at most :data:`WALK_ENTRIES_PER_MATCH` entries per match:
+        leads with at least 1 interaction sorted by ``inactive_days``, 8,571 of 10,000,
+        read ~230 index entries in place of sorting 8,571 (docs/performance.md)."""
+        budget = max(WALK_ENTRIES_PER_MATCH * total, query.offset + query.limit)
+        values = {
+            search_sql.WALK_BUDGET: budget,
+            search_sql.PAGE_LIMIT: query.limit,
+            search_sql.PAGE_OFFSET: query.offset,
+        }
+        variable = frozenset(values)
+        rows: list[Any]
+        prepared = None
+        if self.pages is not None:
+            prepared = self.pages.lookup(
+                query,
+                (account_id, "walk", page_statements.page_key(query)),
+                lambda: compile_statement(
+                    search_sql.bounded_walk(account_id, query), self.conn.dialect, variable=variable
+                ),
+            )
+        if prepared is not None:
+            rows = self.fast.execute(prepared.sql, prepared.params(values)).fetchall()
+        else:
+            rows = list(self.conn.execute(search_sql.bounded_walk(account_id, query), values))
+        if len(rows) < query.limit and query.offset + len(rows) < total:
+            return None  # the budget ran out first
+        keys = [(key, ident) for ident, key in rows]
+        descending = search_sql.descending(query)
+        pairs = pairwise(keys)
+        if not all(a > b if descending else a < b for a, b in pairs):
+            return None  # not in the walk's order: never seen, but then sorted all the same
+        return [ident for ident, _ in rows]
 
     def _rows_in_order(self, account_id: int, ids: list[int]) -> list[Any]:
         """The rows of ``ids`` (:class:`LeadFields`' columns), in the order of ``ids``.

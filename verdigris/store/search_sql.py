@@ -89,6 +89,11 @@ def side_rows(lead: Lead) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return tags, phones
 
 
+def descending(query: SearchQuery) -> bool:
+    """Whether the page's order is the sort index's walked backwards."""
+    return query.descending != (query.sort_by in _REVERSED)
+
+
 def order_by(query: SearchQuery, *, by_index: bool = True) -> list[ColumnElement[Any]]:
     """ORDER BY the sort field's columns, then id, all in one direction, so that one
     index walked forwards or backwards gives the order.
@@ -97,11 +102,11 @@ def order_by(query: SearchQuery, *, by_index: bool = True) -> list[ColumnElement
     ``n + 0``), which no index can serve: the planner then reads the matches through
     the filters' indexes and sorts them (see :meth:`SqlLeads._walks_sort_index`).
     """
-    descending = query.descending != (query.sort_by in _REVERSED)
+    backwards = descending(query)
     columns: list[ColumnElement[Any]] = [*SORT_COLUMNS[query.sort_by], c.id]
     if not by_index:
         columns = [_as_expression(col) for col in columns]
-    return [col.desc() if descending else col.asc() for col in columns]
+    return [col.desc() if backwards else col.asc() for col in columns]
 
 
 #: text filters whose index is ``(account_id, key, name_key, id, converted_at)``, and the
@@ -164,6 +169,60 @@ def in_index_order(q: SearchQuery) -> bool:
     if ranges:
         return q.sort_by == ranges[0]
     return not served or q.sort_by in ("name", served[0])
+
+
+def walk_checks_in_index(q: SearchQuery) -> bool:
+    """Whether the sort's index holds every column the filters of ``q`` check, so that a
+    walk of it in the page's order checks them without reading a row: a range of
+    interaction counts sorted by ``inactive_days`` (``ix_leads_by_contacted`` ends with
+    ``interaction_count``, 0012). See :func:`bounded_walk`."""
+    return (
+        q.sort_by == "inactive_days"
+        and q.interaction_count.active
+        and q == _interaction_count_only(q)
+    )
+
+
+def _interaction_count_only(q: SearchQuery) -> SearchQuery:
+    """``q`` with every filter but the interaction count range set aside."""
+    return SearchQuery(
+        page_number=q.page_number,
+        page_size=q.page_size,
+        sort_by=q.sort_by,
+        descending=q.descending,
+        interaction_count=q.interaction_count,
+        include_converted=q.include_converted,
+    )
+
+
+#: the parameter of :func:`bounded_walk`: how many index entries the walk may read
+WALK_BUDGET = "walk_budget"
+
+
+def bounded_walk(account_id: int, q: SearchQuery) -> sa.Select[Any]:
+    """The page of ``q`` (:func:`walk_checks_in_index`) read by walking the sort's index
+    for at most :data:`WALK_BUDGET` entries, the filters checked on the entries walked:
+    ``(id, sort key)`` rows, in the walk's order.
+
+    If the page's rows are met within the budget, they are the page's rows; if fewer
+    than a page come back, the caller tells from the count whether the matches ended or
+    the budget did (and then sorts the matches instead)."""
+    where: list[ColumnElement[bool]] = [c.account_id == account_id]
+    if not q.include_converted:
+        where.append(c.converted_at.is_(None))
+    (key,) = SORT_COLUMNS[q.sort_by]
+    budget = sa.bindparam(WALK_BUDGET, type_=sa.Integer)
+    walk = (
+        sa.select(c.id, key, c.interaction_count)
+        .where(*where)
+        .order_by(*order_by(q))
+        .limit(budget)
+        .subquery("walk")
+    )
+    met = _within(walk.c.interaction_count, q.interaction_count, whole=True)
+    page = sa.select(walk.c.id, walk.c[key.name]).where(*met)
+    page = page.limit(sa.bindparam(PAGE_LIMIT, q.limit, type_=sa.Integer))
+    return page.offset(sa.bindparam(PAGE_OFFSET, q.offset, type_=sa.Integer))
 
 
 def _as_expression(column: ColumnElement[Any]) -> ColumnElement[Any]:
