@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Hashable, Iterator, Sequence
 from contextlib import contextmanager
-from itertools import pairwise
 from functools import partial
+from itertools import pairwise
 from typing import Any, cast
 
 import msgspec

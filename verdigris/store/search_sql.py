@@ -336,7 +336,7 @@ def _spans_zero(bounds: Range) -> bool:
     return (bounds.low is None or bounds.low <= 0) and (bounds.high is None or bounds.high >= 0)
 
 
-def _within(column: sa.Column[Any], bounds: Range, *, whole: bool = False) -> list[Any]:
+def _within(column: ColumnElement[Any], bounds: Range, *, whole: bool = False) -> list[Any]:
     out = []
     if bounds.low is not None:
         out.append(column >= (int(bounds.low) if whole else bounds.low))
