@@ -74,16 +74,15 @@ def _count_key(query: SearchQuery) -> SearchQuery:
 
 #: the columns of :class:`LeadFields`, in its order
 _FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
-#: the rows of the leads whose ids are listed in the JSON array ``ids`` (SQLite's
-#: ``json_each``; see :attr:`SqlLeads.ids_then_rows`)
-_PAGE_ROWS = sa.select(*_FIELD_COLUMNS).where(
-    t.leads.c.account_id == sa.bindparam("account_id"),
-    t.leads.c.id.in_(
-        sa.select(sa.column("value")).select_from(
-            sa.func.json_each(sa.bindparam("ids", type_=sa.String))
-        )
-    ),
-)
+
+
+def _page_rows(n: int) -> sa.Select[Any]:
+    """The rows (:class:`LeadFields`' columns) of ``n`` ids of one account, in no order
+    (see :attr:`SqlLeads.ids_then_rows`)."""
+    ids: list[sa.BindParameter[int]] = [sa.bindparam(f"id{i}") for i in range(n)]
+    return sa.select(*_FIELD_COLUMNS).where(
+        t.leads.c.account_id == sa.bindparam("account_id"), t.leads.c.id.in_(ids)
+    )
 
 
 class SqlLeads(SqlRepository, Leads):
@@ -372,8 +371,11 @@ class SqlLeads(SqlRepository, Leads):
         page's order here, by id, rather than sorted again by the database."""
         if not ids:
             return []
-        values = {"account_id": account_id, "ids": "[" + ",".join(map(str, ids)) + "]"}
-        by_id = {row[0]: row for row in self.fast.run("page_rows", _PAGE_ROWS, values)}
+        n = len(ids)
+        values: dict[str, Any] = {f"id{i}": ident for i, ident in enumerate(ids)}
+        values["account_id"] = account_id
+        cur = self.fast.run(f"page_rows:{n}", partial(_page_rows, n), values)
+        by_id = {row[0]: row for row in cur}
         return [by_id[i] for i in ids if i in by_id]
 
     def _data_version(self) -> Hashable | None:
