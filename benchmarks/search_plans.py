@@ -338,7 +338,9 @@ def run(store: SqlStore, rounds: int, only: str = "") -> list[Result]:
             assert isinstance(tx, SqlTx)
             # the ORDER BY the store chose for this many matches
             count, ids, _ = search_sql.statements(
-                1, query, search_sql.order_by(query, by_index=tx.leads._walks_sort_index(total))
+                1,
+                query,
+                search_sql.order_by(query, by_index=tx.leads._reads_sort_index(query, total)),
             )
         median = statistics.median(timings) * 1000
         result = Result(label, total, median, explain(store, count), explain(store, ids))

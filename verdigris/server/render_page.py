@@ -18,10 +18,11 @@ from typing import Any
 
 import msgspec
 
+from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.server.render import custom_field_out
 from verdigris.services import LeadPage
 from verdigris.store.base import LeadFields
-from verdigris.wire import CONVERTED_KEYS, LEAD_KEYS, AddressOut, EmailOut
+from verdigris.wire import CONVERTED_KEYS, LEAD_KEYS, AddressOut, CustomFieldValueOut, EmailOut
 
 # A row holds the stored fields in LeadFields' order (the store's one declaration); the
 # renderer adds the values it computes, then picks LeadOut's keys from both, in LeadOut's
@@ -52,8 +53,10 @@ def _picker(keys: list[str]) -> itemgetter[Any]:
 
 _pick = _picker(_PLAIN_KEYS)
 _pick_converted = _picker(list(LEAD_KEYS))
-_Lead = msgspec.defstruct("_Lead", _PLAIN_KEYS)
-_ConvertedLead = msgspec.defstruct("_ConvertedLead", list(LEAD_KEYS))
+# gc=False: a page's leads hold only values and lists of values, never a cycle, so the
+# garbage collector need not track 200 more objects per page (and visit them)
+_Lead = msgspec.defstruct("_Lead", _PLAIN_KEYS, gc=False)
+_ConvertedLead = msgspec.defstruct("_ConvertedLead", list(LEAD_KEYS), gc=False)
 _ADDRESS = slice(_STORED.index("street"), _STORED.index("country") + 1)
 _NO_ADDRESS = (None,) * (_ADDRESS.stop - _ADDRESS.start)
 _EMAIL = _STORED.index("email")
@@ -68,7 +71,25 @@ _WEBSITES = _STORED.index("websites")
 _PHONE_NUMBERS = _STORED.index("phone_numbers")
 _CUSTOM_FIELDS = _STORED.index("custom_fields")
 _custom_values = msgspec.json.Decoder(dict[int, Any])  # as the store decodes them
+#: the stored values left as their JSON text (see _as_stored)
+_raw_values = msgspec.json.Decoder(dict[int, msgspec.Raw])
 _NO_VALUES = "{}"
+#: types whose stored value is not always rendered as stored (render_value: whole
+#: amounts shown as floats), and, with computed values, whose computed value is not
+#: the value (option labels)
+_RENDERED = frozenset({"Float", "Currency"})
+_COMPUTED_LABELS = frozenset({"Dropdown", "MultiSelect"})
+
+
+def _as_stored(definition: CustomFieldDefinition, computed: bool) -> bool:
+    """Whether a stored value of ``definition`` renders as its stored JSON text.
+
+    The store writes the values with msgspec (``lead_row``), which is also what
+    decoding them and encoding the result would give, so splicing the text is the same
+    bytes as ``custom_field_out`` for these types (tests/server/test_lead_page.py)."""
+    if definition.data_type in _RENDERED:
+        return False
+    return not (computed and definition.data_type in _COMPUTED_LABELS)
 
 
 def _whole(amount: Any) -> Any:
@@ -83,6 +104,10 @@ def leads_out(page: LeadPage, computed: bool = False) -> list[Any]:
     statuses = page.statuses
     definitions = page.definitions
     unset = [custom_field_out(d, None, computed) for d in definitions]
+    as_stored = all(_as_stored(d, computed) for d in definitions)
+    #: (id, the entry of an unset value) per definition, for values spliced as stored
+    spliced = [(d.id, entry) for d, entry in zip(definitions, unset, strict=True)]
+    value_out = CustomFieldValueOut
     raw = msgspec.Raw
     out: list[Any] = []
     rows: Sequence[Any] = page.leads
@@ -93,16 +118,27 @@ def leads_out(page: LeadPage, computed: bool = False) -> list[Any]:
         custom_fields = row[_CUSTOM_FIELDS]
         if custom_fields == _NO_VALUES:
             values = unset
+        elif as_stored and "null" not in custom_fields:  # a stored null renders as unset
+            texts = _raw_values.decode(custom_fields)
+            values = [
+                entry
+                if (text := texts.get(ident)) is None
+                else (value_out(ident, text, text) if computed else value_out(ident, text))
+                for ident, entry in spliced
+            ]
         else:
             stored = _custom_values.decode(custom_fields)
             values = [custom_field_out(d, stored.get(d.id), computed) for d in definitions]
         converted = row[_CONVERTED_AT] is not None
+        amount = row[_MONETARY_VALUE]
+        if type(amount) is float and amount.is_integer():
+            amount = int(amount)
         fields = (
             *row,
             None if address == _NO_ADDRESS else AddressOut(*address),
             EmailOut(email, row[_EMAIL_CATEGORY]) if email is not None else None,
             statuses.get(status_id) if status_id is not None else None,
-            _whole(row[_MONETARY_VALUE]),
+            amount,
             _whole(row[_CONVERTED_VALUE]) if converted else None,
             raw(row[_SOCIALS]),
             raw(row[_TAGS]),

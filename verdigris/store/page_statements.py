@@ -50,11 +50,16 @@ def compile_page(
     account_id: int,
     query: SearchQuery,
     by_index: bool,
-    columns: tuple[Any, ...],
+    columns: tuple[Any, ...] | None,
 ) -> fast.Prepared:
     """The page statement of ``query`` compiled for ``dialect``, its filter values fixed
-    in it and the page's size and start left as parameters."""
-    page = select_page(search_sql.conditions(account_id, query), query, by_index, columns)
+    in it and the page's size and start left as parameters (``columns=None``: the
+    statement of the page's ids only, :func:`select_ids`)."""
+    where = search_sql.conditions(account_id, query)
+    if columns is None:
+        page = select_ids(where, query, by_index)
+    else:
+        page = select_page(where, query, by_index, columns)
     variable = frozenset({search_sql.PAGE_LIMIT, search_sql.PAGE_OFFSET})
     return fast.compile_statement(page, dialect, variable=variable)
 
@@ -117,3 +122,10 @@ def select_page(
     order = search_sql.order_by(query, by_index=by_index)
     _, page = search_sql.page_statements(where, query, order, columns)
     return page
+
+
+def select_ids(where: list[Any], query: SearchQuery, by_index: bool) -> sa.Select[Any]:
+    """The statement of the page's ids alone, in the page's order."""
+    order = search_sql.order_by(query, by_index=by_index)
+    ids, _ = search_sql.page_statements(where, query, order)
+    return ids

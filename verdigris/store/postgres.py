@@ -363,6 +363,9 @@ class PostgresTx(SqlTx):
 
 
 class PostgresLeads(SqlLeads):
+    # a search page in one statement: one round trip (see SqlLeads.ids_then_rows)
+    ids_then_rows = False
+
     def lock_match(self, account_id: int, criteria: MatchCriteria) -> None:
         # held back: sent in one round trip with the match that follows it, which runs
         # once the lock is granted, with a snapshot taken after it

@@ -89,6 +89,11 @@ def side_rows(lead: Lead) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return tags, phones
 
 
+def descending(query: SearchQuery) -> bool:
+    """Whether the page's order is the sort index's walked backwards."""
+    return query.descending != (query.sort_by in _REVERSED)
+
+
 def order_by(query: SearchQuery, *, by_index: bool = True) -> list[ColumnElement[Any]]:
     """ORDER BY the sort field's columns, then id, all in one direction, so that one
     index walked forwards or backwards gives the order.
@@ -97,11 +102,127 @@ def order_by(query: SearchQuery, *, by_index: bool = True) -> list[ColumnElement
     ``n + 0``), which no index can serve: the planner then reads the matches through
     the filters' indexes and sorts them (see :meth:`SqlLeads._walks_sort_index`).
     """
-    descending = query.descending != (query.sort_by in _REVERSED)
+    backwards = descending(query)
     columns: list[ColumnElement[Any]] = [*SORT_COLUMNS[query.sort_by], c.id]
     if not by_index:
         columns = [_as_expression(col) for col in columns]
-    return [col.desc() if descending else col.asc() for col in columns]
+    return [col.desc() if backwards else col.asc() for col in columns]
+
+
+#: text filters whose index is ``(account_id, key, name_key, id, converted_at)``, and the
+#: sort field of that key (a search in one city is in the city index in name order)
+_EQUAL_TEXT = {"city": "city", "state": "state", "postal_code": "zip", "country": "country"}
+#: id filters whose index is ``(account_id, key, name_key, id, converted_at)``
+_EQUAL_IDS = ("assignee_ids", "customer_source_ids")
+#: ranges of the sort field's own index (``(account_id, key, id, converted_at...)``)
+_RANGE_SORTS = {
+    "created_date": "date_created",
+    "modified_date": "date_modified",
+    "interaction_date": "inactive_days",
+}
+
+
+def in_index_order(q: SearchQuery) -> bool:
+    """Whether one index holds the matches of ``q`` together and in the page's order,
+    so that reading it from the first match and stopping after the page's rows never
+    meets a lead that does not match, however many match.
+
+    That is: no filter at all (the sort's own index), or one filter that is an equality
+    on a key whose index goes on with the sort's columns (one city, sorted by name:
+    ``ix_leads_by_city`` is ``(account_id, city_key, name_key, id, ...)``), or one
+    range of the sort's own key (created in a window, sorted by date created; a name
+    prefix sorted by name). Such a page is read in order whatever the count says
+    (:meth:`SqlLeads._walks_sort_index` is for the other searches).
+    """
+    # (one email: a lead or two, sorted in no time; SQLite sorts them whatever the ORDER BY)
+    if q.matches_nothing or q.ids or q.emails or q.phone_suffix or q.custom_fields:
+        return False
+    if q.interaction_count.active:
+        return False
+    served: list[str | None] = []  # per filter: the sort it serves besides name (None: name)
+    for attr, sort in _EQUAL_TEXT.items():
+        if getattr(q, attr) is not None:
+            served.append(sort)
+    for attr in _EQUAL_IDS:
+        ids = getattr(q, attr)
+        if ids:
+            if len(ids) > 1:
+                return False
+            served.append(None)
+    if q.status_ids:
+        if len(q.status_ids) > 1 or q.status_ids[0] == NO_VALUE_ID:
+            return False
+        served.append(None)
+    if q.tags is not None:
+        if q.tags.keys or not q.tags.empty:
+            return False
+        served.append(None)  # tag_count = 0
+    ranges = [sort for attr, sort in _RANGE_SORTS.items() if getattr(q, attr).active]
+    if q.monetary_value.active:
+        if _spans_zero(q.monetary_value):  # also "has a value": read on the row
+            return False
+        ranges.append("value")
+    if q.name_prefix:
+        ranges.append("name")
+    if len(served) + len(ranges) > 1:
+        return False
+    if ranges:
+        return q.sort_by == ranges[0]
+    return not served or q.sort_by in ("name", served[0])
+
+
+def walk_checks_in_index(q: SearchQuery) -> bool:
+    """Whether the sort's index holds every column the filters of ``q`` check, so that a
+    walk of it in the page's order checks them without reading a row: a range of
+    interaction counts sorted by ``inactive_days`` (``ix_leads_by_contacted`` ends with
+    ``interaction_count``, 0012). See :func:`bounded_walk`."""
+    return (
+        q.sort_by == "inactive_days"
+        and q.interaction_count.active
+        and q == _interaction_count_only(q)
+    )
+
+
+def _interaction_count_only(q: SearchQuery) -> SearchQuery:
+    """``q`` with every filter but the interaction count range set aside."""
+    return SearchQuery(
+        page_number=q.page_number,
+        page_size=q.page_size,
+        sort_by=q.sort_by,
+        descending=q.descending,
+        interaction_count=q.interaction_count,
+        include_converted=q.include_converted,
+    )
+
+
+#: the parameter of :func:`bounded_walk`: how many index entries the walk may read
+WALK_BUDGET = "walk_budget"
+
+
+def bounded_walk(account_id: int, q: SearchQuery) -> sa.Select[Any]:
+    """The page of ``q`` (:func:`walk_checks_in_index`) read by walking the sort's index
+    for at most :data:`WALK_BUDGET` entries, the filters checked on the entries walked:
+    ``(id, sort key)`` rows, in the walk's order.
+
+    If the page's rows are met within the budget, they are the page's rows; if fewer
+    than a page come back, the caller tells from the count whether the matches ended or
+    the budget did (and then sorts the matches instead)."""
+    where: list[ColumnElement[bool]] = [c.account_id == account_id]
+    if not q.include_converted:
+        where.append(c.converted_at.is_(None))
+    (key,) = SORT_COLUMNS[q.sort_by]
+    budget = sa.bindparam(WALK_BUDGET, type_=sa.Integer)
+    walk = (
+        sa.select(c.id, key, c.interaction_count)
+        .where(*where)
+        .order_by(*order_by(q))
+        .limit(budget)
+        .subquery("walk")
+    )
+    met = _within(walk.c.interaction_count, q.interaction_count, whole=True)
+    page = sa.select(walk.c.id, walk.c[key.name]).where(*met)
+    page = page.limit(sa.bindparam(PAGE_LIMIT, q.limit, type_=sa.Integer))
+    return page.offset(sa.bindparam(PAGE_OFFSET, q.offset, type_=sa.Integer))
 
 
 def _as_expression(column: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -215,7 +336,7 @@ def _spans_zero(bounds: Range) -> bool:
     return (bounds.low is None or bounds.low <= 0) and (bounds.high is None or bounds.high >= 0)
 
 
-def _within(column: sa.Column[Any], bounds: Range, *, whole: bool = False) -> list[Any]:
+def _within(column: ColumnElement[Any], bounds: Range, *, whole: bool = False) -> list[Any]:
     out = []
     if bounds.low is not None:
         out.append(column >= (int(bounds.low) if whole else bounds.low))

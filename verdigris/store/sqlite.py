@@ -26,6 +26,13 @@ BUSY_TIMEOUT = 30
 #: raw driver went 1.3x faster, and the WAL file stays under ~16 MB
 #: (docs/performance.md, "Commits and checkpoints").
 WAL_AUTOCHECKPOINT_PAGES = 4000
+#: KiB of database pages each connection keeps (``PRAGMA cache_size``; SQLite's default is
+#: 2,000 KiB). A search page reads 200 rows spread over the table: with 2 MB, most of
+#: their pages were read again from the OS on every page (a system call and a copy
+#: each); with 32 MB the page statement at 1M leads went from 1.33 to 1.00 ms
+#: (docs/performance.md, "A search page's CPU on SQLite"). It is a ceiling, reached
+#: only by a connection that reads that much.
+CACHE_KIB = 32 * 1024
 #: ``PRAGMA synchronous`` per durability mode. In WAL mode, FULL syncs the WAL at every
 #: commit, so a commit is on disk before its answer leaves (one sync per group commit,
 #: server/group_commit.py); NORMAL syncs only at checkpoints: a commit survives a crash
@@ -45,6 +52,7 @@ def _connect_hook(durability: str) -> Callable[[Any, Any], None]:
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
         cur.close()
 
     return on_connect
