@@ -22,6 +22,7 @@ from verdigris.domain.search import SearchQuery
 from verdigris.store import schema, search_sql
 from verdigris.store.base import Capabilities, StoreTx, StoreUnavailable
 from verdigris.store.leads_sql import SqlLeads
+from verdigris.store.postgres_loop import PostgresLoopReads, loop_share
 from verdigris.store.sql import SqlStore, _roll_back_after_failure
 
 schema.add_postgresql_options()
@@ -140,9 +141,11 @@ class PostgresStore(SqlStore):
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"the PostgreSQL pool size must be at least 1, got {pool_size}")
+        # a few of the connections are the event loop's, for the hot reads (postgres_loop)
+        on_loop = loop_share(pool_size)
         engine = sa.create_engine(
             url,
-            pool_size=pool_size,
+            pool_size=pool_size - on_loop,
             max_overflow=0,
             pool_timeout=pool_timeout,
             # instead of a ping at every checkout: see _Pings
@@ -152,21 +155,34 @@ class PostgresStore(SqlStore):
             else {"connect_timeout": CONNECT_TIMEOUT},
         )
         lock_ms = max(1, int(lock_timeout * 1000))
+        session = [
+            f"SET lock_timeout = {lock_ms}",
+            # for searches (PostgresLeads._search_rows); set once per connection, as
+            # reads run outside a transaction block, where SET LOCAL cannot
+            f"SET random_page_cost = {SEARCH_RANDOM_PAGE_COST}",
+        ]
+        if durability == FAST:  # durable: the server's own setting (docs/deploy.md)
+            session.append("SET synchronous_commit = off")
 
         def on_connect(dbapi_conn: Any, _record: Any) -> None:
             with dbapi_conn.cursor() as cur:
-                cur.execute(f"SET lock_timeout = {lock_ms}")
-                # for searches (PostgresLeads._search_rows); set once per connection, as
-                # reads run outside a transaction block, where SET LOCAL cannot
-                cur.execute(f"SET random_page_cost = {SEARCH_RANDOM_PAGE_COST}")
-                if durability == FAST:  # durable: the server's own setting (docs/deploy.md)
-                    cur.execute("SET synchronous_commit = off")
+                for statement in session:
+                    cur.execute(statement)
             dbapi_conn.commit()
 
         sa.event.listen(engine, "connect", on_connect)
         _Pings(engine, ping_after_idle)
         super().__init__(url, engine)
         self.durability = durability
+        self.loop_reads: PostgresLoopReads | None = None
+        if on_loop:
+            self.loop_reads = PostgresLoopReads(
+                engine,
+                size=on_loop,
+                timeout=pool_timeout,
+                connect_timeout=CONNECT_TIMEOUT,
+                session=session,
+            )
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[StoreTx]:
@@ -196,6 +212,11 @@ class PostgresStore(SqlStore):
                 raise
             finally:
                 _end_autocommit(raw)
+
+    def close(self) -> None:
+        if self.loop_reads is not None:
+            self.loop_reads.close_all()
+        super().close()
 
     def durability_note(self) -> str:
         with self.engine.connect() as conn:

@@ -1,0 +1,196 @@
+"""PostgreSQL's hot reads on the event loop (verdigris/store/postgres_loop.py): the
+connections taken out of the pool, a connection that died while unused, a database
+that cannot serve, a cancelled read, loops that end."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from verdigris.services import Services
+from verdigris.store.base import StoreUnavailable
+from verdigris.store.postgres import PostgresStore
+from verdigris.store.postgres_loop import PostgresLoopReads
+
+pytestmark = pytest.mark.postgres
+
+
+def _account(store: PostgresStore) -> int:
+    user, _token = Services(store).add_user("loop@example.com", account="Loop")
+    return user.account_id
+
+
+def _reads(store: PostgresStore) -> PostgresLoopReads:
+    assert store.loop_reads is not None
+    return store.loop_reads
+
+
+async def _pids(reads: PostgresLoopReads) -> list[int]:
+    pool = reads._pool()
+    return [slot.conn.info.backend_pid for slot in pool.idle]
+
+
+def _terminate(store: PostgresStore, pids: list[int]) -> None:
+    with store.engine.connect() as conn:
+        for pid in pids:
+            assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar_one()
+        conn.commit()
+
+
+def test_the_loop_connections_come_out_of_the_pool_size(pg_store: PostgresStore) -> None:
+    store = PostgresStore(pg_store.url, pool_size=10)
+    small = PostgresStore(pg_store.url, pool_size=3)
+    try:
+        assert store.engine.pool.size() == 5  # type: ignore[attr-defined]
+        assert _reads(store).size == 5
+        # too small a pool to share: every call on the thread pool, as before
+        assert small.loop_reads is None
+        assert small.engine.pool.size() == 3  # type: ignore[attr-defined]
+    finally:
+        store.close()
+        small.close()
+
+
+def test_reads_on_the_loop_answer_as_the_store(pg_store: PostgresStore) -> None:
+    account = _account(pg_store)
+    reads = _reads(pg_store)
+
+    async def main() -> None:
+        # more readers at once than connections: they wait their turn, none is refused
+        records = await asyncio.gather(*(reads.account(account) for _ in range(20)))
+        with pg_store.transaction(write=False) as tx:
+            assert records == [tx.accounts.get(account)] * 20
+        assert await reads.account(account + 1000) is None
+        pool = reads._pool()
+        assert pool.opened == len(pool.idle) <= reads.size
+        await reads.close()
+
+    asyncio.run(main())
+
+
+def test_a_connection_that_died_while_unused_is_replaced_unseen(
+    pg_store: PostgresStore,
+) -> None:
+    """A restart or a proxy dropping idle connections: the read is sent again on a new
+    connection, and the caller never sees the dead one."""
+    account = _account(pg_store)
+    reads = _reads(pg_store)
+
+    async def main() -> None:
+        await asyncio.gather(*(reads.account(account) for _ in range(4)))
+        dead = await _pids(reads)
+        assert dead
+        _terminate(pg_store, dead)
+        for _ in range(4):
+            assert (await reads.account(account)) is not None
+        assert not set(await _pids(reads)) & set(dead)
+        await reads.close()
+
+    asyncio.run(main())
+
+
+def test_a_database_that_cannot_serve_is_unavailable(pg_store: PostgresStore) -> None:
+    broken = PostgresStore("postgresql://postgres@127.0.0.1:1/none", pool_size=10)
+    try:
+        reads = _reads(broken)
+
+        async def main() -> None:
+            for _ in range(2):  # and nothing is left counted as opened
+                with pytest.raises(StoreUnavailable):
+                    await reads.account(1)
+            assert reads._pool().opened == 0
+
+        asyncio.run(main())
+    finally:
+        broken.close()
+
+
+def test_a_full_loop_pool_answers_unavailable_after_the_timeout(
+    pg_store: PostgresStore,
+) -> None:
+    account = _account(pg_store)
+    slow = PostgresStore(pg_store.url, pool_size=10, pool_timeout=0.2)
+    reads = _reads(slow)
+
+    async def main() -> None:
+        # every loop connection busy with a statement longer than the pool timeout
+        sleeps = [
+            asyncio.create_task(reads._fetchone(f"sleep{i}", sa.select(sa.func.pg_sleep(1)), {}))
+            for i in range(reads.size)
+        ]
+        await asyncio.sleep(0.1)
+        with pytest.raises(StoreUnavailable):
+            await reads.account(account)
+        await asyncio.gather(*sleeps)
+        assert (await reads.account(account)) is not None  # and then it serves again
+        await reads.close()
+
+    try:
+        asyncio.run(main())
+    finally:
+        slow.close()
+
+
+def test_a_read_cancelled_midway_leaves_no_connection_behind(pg_store: PostgresStore) -> None:
+    account = _account(pg_store)
+    reads = _reads(pg_store)
+
+    async def main() -> None:
+        task = asyncio.create_task(
+            reads._fetchone("sleep_cancelled", sa.select(sa.func.pg_sleep(0.5)), {})
+        )
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        pool = reads._pool()
+        assert pool.opened == len(pool.idle)  # the cancelled one was closed, not kept
+        for _ in range(reads.size + 1):
+            assert (await reads.account(account)) is not None
+        await reads.close()
+
+    asyncio.run(main())
+
+
+def test_the_connections_of_an_ended_loop_are_closed(pg_store: PostgresStore) -> None:
+    account = _account(pg_store)
+    reads = _reads(pg_store)
+    first: list[Any] = []
+
+    async def use(keep: list[Any]) -> None:
+        assert (await reads.account(account)) is not None
+        keep.extend(slot.conn for slot in reads._pool().idle)
+
+    asyncio.run(use(first))  # ends without closing its connections
+    assert first and not any(conn.closed for conn in first)
+    asyncio.run(use([]))  # the next loop's first read closes them
+    assert all(conn.closed for conn in first)
+
+
+def test_get_account_is_answered_on_the_loop_while_the_thread_pool_is_full(
+    pg_store: PostgresStore,
+) -> None:
+    """GET /account takes no connection of the thread pool's (and no thread): it answers
+    while all of them are held, when a read through them waits out its pool timeout."""
+    from starlette.testclient import TestClient
+
+    from tests.conftest import make_api
+    from verdigris.config import Settings
+    from verdigris.server.app import create_app
+
+    store = PostgresStore(pg_store.url, pool_size=4, pool_timeout=0.3)
+    try:
+        app = create_app(Settings(rate_limits=False), store=store)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            api = make_api(client, Services(store), "ada@example.com", "Acme")
+            assert api.get("/account").status_code == 200  # the credentials, now cached
+            with store.transaction(write=False), store.transaction(write=False):
+                answer = api.get("/account")
+                assert answer.status_code == 200, answer.text
+                assert answer.json()["id"] == api.principal.account_id
+                assert api.get("/lead_statuses").status_code == 503  # a thread's read
+    finally:
+        store.close()
