@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from verdigris.services import Services
+from verdigris.domain.errors import NotFound
+from verdigris.services import Principal, Services, Shown
 from verdigris.store.base import StoreUnavailable
 from verdigris.store.postgres import PostgresStore
 from verdigris.store.postgres_loop import PostgresLoopReads
@@ -40,18 +41,28 @@ def _terminate(store: PostgresStore, pids: list[int]) -> None:
         conn.commit()
 
 
-def test_the_loop_connections_come_out_of_the_pool_size(pg_store: PostgresStore) -> None:
+def test_the_loop_connections_come_besides_the_pool(pg_store: PostgresStore) -> None:
+    from verdigris.config import Settings
+    from verdigris.server.app import create_app
+
     store = PostgresStore(pg_store.url, pool_size=10)
-    small = PostgresStore(pg_store.url, pool_size=3)
+    app = create_app(
+        Settings.from_env(
+            {"VERDIGRIS_DB": pg_store.url, "VERDIGRIS_DB_POOL_SIZE": "3"},
+            db_loop_connections=0,
+        )
+    )
+    off = app.state.runtime.store
     try:
-        assert store.engine.pool.size() == 5  # type: ignore[attr-defined]
-        assert _reads(store).size == 5
-        # too small a pool to share: every call on the thread pool, as before
-        assert small.loop_reads is None
-        assert small.engine.pool.size() == 3  # type: ignore[attr-defined]
+        assert store.engine.pool.size() == 10  # type: ignore[attr-defined]
+        assert _reads(store).size == 4
+        # none: every call on the thread pool, as before
+        assert isinstance(off, PostgresStore)
+        assert off.loop_reads is None and app.state.runtime.loop_reads is None
+        assert off.engine.pool.size() == 3  # type: ignore[attr-defined]
     finally:
         store.close()
-        small.close()
+        off.close()
 
 
 def test_reads_on_the_loop_answer_as_the_store(pg_store: PostgresStore) -> None:
@@ -181,7 +192,7 @@ def test_get_account_is_answered_on_the_loop_while_the_thread_pool_is_full(
     from verdigris.config import Settings
     from verdigris.server.app import create_app
 
-    store = PostgresStore(pg_store.url, pool_size=4, pool_timeout=0.3)
+    store = PostgresStore(pg_store.url, pool_size=2, pool_timeout=0.3)
     try:
         app = create_app(Settings(rate_limits=False), store=store)
         with TestClient(app, raise_server_exceptions=False) as client:
@@ -194,3 +205,65 @@ def test_get_account_is_answered_on_the_loop_while_the_thread_pool_is_full(
                 assert api.get("/lead_statuses").status_code == 503  # a thread's read
     finally:
         store.close()
+
+
+def _who(services: Services) -> Principal:
+    user, _token = services.add_user("ada@example.com", account="Acme")
+    return Principal(user.id, user.account_id, user.email)
+
+
+def test_a_lead_read_on_the_loop_is_the_lead_the_store_reads(pg_store: PostgresStore) -> None:
+    services = Services(pg_store)
+    who = _who(services)
+    field = services.create_custom_field_definition(
+        who, {"name": "Score", "data_type": "Float", "available_on": ["lead"]}
+    )
+    full = services.create_lead(
+        who,
+        {
+            "name": "Ada Lovelace",
+            "email": {"email": "ada@example.com", "category": "work"},
+            "phone_numbers": [{"number": "+44 20 7946 0000", "category": "mobile"}],
+            "address": {"street": "1 Main St", "city": "London", "country": "UK"},
+            "monetary_value": 1250.5,
+            "tags": ["vip", "engine"],
+            "custom_fields": [{"custom_field_definition_id": field.id, "value": 2.5}],
+        },
+    ).lead
+    bare = services.create_lead(who, {"name": "Bare", "monetary_value": 100}).lead
+
+    async def on_loop(lead_id: int) -> Shown | None:
+        return await services.get_lead_on_loop(who, lead_id)
+
+    for lead in (full, bare):
+        # nothing cached yet: the caller is told to read through the store
+        services.cache.statuses.clear()
+        assert asyncio.run(on_loop(lead.id)) is None
+        through_store = services.get_lead(who, lead.id)  # fills the account's cache
+        assert asyncio.run(on_loop(lead.id)) == through_store
+    with pytest.raises(NotFound):
+        asyncio.run(on_loop(bare.id + 1000))
+
+
+def test_a_definition_changed_by_another_worker_is_not_shown_stale(
+    pg_store: PostgresStore,
+) -> None:
+    """Two processes on one database: the definitions one has cached stop being used on
+    the loop as soon as the other changes them (the version read with the lead)."""
+    mine, theirs = Services(pg_store), Services(pg_store)
+    who = _who(mine)
+    lead = mine.create_lead(who, {"name": "Watched"}).lead
+    mine.get_lead(who, lead.id)
+
+    async def on_loop() -> Shown | None:
+        return await mine.get_lead_on_loop(who, lead.id)
+
+    shown = asyncio.run(on_loop())
+    assert shown is not None and shown.definitions == ()
+    added = theirs.create_custom_field_definition(
+        who, {"name": "New", "data_type": "String", "available_on": ["lead"]}
+    )
+    assert asyncio.run(on_loop()) is None  # stale: read through the store instead
+    assert [d.id for d in mine.get_lead(who, lead.id).definitions] == [added.id]
+    shown = asyncio.run(on_loop())
+    assert shown is not None and [d.id for d in shown.definitions] == [added.id]

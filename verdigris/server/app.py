@@ -170,7 +170,9 @@ class Runtime:
         The work runs in its request's context (the request context of the history):
         a group commit runs several requests' work in one callback."""
         if spec.on_loop is not None and self.loop_reads is not None:
-            return await spec.on_loop(self.services, call)  # a read: no dry run to rehearse
+            answer = await spec.on_loop(self.services, call)  # a read: no dry run
+            if answer is not None:
+                return answer
         context = contextvars.copy_context()
         if dry_run:
             return await self.run(context.run, self._rehearse, spec, call)
@@ -354,7 +356,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     owns_store = store is None
     if store is None:
         store = open_store(
-            settings.db, pool_size=settings.db_pool_size, durability=settings.durability
+            settings.db,
+            pool_size=settings.db_pool_size,
+            durability=settings.durability,
+            loop_connections=settings.db_loop_connections,
         )
         store.migrate()
     rt = Runtime(settings, store)

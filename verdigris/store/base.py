@@ -757,6 +757,11 @@ class LoopReads(ABC):
         """As ``tx.accounts.get``."""
 
     @abstractmethod
+    async def lead(self, account_id: int, lead_id: int) -> tuple[Lead, int] | None:
+        """As ``tx.leads.get``, with the account's ``tx.definitions.version`` read by the
+        same statement."""
+
+    @abstractmethod
     async def close(self) -> None:
         """Close the connections of the running loop."""
 

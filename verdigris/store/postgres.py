@@ -22,7 +22,7 @@ from verdigris.domain.search import SearchQuery
 from verdigris.store import schema, search_sql
 from verdigris.store.base import Capabilities, StoreTx, StoreUnavailable
 from verdigris.store.leads_sql import SqlLeads
-from verdigris.store.postgres_loop import PostgresLoopReads, loop_share
+from verdigris.store.postgres_loop import LOOP_CONNECTIONS, PostgresLoopReads
 from verdigris.store.sql import SqlStore, _roll_back_after_failure
 
 schema.add_postgresql_options()
@@ -123,8 +123,10 @@ def _end_autocommit(raw: Any) -> None:
 
 
 class PostgresStore(SqlStore):
-    """A pool of at most ``pool_size`` connections per process (no overflow), so that
-    workers x machines x pool_size is the most this deployment opens on the server."""
+    """A pool of at most ``pool_size`` connections per process (no overflow), and at
+    most ``loop_connections`` more for the hot reads on the event loop, so that
+    workers x machines x (pool_size + loop_connections) is the most this deployment
+    opens on the server."""
 
     leads_class = PostgresLeads
     capabilities = Capabilities(inline=False, group_commit=False, kept_counts=True)
@@ -138,14 +140,13 @@ class PostgresStore(SqlStore):
         lock_timeout: float = LOCK_TIMEOUT,
         ping_after_idle: float = PING_AFTER_IDLE,
         durability: str = DURABLE,
+        loop_connections: int = LOOP_CONNECTIONS,
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"the PostgreSQL pool size must be at least 1, got {pool_size}")
-        # a few of the connections are the event loop's, for the hot reads (postgres_loop)
-        on_loop = loop_share(pool_size)
         engine = sa.create_engine(
             url,
-            pool_size=pool_size - on_loop,
+            pool_size=pool_size,
             max_overflow=0,
             pool_timeout=pool_timeout,
             # instead of a ping at every checkout: see _Pings
@@ -174,11 +175,12 @@ class PostgresStore(SqlStore):
         _Pings(engine, ping_after_idle)
         super().__init__(url, engine)
         self.durability = durability
+        # the event loop's own connections, for the hot reads (postgres_loop); 0: none
         self.loop_reads: PostgresLoopReads | None = None
-        if on_loop:
+        if loop_connections > 0:
             self.loop_reads = PostgresLoopReads(
                 engine,
-                size=on_loop,
+                size=loop_connections,
                 timeout=pool_timeout,
                 connect_timeout=CONNECT_TIMEOUT,
                 session=session,

@@ -10,10 +10,10 @@ sent on a psycopg ``AsyncConnection`` from the event loop itself.
 The connections are in autocommit, like the store's read connections, with the same
 session settings; each event loop has its own (a connection's waits belong to the
 loop that awaits them), opened when first needed, and closed by the lifespan's end or
-when a later loop finds their loop closed. They are half of the store's pool size
-(:func:`loop_share`), so ``workers x pool size`` is still the most a worker process
-opens (docs/deploy.md). The statements are the store's own (:mod:`verdigris.store.fast`),
-compiled once for both ways of sending them.
+when a later loop finds their loop closed. They come on top of the pool's
+(:data:`LOOP_CONNECTIONS`; docs/deploy.md, "Connections: the budget to check"). The
+statements are the store's own (:mod:`verdigris.store.fast`), compiled once for both
+ways of sending them.
 
 A connection that died while it sat unused is found by the statement failing on it:
 a read is safe to send again, so it is sent once more on a new connection, the loop's
@@ -34,20 +34,26 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
+from verdigris.domain.leads import Lead
 from verdigris.store.accounts_sql import _GET_ACCOUNT
 from verdigris.store.base import AccountRecord, LoopReads, StoreUnavailable
+from verdigris.store.custom_fields_sql import _FIELDS_VERSION
 from verdigris.store.fast import Statement, prepared
+from verdigris.store.lead_rows import _GET_LEAD, LEAD_COLUMNS, lead_from_mapping
 
-#: the pool size from which half of it is the event loop's (a worker runs one loop)
-MIN_POOL_SIZE = 4
+#: the lead and its account's custom field definitions version (what tells whether the
+#: definitions cached in the process are still the account's), in one round trip
+_GET_LEAD_AND_FIELDS_VERSION = _GET_LEAD.add_columns(
+    _FIELDS_VERSION.scalar_subquery().label("fields_version")
+)
 
-
-def loop_share(pool_size: int) -> int:
-    """How many of a store's ``pool_size`` connections are its event loop's: half, from
-    :data:`MIN_POOL_SIZE` up (none below). With 2 of 10, a read on the loop waited for
-    a connection and GET /account answered 1.07x the requests/s it did on threads; with
-    5, 1.54x (docs/performance.md); the other half stays for the thread pool's work."""
-    return pool_size // 2 if pool_size >= MIN_POOL_SIZE else 0
+#: connections of a worker's event loop (a worker runs one loop), besides its pool's
+#: (``VERDIGRIS_DB_LOOP_CONNECTIONS``). A/B on PostgreSQL, 10k leads, pool of 10
+#: (docs/performance.md): with 2 a read waited for a connection and GET /account gained
+#: 1.07-1.26x requests/s; with 4, 2.09x. Taken out of the pool instead, they cost
+#: upserts (which hold a thread's connection for the whole transaction) 1.16-1.26x the
+#: worker CPU: they are counted on top of it.
+LOOP_CONNECTIONS = 4
 
 
 class _Slot:
@@ -128,6 +134,18 @@ class PostgresLoopReads(LoopReads):
     async def account(self, account_id: int) -> AccountRecord | None:
         row = await self._fetchone("get_account", _GET_ACCOUNT, {"account_id": account_id})
         return AccountRecord(*row) if row else None
+
+    async def lead(self, account_id: int, lead_id: int) -> tuple[Lead, int] | None:
+        row = await self._fetchone(
+            "get_lead_and_fields_version",
+            _GET_LEAD_AND_FIELDS_VERSION,
+            {"lead_id": lead_id, "account_id": account_id},
+        )
+        if row is None:
+            return None
+        version = row[-1]
+        lead = lead_from_mapping(dict(zip(LEAD_COLUMNS, row[:-1], strict=True)))
+        return lead, int(version) if version is not None else 0
 
     # connections ---------------------------------------------------------------------
     async def _fetchone(self, key: str, stmt: Statement, values: Mapping[str, Any]) -> Any:

@@ -60,7 +60,8 @@ class RouteSpec:
     #: the prefix of ``path``
     base: str = COPPER_BASE
     #: the route on the event loop, where the store has hot reads there
-    #: (``Store.loop_reads``, PostgreSQL): no thread hop (verdigris.store.postgres_loop)
+    #: (``Store.loop_reads``, PostgreSQL): no thread hop (verdigris.store.postgres_loop);
+    #: None from it: ``fn`` answers instead, as usual
     on_loop: Callable[[Services, Call], Awaitable[Any]] | None = None
 
     @property
