@@ -267,3 +267,40 @@ def test_a_definition_changed_by_another_worker_is_not_shown_stale(
     assert [d.id for d in mine.get_lead(who, lead.id).definitions] == [added.id]
     shown = asyncio.run(on_loop())
     assert shown is not None and [d.id for d in shown.definitions] == [added.id]
+
+
+def test_two_servers_on_one_database_show_a_lead_with_the_definitions_of_now(
+    pg_store: PostgresStore,
+) -> None:
+    """Two app instances (two workers) on one PostgreSQL database: a custom field defined
+    through one is in the next GET /leads/{id} of the other, which had the account's
+    definitions cached from before (its read on the loop sees the version move)."""
+    from starlette.testclient import TestClient
+
+    from tests.conftest import make_api
+    from verdigris.config import Settings
+    from verdigris.server.app import create_app
+
+    other = PostgresStore(pg_store.url)
+    try:
+        settings = Settings(rate_limits=False)
+        with (
+            TestClient(create_app(settings, store=pg_store)) as one,
+            TestClient(create_app(settings, store=other)) as two,
+        ):
+            first = make_api(one, Services(pg_store), "ada@example.com", "Acme")
+            second = make_api(two, Services(other), "bob@example.com", "Acme")
+            lead = first.create_lead(name="Watched")
+            for _ in range(2):  # the first loads the lookups, the second is on the loop
+                assert first.get(f"/leads/{lead['id']}").json()["custom_fields"] == []
+            field = second.post(
+                "/custom_field_definitions",
+                {"name": "Score", "data_type": "Float", "available_on": ["lead"]},
+            ).json()
+            shown = first.get(f"/leads/{lead['id']}").json()
+            assert shown["custom_fields"] == [
+                {"custom_field_definition_id": field["id"], "value": None}
+            ]
+            assert first.get(f"/leads/{lead['id'] + 1000}").status_code == 404
+    finally:
+        other.close()
