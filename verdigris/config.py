@@ -51,6 +51,9 @@ class Settings:
     #: PostgreSQL connections each worker process may hold (workers x machines x this must
     #: stay under the server's max_connections); SQLite ignores it
     db_pool_size: int = 10
+    #: PostgreSQL connections each worker's event loop may hold besides its pool, for
+    #: GET /account and GET /leads/{id} without a thread (0: those run on the pool too)
+    db_loop_connections: int = 4
     #: "durable" (flush every commit to disk) or "fast"; unset: durable, except fast for
     #: an in-memory database, which nothing outlives anyway (docs/deploy.md)
     durability: str | None = None

@@ -77,7 +77,11 @@ def test_internal_error_is_fixed_500_and_logged(
     def boom(*args: object) -> None:
         raise RuntimeError("secret detail")
 
+    async def boom_on_loop(*args: object) -> None:  # PostgreSQL reads a lead on the loop
+        boom()
+
     monkeypatch.setattr(Services, "get_lead", boom)
+    monkeypatch.setattr(Services, "get_lead_on_loop", boom_on_loop)
     with caplog.at_level(logging.ERROR, logger="verdigris.errors"):
         response = api.get("/leads/1")
     assert response.status_code == 500

@@ -138,6 +138,8 @@ class Runtime:
         # threads do per call (docs/performance.md). As many threads as anyio's default
         # limit, so that a burst still waits in the pool (pool_timeout, then 503), not here.
         self.threads = None if self.inline else ThreadPoolExecutor(THREADS, "verdigris-db")
+        # ...but the hot reads a store can run on the event loop itself run there
+        self.loop_reads = store.loop_reads
         # ...and writes that gain from sharing commits share them (group_commit.py)
         self.group_commit = GroupCommit(store) if store.capabilities.group_commit else None
         # webhooks: the outbox written with every change, sent by a worker of this
@@ -170,6 +172,10 @@ class Runtime:
 
         The work runs in its request's context (the request context of the history):
         a group commit runs several requests' work in one callback."""
+        if spec.on_loop is not None and self.loop_reads is not None:
+            answer = await spec.on_loop(self.services, call)  # a read: no dry run
+            if answer is not None:
+                return answer
         context = contextvars.copy_context()
         if dry_run:
             return await self.run(context.run, self._rehearse, spec, call)
@@ -353,7 +359,10 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
     owns_store = store is None
     if store is None:
         store = open_store(
-            settings.db, pool_size=settings.db_pool_size, durability=settings.durability
+            settings.db,
+            pool_size=settings.db_pool_size,
+            durability=settings.durability,
+            loop_connections=settings.db_loop_connections,
         )
         store.migrate()
     rt = Runtime(settings, store)
@@ -397,6 +406,8 @@ def create_app(settings: Settings | None = None, *, store: Store | None = None) 
         if emulator is not None:
             emulator.close()
         await rt.limits.close()
+        if rt.loop_reads is not None:
+            await rt.loop_reads.close()
         if rt.threads is not None:
             rt.threads.shutdown(wait=False)
         if owns_store:

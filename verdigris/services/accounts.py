@@ -86,6 +86,16 @@ class AccountServices(ServiceBase):
             raise NotFound(catalogue.NOT_FOUND_MESSAGE)
         return record
 
+    async def account_on_loop(self, who: Principal) -> AccountRecord:
+        """:meth:`account` on the store's event-loop connections (``Store.loop_reads``,
+        which the caller has checked is there)."""
+        reads = self.store.loop_reads
+        assert reads is not None
+        found = await reads.account(who.account_id)
+        if found is None:
+            raise NotFound(catalogue.NOT_FOUND_MESSAGE)
+        return found
+
     def users(self, who: Principal) -> list[UserRecord]:
         with self.store.transaction(write=False) as tx:
             return tx.accounts.list_users(who.account_id)

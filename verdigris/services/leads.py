@@ -107,6 +107,26 @@ class LeadServices(ServiceBase):
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             return self.context(tx, who.account_id).show(lead)
 
+    async def get_lead_on_loop(self, who: Principal, lead_id: int) -> Shown | None:
+        """:meth:`get_lead` on the store's event-loop connections (``Store.loop_reads``,
+        which the caller has checked is there), in one statement: the lead and the
+        account's definitions version. It shows the lead only with the account's
+        statuses and current definitions in the process cache; None when they are not
+        (call :meth:`get_lead`, which loads them)."""
+        reads = self.store.loop_reads
+        assert reads is not None
+        found = await reads.lead(who.account_id, lead_id)
+        if found is None:
+            raise NotFound(catalogue.NOT_FOUND_MESSAGE)
+        lead, version = found
+        statuses = self.cache.statuses.get(who.account_id)
+        fields = self.cache.fields.get(who.account_id)
+        if statuses is None or fields is None or fields[0] != version:
+            return None
+        # as TxContext.show
+        status = next((s.name for s in statuses if s.id == lead.status_id), None)
+        return Shown(lead, status, tuple(d for d in fields[1].values() if d.on_leads))
+
     def update_lead(self, who: Principal, lead_id: int, data: Any) -> Shown:
         data = require_object(data)
         with self.store.transaction(write=True) as tx:

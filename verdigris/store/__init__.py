@@ -44,10 +44,18 @@ def durability_of(url: str, durability: str | None) -> str:
     return FAST if is_memory_url(url) else DURABLE
 
 
-def open_store(url: str, *, pool_size: int = 10, durability: str | None = None) -> Store:
+def open_store(
+    url: str,
+    *,
+    pool_size: int = 10,
+    durability: str | None = None,
+    loop_connections: int | None = None,
+) -> Store:
     """Open the store at ``url``; the scheme picks the engine.
 
-    ``pool_size`` caps the connections this process holds to a network database;
+    ``pool_size`` caps the connections this process holds to a network database
+    (``loop_connections`` more for its event loop's hot reads, PostgreSQL's default
+    when None);
     ``durability`` ("durable" or "fast", see :func:`durability_of`) says whether a
     commit waits for the disk (docs/deploy.md).
     """
@@ -60,7 +68,11 @@ def open_store(url: str, *, pool_size: int = 10, durability: str | None = None) 
     if url.startswith("postgresql+"):
         from verdigris.store.postgres import PostgresStore
 
-        return PostgresStore(url, pool_size=pool_size, durability=mode)
+        if loop_connections is None:
+            return PostgresStore(url, pool_size=pool_size, durability=mode)
+        return PostgresStore(
+            url, pool_size=pool_size, durability=mode, loop_connections=loop_connections
+        )
     raise ValueError(
         f"unsupported database URL {display_url(url)!r}: use sqlite:///FILE or postgresql://..."
     )

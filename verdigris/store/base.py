@@ -815,6 +815,10 @@ class Capabilities:
 class Transactions(ABC):
     """What opens transactions: a :class:`Store`, or one group commit's :class:`Batch`."""
 
+    #: the store's hot reads on the event loop (PostgreSQL), or None: every call runs
+    #: as ``capabilities.inline`` says (a batch has none)
+    loop_reads: LoopReads | None = None
+
     @abstractmethod
     def transaction(self, *, write: bool) -> AbstractContextManager[StoreTx]:
         """One transaction. ``write=True`` takes the locks a writer needs up front."""
@@ -823,6 +827,27 @@ class Transactions(ABC):
 class Batch(Transactions):
     """An open group commit (:meth:`Store.batch`): the write transactions opened through
     it share one database transaction, each in its own savepoint."""
+
+
+class LoopReads(ABC):
+    """Hot reads run on the event loop itself, on connections of an async driver (a
+    store that has them: ``Store.loop_reads``), instead of a thread of the pool: no
+    thread hop and no hand-over of the GIL per request (docs/performance.md).
+
+    Each is one statement outside a transaction block, as the store's reads are."""
+
+    @abstractmethod
+    async def account(self, account_id: int) -> AccountRecord | None:
+        """As ``tx.accounts.get``."""
+
+    @abstractmethod
+    async def lead(self, account_id: int, lead_id: int) -> tuple[Lead, int] | None:
+        """As ``tx.leads.get``, with the account's ``tx.definitions.version`` read by the
+        same statement."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Close the connections of the running loop."""
 
 
 class Store(Transactions):

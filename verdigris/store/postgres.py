@@ -29,6 +29,7 @@ from verdigris.store.base import Capabilities, StoreTx, StoreUnavailable
 from verdigris.store.fast import FastCursor, Statement, prepared, savepoint_name
 from verdigris.store.history_sql import SqlHistory
 from verdigris.store.leads_sql import SqlLeads
+from verdigris.store.postgres_loop import LOOP_CONNECTIONS, PostgresLoopReads
 from verdigris.store.sql import SqlStore, SqlTx, _roll_back_after_failure
 from verdigris.store.webhooks_sql import SqlWebhooks, _subscriptions
 
@@ -447,8 +448,10 @@ def _end_autocommit(raw: Any) -> None:
 
 
 class PostgresStore(SqlStore):
-    """A pool of at most ``pool_size`` connections per process (no overflow), so that
-    workers x machines x pool_size is the most this deployment opens on the server."""
+    """A pool of at most ``pool_size`` connections per process (no overflow), and at
+    most ``loop_connections`` more for the hot reads on the event loop, so that
+    workers x machines x (pool_size + loop_connections) is the most this deployment
+    opens on the server."""
 
     leads_class = PostgresLeads
     tx_class = PostgresTx
@@ -463,6 +466,7 @@ class PostgresStore(SqlStore):
         lock_timeout: float = LOCK_TIMEOUT,
         ping_after_idle: float = PING_AFTER_IDLE,
         durability: str = DURABLE,
+        loop_connections: int = LOOP_CONNECTIONS,
     ) -> None:
         if pool_size < 1:
             raise ValueError(f"the PostgreSQL pool size must be at least 1, got {pool_size}")
@@ -478,15 +482,19 @@ class PostgresStore(SqlStore):
             else {"connect_timeout": CONNECT_TIMEOUT},
         )
         lock_ms = max(1, int(lock_timeout * 1000))
+        session = [
+            f"SET lock_timeout = {lock_ms}",
+            # for searches (PostgresLeads._search_rows); set once per connection, as
+            # reads run outside a transaction block, where SET LOCAL cannot
+            f"SET random_page_cost = {SEARCH_RANDOM_PAGE_COST}",
+        ]
+        if durability == FAST:  # durable: the server's own setting (docs/deploy.md)
+            session.append("SET synchronous_commit = off")
 
         def on_connect(dbapi_conn: Any, _record: Any) -> None:
             with dbapi_conn.cursor() as cur:
-                cur.execute(f"SET lock_timeout = {lock_ms}")
-                # for searches (PostgresLeads._search_rows); set once per connection, as
-                # reads run outside a transaction block, where SET LOCAL cannot
-                cur.execute(f"SET random_page_cost = {SEARCH_RANDOM_PAGE_COST}")
-                if durability == FAST:  # durable: the server's own setting (docs/deploy.md)
-                    cur.execute("SET synchronous_commit = off")
+                for statement in session:
+                    cur.execute(statement)
             dbapi_conn.commit()
 
         sa.event.listen(engine, "connect", on_connect)
@@ -498,6 +506,16 @@ class PostgresStore(SqlStore):
         _Pings(engine, ping_after_idle)
         super().__init__(url, engine)
         self.durability = durability
+        # the event loop's own connections, for the hot reads (postgres_loop); 0: none
+        self.loop_reads: PostgresLoopReads | None = None
+        if loop_connections > 0:
+            self.loop_reads = PostgresLoopReads(
+                engine,
+                size=loop_connections,
+                timeout=pool_timeout,
+                connect_timeout=CONNECT_TIMEOUT,
+                session=session,
+            )
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[StoreTx]:
@@ -558,6 +576,11 @@ class PostgresStore(SqlStore):
                 raise
             finally:
                 _end_autocommit(raw)
+
+    def close(self) -> None:
+        if self.loop_reads is not None:
+            self.loop_reads.close_all()
+        super().close()
 
     def durability_note(self) -> str:
         with self.engine.connect() as conn:

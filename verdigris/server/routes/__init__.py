@@ -7,7 +7,7 @@ tested without HTTP. :mod:`verdigris.server.app` registers them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +59,10 @@ class RouteSpec:
     writes: bool | None = None
     #: the prefix of ``path``
     base: str = COPPER_BASE
+    #: the route on the event loop, where the store has hot reads there
+    #: (``Store.loop_reads``, PostgreSQL): no thread hop (verdigris.store.postgres_loop);
+    #: None from it: ``fn`` answers instead, as usual
+    on_loop: Callable[[Services, Call], Awaitable[Any]] | None = None
 
     @property
     def full_path(self) -> str:

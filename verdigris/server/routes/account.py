@@ -17,6 +17,10 @@ def account(services: Services, call: Call) -> wire.AccountOut:
     return render.account_out(services.account(call.principal))
 
 
+async def account_on_loop(services: Services, call: Call) -> wire.AccountOut:
+    return render.account_out(await services.account_on_loop(call.principal))
+
+
 def users(services: Services, call: Call) -> list[wire.UserOut]:
     return [render.user_out(u) for u in services.users(call.principal)]
 
@@ -47,7 +51,14 @@ def customer_sources(services: Services, call: Call) -> list[wire.SourceOut]:
 
 
 ROUTES = [
-    RouteSpec("GET", "/account", account, "The caller's account", response=wire.AccountOut),
+    RouteSpec(
+        "GET",
+        "/account",
+        account,
+        "The caller's account",
+        response=wire.AccountOut,
+        on_loop=account_on_loop,
+    ),
     RouteSpec("GET", "/users", users, "Users of the account", response=list[wire.UserOut]),
     RouteSpec(
         "POST",

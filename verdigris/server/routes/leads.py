@@ -21,6 +21,11 @@ def get(services: Services, call: Call) -> wire.LeadOut:
     return render.lead_out(services.get_lead(call.principal, call.path["id"]), computed(call))
 
 
+async def get_on_loop(services: Services, call: Call) -> wire.LeadOut | None:
+    shown = await services.get_lead_on_loop(call.principal, call.path["id"])
+    return None if shown is None else render.lead_out(shown, computed(call))
+
+
 def update(services: Services, call: Call) -> wire.LeadOut:
     shown = services.update_lead(call.principal, call.path["id"], call.body)
     return render.lead_out(shown, computed(call))
@@ -92,7 +97,14 @@ ROUTES = [
         request=wire.BulkCreateIn,
         response=list[wire.LeadOut],
     ),
-    RouteSpec("GET", "/leads/{id:int}", get, "Fetch a lead by id", response=wire.LeadOut),
+    RouteSpec(
+        "GET",
+        "/leads/{id:int}",
+        get,
+        "Fetch a lead by id",
+        response=wire.LeadOut,
+        on_loop=get_on_loop,
+    ),
     RouteSpec(
         "PUT",
         "/leads/{id:int}",

@@ -1,0 +1,306 @@
+"""PostgreSQL's hot reads on the event loop (verdigris/store/postgres_loop.py): the
+connections taken out of the pool, a connection that died while unused, a database
+that cannot serve, a cancelled read, loops that end."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from verdigris.domain.errors import NotFound
+from verdigris.services import Principal, Services, Shown
+from verdigris.store.base import StoreUnavailable
+from verdigris.store.postgres import PostgresStore
+from verdigris.store.postgres_loop import PostgresLoopReads
+
+pytestmark = pytest.mark.postgres
+
+
+def _account(store: PostgresStore) -> int:
+    user, _token = Services(store).add_user("loop@example.com", account="Loop")
+    return user.account_id
+
+
+def _reads(store: PostgresStore) -> PostgresLoopReads:
+    assert store.loop_reads is not None
+    return store.loop_reads
+
+
+async def _pids(reads: PostgresLoopReads) -> list[int]:
+    pool = reads._pool()
+    return [slot.conn.info.backend_pid for slot in pool.idle]
+
+
+def _terminate(store: PostgresStore, pids: list[int]) -> None:
+    with store.engine.connect() as conn:
+        for pid in pids:
+            assert conn.exec_driver_sql(f"SELECT pg_terminate_backend({pid})").scalar_one()
+        conn.commit()
+
+
+def test_the_loop_connections_come_besides_the_pool(pg_store: PostgresStore) -> None:
+    from verdigris.config import Settings
+    from verdigris.server.app import create_app
+
+    store = PostgresStore(pg_store.url, pool_size=10)
+    app = create_app(
+        Settings.from_env(
+            {"VERDIGRIS_DB": pg_store.url, "VERDIGRIS_DB_POOL_SIZE": "3"},
+            db_loop_connections=0,
+        )
+    )
+    off = app.state.runtime.store
+    try:
+        assert store.engine.pool.size() == 10  # type: ignore[attr-defined]
+        assert _reads(store).size == 4
+        # none: every call on the thread pool, as before
+        assert isinstance(off, PostgresStore)
+        assert off.loop_reads is None and app.state.runtime.loop_reads is None
+        assert off.engine.pool.size() == 3  # type: ignore[attr-defined]
+    finally:
+        store.close()
+        off.close()
+
+
+def test_reads_on_the_loop_answer_as_the_store(pg_store: PostgresStore) -> None:
+    account = _account(pg_store)
+    reads = _reads(pg_store)
+
+    async def main() -> None:
+        # more readers at once than connections: they wait their turn, none is refused
+        records = await asyncio.gather(*(reads.account(account) for _ in range(20)))
+        with pg_store.transaction(write=False) as tx:
+            assert records == [tx.accounts.get(account)] * 20
+        assert await reads.account(account + 1000) is None
+        pool = reads._pool()
+        assert pool.opened == len(pool.idle) <= reads.size
+        await reads.close()
+
+    asyncio.run(main())
+
+
+def test_a_connection_that_died_while_unused_is_replaced_unseen(
+    pg_store: PostgresStore,
+) -> None:
+    """A restart or a proxy dropping idle connections: the read is sent again on a new
+    connection, and the caller never sees the dead one."""
+    account = _account(pg_store)
+    reads = _reads(pg_store)
+
+    async def main() -> None:
+        await asyncio.gather(*(reads.account(account) for _ in range(4)))
+        dead = await _pids(reads)
+        assert dead
+        _terminate(pg_store, dead)
+        for _ in range(4):
+            assert (await reads.account(account)) is not None
+        assert not set(await _pids(reads)) & set(dead)
+        await reads.close()
+
+    asyncio.run(main())
+
+
+def test_a_database_that_cannot_serve_is_unavailable(pg_store: PostgresStore) -> None:
+    broken = PostgresStore("postgresql://postgres@127.0.0.1:1/none", pool_size=10)
+    try:
+        reads = _reads(broken)
+
+        async def main() -> None:
+            for _ in range(2):  # and nothing is left counted as opened
+                with pytest.raises(StoreUnavailable):
+                    await reads.account(1)
+            assert reads._pool().opened == 0
+
+        asyncio.run(main())
+    finally:
+        broken.close()
+
+
+def test_a_full_loop_pool_answers_unavailable_after_the_timeout(
+    pg_store: PostgresStore,
+) -> None:
+    account = _account(pg_store)
+    slow = PostgresStore(pg_store.url, pool_size=10, pool_timeout=0.2)
+    reads = _reads(slow)
+
+    async def main() -> None:
+        # every loop connection busy with a statement longer than the pool timeout
+        sleeps = [
+            asyncio.create_task(reads._fetchone(f"sleep{i}", sa.select(sa.func.pg_sleep(1)), {}))
+            for i in range(reads.size)
+        ]
+        await asyncio.sleep(0.1)
+        with pytest.raises(StoreUnavailable):
+            await reads.account(account)
+        await asyncio.gather(*sleeps)
+        assert (await reads.account(account)) is not None  # and then it serves again
+        await reads.close()
+
+    try:
+        asyncio.run(main())
+    finally:
+        slow.close()
+
+
+def test_a_read_cancelled_midway_leaves_no_connection_behind(pg_store: PostgresStore) -> None:
+    account = _account(pg_store)
+    reads = _reads(pg_store)
+
+    async def main() -> None:
+        task = asyncio.create_task(
+            reads._fetchone("sleep_cancelled", sa.select(sa.func.pg_sleep(0.5)), {})
+        )
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        pool = reads._pool()
+        assert pool.opened == len(pool.idle)  # the cancelled one was closed, not kept
+        for _ in range(reads.size + 1):
+            assert (await reads.account(account)) is not None
+        await reads.close()
+
+    asyncio.run(main())
+
+
+def test_the_connections_of_an_ended_loop_are_closed(pg_store: PostgresStore) -> None:
+    account = _account(pg_store)
+    reads = _reads(pg_store)
+    first: list[Any] = []
+
+    async def use(keep: list[Any]) -> None:
+        assert (await reads.account(account)) is not None
+        keep.extend(slot.conn for slot in reads._pool().idle)
+
+    asyncio.run(use(first))  # ends without closing its connections
+    assert first and not any(conn.closed for conn in first)
+    asyncio.run(use([]))  # the next loop's first read closes them
+    assert all(conn.closed for conn in first)
+
+
+def test_get_account_is_answered_on_the_loop_while_the_thread_pool_is_full(
+    pg_store: PostgresStore,
+) -> None:
+    """GET /account takes no connection of the thread pool's (and no thread): it answers
+    while all of them are held, when a read through them waits out its pool timeout."""
+    from starlette.testclient import TestClient
+
+    from tests.conftest import make_api
+    from verdigris.config import Settings
+    from verdigris.server.app import create_app
+
+    store = PostgresStore(pg_store.url, pool_size=2, pool_timeout=0.3)
+    try:
+        app = create_app(Settings(rate_limits=False), store=store)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            api = make_api(client, Services(store), "ada@example.com", "Acme")
+            assert api.get("/account").status_code == 200  # the credentials, now cached
+            with store.transaction(write=False), store.transaction(write=False):
+                answer = api.get("/account")
+                assert answer.status_code == 200, answer.text
+                assert answer.json()["id"] == api.principal.account_id
+                assert api.get("/lead_statuses").status_code == 503  # a thread's read
+    finally:
+        store.close()
+
+
+def _who(services: Services) -> Principal:
+    user, _token = services.add_user("ada@example.com", account="Acme")
+    return Principal(user.id, user.account_id, user.email)
+
+
+def test_a_lead_read_on_the_loop_is_the_lead_the_store_reads(pg_store: PostgresStore) -> None:
+    services = Services(pg_store)
+    who = _who(services)
+    field = services.create_custom_field_definition(
+        who, {"name": "Score", "data_type": "Float", "available_on": ["lead"]}
+    )
+    full = services.create_lead(
+        who,
+        {
+            "name": "Ada Lovelace",
+            "email": {"email": "ada@example.com", "category": "work"},
+            "phone_numbers": [{"number": "+44 20 7946 0000", "category": "mobile"}],
+            "address": {"street": "1 Main St", "city": "London", "country": "UK"},
+            "monetary_value": 1250.5,
+            "tags": ["vip", "engine"],
+            "custom_fields": [{"custom_field_definition_id": field.id, "value": 2.5}],
+        },
+    ).lead
+    bare = services.create_lead(who, {"name": "Bare", "monetary_value": 100}).lead
+
+    async def on_loop(lead_id: int) -> Shown | None:
+        return await services.get_lead_on_loop(who, lead_id)
+
+    for lead in (full, bare):
+        # nothing cached yet: the caller is told to read through the store
+        services.cache.statuses.clear()
+        assert asyncio.run(on_loop(lead.id)) is None
+        through_store = services.get_lead(who, lead.id)  # fills the account's cache
+        assert asyncio.run(on_loop(lead.id)) == through_store
+    with pytest.raises(NotFound):
+        asyncio.run(on_loop(bare.id + 1000))
+
+
+def test_a_definition_changed_by_another_worker_is_not_shown_stale(
+    pg_store: PostgresStore,
+) -> None:
+    """Two processes on one database: the definitions one has cached stop being used on
+    the loop as soon as the other changes them (the version read with the lead)."""
+    mine, theirs = Services(pg_store), Services(pg_store)
+    who = _who(mine)
+    lead = mine.create_lead(who, {"name": "Watched"}).lead
+    mine.get_lead(who, lead.id)
+
+    async def on_loop() -> Shown | None:
+        return await mine.get_lead_on_loop(who, lead.id)
+
+    shown = asyncio.run(on_loop())
+    assert shown is not None and shown.definitions == ()
+    added = theirs.create_custom_field_definition(
+        who, {"name": "New", "data_type": "String", "available_on": ["lead"]}
+    )
+    assert asyncio.run(on_loop()) is None  # stale: read through the store instead
+    assert [d.id for d in mine.get_lead(who, lead.id).definitions] == [added.id]
+    shown = asyncio.run(on_loop())
+    assert shown is not None and [d.id for d in shown.definitions] == [added.id]
+
+
+def test_two_servers_on_one_database_show_a_lead_with_the_definitions_of_now(
+    pg_store: PostgresStore,
+) -> None:
+    """Two app instances (two workers) on one PostgreSQL database: a custom field defined
+    through one is in the next GET /leads/{id} of the other, which had the account's
+    definitions cached from before (its read on the loop sees the version move)."""
+    from starlette.testclient import TestClient
+
+    from tests.conftest import make_api
+    from verdigris.config import Settings
+    from verdigris.server.app import create_app
+
+    other = PostgresStore(pg_store.url)
+    try:
+        settings = Settings(rate_limits=False)
+        with (
+            TestClient(create_app(settings, store=pg_store)) as one,
+            TestClient(create_app(settings, store=other)) as two,
+        ):
+            first = make_api(one, Services(pg_store), "ada@example.com", "Acme")
+            second = make_api(two, Services(other), "bob@example.com", "Acme")
+            lead = first.create_lead(name="Watched")
+            for _ in range(2):  # the first loads the lookups, the second is on the loop
+                assert first.get(f"/leads/{lead['id']}").json()["custom_fields"] == []
+            field = second.post(
+                "/custom_field_definitions",
+                {"name": "Score", "data_type": "Float", "available_on": ["lead"]},
+            ).json()
+            shown = first.get(f"/leads/{lead['id']}").json()
+            assert shown["custom_fields"] == [
+                {"custom_field_definition_id": field["id"], "value": None}
+            ]
+            assert first.get(f"/leads/{lead['id'] + 1000}").status_code == 404
+    finally:
+        other.close()
