@@ -119,6 +119,29 @@ def test_definitions_bump_the_version_and_keep_names_unique(store: Store) -> Non
         assert tx.definitions.get(account, made.id) is None
 
 
+def test_a_transaction_reads_the_definitions_version_once_until_it_changes_one(
+    store: Store,
+) -> None:
+    """Every context of a write asks for the version (the lead's own, the webhook
+    observer's...): it is read once per transaction, asked ahead or not, and read again
+    once a definition changed, a savepoint rolled back included."""
+    account = _account(store, "Versions")
+    size = CustomFieldDefinition(
+        id=0, account_id=account, name="Size", data_type="String", available_on=("lead",)
+    )
+    with store.transaction(write=True) as tx:
+        asked = tx.definitions.version_later(account)
+        first = tx.definitions.version(account)
+        assert asked() == first == tx.definitions.version(account)
+        with pytest.raises(RuntimeError), tx.savepoint():
+            tx.definitions.insert(msgspec.structs.replace(size, canonical_name="size"))
+            assert tx.definitions.version(account) == first + 1
+            raise RuntimeError("undo the savepoint")
+        assert tx.definitions.version(account) == first  # read again: the change is gone
+        tx.definitions.insert(msgspec.structs.replace(size, canonical_name="size"))
+        assert tx.definitions.version(account) == first + 1
+
+
 def test_activities_page_newest_first_and_delete_per_record(store: Store) -> None:
     account = _account(store, "Acme")
     with store.transaction(write=True) as tx:

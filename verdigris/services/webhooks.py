@@ -25,7 +25,7 @@ from verdigris.domain.errors import FieldErrors, NotFound
 from verdigris.domain.leads import Lead
 from verdigris.domain.values import parse_int
 from verdigris.domain.webhooks import Attempt, NewEvent, Subscription, TargetRules
-from verdigris.services.base import Principal, ServiceBase, require_object
+from verdigris.services.base import Principal, ServiceBase, TxContext, require_object
 from verdigris.services.changes import Change, Entity
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
@@ -181,13 +181,14 @@ class WebhookServices(ServiceBase):
         events: list[NewEvent] = []
         keys: list[str] = []
         attributes: dict[bool, dict[str, Any]] = {}
+        ctx = self.context(tx, change.account_id)  # one for both sides of every update
         for sub in subscriptions:
             attrs: dict[str, Any] | None = None
             if change.event == "update":
                 computed = sub.custom_field_computed_values
                 if computed not in attributes:
-                    before = self._wire(tx, change.account_id, change.before, computed)
-                    after = self._wire(tx, change.account_id, change.after, computed)
+                    before = self._wire(ctx, change.before, computed)
+                    after = self._wire(ctx, change.after, computed)
                     attributes[computed] = rules.updated_attributes(before, after)
                 attrs = attributes[computed]
                 if not attrs:
@@ -199,13 +200,12 @@ class WebhookServices(ServiceBase):
         if events:
             tx.outbox.add(events, keys)
 
-    def _wire(self, tx: StoreTx, account_id: int, record: Any, computed: bool) -> dict[str, Any]:
+    def _wire(self, ctx: TxContext, record: Any, computed: bool) -> dict[str, Any]:
         """``record`` in Copper's names, as its GET would show it (leads exactly; other
         records from their domain fields, custom fields as Copper lists them)."""
         if record is None:
             return {}
         if isinstance(record, Lead):
-            ctx = self.context(tx, account_id)
             data = msgspec.structs.asdict(record)
             data["status"] = next((s.name for s in ctx.statuses if s.id == record.status_id), None)
             data["custom_fields"] = _custom_entries(
@@ -226,7 +226,7 @@ class WebhookServices(ServiceBase):
         plain.pop("account_id", None)
         stored = getattr(record, "custom_fields", None)
         if isinstance(stored, Mapping):
-            definitions = self.context(tx, account_id).all_fields
+            definitions = ctx.all_fields
             plain["custom_fields"] = _custom_entries(
                 stored, (definitions[i] for i in sorted(stored) if i in definitions), computed
             )

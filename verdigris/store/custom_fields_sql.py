@@ -73,22 +73,56 @@ class SqlDefinitions(SqlRepository, Definitions):
     """The custom field definitions of one transaction. Every change bumps the
     account's ``custom_fields_version`` in the same transaction."""
 
+    #: versions read in this transaction, kept until it changes a definition: every
+    #: context a write builds (the lead's own, the webhook observer's...) asks for it,
+    #: and on PostgreSQL each question was a round trip in the middle of the pipeline
+    _versions: dict[int, int] | None = None
+    #: once a definition changed here, versions are read again every time (a savepoint
+    #: rolled back could take the change back, and a kept version would lie)
+    _changed = False
+
+    #: versions asked ahead (version_later) and not read back yet
+    _asked: dict[int, Callable[[], int]] | None = None
+
     def version(self, account_id: int) -> int:
+        kept = self._versions.get(account_id) if self._versions is not None else None
+        if kept is not None:
+            return kept
+        asked = self._asked.pop(account_id, None) if self._asked is not None else None
+        if asked is not None:  # its answer came (or comes) with a statement already sent
+            return asked()
         row = self.fast.run(
             "fields_version", _FIELDS_VERSION, {"account_id": account_id}
         ).fetchone()
-        return int(row[0]) if row else 0
+        return self._keep(account_id, int(row[0]) if row else 0)
+
+    def _keep(self, account_id: int, found: int) -> int:
+        if not self._changed:
+            if self._versions is None:
+                self._versions = {}
+            self._versions[account_id] = found
+        return found
 
     def version_later(self, account_id: int) -> Callable[[], int]:
         rows = self.fast.ahead("fields_version", _FIELDS_VERSION, {"account_id": account_id})
+        answer: list[int] = []
 
         def version() -> int:
-            found = rows()
-            return int(found[0][0]) if found else 0
+            if not answer:
+                found = rows()
+                answer.append(self._keep(account_id, int(found[0][0]) if found else 0))
+            return answer[0]
 
+        if not self._changed:
+            if self._asked is None:
+                self._asked = {}
+            self._asked[account_id] = version
         return version
 
     def _bump_version(self, account_id: int) -> None:
+        self._changed = True
+        self._versions = None
+        self._asked = None
         self.conn.execute(_BUMP_FIELDS_VERSION, {"account_id": account_id})
 
     def all(self, account_id: int) -> list[CustomFieldDefinition]:
