@@ -13,6 +13,7 @@ a creation) with ``cause="restore"``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from verdigris.domain import history as rules
 from verdigris.domain.errors import AlreadyConverted, NotFound, ValidationFailed
@@ -24,6 +25,27 @@ from verdigris.services.leads import log_status_change
 from verdigris.services.request_context import current
 from verdigris.store.base import StoreTx
 from verdigris.wire import catalogue
+
+
+def version_state(change: Change) -> tuple[Any, str] | None:
+    """What a version of ``change`` stores (the record as the change left it; a delete:
+    as it was) and the version's event (a restore is one of its own); None: nothing."""
+    state = change.after if change.after is not None else change.before
+    if state is None:
+        return None
+    return state, "restore" if change.cause == "restore" else change.event
+
+
+def provenance(change: Change, event: str, request: object) -> dict[str, Any]:
+    """Who, when and through which request a version was written. A baseline (the state
+    found before the first recorded write) was written by nobody known."""
+    baseline = event == "baseline"
+    return {
+        "user_id": None if baseline else change.user_id,
+        "at": change.at,
+        "route": None if baseline else getattr(request, "route", None),
+        "request_id": None if baseline else getattr(request, "request_id", None),
+    }
 
 
 @dataclass(frozen=True)
@@ -56,10 +78,10 @@ class HistoryServices(ServiceBase):
         if change.entity != "lead":
             return
         request = current.get()
-        state = change.after if change.after is not None else change.before
-        if state is None:
+        stored = version_state(change)
+        if stored is None:
             return
-        event = "restore" if change.cause == "restore" else change.event
+        state, event = stored
         if change.event == "new" and change.cause is None:
             # a new lead: its id was never handed out before (migration 0008)
             tx.history.add(self._version(change, state, 1, event, change.cause, request))
@@ -85,10 +107,7 @@ class HistoryServices(ServiceBase):
             event=event,
             cause=cause,
             data=rules.lead_json(lead),
-            user_id=change.user_id if event != "baseline" else None,
-            at=change.at,
-            route=getattr(request, "route", None) if event != "baseline" else None,
-            request_id=getattr(request, "request_id", None) if event != "baseline" else None,
+            **provenance(change, event, request),
             import_run=getattr(request, "import_run", None) if event != "baseline" else None,
         )
 

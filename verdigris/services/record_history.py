@@ -22,6 +22,7 @@ from verdigris.domain.record_history import KINDS, Record, RecordEntity, RecordV
 from verdigris.services.base import Principal, ServiceBase
 from verdigris.services.changes import Change, Event
 from verdigris.services.conversion import WithFields
+from verdigris.services.history import provenance, version_state
 from verdigris.services.people import check_emails, shown
 from verdigris.services.request_context import current
 from verdigris.store.base import StoreTx
@@ -42,7 +43,6 @@ class ShownRecordVersion:
 def _version(
     change: Change, record: Record, number: int, event: str, cause: str | None, request: object
 ) -> RecordVersion:
-    baseline = event == "baseline"
     return RecordVersion(
         account_id=change.account_id,
         entity=change.entity,
@@ -51,10 +51,7 @@ def _version(
         event=event,
         cause=cause,
         data=rules.record_json(record),
-        user_id=None if baseline else change.user_id,
-        at=change.at,
-        route=None if baseline else getattr(request, "route", None),
-        request_id=None if baseline else getattr(request, "request_id", None),
+        **provenance(change, event, request),
     )
 
 
@@ -66,10 +63,10 @@ class RecordHistoryServices(ServiceBase):
         if change.entity not in KINDS:
             return
         request = current.get()
-        state = change.after if change.after is not None else change.before
-        if state is None:
+        stored = version_state(change)
+        if stored is None:
             return
-        event = "restore" if change.cause == "restore" else change.event
+        state, event = stored
         history = tx.record_history
         if change.event == "new" and change.cause is None:
             # a new record: its id was never handed out before (migration 0008)

@@ -145,31 +145,44 @@ class SqlHistory(SqlRepository, History):
     def prune(self, *, older_than: int | None, keep: int | None) -> int:
         """Delete versions recorded before ``older_than`` and, per lead, all but the
         newest ``keep``; how many went."""
-        gone = 0
-        if older_than is not None:
-            # versions are numbered in the order they are written, so those older than the
-            # cut are the ids below the first one at or after it: found by walking the ids
-            # from the oldest (as many rows as are pruned), with no index on ``at`` for
-            # every write to keep up
-            first_kept = sa.select(_V.id).where(_V.at >= older_than).order_by(_V.id).limit(1)
-            kept = self.conn.execute(first_kept).scalar()
-            stmt = t.lead_versions.delete()
-            if kept is not None:
-                stmt = stmt.where(_V.id < kept)
-            gone += self.conn.execute(stmt).rowcount
-        if keep is not None:
-            newer = t.lead_versions.alias("newer")
-            rank = (
-                sa.select(sa.func.count())
-                .where(
-                    newer.c.account_id == _V.account_id,
-                    newer.c.lead_id == _V.lead_id,
-                    newer.c.version > _V.version,
-                )
-                .scalar_subquery()
-            )
-            gone += self.conn.execute(t.lead_versions.delete().where(rank >= keep)).rowcount
-        return gone
+        return prune_versions(
+            self.conn, t.lead_versions, ("account_id", "lead_id"), older_than=older_than, keep=keep
+        )
+
+
+def prune_versions(
+    conn: sa.Connection,
+    table: sa.Table,
+    owner: Sequence[str],
+    *,
+    older_than: int | None,
+    keep: int | None,
+) -> int:
+    """Retention of a versions table (``lead_versions``, ``record_versions``): delete the
+    versions recorded before ``older_than`` and, per owner (the columns that name one
+    record's history), all but the newest ``keep``; how many went."""
+    c = table.c
+    gone = 0
+    if older_than is not None:
+        # versions are numbered in the order they are written, so those older than the
+        # cut are the ids below the first one at or after it: found by walking the ids
+        # from the oldest (as many rows as are pruned), with no index on ``at`` for
+        # every write to keep up
+        first_kept = sa.select(c.id).where(c.at >= older_than).order_by(c.id).limit(1)
+        kept = conn.execute(first_kept).scalar()
+        stmt = table.delete()
+        if kept is not None:
+            stmt = stmt.where(c.id < kept)
+        gone += conn.execute(stmt).rowcount
+    if keep is not None:
+        newer = table.alias("newer")
+        rank = (
+            sa.select(sa.func.count())
+            .where(*(newer.c[col] == c[col] for col in owner), newer.c.version > c.version)
+            .scalar_subquery()
+        )
+        gone += conn.execute(table.delete().where(rank >= keep)).rowcount
+    return gone
 
 
 _K = t.idempotency_keys.c

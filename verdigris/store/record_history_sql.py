@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from verdigris.domain.record_history import RecordVersion
 from verdigris.store import schema as t
 from verdigris.store.base import RecordHistory
+from verdigris.store.history_sql import prune_versions
 from verdigris.store.rows import SqlRepository
 
 _V = t.record_versions.c
@@ -128,28 +129,11 @@ class SqlRecordHistory(SqlRepository, RecordHistory):
 
     def prune(self, *, older_than: int | None, keep: int | None) -> int:
         """Delete versions recorded before ``older_than`` and, per record, all but the
-        newest ``keep``; how many went (as ``SqlHistory.prune`` does for leads)."""
-        gone = 0
-        if older_than is not None:
-            # ids grow with the time of writing: those below the first id at or after the
-            # cut are the older versions (no index on ``at`` for every write to keep up)
-            first_kept = sa.select(_V.id).where(_V.at >= older_than).order_by(_V.id).limit(1)
-            kept = self.conn.execute(first_kept).scalar()
-            stmt = t.record_versions.delete()
-            if kept is not None:
-                stmt = stmt.where(_V.id < kept)
-            gone += self.conn.execute(stmt).rowcount
-        if keep is not None:
-            newer = t.record_versions.alias("newer")
-            rank = (
-                sa.select(sa.func.count())
-                .where(
-                    newer.c.account_id == _V.account_id,
-                    newer.c.entity == _V.entity,
-                    newer.c.record_id == _V.record_id,
-                    newer.c.version > _V.version,
-                )
-                .scalar_subquery()
-            )
-            gone += self.conn.execute(t.record_versions.delete().where(rank >= keep)).rowcount
-        return gone
+        newest ``keep``; how many went (as lead versions are pruned)."""
+        return prune_versions(
+            self.conn,
+            t.record_versions,
+            ("account_id", "entity", "record_id"),
+            older_than=older_than,
+            keep=keep,
+        )
