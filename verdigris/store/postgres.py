@@ -531,14 +531,22 @@ class PostgresStore(SqlStore):
             with self._write() as tx:
                 yield tx
             return
+        with self._autocommitted() as conn:
+            yield self._tx(conn, read=True)
+
+    @contextmanager
+    def _autocommitted(self) -> Iterator[sa.Connection]:
+        """A pooled connection in autocommit for the block (reads, and writes that send
+        their own BEGIN); the database failing is StoreUnavailable, and on any error
+        whatever is open or held back on it is rolled back."""
         with self._connection() as conn:
             raw = conn.connection.dbapi_connection
             assert raw is not None
             raw.autocommit = True
             try:
-                yield self._tx(conn, read=True)
+                yield conn
             except sa.exc.OperationalError as exc:
-                _roll_back_after_failure(conn)
+                _roll_back_after_failure(conn)  # also drops what is held back
                 raise StoreUnavailable(str(exc.orig)) from exc
             except BaseException:
                 _roll_back_after_failure(conn)
@@ -555,27 +563,15 @@ class PostgresStore(SqlStore):
         sends neither), and the write path's cursor holds back a BEGIN of its own, sent
         with the transaction's first statement, then sends what it still holds with the
         COMMIT (PipelineCursor). A transaction that sent nothing sends nothing."""
-        with self._connection() as conn:
-            raw = conn.connection.dbapi_connection
-            assert raw is not None
-            raw.autocommit = True
-            try:
-                tx = self._tx(conn)
-                fast = tx.fast
-                assert isinstance(fast, PipelineCursor)
-                fast.defer_sql(_BEGIN[0], _BEGIN[1])
-                conn.begin()  # SQLAlchemy's own bookkeeping: nothing is sent
-                yield tx
-                fast.commit()
-                conn.commit()  # nothing is sent: the driver sees no transaction left
-            except sa.exc.OperationalError as exc:
-                _roll_back_after_failure(conn)  # also drops what is held back
-                raise StoreUnavailable(str(exc.orig)) from exc
-            except BaseException:
-                _roll_back_after_failure(conn)
-                raise
-            finally:
-                _end_autocommit(raw)
+        with self._autocommitted() as conn:
+            tx = self._tx(conn)
+            fast = tx.fast
+            assert isinstance(fast, PipelineCursor)
+            fast.defer_sql(_BEGIN[0], _BEGIN[1])
+            conn.begin()  # SQLAlchemy's own bookkeeping: nothing is sent
+            yield tx
+            fast.commit()
+            conn.commit()  # nothing is sent: the driver sees no transaction left
 
     def close(self) -> None:
         if self.loop_reads is not None:
