@@ -37,6 +37,7 @@ from verdigris.domain.search import parse_search
 from verdigris.domain.search_keys import lead_keys, phone_keys, tag_keys
 from verdigris.store import normalize_url, open_store, search_sql
 from verdigris.store import schema as t
+from verdigris.store.leads_sql import reads_sort_index
 from verdigris.store.postgres import SEARCH_RANDOM_PAGE_COST
 from verdigris.store.sql import SqlStore, SqlTx
 
@@ -340,7 +341,7 @@ def run(store: SqlStore, rounds: int, only: str = "") -> list[Result]:
             count, ids, _ = search_sql.statements(
                 1,
                 query,
-                search_sql.order_by(query, by_index=tx.leads._reads_sort_index(query, total)),
+                search_sql.order_by(query, by_index=reads_sort_index(query, total)),
             )
         median = statistics.median(timings) * 1000
         result = Result(label, total, median, explain(store, count), explain(store, ids))

@@ -94,7 +94,7 @@ def test_the_sort_or_walk_choice_is_part_of_the_key(
 ) -> None:
     account = _seed(store)
     # (one city sorted by name would be read in the city index's order whatever the
-    # count: SqlLeads._reads_sort_index; sorted by creation date, it is not)
+    # count: leads_sql.reads_sort_index; sorted by creation date, it is not)
     params = {"city": "Paris", "sort_by": "date_created"}
     sorted_few = _names(store, account, **params)
     assert _names(store, account, **params) == sorted_few

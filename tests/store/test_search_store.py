@@ -22,6 +22,7 @@ from verdigris.services import Principal, Services
 from verdigris.store import normalize_url, open_store, search_sql
 from verdigris.store import schema as t
 from verdigris.store.lead_rows import lead_row
+from verdigris.store.leads_sql import reads_sort_index
 from verdigris.store.postgres import SEARCH_RANDOM_PAGE_COST
 from verdigris.store.sql import SqlStore, SqlTx
 
@@ -265,7 +266,7 @@ def test_common_searches_use_an_index(
     with populated.transaction(write=False) as tx:
         total, leads = search_leads(tx, ACCOUNT, query)
         assert isinstance(tx, SqlTx)
-        actual = search_sql.order_by(query, by_index=tx.leads._reads_sort_index(query, total))
+        actual = search_sql.order_by(query, by_index=reads_sort_index(query, total))
     assert len(leads) == min(total, 200)
     assert all(lead.account_id == ACCOUNT for lead in leads)
 
@@ -281,7 +282,7 @@ def test_common_searches_use_an_index(
         assert "Sort" not in plan, plan
 
     # what runs for this many matches (few matches are sorted, unless one index holds
-    # them in the page's order: SqlLeads._reads_sort_index)
+    # them in the page's order: leads_sql.reads_sort_index)
     plan = _plan(populated, search_sql.statements(ACCOUNT, query, actual).ids)
     _no_table_scan(plan)
     if filtered:

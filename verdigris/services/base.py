@@ -206,9 +206,19 @@ class TxContext:
 
     def page(self, leads: Sequence[LeadFields]) -> LeadPage:
         """``leads`` with what :meth:`show` would give each of them."""
-        # the first status of an id wins, as in show()
-        statuses = {s.id: s.name for s in reversed(self.statuses)}
-        return LeadPage(leads, statuses, tuple(self.fields.values()))
+        return lead_page(leads, self.statuses, self.all_fields)
+
+
+def lead_page(
+    leads: Sequence[LeadFields],
+    statuses: Sequence[StatusRecord],
+    all_fields: Mapping[int, CustomFieldDefinition],
+) -> LeadPage:
+    """``leads`` with what :meth:`TxContext.show` would give each of them, from the
+    account's statuses and custom field definitions."""
+    # the first status of an id wins, as in show()
+    names = {s.id: s.name for s in reversed(statuses)}
+    return LeadPage(leads, names, tuple(d for d in all_fields.values() if d.on_leads))
 
 
 def require_object(data: Any, what: str = "request body") -> Mapping[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from verdigris.domain.custom_field_filters import parse_custom_filters
 from verdigris.domain.search import SearchQuery, parse_search
-from verdigris.services.base import LeadPage, Principal, ServiceBase, TxContext
+from verdigris.services.base import LeadPage, Principal, ServiceBase, TxContext, lead_page
 
 
 class SearchServices(ServiceBase):
@@ -22,6 +22,33 @@ class SearchServices(ServiceBase):
             query = _with_custom(query, params, ctx)
             total, leads = tx.leads.search(who.account_id, query)
             return total, ctx.page(leads)
+
+    async def search_lead_page_on_loop(
+        self, who: Principal, params: Mapping[str, Any]
+    ) -> tuple[int, LeadPage] | None:
+        """:meth:`search_lead_page` on the store's event-loop connections
+        (``Store.loop_reads``, which the caller has checked is there): the account's
+        definitions version and the data version in one statement, then the page (and
+        the count first, if no total is kept for that data version).
+
+        It runs only with the account's statuses and current definitions in the process
+        cache (the custom field filters are checked against them); None when they are
+        not (call :meth:`search_lead_page`, which loads them)."""
+        reads = self.store.loop_reads
+        assert reads is not None
+        query = parse_search(params).at(self.clock())
+        statuses = self.cache.statuses.get(who.account_id)
+        fields = self.cache.fields.get(who.account_id)
+        if statuses is None or fields is None:
+            return None
+        version, data_version = await reads.search_version(who.account_id)
+        if version != fields[0]:
+            return None
+        custom = parse_custom_filters(params.get("custom_fields"), fields[1])
+        if custom:
+            query = replace(query, custom_fields=custom)
+        total, leads = await reads.search(who.account_id, query, data_version)
+        return total, lead_page(leads, statuses, fields[1])
 
 
 def _with_custom(query: SearchQuery, params: Mapping[str, Any], ctx: TxContext) -> SearchQuery:

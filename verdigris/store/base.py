@@ -17,7 +17,7 @@ SQL implementation (``leads_sql.py``, ``accounts_sql.py``, ``custom_fields_sql.p
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -844,6 +844,18 @@ class LoopReads(ABC):
     async def lead(self, account_id: int, lead_id: int) -> tuple[Lead, int] | None:
         """As ``tx.leads.get``, with the account's ``tx.definitions.version`` read by the
         same statement."""
+
+    @abstractmethod
+    async def search_version(self, account_id: int) -> tuple[int, Hashable]:
+        """The account's ``tx.definitions.version`` and the data version a search's kept
+        total is checked against (verdigris.store.count_cache), read by one statement."""
+
+    @abstractmethod
+    async def search(
+        self, account_id: int, query: SearchQuery, data_version: Hashable
+    ) -> tuple[int, Sequence[LeadFields]]:
+        """As ``tx.leads.search``, its kept total checked against ``data_version`` (from
+        :meth:`search_version`)."""
 
     @abstractmethod
     async def close(self) -> None:

@@ -86,21 +86,21 @@ def prepared(
 
 
 def compile_statement(
-    stmt: sa.ClauseElement, dialect: Dialect, *, variable: frozenset[str] = frozenset()
+    stmt: sa.ClauseElement, dialect: Dialect, *, variable: frozenset[str] | None = None
 ) -> Prepared:
     """``stmt`` compiled for ``dialect``.
 
     By default the parameters that have a value are fixed (constants of the
-    statement) and the others are left to :meth:`Prepared.params`. With ``variable``,
-    every parameter is fixed except those named there, whatever their value; lists
-    for ``IN`` are then written out, one parameter per item.
+    statement) and the others are left to :meth:`Prepared.params`. With ``variable``
+    (an empty set too), every parameter is fixed except those named there, whatever
+    their value; lists for ``IN`` are then written out, one parameter per item.
     """
-    kwargs = {"render_postcompile": True} if variable else {}
+    kwargs = {"render_postcompile": True} if variable is not None else {}
     compiled = stmt.compile(dialect=dialect, compile_kwargs=kwargs)
     assert isinstance(compiled, SQLCompiler)
     names = tuple(compiled.positiontup or ()) if compiled.positional else None
     params = compiled.params
-    if variable:
+    if variable is not None:
         fixed = {k: v for k, v in params.items() if k not in variable}
     else:
         fixed = {k: v for k, v in params.items() if v is not None}

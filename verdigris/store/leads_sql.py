@@ -17,6 +17,7 @@ from typing import Any, cast
 
 import msgspec
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 
 from verdigris.domain.custom_fields import index_entries
 from verdigris.domain.leads import Lead
@@ -26,7 +27,7 @@ from verdigris.store import page_statements, search_sql
 from verdigris.store import schema as t
 from verdigris.store.base import LeadFields, Leads
 from verdigris.store.count_cache import CountCache
-from verdigris.store.fast import FastCursor, compile_statement
+from verdigris.store.fast import FastCursor, Prepared, compile_statement
 from verdigris.store.lead_rows import (
     _DELETE_CUSTOM_VALUES,
     _DELETE_PHONES,
@@ -67,20 +68,65 @@ def _read_ahead(n: int) -> sa.Select[Any]:
     )
 
 
-def _count_key(query: SearchQuery) -> SearchQuery:
-    """The query with what does not change its total (paging, sort) set aside."""
-    return dataclasses.replace(query, page_number=1, page_size=0, sort_by="", descending=False)
+def count_key(account_id: int, query: SearchQuery) -> Hashable:
+    """The key of a search's kept total (:class:`CountCache`): the account and the query
+    with what does not change its total (paging, sort) set aside."""
+    return (
+        account_id,
+        dataclasses.replace(query, page_number=1, page_size=0, sort_by="", descending=False),
+    )
 
 
 #: the columns of :class:`LeadFields`, in its order
-_FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
+FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
+
+
+def reads_sort_index(query: SearchQuery, total: int) -> bool:
+    """Whether the page of ``query`` (``total`` matches) is read in the order of the
+    sort's index (:func:`search_sql.order_by`), rather than its matches sorted: when
+    one index holds the matches in that order (:func:`search_sql.in_index_order`: one
+    city sorted by name, whatever the count), or when many match.
+
+    Sort few matches rather than walk a sort index: with ORDER BY ... LIMIT, planners
+    like walking the sort index and filtering as they go, which visits every lead when
+    the filters match few. SQLite (without STAT4 histograms) cannot tell a range
+    matching 50 leads from one matching 500,000; PostgreSQL misjudges correlated
+    conditions. The count has just said how many match: when they are at most
+    :data:`SORT_MATCHES_UP_TO`, the ORDER BY is written so that no index can serve it,
+    and the planner reads the matches through the filters' indexes and sorts them. When
+    more match, walking the sort index meets one soon enough.
+    """
+    return search_sql.in_index_order(query) or total > SORT_MATCHES_UP_TO
+
+
+def kept_page(
+    pages: PageStatements,
+    dialect: Dialect,
+    account_id: int,
+    query: SearchQuery,
+    by_index: bool,
+    columns: tuple[Any, ...] | None,
+) -> Prepared | None:
+    """The search's page statement as :class:`PageStatements` keeps it (None: not kept,
+    a search seen for the first time; ``columns=None``: the page's ids only)."""
+    filters = page_statements.page_key(query)
+    return pages.lookup(
+        query,
+        (account_id, filters, by_index),
+        lambda: page_statements.compile_page(dialect, account_id, filters, by_index, columns),
+    )
+
+
+def page_values(query: SearchQuery) -> dict[str, int]:
+    """The parameters of a page statement that tell the page (its size and start)."""
+    return {search_sql.PAGE_LIMIT: query.limit, search_sql.PAGE_OFFSET: query.offset}
 
 
 def _page_rows(n: int) -> sa.Select[Any]:
     """The rows (:class:`LeadFields`' columns) of ``n`` ids of one account, in no order
     (see :attr:`SqlLeads.ids_then_rows`)."""
     ids: list[sa.BindParameter[int]] = [sa.bindparam(f"id{i}") for i in range(n)]
-    return sa.select(*_FIELD_COLUMNS).where(
+    return sa.select(*FIELD_COLUMNS).where(
         t.leads.c.account_id == sa.bindparam("account_id"), t.leads.c.id.in_(ids)
     )
 
@@ -286,7 +332,7 @@ class SqlLeads(SqlRepository, Leads):
         total = None
         if counts is not None:
             # the version first: see count_cache.py for why this order is safe
-            key = (account_id, _count_key(query))
+            key = count_key(account_id, query)
             total = counts.get(key, self._data_version())
         if total is None:
             where = search_sql.conditions(account_id, query)
@@ -295,26 +341,19 @@ class SqlLeads(SqlRepository, Leads):
                 counts.put(key, version, total)
         if query.limit == 0 or query.offset >= total:
             return total, []
-        by_index = self._reads_sort_index(query, total)
+        by_index = reads_sort_index(query, total)
         if not by_index and self.ids_then_rows and search_sql.walk_checks_in_index(query):
             walked = self._bounded_walk(account_id, query, total)
             if walked is not None:
                 return total, self._rows_in_order(account_id, walked)
-        columns = None if self.ids_then_rows else _FIELD_COLUMNS
+        columns = None if self.ids_then_rows else FIELD_COLUMNS
         if self.pages is not None:
-            filters = page_statements.page_key(query)
-            prepared = self.pages.lookup(
-                query,
-                (account_id, filters, by_index),
-                lambda: page_statements.compile_page(
-                    self.conn.dialect, account_id, filters, by_index, columns
-                ),
-            )
+            dialect = self.conn.dialect
+            prepared = kept_page(self.pages, dialect, account_id, query, by_index, columns)
             if prepared is not None:
-                values = {search_sql.PAGE_LIMIT: query.limit, search_sql.PAGE_OFFSET: query.offset}
-                rows = self.fast.execute(prepared.sql, prepared.params(values)).fetchall()
+                rows = self.fast.execute(prepared.sql, prepared.params(page_values(query)))
                 if columns is not None:
-                    return total, rows
+                    return total, rows.fetchall()
                 return total, self._rows_in_order(account_id, [row[0] for row in rows])
         if where is None:
             where = search_sql.conditions(account_id, query)
@@ -329,7 +368,7 @@ class SqlLeads(SqlRepository, Leads):
         the index (:func:`search_sql.bounded_walk`), or None if the walk met fewer than
         the page's matches within its budget (the matches are then sorted as usual).
 
-        Few matches are sorted rather than walked to (:meth:`_walks_sort_index`), since a
+        Few matches are sorted rather than walked to (:func:`reads_sort_index`), since a
         walk meets every lead when few match. When the index itself holds what the
         filters check, each entry walked costs far less than a match sorted, so the walk
         is tried first, for at most :data:`WALK_ENTRIES_PER_MATCH` entries per match:
@@ -389,28 +428,6 @@ class SqlLeads(SqlRepository, Leads):
         """The matches of ``where``, and the data version they were counted at."""
         version = self._data_version()
         return int(self.conn.execute(search_sql.count_statement(where)).scalar_one()), version
-
-    def _reads_sort_index(self, query: SearchQuery, total: int) -> bool:
-        """Whether the page of ``query`` (``total`` matches) is read in the order of the
-        sort's index (:func:`search_sql.order_by`), rather than its matches sorted: when
-        one index holds the matches in that order (:func:`search_sql.in_index_order`:
-        one city sorted by name, whatever the count), or when many match."""
-        return search_sql.in_index_order(query) or self._walks_sort_index(total)
-
-    def _walks_sort_index(self, total: int) -> bool:
-        """Whether a page of ``total`` matches is read by walking the sort's index
-        (:func:`search_sql.order_by`): sort few matches rather than walk a sort index.
-
-        With ORDER BY ... LIMIT, planners like walking the sort index and filtering as
-        they go, which visits every lead when the filters match few. SQLite (without
-        STAT4 histograms) cannot tell a range matching 50 leads from one matching
-        500,000; PostgreSQL misjudges correlated conditions. The count has just said
-        how many match: when they are at most ``SORT_MATCHES_UP_TO``, the ORDER BY is
-        written so that no index can serve it, and the planner reads the matches
-        through the filters' indexes and sorts them. When more match, walking the
-        sort index meets one soon enough.
-        """
-        return total > SORT_MATCHES_UP_TO
 
     def set_interactions(
         self, account_id: int, lead_id: int, count: int, last_contacted: int | None

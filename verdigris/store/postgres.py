@@ -24,12 +24,12 @@ from verdigris.domain.history import Version
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
 from verdigris.domain.webhooks import Subscription
-from verdigris.store import schema, search_sql
+from verdigris.store import schema
 from verdigris.store.base import Capabilities, StoreTx, StoreUnavailable
 from verdigris.store.fast import FastCursor, Statement, prepared, savepoint_name
 from verdigris.store.history_sql import SqlHistory
 from verdigris.store.leads_sql import SqlLeads
-from verdigris.store.postgres_loop import LOOP_CONNECTIONS, PostgresLoopReads
+from verdigris.store.postgres_loop import LOOP_CONNECTIONS, PostgresLoopReads, count_and_snapshot
 from verdigris.store.sql import SqlStore, SqlTx, _roll_back_after_failure
 from verdigris.store.webhooks_sql import SqlWebhooks, _subscriptions
 
@@ -377,9 +377,7 @@ class PostgresLeads(SqlLeads):
         return str(self.fast.execute(_SNAPSHOT).fetchone()[0])
 
     def _count(self, where: list[Any]) -> tuple[int, Hashable | None]:
-        # count and snapshot in one statement, so the total is the snapshot's exactly
-        count = search_sql.count_statement(where).scalar_subquery()
-        row = self.conn.execute(sa.select(count, sa.text("pg_current_snapshot()::text"))).one()
+        row = self.conn.execute(count_and_snapshot(where)).one()
         return int(row[0]), str(row[1])
 
     def _search_rows(
@@ -515,6 +513,8 @@ class PostgresStore(SqlStore):
                 timeout=pool_timeout,
                 connect_timeout=CONNECT_TIMEOUT,
                 session=session,
+                counts=self.counts,
+                pages=self.pages,
             )
 
     @contextmanager

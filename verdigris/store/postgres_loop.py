@@ -28,24 +28,50 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 
 from verdigris.domain.leads import Lead
+from verdigris.domain.search import SearchQuery
+from verdigris.store import search_sql
 from verdigris.store.accounts_sql import _GET_ACCOUNT
-from verdigris.store.base import AccountRecord, LoopReads, StoreUnavailable
+from verdigris.store.base import AccountRecord, LeadFields, LoopReads, StoreUnavailable
+from verdigris.store.count_cache import CountCache
 from verdigris.store.custom_fields_sql import _FIELDS_VERSION
-from verdigris.store.fast import Statement, prepared
+from verdigris.store.fast import Prepared, Statement, compile_statement, prepared
 from verdigris.store.lead_rows import _GET_LEAD, LEAD_COLUMNS, lead_from_mapping
+from verdigris.store.leads_sql import (
+    FIELD_COLUMNS,
+    count_key,
+    kept_page,
+    page_values,
+    reads_sort_index,
+)
+from verdigris.store.page_statements import PageStatements, compile_page, page_key
 
 #: the lead and its account's custom field definitions version (what tells whether the
 #: definitions cached in the process are still the account's), in one round trip
 _GET_LEAD_AND_FIELDS_VERSION = _GET_LEAD.add_columns(
     _FIELDS_VERSION.scalar_subquery().label("fields_version")
 )
+
+#: the account's definitions version and the snapshot a statement sees now, which keys
+#: the search totals kept (verdigris.store.count_cache)
+_FIELDS_VERSION_AND_SNAPSHOT = sa.select(
+    _FIELDS_VERSION.scalar_subquery().label("fields_version"),
+    sa.text("pg_current_snapshot()::text"),
+)
+
+
+def count_and_snapshot(where: list[Any]) -> sa.Select[Any]:
+    """How many leads meet ``where``, and the snapshot counted in, in one statement, so
+    that the total is the snapshot's exactly (a search's total to keep)."""
+    count = search_sql.count_statement(where).scalar_subquery()
+    return sa.select(count, sa.text("pg_current_snapshot()::text"))
+
 
 #: connections of a worker's event loop (a worker runs one loop), besides its pool's
 #: (``VERDIGRIS_DB_LOOP_CONNECTIONS``). A/B on PostgreSQL, 10k leads, pool of 10
@@ -118,8 +144,13 @@ class PostgresLoopReads(LoopReads):
         timeout: float,
         connect_timeout: float,
         session: list[str],
+        counts: CountCache | None = None,
+        pages: PageStatements | None = None,
     ) -> None:
         self.dialect = engine.dialect
+        #: the store's kept search totals and page statements (shared with its threads)
+        self.counts = counts
+        self.pages = pages if pages is not None else PageStatements()
         cargs, cparams = engine.dialect.create_connect_args(engine.url)
         cparams.setdefault("connect_timeout", int(connect_timeout))
         self._cargs: list[Any] = list(cargs)
@@ -147,9 +178,54 @@ class PostgresLoopReads(LoopReads):
         lead = lead_from_mapping(dict(zip(LEAD_COLUMNS, row[:-1], strict=True)))
         return lead, int(version) if version is not None else 0
 
+    async def search_version(self, account_id: int) -> tuple[int, Hashable]:
+        row = await self._fetchone(
+            "fields_version_and_snapshot",
+            _FIELDS_VERSION_AND_SNAPSHOT,
+            {"account_id": account_id},
+        )
+        return int(row[0]) if row[0] is not None else 0, str(row[1])
+
+    async def search(
+        self, account_id: int, query: SearchQuery, data_version: Hashable
+    ) -> tuple[int, Sequence[LeadFields]]:
+        """As ``tx.leads.search`` on PostgreSQL (``PostgresLeads``: the page's rows in one
+        statement), with the same kept totals and page statements: the total kept for
+        ``data_version`` if there is one, else counted; then the page."""
+        counts = self.counts
+        key = count_key(account_id, query)
+        total = counts.get(key, data_version) if counts is not None else None
+        if total is None:
+            where = search_sql.conditions(account_id, query)
+            row = await self._fetch(self._count(query, key, where), {})
+            total = int(row[0])
+            if counts is not None:
+                counts.put(key, str(row[1]), total)
+        if query.limit == 0 or query.offset >= total:
+            return total, []
+        by_index = reads_sort_index(query, total)
+        page = kept_page(self.pages, self.dialect, account_id, query, by_index, FIELD_COLUMNS)
+        if page is None:  # seen for the first time: compiled, not kept
+            page = compile_page(self.dialect, account_id, page_key(query), by_index, FIELD_COLUMNS)
+        rows: Sequence[LeadFields] = await self._fetch(page, page_values(query), many=True)
+        return total, rows
+
+    def _count(self, query: SearchQuery, key: Hashable, where: list[Any]) -> Prepared:
+        """The count statement of a search (:func:`count_and_snapshot`), kept as the page
+        statements are: compiled once for a search that comes back, compiled and dropped
+        for one seen once."""
+
+        def build() -> Prepared:
+            return compile_statement(count_and_snapshot(where), self.dialect, variable=frozenset())
+
+        return self.pages.lookup(query, ("count", key), build) or build()
+
     # connections ---------------------------------------------------------------------
     async def _fetchone(self, key: str, stmt: Statement, values: Mapping[str, Any]) -> Any:
-        p = prepared(key, stmt, self.dialect)
+        return await self._fetch(prepared(key, stmt, self.dialect), values)
+
+    async def _fetch(self, p: Prepared, values: Mapping[str, Any], *, many: bool = False) -> Any:
+        """The statement's first row (``many``: all its rows), on a connection of the loop."""
         params = p.params(values)
         pool = self._pool()
         retried = False
@@ -157,7 +233,7 @@ class PostgresLoopReads(LoopReads):
             slot, fresh = await self._acquire(pool)
             try:
                 await slot.cur.execute(p.sql, params)
-                row = await slot.cur.fetchone()
+                row = await (slot.cur.fetchall() if many else slot.cur.fetchone())
             except psycopg.OperationalError as exc:
                 if not slot.conn.closed:  # the statement failed, not the connection
                     pool.release(slot)

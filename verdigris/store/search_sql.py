@@ -100,7 +100,7 @@ def order_by(query: SearchQuery, *, by_index: bool = True) -> list[ColumnElement
 
     ``by_index=False`` orders by the same values written as expressions (``key || ''``,
     ``n + 0``), which no index can serve: the planner then reads the matches through
-    the filters' indexes and sorts them (see :meth:`SqlLeads._walks_sort_index`).
+    the filters' indexes and sorts them (see :func:`~verdigris.store.leads_sql.reads_sort_index`).
     """
     backwards = descending(query)
     columns: list[ColumnElement[Any]] = [*SORT_COLUMNS[query.sort_by], c.id]
@@ -132,7 +132,7 @@ def in_index_order(q: SearchQuery) -> bool:
     ``ix_leads_by_city`` is ``(account_id, city_key, name_key, id, ...)``), or one
     range of the sort's own key (created in a window, sorted by date created; a name
     prefix sorted by name). Such a page is read in order whatever the count says
-    (:meth:`SqlLeads._walks_sort_index` is for the other searches).
+    (:func:`~verdigris.store.leads_sql.reads_sort_index` is for the other searches).
     """
     # (one email: a lead or two, sorted in no time; SQLite sorts them whatever the ORDER BY)
     if q.matches_nothing or q.ids or q.emails or q.phone_suffix or q.custom_fields:

@@ -28,6 +28,15 @@ def search_leads(services: Services, call: Call) -> Reply:
     return Reply(render_page.leads_out(page, computed(call)), {"X-PW-TOTAL": str(total)})
 
 
+async def search_leads_on_loop(services: Services, call: Call) -> Reply | None:
+    params = search_params(call.body, query_items(call.query))
+    found = await services.search_lead_page_on_loop(call.principal, params)
+    if found is None:
+        return None
+    total, page = found
+    return Reply(render_page.leads_out(page, computed(call)), {"X-PW-TOTAL": str(total)})
+
+
 ROUTES = [
     RouteSpec(
         "POST",
@@ -37,5 +46,6 @@ ROUTES = [
         request=wire.LeadSearchIn,
         response=list[wire.LeadOut],
         writes=False,
+        on_loop=search_leads_on_loop,
     ),
 ]
