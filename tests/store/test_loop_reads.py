@@ -304,3 +304,130 @@ def test_two_servers_on_one_database_show_a_lead_with_the_definitions_of_now(
             assert first.get(f"/leads/{lead['id'] + 1000}").status_code == 404
     finally:
         other.close()
+
+
+def _search_bytes(found: tuple[int, Any] | None) -> tuple[int, bytes]:
+    from verdigris.server import render, render_page
+
+    assert found is not None
+    total, page = found
+    return total, render.encoder.encode(render_page.leads_out(page))
+
+
+def test_a_search_on_the_loop_is_the_search_the_store_runs(pg_store: PostgresStore) -> None:
+    """POST /leads/search on the loop: the same total and the same bytes as through the
+    store, for searches whose page is read in index order, sorted, kept or not, a custom
+    field filter, a page past the end and an empty page."""
+    services = Services(pg_store)
+    who = _who(services)
+    field = services.create_custom_field_definition(
+        who,
+        {"name": "Gold", "data_type": "Checkbox", "available_on": ["lead"], "is_filterable": True},
+    )
+    for i in range(30):
+        services.create_lead(
+            who,
+            {
+                "name": f"Lead {i:02d}",
+                "address": {"city": "Paris" if i % 3 else "Lyon"},
+                "tags": ["vip"] if i % 2 else [],
+                "monetary_value": i * 10,
+                "custom_fields": [{"custom_field_definition_id": field.id, "value": i % 5 == 0}],
+            },
+        )
+    searches: list[dict[str, Any]] = [
+        {"page_size": 5},
+        {"page_size": 5, "page_number": 2, "city": "Paris"},
+        {"page_size": 7, "sort_by": "value", "sort_direction": "desc", "tags": ["vip"]},
+        {"page_size": 10, "minimum_monetary_value": 50, "maximum_monetary_value": 200},
+        {"custom_fields": [{"custom_field_definition_id": field.id, "value": True}]},
+        {"page_size": 10, "page_number": 9},  # past the end: the total, no leads
+        {"name": "Nobody"},
+    ]
+
+    async def on_loop(params: dict[str, Any]) -> tuple[int, Any] | None:
+        return await services.search_lead_page_on_loop(who, params)
+
+    services.cache.statuses.clear()  # nothing cached yet: read through the store
+    assert asyncio.run(on_loop({"page_size": 5})) is None
+    for params in searches:
+        for _ in range(3):  # the first time, again (the statement kept), and a third
+            expected = _search_bytes(services.search_lead_page(who, params))
+            assert _search_bytes(asyncio.run(on_loop(params))) == expected, params
+    assert _search_bytes(asyncio.run(on_loop({"page_size": 10, "page_number": 9})))[0] == 30
+
+
+def test_a_search_on_the_loop_counts_again_after_a_commit(pg_store: PostgresStore) -> None:
+    """The totals the loop keeps are keyed by the snapshot, as the threads' are: a lead
+    committed by another process is in the next total."""
+    mine, theirs = Services(pg_store), Services(PostgresStore(pg_store.url))
+    who = _who(mine)
+    for i in range(3):
+        mine.create_lead(who, {"name": f"Lead {i}", "address": {"city": "Oslo"}})
+    mine.search_lead_page(who, {"city": "Oslo"})  # the account's lookups, cached
+
+    async def total() -> int:
+        found = await mine.search_lead_page_on_loop(who, {"city": "Oslo"})
+        assert found is not None
+        return found[0]
+
+    assert asyncio.run(total()) == 3
+    assert asyncio.run(total()) == 3  # kept
+    theirs.create_lead(who, {"name": "Lead 3", "address": {"city": "Oslo"}})
+    assert asyncio.run(total()) == 4
+    theirs.store.close()
+
+
+def test_a_search_on_the_loop_with_definitions_changed_elsewhere_is_not_run(
+    pg_store: PostgresStore,
+) -> None:
+    """A custom field defined by another worker: the loop's cached definitions are
+    stale, so the search goes through the store (which checks its filters against the
+    definitions of now, and shows the new field)."""
+    mine, theirs = Services(pg_store), Services(pg_store)
+    who = _who(mine)
+    mine.create_lead(who, {"name": "Watched"})
+    mine.search_lead_page(who, {})
+
+    async def on_loop(params: dict[str, Any]) -> tuple[int, Any] | None:
+        return await mine.search_lead_page_on_loop(who, params)
+
+    assert asyncio.run(on_loop({})) is not None
+    added = theirs.create_custom_field_definition(
+        who,
+        {"name": "New", "data_type": "Checkbox", "available_on": ["lead"], "is_filterable": True},
+    )
+    wanted = {"custom_fields": [{"custom_field_definition_id": added.id, "value": True}]}
+    assert asyncio.run(on_loop(wanted)) is None  # not a 422 for an unknown field
+    assert mine.search_lead_page(who, wanted)[0] == 0
+    found = asyncio.run(on_loop({}))
+    assert found is not None and [d.id for d in found[1].definitions] == [added.id]
+
+
+def test_search_is_answered_on_the_loop_while_the_thread_pool_is_full(
+    pg_store: PostgresStore,
+) -> None:
+    """POST /leads/search takes no connection of the thread pool's once the account's
+    lookups are cached: it answers, with its total, while all of them are held."""
+    from starlette.testclient import TestClient
+
+    from tests.conftest import make_api
+    from verdigris.config import Settings
+    from verdigris.server.app import create_app
+
+    store = PostgresStore(pg_store.url, pool_size=2, pool_timeout=0.3)
+    try:
+        app = create_app(Settings(rate_limits=False), store=store)
+        with TestClient(app, raise_server_exceptions=False) as client:
+            api = make_api(client, Services(store), "ada@example.com", "Acme")
+            for name in ("Ada", "Grace"):
+                api.create_lead(name=name)
+            assert api.post("/leads/search", {}).status_code == 200  # caches the lookups
+            with store.transaction(write=False), store.transaction(write=False):
+                answer = api.post("/leads/search", {"sort_by": "name"})
+                assert answer.status_code == 200, answer.text
+                assert answer.headers["X-PW-TOTAL"] == "2"
+                assert [lead["name"] for lead in answer.json()] == ["Ada", "Grace"]
+                assert api.get("/lead_statuses").status_code == 503  # a thread's read
+    finally:
+        store.close()
