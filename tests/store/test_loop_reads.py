@@ -360,7 +360,8 @@ def test_a_search_on_the_loop_is_the_search_the_store_runs(pg_store: PostgresSto
 def test_a_search_on_the_loop_counts_again_after_a_commit(pg_store: PostgresStore) -> None:
     """The totals the loop keeps are keyed by the snapshot, as the threads' are: a lead
     committed by another process is in the next total."""
-    mine, theirs = Services(pg_store), Services(PostgresStore(pg_store.url))
+    other = PostgresStore(pg_store.url)
+    mine, theirs = Services(pg_store), Services(other)
     who = _who(mine)
     for i in range(3):
         mine.create_lead(who, {"name": f"Lead {i}", "address": {"city": "Oslo"}})
@@ -375,7 +376,7 @@ def test_a_search_on_the_loop_counts_again_after_a_commit(pg_store: PostgresStor
     assert asyncio.run(total()) == 3  # kept
     theirs.create_lead(who, {"name": "Lead 3", "address": {"city": "Oslo"}})
     assert asyncio.run(total()) == 4
-    theirs.store.close()
+    other.close()
 
 
 def test_a_search_on_the_loop_with_definitions_changed_elsewhere_is_not_run(
