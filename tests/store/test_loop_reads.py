@@ -432,3 +432,31 @@ def test_search_is_answered_on_the_loop_while_the_thread_pool_is_full(
                 assert api.get("/lead_statuses").status_code == 503  # a thread's read
     finally:
         store.close()
+
+
+def test_searches_leave_some_of_the_loop_connections_to_the_reads(
+    pg_store: PostgresStore,
+) -> None:
+    """Searches hold at most SEARCH_SHARE of the loop's connections (a count can take a
+    while): one more runs on the store's threads, and a GET still runs on the loop."""
+    from verdigris.store.postgres_loop import SEARCH_SHARE
+
+    services = Services(pg_store)
+    who = _who(services)
+    lead = services.create_lead(who, {"name": "Ada"}).lead
+    services.search_lead_page(who, {})  # the account's lookups, cached
+    reads = _reads(pg_store)
+    share = int(reads.size * SEARCH_SHARE)
+    assert 1 <= share < reads.size
+
+    async def main() -> None:
+        pool = reads._pool()
+        pool.searching = share  # as many searches as may run are running
+        assert await services.search_lead_page_on_loop(who, {}) is None
+        assert await services.get_lead_on_loop(who, lead.id) is not None
+        pool.searching = share - 1
+        found = await services.search_lead_page_on_loop(who, {})
+        assert found is not None and found[0] == 1
+        assert pool.searching == share - 1  # given back
+
+    asyncio.run(main())

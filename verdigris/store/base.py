@@ -853,9 +853,10 @@ class LoopReads(ABC):
     @abstractmethod
     async def search(
         self, account_id: int, query: SearchQuery, data_version: Hashable
-    ) -> tuple[int, Sequence[LeadFields]]:
+    ) -> tuple[int, Sequence[LeadFields]] | None:
         """As ``tx.leads.search``, its kept total checked against ``data_version`` (from
-        :meth:`search_version`)."""
+        :meth:`search_version`); None when the loop's connections are busy enough with
+        searches already (the search runs on the store's threads then)."""
 
     @abstractmethod
     async def close(self) -> None:

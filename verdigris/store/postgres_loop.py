@@ -73,6 +73,12 @@ def count_and_snapshot(where: list[Any]) -> sa.Select[Any]:
     return sa.select(count, sa.text("pg_current_snapshot()::text"))
 
 
+#: the share of a loop's connections that searches may hold at once; a search beyond it
+#: runs on the store's threads. A search can count a million matches (hundreds of
+#: milliseconds when its total is not kept); the rest of the connections stay free for
+#: the one-statement reads (GET /account, GET /leads/{id}).
+SEARCH_SHARE = 0.75
+
 #: connections of a worker's event loop (a worker runs one loop), besides its pool's
 #: (``VERDIGRIS_DB_LOOP_CONNECTIONS``). A/B on PostgreSQL, 10k leads, pool of 10
 #: (docs/performance.md): with 2 a read waited for a connection and GET /account gained
@@ -105,6 +111,8 @@ class _LoopPool:
         self.size = size
         self.idle: list[_Slot] = []
         self.opened = 0
+        #: searches running on these connections (PostgresLoopReads.search)
+        self.searching = 0
         #: futures of the requests waiting for a connection: a slot, or None (open one)
         self.waiters: deque[asyncio.Future[_Slot | None]] = deque()
 
@@ -188,27 +196,37 @@ class PostgresLoopReads(LoopReads):
 
     async def search(
         self, account_id: int, query: SearchQuery, data_version: Hashable
-    ) -> tuple[int, Sequence[LeadFields]]:
+    ) -> tuple[int, Sequence[LeadFields]] | None:
         """As ``tx.leads.search`` on PostgreSQL (``PostgresLeads``: the page's rows in one
         statement), with the same kept totals and page statements: the total kept for
-        ``data_version`` if there is one, else counted; then the page."""
-        counts = self.counts
-        key = count_key(account_id, query)
-        total = counts.get(key, data_version) if counts is not None else None
-        if total is None:
-            where = search_sql.conditions(account_id, query)
-            row = await self._fetch(self._count(query, key, where), {})
-            total = int(row[0])
-            if counts is not None:
-                counts.put(key, str(row[1]), total)
-        if query.limit == 0 or query.offset >= total:
-            return total, []
-        by_index = reads_sort_index(query, total)
-        page = kept_page(self.pages, self.dialect, account_id, query, by_index, FIELD_COLUMNS)
-        if page is None:  # seen for the first time: compiled, not kept
-            page = compile_page(self.dialect, account_id, page_key(query), by_index, FIELD_COLUMNS)
-        rows: Sequence[LeadFields] = await self._fetch(page, page_values(query), many=True)
-        return total, rows
+        ``data_version`` if there is one, else counted (with the snapshot it was
+        counted at, as the threads do); then the page. None when :data:`SEARCH_SHARE`
+        of the loop's connections are already searching."""
+        pool = self._pool()
+        if pool.searching >= max(1, int(self.size * SEARCH_SHARE)):
+            return None
+        pool.searching += 1
+        try:
+            counts = self.counts
+            key = count_key(account_id, query)
+            total = counts.get(key, data_version) if counts is not None else None
+            if total is None:
+                where = search_sql.conditions(account_id, query)
+                row = await self._fetch(self._count(query, key, where), {})
+                total = int(row[0])
+                if counts is not None:
+                    counts.put(key, str(row[1]), total)
+            if query.limit == 0 or query.offset >= total:
+                return total, []
+            by_index = reads_sort_index(query, total)
+            page = kept_page(self.pages, self.dialect, account_id, query, by_index, FIELD_COLUMNS)
+            if page is None:  # seen for the first time: compiled, not kept
+                filters = page_key(query)
+                page = compile_page(self.dialect, account_id, filters, by_index, FIELD_COLUMNS)
+            rows: Sequence[LeadFields] = await self._fetch(page, page_values(query), many=True)
+            return total, rows
+        finally:
+            pool.searching -= 1
 
     def _count(self, query: SearchQuery, key: Hashable, where: list[Any]) -> Prepared:
         """The count statement of a search (:func:`count_and_snapshot`), kept as the page
