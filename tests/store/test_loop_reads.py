@@ -438,7 +438,7 @@ def test_searches_leave_some_of_the_loop_connections_to_the_reads(
     pg_store: PostgresStore,
 ) -> None:
     """Searches hold at most SEARCH_SHARE of the loop's connections (a count can take a
-    while): one more runs on the store's threads, and a GET still runs on the loop."""
+    while): one more waits for its turn while a GET still runs on the loop."""
     from verdigris.store.postgres_loop import SEARCH_SHARE
 
     services = Services(pg_store)
@@ -451,12 +451,39 @@ def test_searches_leave_some_of_the_loop_connections_to_the_reads(
 
     async def main() -> None:
         pool = reads._pool()
-        pool.searching = share  # as many searches as may run are running
-        assert await services.search_lead_page_on_loop(who, {}) is None
+        for _ in range(share):  # as many searches as may run are running
+            await pool.searches.acquire()
+        waiting = asyncio.ensure_future(services.search_lead_page_on_loop(who, {}))
         assert await services.get_lead_on_loop(who, lead.id) is not None
-        pool.searching = share - 1
-        found = await services.search_lead_page_on_loop(who, {})
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        pool.searches.release()  # one ends: the waiting search runs
+        found = await asyncio.wait_for(waiting, 5)
         assert found is not None and found[0] == 1
-        assert pool.searching == share - 1  # given back
+        for _ in range(share - 1):
+            pool.searches.release()
+        assert not pool.searches.locked()
 
     asyncio.run(main())
+
+
+def test_a_search_that_waits_past_the_pool_timeout_is_unavailable(
+    pg_store: PostgresStore,
+) -> None:
+    store = PostgresStore(pg_store.url, pool_timeout=0.2)
+    try:
+        services = Services(store)
+        who = _who(services)
+        services.search_lead_page(who, {})
+        reads = _reads(store)
+
+        async def main() -> None:
+            pool = reads._pool()
+            while not pool.searches.locked():
+                await pool.searches.acquire()
+            with pytest.raises(StoreUnavailable, match="no search of the event loop ended"):
+                await services.search_lead_page_on_loop(who, {})
+
+        asyncio.run(main())
+    finally:
+        store.close()

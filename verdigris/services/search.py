@@ -31,9 +31,8 @@ class SearchServices(ServiceBase):
         definitions version and the data version in one statement, then the page.
 
         It runs only with the account's statuses and current definitions in the process
-        cache (the custom field filters are checked against them), and while the loop
-        has connections to spare for it; None when not (call :meth:`search_lead_page`,
-        which loads them)."""
+        cache (the custom field filters are checked against them); None when they are
+        not (call :meth:`search_lead_page`, which loads them)."""
         reads = self.store.loop_reads
         assert reads is not None
         query = parse_search(params).at(self.clock())
@@ -47,10 +46,7 @@ class SearchServices(ServiceBase):
         custom = parse_custom_filters(params.get("custom_fields"), fields[1])
         if custom:
             query = replace(query, custom_fields=custom)
-        found = await reads.search(who.account_id, query, data_version)
-        if found is None:
-            return None
-        total, leads = found
+        total, leads = await reads.search(who.account_id, query, data_version)
         return total, lead_page(leads, statuses, fields[1])
 
 

@@ -853,10 +853,9 @@ class LoopReads(ABC):
     @abstractmethod
     async def search(
         self, account_id: int, query: SearchQuery, data_version: Hashable
-    ) -> tuple[int, Sequence[LeadFields]] | None:
+    ) -> tuple[int, Sequence[LeadFields]]:
         """As ``tx.leads.search``, its kept total checked against ``data_version`` (from
-        :meth:`search_version`); None when the loop's connections are busy enough with
-        searches already (the search runs on the store's threads then)."""
+        :meth:`search_version`)."""
 
     @abstractmethod
     async def close(self) -> None:

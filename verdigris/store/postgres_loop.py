@@ -74,9 +74,11 @@ def count_and_snapshot(where: list[Any]) -> sa.Select[Any]:
 
 
 #: the share of a loop's connections that searches may hold at once; a search beyond it
-#: runs on the store's threads. A search can count a million matches (hundreds of
+#: waits for one of them to finish. A search can count a million matches (hundreds of
 #: milliseconds when its total is not kept); the rest of the connections stay free for
-#: the one-statement reads (GET /account, GET /leads/{id}).
+#: the one-statement reads (GET /account, GET /leads/{id}). (Sending the searches beyond
+#: it to the threads instead cost them the thread hop the loop is there to save: under
+#: 16 concurrent searches most of them went there.)
 SEARCH_SHARE = 0.75
 
 #: connections of a worker's event loop (a worker runs one loop), besides its pool's
@@ -111,8 +113,8 @@ class _LoopPool:
         self.size = size
         self.idle: list[_Slot] = []
         self.opened = 0
-        #: searches running on these connections (PostgresLoopReads.search)
-        self.searching = 0
+        #: the searches that may run on these connections at once (SEARCH_SHARE)
+        self.searches = asyncio.Semaphore(max(1, int(size * SEARCH_SHARE)))
         #: futures of the requests waiting for a connection: a slot, or None (open one)
         self.waiters: deque[asyncio.Future[_Slot | None]] = deque()
 
@@ -196,16 +198,21 @@ class PostgresLoopReads(LoopReads):
 
     async def search(
         self, account_id: int, query: SearchQuery, data_version: Hashable
-    ) -> tuple[int, Sequence[LeadFields]] | None:
+    ) -> tuple[int, Sequence[LeadFields]]:
         """As ``tx.leads.search`` on PostgreSQL (``PostgresLeads``: the page's rows in one
         statement), with the same kept totals and page statements: the total kept for
         ``data_version`` if there is one, else counted (with the snapshot it was
-        counted at, as the threads do); then the page. None when :data:`SEARCH_SHARE`
-        of the loop's connections are already searching."""
+        counted at, as the threads do); then the page. At most :data:`SEARCH_SHARE` of
+        the loop's connections search at once: a search waits for its turn as long as a
+        read waits for a connection."""
         pool = self._pool()
-        if pool.searching >= max(1, int(self.size * SEARCH_SHARE)):
-            return None
-        pool.searching += 1
+        try:
+            async with asyncio.timeout(self.timeout):
+                await pool.searches.acquire()
+        except TimeoutError:
+            raise StoreUnavailable(
+                f"no search of the event loop ended within {self.timeout:g} s"
+            ) from None
         try:
             counts = self.counts
             key = count_key(account_id, query)
@@ -226,7 +233,7 @@ class PostgresLoopReads(LoopReads):
             rows: Sequence[LeadFields] = await self._fetch(page, page_values(query), many=True)
             return total, rows
         finally:
-            pool.searching -= 1
+            pool.searches.release()
 
     def _count(self, query: SearchQuery, key: Hashable, where: list[Any]) -> Prepared:
         """The count statement of a search (:func:`count_and_snapshot`), kept as the page
