@@ -487,3 +487,42 @@ def test_a_search_that_waits_past_the_pool_timeout_is_unavailable(
         asyncio.run(main())
     finally:
         store.close()
+
+
+def test_a_page_statement_sent_again_and_again_is_planned_once(pg_store: PostgresStore) -> None:
+    """A kept page statement goes to PostgreSQL with its size and start written in, so
+    that once psycopg prepares it PostgreSQL keeps one generic plan for it, instead of
+    planning it anew for every search (``LIMIT $1`` kept it from ever doing so)."""
+    from verdigris.domain.search import parse_search
+    from verdigris.store.leads_sql import FIELD_COLUMNS, page_with_bounds
+    from verdigris.store.page_statements import compile_page, page_key
+
+    services = Services(pg_store)
+    who = _who(services)
+    for i in range(30):
+        services.create_lead(who, {"name": f"Lead {i:02d}", "address": {"city": "Paris"}})
+    params = {"city": "Paris", "page_size": 7, "page_number": 2}
+    services.search_lead_page(who, params)
+    reads = _reads(pg_store)
+
+    async def main() -> list[tuple[str, int, int]]:
+        for _ in range(12):
+            found = await services.search_lead_page_on_loop(who, params)
+            assert found is not None and found[1].leads[0][1] == "Lead 07"
+        slot = reads._pool().idle[0]
+        await slot.cur.execute(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+        )
+        return [tuple(row) for row in await slot.cur.fetchall()]
+
+    prepared = asyncio.run(main())
+    pages = [row for row in prepared if "LIMIT 7 OFFSET 7" in row[0]]
+    assert len(pages) == 1, prepared
+    assert pages[0][1] > 0, pages  # generic plans used
+    # as sent: the bounds in the text, the filter's values as parameters
+    query = parse_search(params)
+    filters = page_key(query)
+    page = compile_page(pg_store.engine.dialect, who.account_id, filters, False, FIELD_COLUMNS)
+    sql, values = page_with_bounds(page, query)
+    assert "LIMIT 7 OFFSET 7" in sql and "%(" in sql
+    assert "paris" in values.values() and "page_limit" not in values

@@ -26,9 +26,9 @@ from verdigris.domain.search import SearchQuery
 from verdigris.domain.webhooks import Subscription
 from verdigris.store import schema
 from verdigris.store.base import Capabilities, StoreTx, StoreUnavailable
-from verdigris.store.fast import FastCursor, Statement, prepared, savepoint_name
+from verdigris.store.fast import FastCursor, Prepared, Statement, prepared, savepoint_name
 from verdigris.store.history_sql import SqlHistory
-from verdigris.store.leads_sql import SqlLeads
+from verdigris.store.leads_sql import SqlLeads, page_with_bounds
 from verdigris.store.postgres_loop import LOOP_CONNECTIONS, PostgresLoopReads, count_and_snapshot
 from verdigris.store.sql import SqlStore, SqlTx, _roll_back_after_failure
 from verdigris.store.webhooks_sql import SqlWebhooks, _subscriptions
@@ -371,6 +371,9 @@ class PostgresLeads(SqlLeads):
         # held back: sent in one round trip with the match that follows it, which runs
         # once the lock is granted, with a snapshot taken after it
         self.fast.defer_sql(_LOCK, {"key": advisory_key(account_id, criteria)})
+
+    def _page_statement(self, prepared: Prepared, query: SearchQuery) -> tuple[str, Any]:
+        return page_with_bounds(prepared, query)
 
     def _data_version(self) -> Hashable | None:
         # the snapshot this statement sees: see verdigris.store.count_cache

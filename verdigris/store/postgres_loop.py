@@ -47,7 +47,7 @@ from verdigris.store.leads_sql import (
     FIELD_COLUMNS,
     count_key,
     kept_page,
-    page_values,
+    page_with_bounds,
     reads_sort_index,
 )
 from verdigris.store.page_statements import PageStatements, compile_page, page_key
@@ -230,7 +230,8 @@ class PostgresLoopReads(LoopReads):
             if page is None:  # seen for the first time: compiled, not kept
                 filters = page_key(query)
                 page = compile_page(self.dialect, account_id, filters, by_index, FIELD_COLUMNS)
-            rows: Sequence[LeadFields] = await self._fetch(page, page_values(query), many=True)
+            sql, params = page_with_bounds(page, query)
+            rows: Sequence[LeadFields] = await self._fetch_sql(sql, params, many=True)
             return total, rows
         finally:
             pool.searches.release()
@@ -251,13 +252,15 @@ class PostgresLoopReads(LoopReads):
 
     async def _fetch(self, p: Prepared, values: Mapping[str, Any], *, many: bool = False) -> Any:
         """The statement's first row (``many``: all its rows), on a connection of the loop."""
-        params = p.params(values)
+        return await self._fetch_sql(p.sql, p.params(values), many=many)
+
+    async def _fetch_sql(self, sql: str, params: Any, *, many: bool = False) -> Any:
         pool = self._pool()
         retried = False
         while True:
             slot, fresh = await self._acquire(pool)
             try:
-                await slot.cur.execute(p.sql, params)
+                await slot.cur.execute(sql, params)
                 row = await (slot.cur.fetchall() if many else slot.cur.fetchone())
             except psycopg.OperationalError as exc:
                 if not slot.conn.closed:  # the statement failed, not the connection
