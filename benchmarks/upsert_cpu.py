@@ -4,7 +4,9 @@ The route's work without HTTP: the JSON body decoded as the server decodes it,
 ``Services.upsert_lead`` with the observers ``verdigris serve`` registers by default (the
 lead history and the webhook outbox), the answer rendered and encoded. The upsert by
 email of the HTTP scenario (:meth:`benchmarks.workload.Bodies.upsert_email`: a create
-and an update in turn) or by custom field (``--scenario upsert_custom``)::
+and an update in turn) or by custom field (``--scenario upsert_custom``); ``--scenario put``
+and ``--scenario bulk_update`` run the PUT and bulk_update routes' work the same way (the
+CPU figure is then per request)::
 
     python -m benchmarks.upsert_cpu /tmp/ab-upsert/ds-sqlite-10000.pkl \\
         --source before=/work/main --source after=. --rounds 5
@@ -48,11 +50,23 @@ def _run(ds_path: Path, scenario: str, count: int, batch: int, profile: str | No
         bodies = Bodies(ds, nonce=os.getpid())
         make = getattr(bodies, scenario)
         raws = [json.dumps(make()).encode() for _ in range(count + 200)]
+        if scenario == "put":  # (path, body): the lead's id and its body
+            puts = [json.loads(raw) for raw in raws]
+            raws = [json.dumps([int(path.rsplit("/", 1)[1]), body]).encode() for path, body in puts]
         request_context.current.set(
             request_context.RequestContext("PUT /leads/upsert", "bench-request", None)
         )
 
         def one(on: Services, raw: bytes) -> bytes:
+            if scenario == "bulk_update":
+                results = on.bulk_update(ds.principal, render.decode_body(raw))
+                return render.encoder.encode([render.bulk_out(r) for r in results])
+            if scenario == "put":
+                lead_id, body = json.loads(raw)
+                shown = on.update_lead(
+                    ds.principal, lead_id, render.decode_body(json.dumps(body).encode())
+                )
+                return render.encoder.encode(render.lead_out(shown))
             shown = on.upsert_lead(ds.principal, render.decode_body(raw))
             return render.encoder.encode(render.lead_out(shown))
 
@@ -95,7 +109,12 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.upsert_cpu", description=__doc__)
     p.add_argument("dataset", type=Path, help="a ds-*.pkl written by benchmarks.ab_http")
     p.add_argument("--source", action="append", default=[], metavar="NAME=DIR")
-    p.add_argument("--scenario", default="upsert_email", choices=("upsert_email", "upsert_custom"))
+    p.add_argument(
+        "--scenario",
+        default="upsert_email",
+        choices=("upsert_email", "upsert_custom", "put", "bulk_update"),
+        help="upsert_email, upsert_custom, put (PUT /leads/{id}), bulk_update (10 leads)",
+    )
     p.add_argument("--count", type=int, default=3000, help="upserts per run (3000)")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--batch", type=int, default=8, help="upserts per group commit (8; 0: one each)")

@@ -20,9 +20,23 @@ def text_key(value: str | None) -> str:
     return (value or "").strip().lower()[:KEY_MAX]
 
 
+#: ``str.translate`` table deleting every ASCII character that is not a digit
+_ASCII_NON_DIGITS = str.maketrans(
+    "", "", "".join(chr(c) for c in range(128) if not chr(c).isdigit())
+)
+
+
 def phone_digits(number: str | None) -> str:
-    """A phone number as its digits only: ``"415-999-4321"`` -> ``"4159994321"``."""
-    return "".join(ch for ch in (number or "") if ch.isdigit())[:KEY_MAX]
+    """A phone number as its digits only: ``"415-999-4321"`` -> ``"4159994321"``.
+
+    Digits are what ``str.isdigit`` says (other scripts' digits too). An ASCII number,
+    the usual case, is filtered in one ``translate`` (a generator over its characters
+    costs three times as much)."""
+    if not number:
+        return ""
+    if number.isascii():
+        return number.translate(_ASCII_NON_DIGITS)[:KEY_MAX]
+    return "".join(ch for ch in number if ch.isdigit())[:KEY_MAX]
 
 
 def tag_key(tag: str) -> str:
@@ -82,7 +96,7 @@ def tag_keys(tags: Iterable[str]) -> list[str]:
 
 def phone_keys(numbers: Iterable[str]) -> list[str]:
     """The phone rows of a lead: the distinct digit strings of its numbers."""
-    return list(dict.fromkeys(d for d in (phone_digits(n) for n in numbers) if d))
+    return list(dict.fromkeys(d for d in map(phone_digits, numbers) if d))
 
 
 def reversed_digits(digits: str) -> str:

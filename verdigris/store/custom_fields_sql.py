@@ -103,7 +103,21 @@ class SqlDefinitions(SqlRepository, Definitions):
             self._versions[account_id] = found
         return found
 
+    def share_versions(self, versions: dict[int, int]) -> None:
+        """Keep versions in ``versions``, a dict shared by the transactions of one group
+        commit (``SqlBatch``): they run one after another in one database transaction,
+        so a version one of them read holds for the next, until a definition changes
+        (:meth:`_bump_version` empties it) or a transaction of the group is rolled back
+        (the batch empties it)."""
+        self._versions = self._shared_versions = versions
+
+    #: the group commit's kept versions, if this transaction is one of it
+    _shared_versions: dict[int, int] | None = None
+
     def version_later(self, account_id: int) -> Callable[[], int]:
+        kept = self._versions.get(account_id) if self._versions is not None else None
+        if kept is not None:  # read earlier in this transaction (or its group commit)
+            return lambda: kept
         rows = self.fast.ahead("fields_version", _FIELDS_VERSION, {"account_id": account_id})
         answer: list[int] = []
 
@@ -122,6 +136,8 @@ class SqlDefinitions(SqlRepository, Definitions):
     def _bump_version(self, account_id: int) -> None:
         self._changed = True
         self._versions = None
+        if self._shared_versions is not None:
+            self._shared_versions.clear()
         self._asked = None
         self.conn.execute(_BUMP_FIELDS_VERSION, {"account_id": account_id})
 

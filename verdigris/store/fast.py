@@ -58,6 +58,11 @@ _cache: BoundedCache[tuple[str, str, str], Prepared] = BoundedCache(MAX_PREPARED
 
 Statement = sa.ClauseElement | Callable[[], sa.ClauseElement]
 
+#: the same statements by key alone, per (dialect, paramstyle), for the cursors' lookups:
+#: a plain dict read, without the tuple key and the recency bookkeeping of ``_cache``
+#: (a dozen lookups an upsert). Filled up to ``MAX_PREPARED`` keys; beyond, ``_cache``.
+_hot: dict[tuple[str, str], dict[str, Prepared]] = {}
+
 
 def prepared(
     key: str, stmt: Statement, dialect: Dialect, *, sqlite_index: tuple[str, str] | None = None
@@ -120,8 +125,23 @@ class FastCursor:
 
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
-        self.dialect = conn.dialect
+        self.dialect = dialect = conn.dialect
         self._cursor: Any = None
+        hot = _hot.get((dialect.name, dialect.paramstyle))
+        if hot is None:
+            hot = _hot.setdefault((dialect.name, dialect.paramstyle), {})
+        self._hot = hot
+
+    def prepared(
+        self, key: str, stmt: Statement, *, sqlite_index: tuple[str, str] | None = None
+    ) -> Prepared:
+        """:func:`prepared` for this cursor's dialect."""
+        p = self._hot.get(key)
+        if p is None:
+            p = prepared(key, stmt, self.dialect, sqlite_index=sqlite_index)
+            if len(self._hot) < MAX_PREPARED:
+                self._hot[key] = p
+        return p
 
     def _cur(self) -> Any:
         if self._cursor is None:
@@ -142,7 +162,7 @@ class FastCursor:
         sqlite_index: tuple[str, str] | None = None,
     ) -> Any:
         """Execute; the cursor, to fetch from."""
-        p = prepared(key, stmt, self.dialect, sqlite_index=sqlite_index)
+        p = self.prepared(key, stmt, sqlite_index=sqlite_index)
         return self.execute(p.sql, p.params(values))
 
     def execute(self, sql: str, params: Any = ()) -> Any:
@@ -158,10 +178,18 @@ class FastCursor:
         return cur
 
     def executemany(self, key: str, stmt: Statement, rows: list[dict[str, Any]]) -> None:
-        p = prepared(key, stmt, self.dialect)
+        p = self.prepared(key, stmt)
+        if len(rows) == 1:  # a lead's one tag or phone: no executemany round of its own
+            self.execute(p.sql, p.params(rows[0]))
+            return
         params = [p.params(r) for r in rows]
-        with self._driver_errors(p.sql, params):
-            self._cur().executemany(p.sql, params)
+        cur = self._cursor if self._cursor is not None else self._cur()
+        try:  # as execute: no context manager per statement
+            cur.executemany(p.sql, params)
+        except self.dialect.loaded_dbapi.Error as exc:
+            raise sa.exc.DBAPIError.instance(
+                p.sql, params, exc, self.dialect.loaded_dbapi.Error
+            ) from exc
 
     # Statements whose results nobody reads: a cursor may hold them back and send them
     # with the next statement that has to wait for its answer (PostgreSQL's pipeline,

@@ -5,6 +5,7 @@ the prebuilt statements that write, read and match leads (used by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -12,7 +13,7 @@ import sqlalchemy as sa
 
 from verdigris.domain.leads import Address, Email, Lead, Link, Phone
 from verdigris.domain.matching import MatchCriteria
-from verdigris.domain.search_keys import text_key
+from verdigris.domain.search_keys import NO_VALUE_ID, text_key
 from verdigris.store import schema as t
 from verdigris.store import search_sql
 from verdigris.store.rows import whole_number
@@ -104,12 +105,91 @@ def lead_row(lead: Lead) -> dict[str, Any]:
     }
 
 
+def _id_key(value: int | None) -> int:
+    return NO_VALUE_ID if value is None else value
+
+
+#: the fields of :class:`Lead` that are one column each, in the row's order, with the
+#: search key column each one also sets (as :func:`search_sql.search_keys` computes it)
+_SCALAR_FIELDS: tuple[tuple[str, tuple[str, Any] | None], ...] = (
+    ("account_id", None),
+    ("name", ("name_key", text_key)),
+    ("prefix", None),
+    ("first_name", ("first_name_key", text_key)),
+    ("middle_name", None),
+    ("last_name", ("last_name_key", text_key)),
+    ("suffix", None),
+    ("title", ("title_key", text_key)),
+    ("company_name", ("company_key", text_key)),
+    ("details", None),
+    ("assignee_id", ("assignee_key", _id_key)),
+    ("customer_source_id", ("source_key", _id_key)),
+    ("status_id", None),
+    ("monetary_value", ("value_key", lambda v: float(v or 0))),
+    ("monetary_unit", None),
+    ("interaction_count", None),
+    ("date_created", None),
+    ("date_modified", None),
+    ("date_last_contacted", ("contacted_key", lambda v: int(v or 0))),
+    ("converted_at", None),
+    ("converted_opportunity_id", None),
+    ("converted_value", None),
+    ("converted_unit", None),
+)
+#: the fields whose columns are built from several values (email, address), encoded as
+#: JSON, or feeding a key of their own (phones, tags): a change of one of them builds
+#: the whole row
+_COMPOUND_FIELDS = (
+    "email",
+    "phone_numbers",
+    "socials",
+    "websites",
+    "address",
+    "tags",
+    "custom_fields",
+)
+
+
+def changed_columns(old_row: Mapping[str, Any], before: Lead | None, lead: Lead) -> dict[str, Any]:
+    """The columns of ``lead_row(lead)`` that differ from ``old_row``, in the row's order.
+
+    ``before`` is the lead ``old_row`` was read as (or None). With it, the columns of the
+    fields ``lead`` did not change are not built: only the one-column fields that differ
+    from ``before`` and their search keys are, when no other field changed (what a
+    PUT or a bulk item of a few text fields does). Otherwise the whole row is built and
+    compared (:func:`lead_row`), as it always was; the result is the same either way for
+    a row written by :func:`lead_row` (tests/store/test_lead_update_columns.py).
+    """
+    if before is not None and before is not lead:
+        for name in _COMPOUND_FIELDS:
+            if getattr(before, name) != getattr(lead, name):
+                break
+        else:
+            changed: dict[str, Any] = {}
+            keys: list[tuple[str, Any]] = []
+            for name, key in _SCALAR_FIELDS:
+                value = getattr(lead, name)
+                if value == getattr(before, name):
+                    continue
+                if old_row[name] != value:
+                    changed[name] = value
+                if key is not None:
+                    keys.append((key[0], key[1](value)))
+            for column, value in sorted(keys, key=lambda kv: _KEY_ORDER[kv[0]]):
+                if old_row[column] != value:
+                    changed[column] = value
+            return changed
+    return {k: v for k, v in lead_row(lead).items() if old_row[k] != v}
+
+
 def lead_from_row(row: Any) -> Lead:
     return lead_from_mapping(row._mapping)
 
 
 #: the columns of ``leads`` in table order, as ``SELECT leads.*`` returns them
 LEAD_COLUMNS = tuple(t.leads.c.keys())
+#: the search key columns in the order :func:`lead_row` writes them
+_KEY_ORDER = {k: i for i, k in enumerate(search_sql.search_keys(Lead(account_id=0)))}
 _INSERT_LEAD_FAST = (
     t.leads.insert()
     .values({k: sa.bindparam(k) for k in lead_row(Lead(account_id=0))})

@@ -41,6 +41,7 @@ from verdigris.store.lead_rows import (
     _INSERT_TAG,
     LEAD_COLUMNS,
     _update_lead_stmt,
+    changed_columns,
     lead_from_mapping,
     lead_from_row,
     lead_row,
@@ -170,6 +171,9 @@ class SqlLeads(SqlRepository, Leads):
         #: rows read by get in this transaction (column -> value), so update can diff
         #: without reading them again (one round trip less per update on PostgreSQL)
         self._read: dict[int, dict[str, Any]] = {}
+        #: the leads those rows were read as, while the row is unchanged (update builds
+        #: only the columns of the fields that differ from it: lead_rows.changed_columns)
+        self._read_leads: dict[int, Lead] = {}
         #: rows read and locked ahead (read_ahead_for_update), each handed out once
         self._ahead: dict[int, tuple[dict[str, Any], Lead]] = {}
         #: the store's search totals, if it keeps them, and how this engine tells whether
@@ -185,11 +189,11 @@ class SqlLeads(SqlRepository, Leads):
     def forgetting_reads(self) -> Iterator[None]:
         """Rows read inside the block are forgotten if it raises (its savepoint rolled back:
         they are stale)."""
-        read, ahead = dict(self._read), dict(self._ahead)
+        read, ahead, leads = dict(self._read), dict(self._ahead), dict(self._read_leads)
         try:
             yield
         except BaseException:
-            self._read, self._ahead = read, ahead
+            self._read, self._ahead, self._read_leads = read, ahead, leads
             raise
 
     def insert(self, lead: Lead) -> Lead:
@@ -213,12 +217,14 @@ class SqlLeads(SqlRepository, Leads):
         column another writer changed since, and this update does not, is left as is.
         """
         old = self._read.pop(lead.id, None)
+        before = self._read_leads.pop(lead.id, None)
         self._ahead.pop(lead.id, None)
         if old is None or old["account_id"] != lead.account_id:
             old = self._fetch_lead(_GET_LEAD, lead.account_id, lead.id)
+            before = None
         if old is None:
             return
-        changed = {k: v for k, v in lead_row(lead).items() if old[k] != v}
+        changed = changed_columns(old, before, lead)
         if not changed:
             return
         columns = tuple(changed)
@@ -259,6 +265,7 @@ class SqlLeads(SqlRepository, Leads):
         ahead = self._ahead.pop(lead_id, None)
         if ahead is not None and ahead[0]["account_id"] == account_id:
             self._read[lead_id] = ahead[0]
+            self._read_leads[lead_id] = ahead[1]
             return ahead[1]
         return self._read_lead(_GET_LEAD_FOR_UPDATE, account_id, lead_id)
 
@@ -284,7 +291,8 @@ class SqlLeads(SqlRepository, Leads):
         if row is None:
             return None
         self._read[lead_id] = row  # update compares with it instead of reading again
-        return lead_from_mapping(row)
+        lead = self._read_leads[lead_id] = lead_from_mapping(row)
+        return lead
 
     def _fetch_lead(self, stmt: sa.Select[Any], account_id: int, lead_id: int) -> Any:
         """The lead's columns as a dict, or None."""
@@ -475,3 +483,4 @@ class SqlLeads(SqlRepository, Leads):
         read = self._read.get(lead_id)
         if read is not None:  # a later update in this transaction diffs against it
             read.update(values)
+            self._read_leads.pop(lead_id, None)  # no longer the lead the row was read as

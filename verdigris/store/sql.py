@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -44,6 +44,25 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class GroupMemo:
+    """What the transactions of one group commit (``SqlStore.batch``) read once for all:
+    they run one after another in one database transaction that holds SQLite's write
+    lock, so nothing outside them changes it meanwhile. The custom field definitions'
+    version of each account, and the webhook subscriptions of each topic (read on every
+    write: two statements a request, docs/performance.md). Each is emptied when one of
+    the transactions changes it, and both when one of them is rolled back."""
+
+    __slots__ = ("topics", "versions")
+
+    def __init__(self) -> None:
+        self.versions: dict[int, int] = {}
+        self.topics: dict[tuple[int, str, str], Any] = {}
+
+    def clear(self) -> None:
+        self.versions.clear()
+        self.topics.clear()
+
+
 class SqlTx(StoreTx):
     """One transaction on one SQLAlchemy connection, and its repositories: ``leads`` made
     with it, the others when first used (plain properties, not ``cached_property``,
@@ -69,6 +88,8 @@ class SqlTx(StoreTx):
         self._webhooks: SqlWebhooks | None = None
         self._outbox: SqlOutbox | None = None
         self._record_history: SqlRecordHistory | None = None
+        #: the group commit's memo, when this transaction is one of a group commit
+        self.memo: GroupMemo | None = None
 
     @property
     def leads(self) -> SqlLeads:
@@ -84,6 +105,8 @@ class SqlTx(StoreTx):
     def definitions(self) -> SqlDefinitions:
         if self._definitions is None:
             self._definitions = SqlDefinitions(self.conn, self.fast)
+            if self.memo is not None:
+                self._definitions.share_versions(self.memo.versions)
         return self._definitions
 
     @property
@@ -135,6 +158,8 @@ class SqlTx(StoreTx):
     def webhooks(self) -> SqlWebhooks:
         if self._webhooks is None:
             self._webhooks = SqlWebhooks(self.conn, self.fast)
+            if self.memo is not None:
+                self._webhooks.share_topics(self.memo.topics)
         return self._webhooks
 
     @property
@@ -177,11 +202,13 @@ class SqlBatch(Batch):
     """An open group commit of a :class:`SqlStore`: one connection in one write
     transaction; each transaction opened through it is a savepoint of that one."""
 
-    def __init__(self, store: SqlStore, conn: sa.Connection) -> None:
+    def __init__(self, store: SqlStore, conn: sa.Connection, *, memo: bool = False) -> None:
         self.store = store
         self.conn = conn
         #: why the batch's transaction is gone (SQLite rolled it back), if it is
         self.lost: str | None = None
+        #: what its transactions read once for all (a group commit's: ``memo=True``)
+        self.memo = GroupMemo() if memo else None
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[StoreTx]:
@@ -197,14 +224,19 @@ class SqlBatch(Batch):
         if self.lost is not None:
             raise StoreUnavailable(f"the group commit was rolled back: {self.lost}")
         tx = self.store._tx(self.conn)
+        tx.memo = memo = self.memo
         try:
             with tx.fast.savepoint():
                 yield tx
                 tx.fast.flush()  # what the cursor held back fails here, in the savepoint
         except sa.exc.OperationalError as exc:
+            if memo is not None:  # what it read may have been its own writes, undone
+                memo.clear()
             self._check(exc)
             raise StoreUnavailable(str(exc.orig)) from exc
         except BaseException as exc:
+            if memo is not None:
+                memo.clear()
             self._check(exc)
             raise
         self._check(None)
@@ -284,7 +316,7 @@ class SqlStore(Store):
         self._batch_open = True
         try:
             with self._open(True) as conn:
-                batch = SqlBatch(self, conn)
+                batch = SqlBatch(self, conn, memo=self.capabilities.group_commit)
                 yield batch
                 if batch.lost is not None:
                     raise StoreUnavailable(f"the group commit was rolled back: {batch.lost}")

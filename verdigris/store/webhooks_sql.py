@@ -117,6 +117,13 @@ class SqlWebhooks(SqlRepository, Webhooks):
         self._topics[key] = found
         return found
 
+    def share_topics(self, topics: dict[tuple[int, str, str], list[Subscription]]) -> None:
+        """Keep the topics' subscriptions in ``topics``, shared by the transactions of one
+        group commit (``SqlBatch``, as ``SqlDefinitions.share_versions``): emptied when a
+        subscription changes (:meth:`_forget_topics`) or a transaction of the group is
+        rolled back."""
+        self._topics = topics
+
     def _forget_topics(self) -> None:
         """A subscription changed in this transaction: read them again."""
         self._topics.clear()
