@@ -526,3 +526,67 @@ def test_a_page_statement_sent_again_and_again_is_planned_once(pg_store: Postgre
     sql, values = page_with_bounds(page, query)
     assert "LIMIT 7 OFFSET 7" in sql and "%(" in sql
     assert "paris" in values.values() and "page_limit" not in values
+
+
+def _counting_statements(reads: PostgresLoopReads, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The count statements the loop sends from now on (the first one raises if asked)."""
+    sent: list[str] = []
+    fetch = reads._fetch
+
+    async def counted(p: Any, values: Any, *, many: bool = False) -> Any:
+        if "count(*)" in p.sql:
+            sent.append(p.sql)
+            await asyncio.sleep(0.05)  # a count takes a while: others arrive meanwhile
+        return await fetch(p, values, many=many)
+
+    monkeypatch.setattr(reads, "_fetch", counted)
+    return sent
+
+
+def test_searches_arriving_while_their_count_runs_wait_for_it(
+    pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = Services(pg_store)
+    who = _who(services)
+    for i in range(4):
+        services.create_lead(who, {"name": f"Lead {i}", "address": {"city": "Rome"}})
+    services.search_lead_page(who, {"city": "Oslo"})  # the account's lookups, cached
+    sent = _counting_statements(_reads(pg_store), monkeypatch)
+
+    async def main() -> list[int]:
+        found = await asyncio.gather(
+            *(services.search_lead_page_on_loop(who, {"city": "Rome"}) for _ in range(3))
+        )
+        return [f[0] for f in found if f is not None]
+
+    assert asyncio.run(main()) == [4, 4, 4]
+    assert len(sent) == 1  # one count for the three
+
+
+def test_a_search_whose_shared_count_failed_counts_for_itself(
+    pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = Services(pg_store)
+    who = _who(services)
+    services.create_lead(who, {"name": "Lead", "address": {"city": "Rome"}})
+    services.search_lead_page(who, {"city": "Oslo"})
+    reads = _reads(pg_store)
+    fetch = reads._fetch
+    failed: list[bool] = []
+
+    async def first_count_fails(p: Any, values: Any, *, many: bool = False) -> Any:
+        if "count(*)" in p.sql and not failed:
+            failed.append(True)
+            await asyncio.sleep(0.05)
+            raise StoreUnavailable("the database went away")
+        return await fetch(p, values, many=many)
+
+    monkeypatch.setattr(reads, "_fetch", first_count_fails)
+
+    async def main() -> list[Any]:
+        searches = (services.search_lead_page_on_loop(who, {"city": "Rome"}) for _ in range(2))
+        return await asyncio.gather(*searches, return_exceptions=True)
+
+    first, second = asyncio.run(main())
+    assert isinstance(first, StoreUnavailable)
+    assert second is not None and not isinstance(second, BaseException) and second[0] == 1

@@ -115,6 +115,8 @@ class _LoopPool:
         self.opened = 0
         #: the searches that may run on these connections at once (SEARCH_SHARE)
         self.searches = asyncio.Semaphore(max(1, int(size * SEARCH_SHARE)))
+        #: the counts running, by (search, data version): the total, or None if failed
+        self.counting: dict[tuple[Hashable, Hashable], asyncio.Future[int | None]] = {}
         #: futures of the requests waiting for a connection: a slot, or None (open one)
         self.waiters: deque[asyncio.Future[_Slot | None]] = deque()
 
@@ -214,15 +216,7 @@ class PostgresLoopReads(LoopReads):
                 f"no search of the event loop ended within {self.timeout:g} s"
             ) from None
         try:
-            counts = self.counts
-            key = count_key(account_id, query)
-            total = counts.get(key, data_version) if counts is not None else None
-            if total is None:
-                where = search_sql.conditions(account_id, query)
-                row = await self._fetch(self._count(query, key, where), {})
-                total = int(row[0])
-                if counts is not None:
-                    counts.put(key, str(row[1]), total)
+            total = await self._total(pool, account_id, query, data_version)
             if query.limit == 0 or query.offset >= total:
                 return total, []
             by_index = reads_sort_index(query, total)
@@ -235,6 +229,41 @@ class PostgresLoopReads(LoopReads):
             return total, rows
         finally:
             pool.searches.release()
+
+    async def _total(
+        self, pool: _LoopPool, account_id: int, query: SearchQuery, data_version: Hashable
+    ) -> int:
+        """The search's total: kept for ``data_version``, or counted. A search that finds
+        the same count already running for the same data version waits for its answer
+        instead of counting too: a count can read a million index entries, and without
+        this every search arriving while it ran started its own, each slowing the others
+        (2 workers, 16 connections: the counts never caught up)."""
+        counts = self.counts
+        key = count_key(account_id, query)
+        total = counts.get(key, data_version) if counts is not None else None
+        if total is not None:
+            return total
+        flight = (key, data_version)
+        running = pool.counting.get(flight)
+        if running is not None:
+            shared = await asyncio.shield(running)
+            if shared is not None:
+                return shared
+            # that count failed or was cancelled: this search counts for itself
+        mine: asyncio.Future[int | None] = pool.loop.create_future()
+        pool.counting[flight] = mine
+        total = None
+        try:
+            where = search_sql.conditions(account_id, query)
+            row = await self._fetch(self._count(query, key, where), {})
+            total = int(row[0])
+            if counts is not None:
+                counts.put(key, str(row[1]), total)
+            return total
+        finally:
+            if pool.counting.get(flight) is mine:
+                del pool.counting[flight]
+            mine.set_result(total)
 
     def _count(self, query: SearchQuery, key: Hashable, where: list[Any]) -> Prepared:
         """The count statement of a search (:func:`count_and_snapshot`), kept as the page
