@@ -14,7 +14,7 @@ from verdigris.domain.leads import Address, Email, Lead, Link, Phone
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search_keys import text_key
 from verdigris.store import schema as t
-from verdigris.store import search_sql
+from verdigris.store import search_sql, wire_form
 from verdigris.store.rows import whole_number
 
 _json = msgspec.json.Encoder()
@@ -25,7 +25,10 @@ _custom = msgspec.json.Decoder(dict[int, Any])
 
 # Hot-path statements, built once: executing a prebuilt statement skips SQLAlchemy's
 # per-call construction and cache-key work (a third of an upsert's time when built per call).
-_GET_LEAD = sa.select(t.leads).where(
+#: every column of ``leads`` but its wire form (verdigris.store.wire_form): a lead read
+#: to be shown or changed is built from its columns
+LEAD_COLUMNS = tuple(c.key for c in t.leads.columns if c.key != "wire")
+_GET_LEAD = sa.select(*(t.leads.c[k] for k in LEAD_COLUMNS)).where(
     t.leads.c.id == sa.bindparam("lead_id"), t.leads.c.account_id == sa.bindparam("account_id")
 )
 _GET_LEAD_FOR_UPDATE = _GET_LEAD.with_for_update()
@@ -104,15 +107,20 @@ def lead_row(lead: Lead) -> dict[str, Any]:
     }
 
 
+def stored_row(lead: Lead) -> dict[str, Any]:
+    """:func:`lead_row` with the lead's wire form: every column an insert writes."""
+    row = lead_row(lead)
+    row["wire"] = wire_form.from_row(row)
+    return row
+
+
 def lead_from_row(row: Any) -> Lead:
     return lead_from_mapping(row._mapping)
 
 
-#: the columns of ``leads`` in table order, as ``SELECT leads.*`` returns them
-LEAD_COLUMNS = tuple(t.leads.c.keys())
 _INSERT_LEAD_FAST = (
     t.leads.insert()
-    .values({k: sa.bindparam(k) for k in lead_row(Lead(account_id=0))})
+    .values({k: sa.bindparam(k) for k in (*lead_row(Lead(account_id=0)), "wire")})
     .returning(t.leads.c.id)
 )
 _CUSTOM_VALUE_COLUMNS = ("lead_id", "account_id", "definition_id", "value_key", "value_num")

@@ -22,9 +22,9 @@ from verdigris.domain.custom_fields import index_entries
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
-from verdigris.store import page_statements, search_sql
+from verdigris.store import page_statements, search_sql, wire_form
 from verdigris.store import schema as t
-from verdigris.store.base import LeadFields, Leads
+from verdigris.store.base import LeadFields, Leads, WireFields
 from verdigris.store.count_cache import CountCache
 from verdigris.store.fast import FastCursor, compile_statement
 from verdigris.store.lead_rows import (
@@ -43,6 +43,7 @@ from verdigris.store.lead_rows import (
     lead_from_row,
     lead_row,
     match_statement,
+    stored_row,
 )
 from verdigris.store.page_statements import PageStatements
 from verdigris.store.rows import SqlRepository
@@ -60,7 +61,7 @@ def _read_ahead(n: int) -> sa.Select[Any]:
     """The leads of ``n`` ids of one account, locked, in id order."""
     ids: list[sa.BindParameter[int]] = [sa.bindparam(f"id{i}") for i in range(n)]
     return (
-        sa.select(t.leads)
+        sa.select(*(t.leads.c[k] for k in LEAD_COLUMNS))
         .where(t.leads.c.account_id == sa.bindparam("account_id"), t.leads.c.id.in_(ids))
         .order_by(t.leads.c.id)
         .with_for_update()
@@ -74,13 +75,15 @@ def _count_key(query: SearchQuery) -> SearchQuery:
 
 #: the columns of :class:`LeadFields`, in its order
 _FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
+#: the columns of :class:`WireFields`, in its order: what a search page reads
+_WIRE_COLUMNS = tuple(t.leads.c[name] for name in WireFields._fields)
 
 
-def _page_rows(n: int) -> sa.Select[Any]:
-    """The rows (:class:`LeadFields`' columns) of ``n`` ids of one account, in no order
-    (see :attr:`SqlLeads.ids_then_rows`)."""
+def _page_rows(n: int, columns: tuple[sa.Column[Any], ...] = _WIRE_COLUMNS) -> sa.Select[Any]:
+    """The rows (:class:`WireFields`' columns, or ``columns``) of ``n`` ids of one
+    account, in no order (see :attr:`SqlLeads.ids_then_rows`)."""
     ids: list[sa.BindParameter[int]] = [sa.bindparam(f"id{i}") for i in range(n)]
-    return sa.select(*_FIELD_COLUMNS).where(
+    return sa.select(*columns).where(
         t.leads.c.account_id == sa.bindparam("account_id"), t.leads.c.id.in_(ids)
     )
 
@@ -123,14 +126,14 @@ class SqlLeads(SqlRepository, Leads):
 
     def insert(self, lead: Lead) -> Lead:
         # values as execution parameters: one compiled statement, cached, for every insert
-        ident = self.fast.run("insert_lead", _INSERT_LEAD_FAST, lead_row(lead)).fetchone()[0]
+        ident = self.fast.run("insert_lead", _INSERT_LEAD_FAST, stored_row(lead)).fetchone()[0]
         lead = msgspec.structs.replace(lead, id=ident)
         self._write_custom_values(lead, replace=False)
         self._write_search_rows(lead)
         return lead
 
     def reinsert(self, lead: Lead) -> None:
-        self.conn.execute(t.leads.insert().values({**lead_row(lead), "id": lead.id}))
+        self.conn.execute(t.leads.insert().values({**stored_row(lead), "id": lead.id}))
         self._write_custom_values(lead, replace=False)
         self._write_search_rows(lead)
 
@@ -147,9 +150,12 @@ class SqlLeads(SqlRepository, Leads):
             old = self._fetch_lead(_GET_LEAD, lead.account_id, lead.id)
         if old is None:
             return
-        changed = {k: v for k, v in lead_row(lead).items() if old[k] != v}
+        new = lead_row(lead)
+        changed = {k: v for k, v in new.items() if old[k] != v}
         if not changed:
             return
+        if not wire_form.COLUMNS.isdisjoint(changed):
+            changed["wire"] = wire_form.from_row(new)
         columns = tuple(changed)
         # no result read: on PostgreSQL sent with the next statement that needs one
         self.fast.defer(
@@ -270,10 +276,24 @@ class SqlLeads(SqlRepository, Leads):
         if phones:
             self.fast.defer_many("insert_phone", _INSERT_PHONE, phones)
 
-    def search(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[LeadFields]]:
+    def search(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[WireFields]]:
         total, rows = self._search_rows(account_id, query)
-        # rows in LeadFields' order, not LeadFields themselves (see its docstring)
-        return total, cast(Sequence[LeadFields], rows)
+        if any(row[1] is None for row in rows):
+            rows = self._with_wire_forms(account_id, rows)
+        # rows in WireFields' order, not WireFields themselves (see its docstring)
+        return total, cast(Sequence[WireFields], rows)
+
+    def _with_wire_forms(self, account_id: int, rows: Sequence[Any]) -> list[Any]:
+        """``rows`` with the wire form of those written without one (before migration
+        0018 filled them, by an older server), made from their columns."""
+        missing = [row[0] for row in rows if row[1] is None]
+        n = len(missing)
+        values: dict[str, Any] = {f"id{i}": ident for i, ident in enumerate(missing)}
+        values["account_id"] = account_id
+        statement = partial(_page_rows, n, _FIELD_COLUMNS)
+        cur = self.fast.run(f"page_fields:{n}", statement, values)
+        made = {row[0]: wire_form.template(row) for row in cur}
+        return [row if row[1] is not None else (row[0], made[row[0]], *row[2:]) for row in rows]
 
     def _search_rows(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[Any]]:
         """``(total, rows)``: the count, then the page's rows, tuples of
@@ -300,7 +320,7 @@ class SqlLeads(SqlRepository, Leads):
             walked = self._bounded_walk(account_id, query, total)
             if walked is not None:
                 return total, self._rows_in_order(account_id, walked)
-        columns = None if self.ids_then_rows else _FIELD_COLUMNS
+        columns = None if self.ids_then_rows else _WIRE_COLUMNS
         if self.pages is not None:
             filters = page_statements.page_key(query)
             prepared = self.pages.lookup(
@@ -366,7 +386,7 @@ class SqlLeads(SqlRepository, Leads):
         return [ident for ident, _ in rows]
 
     def _rows_in_order(self, account_id: int, ids: list[int]) -> list[Any]:
-        """The rows of ``ids`` (:class:`LeadFields`' columns), in the order of ``ids``.
+        """The rows of ``ids`` (:class:`WireFields`' columns), in the order of ``ids``.
 
         One statement reads them by primary key in whatever order; they are put in the
         page's order here, by id, rather than sorted again by the database."""
