@@ -8,7 +8,9 @@ import random
 import string
 from typing import Any
 
+import msgspec
 import pytest
+import sqlalchemy as sa
 
 from tests.conftest import Api
 from tests.helpers import search_shown
@@ -27,11 +29,15 @@ from verdigris.domain.leads import (
 from verdigris.domain.values import canonical_number, parse_number
 from verdigris.server import render, render_page
 from verdigris.services import Principal, Services
+from verdigris.store import schema, wire_form
 from verdigris.store.base import LeadFields, Store
 from verdigris.wire import AddressOut
 
-#: text that JSON has to escape, non-ASCII, and plain words (no NUL: PostgreSQL refuses it)
-ALPHABET = string.ascii_letters + string.digits + ' "\\/\n\t\x01\x1f\u00e9\u4e2d\U0001f600<>&'
+#: text that JSON has to escape, non-ASCII, plain words (no NUL: PostgreSQL refuses it),
+#: and what the stored wire form's ``bytes %`` template must keep as it is
+ALPHABET = (
+    string.ascii_letters + string.digits + ' "\\/\n\t\x01\x02\x05\x1f\u00e9\u4e2d\U0001f600<>&%'
+)
 OPTIONS = (Option(101, "Red", 0), Option(102, "Green", 1), Option(103, "Blue", 2))
 
 
@@ -180,6 +186,60 @@ def test_search_route_answers_those_bytes(api: Api, services: Services) -> None:
 
 
 def test_stored_address_columns_are_in_address_out_order() -> None:
-    # render_page builds AddressOut positionally from the stored columns
-    address: tuple[str, ...] = LeadFields._fields[render_page._ADDRESS]  # type: ignore[assignment]
+    # the wire form builds AddressOut positionally from the stored columns
+    address: tuple[str, ...] = LeadFields._fields[wire_form._ADDRESS]  # type: ignore[assignment]
     assert address == AddressOut.__struct_fields__
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_leads_without_a_wire_form_render_the_same_bytes(
+    store: Store, services: Services, seed: int
+) -> None:
+    """Rows written before migration 0018 (or by an older server since) have no wire form:
+    the page makes theirs from their columns; a later write of the lead stores one."""
+    user, _ = services.add_user("ada@example.com", account="Acme")
+    who = Principal(user.id, user.account_id, user.email)
+    with store.transaction(write=False) as tx:
+        statuses = [s.id for s in tx.accounts.list_statuses(who.account_id)]
+    rng = random.Random(seed)
+    definitions = make_definitions(store, who.account_id)
+    with store.transaction(write=True) as tx:
+        made = [
+            tx.leads.insert(make_lead(rng, who.account_id, statuses, definitions))
+            for _ in range(30)
+        ]
+    params = {"page_size": 200, "include_converted_leads": True}
+    _, page = services.search_lead_page(who, params)
+    before = render.encoder.encode(render_page.leads_out(page, True))
+    forgotten = [lead.id for lead in made[::2]]
+    with store.transaction(write=True) as tx:
+        tx.conn.execute(  # type: ignore[attr-defined]
+            sa.update(schema.leads).where(schema.leads.c.id.in_(forgotten)).values(wire=None)
+        )
+    _, page = services.search_lead_page(who, params)
+    assert render.encoder.encode(render_page.leads_out(page, True)) == before
+    _, shown = search_shown(services, who, params)
+    assert before == render.encoder.encode([render.lead_out(s, True) for s in shown])
+    # an update that changes what the wire form holds writes it again
+    with store.transaction(write=True) as tx:
+        lead = tx.leads.get(who.account_id, forgotten[0])
+        assert lead is not None
+        tx.leads.update(msgspec.structs.replace(lead, title="Dr %s"))
+        wire = tx.conn.execute(  # type: ignore[attr-defined]
+            sa.select(schema.leads.c.wire).where(schema.leads.c.id == forgotten[0])
+        ).scalar_one()
+    assert wire is not None and b'"title":"Dr %%s"' in bytes(wire)
+
+
+def test_an_update_of_interactions_alone_keeps_the_wire_form(
+    api: Api, services: Services, store: Store
+) -> None:
+    """interaction_count and date_last_contacted are filled in from their columns."""
+    lead = api.create_lead(name="Ada Lovelace")
+    with store.transaction(write=True) as tx:
+        tx.leads.set_interactions(api.principal.account_id, lead["id"], 7, 1_700_000_000)
+    response = api.post("/leads/search", {"page_size": 5})
+    (found,) = response.json()
+    assert (found["interaction_count"], found["date_last_contacted"]) == (7, 1_700_000_000)
+    _, shown = search_shown(services, api.principal, {"page_size": 5})
+    assert response.content == render.encoder.encode([render.lead_out(s) for s in shown])

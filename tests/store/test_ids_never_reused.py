@@ -17,12 +17,14 @@ from alembic import command
 from alembic.script import ScriptDirectory
 
 from tests.store.test_search_store import empty_url  # noqa: F401 (a fixture)
+from verdigris.cache import BoundedCache
 from verdigris.domain import activities as activity_rules
 from verdigris.domain.crm import Opportunity, Person
+from verdigris.domain.leads import Lead
 from verdigris.domain.webhooks import Attempt
 from verdigris.services import Principal, Services
 from verdigris.services import accounts as accounts_services
-from verdigris.store import open_store, people_sql
+from verdigris.store import fast, lead_rows, leads_sql, open_store, people_sql, wire_form
 from verdigris.store import schema as t
 from verdigris.store.base import Store
 from verdigris.store.crm_sql import SqlCrm
@@ -222,6 +224,19 @@ def _write_as_before_0011(monkeypatch: pytest.MonkeyPatch) -> None:
         return SqlCrm(self.conn, self.fast).insert_opportunity(opportunity)
 
     monkeypatch.setattr(SqlOpportunities, "insert", insert)
+    _write_as_before_0018(monkeypatch)
+
+
+def _write_as_before_0018(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leads written without their wire form (``leads.wire``, 0018)."""
+    without = sa.insert(t.leads).values(
+        {k: sa.bindparam(k) for k in lead_rows.lead_row(Lead(account_id=0))}
+    )
+    monkeypatch.setattr(leads_sql, "stored_row", lead_rows.lead_row)
+    monkeypatch.setattr(leads_sql, "_INSERT_LEAD_FAST", without.returning(t.leads.c.id))
+    monkeypatch.setattr(wire_form, "COLUMNS", frozenset())
+    # statements are compiled once per process by name: "insert_lead" anew, without it
+    monkeypatch.setattr(fast, "_cache", BoundedCache(fast.MAX_PREPARED))
 
 
 def _converted(services: Services, who: Principal, name: str, details: Any) -> int:

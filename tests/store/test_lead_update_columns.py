@@ -1,9 +1,8 @@
-"""An update writes the columns that changed, and builds only those when it can
-(lead_rows.changed_columns): the row after any update is the row of the updated lead."""
+"""An update writes the columns that changed: the row after any update is the row of the
+updated lead, its stored wire form included (leads_sql.SqlLeads.update)."""
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import msgspec
@@ -11,10 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from verdigris.domain.leads import Address, Email, Lead, Link, Phone
-from verdigris.store import lead_rows
 from verdigris.store import schema as t
 from verdigris.store.base import Store
-from verdigris.store.lead_rows import changed_columns, lead_row
+from verdigris.store.lead_rows import lead_row
 
 NOW = 1_700_000_000
 
@@ -152,41 +150,3 @@ def test_a_row_changed_by_set_interactions_is_compared_in_full(store: Store) -> 
     row = _row(store, lead_id)
     assert (row["interaction_count"], row["date_last_contacted"]) == (0, NOW - 100)
     assert row["contacted_key"] == NOW - 100
-
-
-def test_only_the_changed_scalar_columns_are_built(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A change of one-column fields does not build the row; the columns found are
-    those the whole row's comparison finds, in the row's order."""
-    before = msgspec.structs.replace(_lead(1), id=3)
-    old_row = lead_row(before)
-    for size in (1, 2, 3):
-        for names in itertools.combinations(SCALAR_CHANGES, size):
-            after = msgspec.structs.replace(before, **{n: SCALAR_CHANGES[n] for n in names})
-            full = {k: v for k, v in lead_row(after).items() if old_row[k] != v}
-            with monkeypatch.context() as m:
-                m.setattr(lead_rows, "lead_row", _not_called)
-                partial = changed_columns(old_row, before, after)
-            assert list(partial.items()) == list(full.items()), names
-
-
-def test_a_compound_change_compares_the_whole_row() -> None:
-    before = _lead(1)
-    old_row = lead_row(before)
-    for name, value in COMPOUND_CHANGES.items():
-        after = msgspec.structs.replace(before, title="New", **{name: value})
-        full = {k: v for k, v in lead_row(after).items() if old_row[k] != v}
-        assert changed_columns(old_row, before, after) == full
-        assert changed_columns(old_row, None, after) == full
-
-
-def _not_called(lead: Lead) -> dict[str, Any]:
-    raise AssertionError("the whole row was built")
-
-
-def test_every_field_of_a_lead_is_scalar_or_compound() -> None:
-    """A field of Lead in neither list would never be written by an update that changes
-    only it and one-column fields: adding a field to Lead means placing it here."""
-    scalar = {name for name, _key in lead_rows._SCALAR_FIELDS}
-    compound = set(lead_rows._COMPOUND_FIELDS)
-    assert not scalar & compound
-    assert scalar | compound | {"id"} == set(Lead.__struct_fields__)

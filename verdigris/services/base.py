@@ -18,10 +18,10 @@ from verdigris.domain.errors import (
 from verdigris.domain.leads import Lead
 from verdigris.services.changes import Change, Entity, Event, Observer
 from verdigris.store.base import (
-    LeadFields,
     StatusRecord,
     StoreTx,
     Transactions,
+    WireFields,
 )
 from verdigris.wire import catalogue
 
@@ -61,7 +61,7 @@ class LeadPage:
     200 leads shares one status table and one tuple of definitions.
     """
 
-    leads: Sequence[LeadFields]
+    leads: Sequence[WireFields]
     #: status names by id (a lead whose status is not here renders ``status: null``)
     statuses: Mapping[int, str]
     #: as :attr:`Shown.definitions`
@@ -204,13 +204,13 @@ class TxContext:
         status = next((s.name for s in self.statuses if s.id == lead.status_id), None)
         return Shown(lead, status, tuple(self.fields.values()))
 
-    def page(self, leads: Sequence[LeadFields]) -> LeadPage:
+    def page(self, leads: Sequence[WireFields]) -> LeadPage:
         """``leads`` with what :meth:`show` would give each of them."""
         return lead_page(leads, self.statuses, self.all_fields)
 
 
 def lead_page(
-    leads: Sequence[LeadFields],
+    leads: Sequence[WireFields],
     statuses: Sequence[StatusRecord],
     all_fields: Mapping[int, CustomFieldDefinition],
 ) -> LeadPage:

@@ -127,6 +127,21 @@ class LeadFields(NamedTuple):
     converted_value: float | None
 
 
+class WireFields(NamedTuple):
+    """A lead of a search page: its stored wire form (``leads.wire``, see
+    :mod:`verdigris.store.wire_form`) and the values that fill it.
+
+    Like :class:`LeadFields`, the store hands these over as the driver's tuples in this
+    order (unpack them; do not read them by name)."""
+
+    id: int
+    wire: bytes
+    interaction_count: int
+    status_id: int | None
+    custom_fields: str
+    date_last_contacted: int | None
+
+
 class Leads(ABC):
     """``tx.leads``: leads, their upsert matches and their search."""
 
@@ -178,7 +193,7 @@ class Leads(ABC):
         """The leads holding a value for the definition, found by the value index."""
 
     @abstractmethod
-    def search(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[LeadFields]]:
+    def search(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[WireFields]]:
         """``(total matches, the page)`` of a search, in the query's order (ties by id),
         the page's leads as stored, to be rendered (no :class:`Lead` built).
 
@@ -853,7 +868,7 @@ class LoopReads(ABC):
     @abstractmethod
     async def search(
         self, account_id: int, query: SearchQuery, data_version: Hashable
-    ) -> tuple[int, Sequence[LeadFields]]:
+    ) -> tuple[int, Sequence[WireFields]]:
         """As ``tx.leads.search``, its kept total checked against ``data_version`` (from
         :meth:`search_version`)."""
 

@@ -5,7 +5,6 @@ the prebuilt statements that write, read and match leads (used by
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -13,9 +12,9 @@ import sqlalchemy as sa
 
 from verdigris.domain.leads import Address, Email, Lead, Link, Phone
 from verdigris.domain.matching import MatchCriteria
-from verdigris.domain.search_keys import NO_VALUE_ID, text_key
+from verdigris.domain.search_keys import text_key
 from verdigris.store import schema as t
-from verdigris.store import search_sql
+from verdigris.store import search_sql, wire_form
 from verdigris.store.rows import whole_number
 
 _json = msgspec.json.Encoder()
@@ -26,7 +25,10 @@ _custom = msgspec.json.Decoder(dict[int, Any])
 
 # Hot-path statements, built once: executing a prebuilt statement skips SQLAlchemy's
 # per-call construction and cache-key work (a third of an upsert's time when built per call).
-_GET_LEAD = sa.select(t.leads).where(
+#: every column of ``leads`` but its wire form (verdigris.store.wire_form): a lead read
+#: to be shown or changed is built from its columns
+LEAD_COLUMNS = tuple(c.key for c in t.leads.columns if c.key != "wire")
+_GET_LEAD = sa.select(*(t.leads.c[k] for k in LEAD_COLUMNS)).where(
     t.leads.c.id == sa.bindparam("lead_id"), t.leads.c.account_id == sa.bindparam("account_id")
 )
 _GET_LEAD_FOR_UPDATE = _GET_LEAD.with_for_update()
@@ -105,94 +107,20 @@ def lead_row(lead: Lead) -> dict[str, Any]:
     }
 
 
-def _id_key(value: int | None) -> int:
-    return NO_VALUE_ID if value is None else value
-
-
-#: the fields of :class:`Lead` that are one column each, in the row's order, with the
-#: search key column each one also sets (as :func:`search_sql.search_keys` computes it)
-_SCALAR_FIELDS: tuple[tuple[str, tuple[str, Any] | None], ...] = (
-    ("account_id", None),
-    ("name", ("name_key", text_key)),
-    ("prefix", None),
-    ("first_name", ("first_name_key", text_key)),
-    ("middle_name", None),
-    ("last_name", ("last_name_key", text_key)),
-    ("suffix", None),
-    ("title", ("title_key", text_key)),
-    ("company_name", ("company_key", text_key)),
-    ("details", None),
-    ("assignee_id", ("assignee_key", _id_key)),
-    ("customer_source_id", ("source_key", _id_key)),
-    ("status_id", None),
-    ("monetary_value", ("value_key", lambda v: float(v or 0))),
-    ("monetary_unit", None),
-    ("interaction_count", None),
-    ("date_created", None),
-    ("date_modified", None),
-    ("date_last_contacted", ("contacted_key", lambda v: int(v or 0))),
-    ("converted_at", None),
-    ("converted_opportunity_id", None),
-    ("converted_value", None),
-    ("converted_unit", None),
-)
-#: the fields whose columns are built from several values (email, address), encoded as
-#: JSON, or feeding a key of their own (phones, tags): a change of one of them builds
-#: the whole row
-_COMPOUND_FIELDS = (
-    "email",
-    "phone_numbers",
-    "socials",
-    "websites",
-    "address",
-    "tags",
-    "custom_fields",
-)
-
-
-def changed_columns(old_row: Mapping[str, Any], before: Lead | None, lead: Lead) -> dict[str, Any]:
-    """The columns of ``lead_row(lead)`` that differ from ``old_row``, in the row's order.
-
-    ``before`` is the lead ``old_row`` was read as (or None). With it, the columns of the
-    fields ``lead`` did not change are not built: only the one-column fields that differ
-    from ``before`` and their search keys are, when no other field changed (what a
-    PUT or a bulk item of a few text fields does). Otherwise the whole row is built and
-    compared (:func:`lead_row`), as it always was; the result is the same either way for
-    a row written by :func:`lead_row` (tests/store/test_lead_update_columns.py).
-    """
-    if before is not None and before is not lead:
-        for name in _COMPOUND_FIELDS:
-            if getattr(before, name) != getattr(lead, name):
-                break
-        else:
-            changed: dict[str, Any] = {}
-            keys: list[tuple[str, Any]] = []
-            for name, key in _SCALAR_FIELDS:
-                value = getattr(lead, name)
-                if value == getattr(before, name):
-                    continue
-                if old_row[name] != value:
-                    changed[name] = value
-                if key is not None:
-                    keys.append((key[0], key[1](value)))
-            for column, value in sorted(keys, key=lambda kv: _KEY_ORDER[kv[0]]):
-                if old_row[column] != value:
-                    changed[column] = value
-            return changed
-    return {k: v for k, v in lead_row(lead).items() if old_row[k] != v}
+def stored_row(lead: Lead) -> dict[str, Any]:
+    """:func:`lead_row` with the lead's wire form: every column an insert writes."""
+    row = lead_row(lead)
+    row["wire"] = wire_form.from_row(row)
+    return row
 
 
 def lead_from_row(row: Any) -> Lead:
     return lead_from_mapping(row._mapping)
 
 
-#: the columns of ``leads`` in table order, as ``SELECT leads.*`` returns them
-LEAD_COLUMNS = tuple(t.leads.c.keys())
-#: the search key columns in the order :func:`lead_row` writes them
-_KEY_ORDER = {k: i for i, k in enumerate(search_sql.search_keys(Lead(account_id=0)))}
 _INSERT_LEAD_FAST = (
     t.leads.insert()
-    .values({k: sa.bindparam(k) for k in lead_row(Lead(account_id=0))})
+    .values({k: sa.bindparam(k) for k in (*lead_row(Lead(account_id=0)), "wire")})
     .returning(t.leads.c.id)
 )
 _CUSTOM_VALUE_COLUMNS = ("lead_id", "account_id", "definition_id", "value_key", "value_num")

@@ -24,9 +24,9 @@ from verdigris.domain.custom_fields import index_entries
 from verdigris.domain.leads import Lead
 from verdigris.domain.matching import MatchCriteria
 from verdigris.domain.search import SearchQuery
-from verdigris.store import page_statements, search_sql
+from verdigris.store import page_statements, search_sql, wire_form
 from verdigris.store import schema as t
-from verdigris.store.base import LeadFields, Leads
+from verdigris.store.base import LeadFields, Leads, WireFields
 from verdigris.store.count_cache import CountCache
 from verdigris.store.fast import FastCursor, Prepared, compile_statement
 from verdigris.store.lead_rows import (
@@ -41,11 +41,11 @@ from verdigris.store.lead_rows import (
     _INSERT_TAG,
     LEAD_COLUMNS,
     _update_lead_stmt,
-    changed_columns,
     lead_from_mapping,
     lead_from_row,
     lead_row,
     match_statement,
+    stored_row,
 )
 from verdigris.store.page_statements import PageStatements
 from verdigris.store.rows import SqlRepository
@@ -63,7 +63,7 @@ def _read_ahead(n: int) -> sa.Select[Any]:
     """The leads of ``n`` ids of one account, locked, in id order."""
     ids: list[sa.BindParameter[int]] = [sa.bindparam(f"id{i}") for i in range(n)]
     return (
-        sa.select(t.leads)
+        sa.select(*(t.leads.c[k] for k in LEAD_COLUMNS))
         .where(t.leads.c.account_id == sa.bindparam("account_id"), t.leads.c.id.in_(ids))
         .order_by(t.leads.c.id)
         .with_for_update()
@@ -81,6 +81,8 @@ def count_key(account_id: int, query: SearchQuery) -> Hashable:
 
 #: the columns of :class:`LeadFields`, in its order
 FIELD_COLUMNS = tuple(t.leads.c[name] for name in LeadFields._fields)
+#: the columns of :class:`WireFields`, in its order: what a search page reads
+WIRE_COLUMNS = tuple(t.leads.c[name] for name in WireFields._fields)
 
 
 def reads_sort_index(query: SearchQuery, total: int) -> bool:
@@ -148,11 +150,11 @@ def page_with_bounds(prepared: Prepared, query: SearchQuery) -> tuple[str, Any]:
     return sql, prepared.params({})
 
 
-def _page_rows(n: int) -> sa.Select[Any]:
-    """The rows (:class:`LeadFields`' columns) of ``n`` ids of one account, in no order
-    (see :attr:`SqlLeads.ids_then_rows`)."""
+def _page_rows(n: int, columns: tuple[sa.Column[Any], ...] = WIRE_COLUMNS) -> sa.Select[Any]:
+    """The rows (:class:`WireFields`' columns, or ``columns``) of ``n`` ids of one
+    account, in no order (see :attr:`SqlLeads.ids_then_rows`)."""
     ids: list[sa.BindParameter[int]] = [sa.bindparam(f"id{i}") for i in range(n)]
-    return sa.select(*FIELD_COLUMNS).where(
+    return sa.select(*columns).where(
         t.leads.c.account_id == sa.bindparam("account_id"), t.leads.c.id.in_(ids)
     )
 
@@ -171,9 +173,6 @@ class SqlLeads(SqlRepository, Leads):
         #: rows read by get in this transaction (column -> value), so update can diff
         #: without reading them again (one round trip less per update on PostgreSQL)
         self._read: dict[int, dict[str, Any]] = {}
-        #: the leads those rows were read as, while the row is unchanged (update builds
-        #: only the columns of the fields that differ from it: lead_rows.changed_columns)
-        self._read_leads: dict[int, Lead] = {}
         #: rows read and locked ahead (read_ahead_for_update), each handed out once
         self._ahead: dict[int, tuple[dict[str, Any], Lead]] = {}
         #: the store's search totals, if it keeps them, and how this engine tells whether
@@ -189,23 +188,23 @@ class SqlLeads(SqlRepository, Leads):
     def forgetting_reads(self) -> Iterator[None]:
         """Rows read inside the block are forgotten if it raises (its savepoint rolled back:
         they are stale)."""
-        read, ahead, leads = dict(self._read), dict(self._ahead), dict(self._read_leads)
+        read, ahead = dict(self._read), dict(self._ahead)
         try:
             yield
         except BaseException:
-            self._read, self._ahead, self._read_leads = read, ahead, leads
+            self._read, self._ahead = read, ahead
             raise
 
     def insert(self, lead: Lead) -> Lead:
         # values as execution parameters: one compiled statement, cached, for every insert
-        ident = self.fast.run("insert_lead", _INSERT_LEAD_FAST, lead_row(lead)).fetchone()[0]
+        ident = self.fast.run("insert_lead", _INSERT_LEAD_FAST, stored_row(lead)).fetchone()[0]
         lead = msgspec.structs.replace(lead, id=ident)
         self._write_custom_values(lead, replace=False)
         self._write_search_rows(lead)
         return lead
 
     def reinsert(self, lead: Lead) -> None:
-        self.conn.execute(t.leads.insert().values({**lead_row(lead), "id": lead.id}))
+        self.conn.execute(t.leads.insert().values({**stored_row(lead), "id": lead.id}))
         self._write_custom_values(lead, replace=False)
         self._write_search_rows(lead)
 
@@ -217,16 +216,17 @@ class SqlLeads(SqlRepository, Leads):
         column another writer changed since, and this update does not, is left as is.
         """
         old = self._read.pop(lead.id, None)
-        before = self._read_leads.pop(lead.id, None)
         self._ahead.pop(lead.id, None)
         if old is None or old["account_id"] != lead.account_id:
             old = self._fetch_lead(_GET_LEAD, lead.account_id, lead.id)
-            before = None
         if old is None:
             return
-        changed = changed_columns(old, before, lead)
+        new = lead_row(lead)
+        changed = {k: v for k, v in new.items() if old[k] != v}
         if not changed:
             return
+        if not wire_form.COLUMNS.isdisjoint(changed):
+            changed["wire"] = wire_form.from_row(new)
         columns = tuple(changed)
         # no result read: on PostgreSQL sent with the next statement that needs one
         self.fast.defer(
@@ -265,7 +265,6 @@ class SqlLeads(SqlRepository, Leads):
         ahead = self._ahead.pop(lead_id, None)
         if ahead is not None and ahead[0]["account_id"] == account_id:
             self._read[lead_id] = ahead[0]
-            self._read_leads[lead_id] = ahead[1]
             return ahead[1]
         return self._read_lead(_GET_LEAD_FOR_UPDATE, account_id, lead_id)
 
@@ -291,8 +290,7 @@ class SqlLeads(SqlRepository, Leads):
         if row is None:
             return None
         self._read[lead_id] = row  # update compares with it instead of reading again
-        lead = self._read_leads[lead_id] = lead_from_mapping(row)
-        return lead
+        return lead_from_mapping(row)
 
     def _fetch_lead(self, stmt: sa.Select[Any], account_id: int, lead_id: int) -> Any:
         """The lead's columns as a dict, or None."""
@@ -349,10 +347,24 @@ class SqlLeads(SqlRepository, Leads):
         if phones:
             self.fast.defer_many("insert_phone", _INSERT_PHONE, phones)
 
-    def search(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[LeadFields]]:
+    def search(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[WireFields]]:
         total, rows = self._search_rows(account_id, query)
-        # rows in LeadFields' order, not LeadFields themselves (see its docstring)
-        return total, cast(Sequence[LeadFields], rows)
+        if any(row[1] is None for row in rows):
+            rows = self._with_wire_forms(account_id, rows)
+        # rows in WireFields' order, not WireFields themselves (see its docstring)
+        return total, cast(Sequence[WireFields], rows)
+
+    def _with_wire_forms(self, account_id: int, rows: Sequence[Any]) -> list[Any]:
+        """``rows`` with the wire form of those written without one (before migration
+        0018 filled them, by an older server), made from their columns."""
+        missing = [row[0] for row in rows if row[1] is None]
+        n = len(missing)
+        values: dict[str, Any] = {f"id{i}": ident for i, ident in enumerate(missing)}
+        values["account_id"] = account_id
+        statement = partial(_page_rows, n, FIELD_COLUMNS)
+        cur = self.fast.run(f"page_fields:{n}", statement, values)
+        made = {row[0]: wire_form.template(row) for row in cur}
+        return [row if row[1] is not None else (row[0], made[row[0]], *row[2:]) for row in rows]
 
     def _search_rows(self, account_id: int, query: SearchQuery) -> tuple[int, Sequence[Any]]:
         """``(total, rows)``: the count, then the page's rows, tuples of
@@ -379,7 +391,7 @@ class SqlLeads(SqlRepository, Leads):
             walked = self._bounded_walk(account_id, query, total)
             if walked is not None:
                 return total, self._rows_in_order(account_id, walked)
-        columns = None if self.ids_then_rows else FIELD_COLUMNS
+        columns = None if self.ids_then_rows else WIRE_COLUMNS
         if self.pages is not None:
             dialect = self.conn.dialect
             prepared = kept_page(self.pages, dialect, account_id, query, by_index, columns)
@@ -443,7 +455,7 @@ class SqlLeads(SqlRepository, Leads):
         return [ident for ident, _ in rows]
 
     def _rows_in_order(self, account_id: int, ids: list[int]) -> list[Any]:
-        """The rows of ``ids`` (:class:`LeadFields`' columns), in the order of ``ids``.
+        """The rows of ``ids`` (:class:`WireFields`' columns), in the order of ``ids``.
 
         One statement reads them by primary key in whatever order; they are put in the
         page's order here, by id, rather than sorted again by the database."""
@@ -483,4 +495,3 @@ class SqlLeads(SqlRepository, Leads):
         read = self._read.get(lead_id)
         if read is not None:  # a later update in this transaction diffs against it
             read.update(values)
-            self._read_leads.pop(lead_id, None)  # no longer the lead the row was read as

@@ -38,13 +38,13 @@ from verdigris.domain.leads import Lead
 from verdigris.domain.search import SearchQuery
 from verdigris.store import search_sql
 from verdigris.store.accounts_sql import _GET_ACCOUNT
-from verdigris.store.base import AccountRecord, LeadFields, LoopReads, StoreUnavailable
+from verdigris.store.base import AccountRecord, LoopReads, StoreUnavailable, WireFields
 from verdigris.store.count_cache import CountCache
 from verdigris.store.custom_fields_sql import _FIELDS_VERSION
 from verdigris.store.fast import Prepared, Statement, compile_statement, prepared
 from verdigris.store.lead_rows import _GET_LEAD, LEAD_COLUMNS, lead_from_mapping
 from verdigris.store.leads_sql import (
-    FIELD_COLUMNS,
+    WIRE_COLUMNS,
     count_key,
     kept_page,
     page_with_bounds,
@@ -200,7 +200,7 @@ class PostgresLoopReads(LoopReads):
 
     async def search(
         self, account_id: int, query: SearchQuery, data_version: Hashable
-    ) -> tuple[int, Sequence[LeadFields]]:
+    ) -> tuple[int, Sequence[WireFields]]:
         """As ``tx.leads.search`` on PostgreSQL (``PostgresLeads``: the page's rows in one
         statement), with the same kept totals and page statements: the total kept for
         ``data_version`` if there is one, else counted (with the snapshot it was
@@ -220,12 +220,12 @@ class PostgresLoopReads(LoopReads):
             if query.limit == 0 or query.offset >= total:
                 return total, []
             by_index = reads_sort_index(query, total)
-            page = kept_page(self.pages, self.dialect, account_id, query, by_index, FIELD_COLUMNS)
+            page = kept_page(self.pages, self.dialect, account_id, query, by_index, WIRE_COLUMNS)
             if page is None:  # seen for the first time: compiled, not kept
                 filters = page_key(query)
-                page = compile_page(self.dialect, account_id, filters, by_index, FIELD_COLUMNS)
+                page = compile_page(self.dialect, account_id, filters, by_index, WIRE_COLUMNS)
             sql, params = page_with_bounds(page, query)
-            rows: Sequence[LeadFields] = await self._fetch_sql(sql, params, many=True)
+            rows: Sequence[WireFields] = await self._fetch_sql(sql, params, many=True)
             return total, rows
         finally:
             pool.searches.release()

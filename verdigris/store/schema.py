@@ -224,6 +224,9 @@ leads = sa.Table(
     sa.Column("assignee_key", Id, nullable=False, server_default="-2"),
     sa.Column("source_key", Id, nullable=False, server_default="-2"),
     sa.Column("tag_count", sa.Integer, nullable=False, server_default="0"),
+    # the lead's JSON less what a search page fills in (verdigris.store.wire_form, 0018);
+    # null on rows written before it until they are next written
+    sa.Column("wire", sa.LargeBinary, nullable=True),
     # upsert matches on email and name read ix_leads_by_email / ix_leads_by_name (0006)
     *SEARCH_INDEXES,
     sqlite_autoincrement=True,
