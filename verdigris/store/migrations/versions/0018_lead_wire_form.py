@@ -11,6 +11,8 @@ Revises: 0017_opportunity_search
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -23,6 +25,9 @@ branch_labels = None
 depends_on = None
 
 _BATCH = 5000
+#: progress is logged every this many leads
+_REPORT_EVERY = 100_000
+log = logging.getLogger("verdigris.store.migrations")
 
 
 def upgrade() -> None:
@@ -33,7 +38,14 @@ def upgrade() -> None:
     write = (
         leads.update().where(leads.c.id == sa.bindparam("target")).values(wire=sa.bindparam("w"))
     )
-    after = 0
+    total = bind.execute(sa.select(sa.func.count()).select_from(leads)).scalar_one()
+    if total:
+        log.info(
+            "migration 0018: writing the stored wire form of %d leads (once; ~1.5 min per "
+            "million on a small machine)",
+            total,
+        )
+    after = done = 0
     while True:
         rows = bind.execute(
             sa.select(*columns).where(leads.c.id > after).order_by(leads.c.id).limit(_BATCH)
@@ -42,6 +54,9 @@ def upgrade() -> None:
             break
         bind.execute(write, [{"target": row[0], "w": template(row)} for row in rows])
         after = rows[-1][0]
+        before, done = done, done + len(rows)
+        if done // _REPORT_EVERY > before // _REPORT_EVERY:
+            log.info("migration 0018: %d of %d leads", done, total)
 
 
 def downgrade() -> None:
