@@ -237,6 +237,7 @@ def _write_as_before_0018(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(wire_form, "COLUMNS", frozenset())
     # statements are compiled once per process by name: "insert_lead" anew, without it
     monkeypatch.setattr(fast, "_cache", BoundedCache(fast.MAX_PREPARED))
+    monkeypatch.setattr(fast, "_hot", {})  # the cursors' plain-dict lookups of the same
 
 
 def _converted(services: Services, who: Principal, name: str, details: Any) -> int:
