@@ -587,6 +587,9 @@ def test_a_search_whose_shared_count_failed_counts_for_itself(
         searches = (services.search_lead_page_on_loop(who, {"city": "Rome"}) for _ in range(2))
         return await asyncio.gather(*searches, return_exceptions=True)
 
-    first, second = asyncio.run(main())
-    assert isinstance(first, StoreUnavailable)
-    assert second is not None and not isinstance(second, BaseException) and second[0] == 1
+    # whichever read its snapshot first ran the count that failed; the other one counted
+    results = asyncio.run(main())
+    failures = [r for r in results if isinstance(r, BaseException)]
+    answers = [r for r in results if not isinstance(r, BaseException)]
+    assert len(failures) == 1 and isinstance(failures[0], StoreUnavailable)
+    assert [a[0] for a in answers if a is not None] == [1]
