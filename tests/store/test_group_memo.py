@@ -10,21 +10,11 @@ from contextlib import contextmanager
 import msgspec
 import pytest
 
+from tests.store.test_pipeline import NOW, Boom, _account
 from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.webhooks import Subscription
 from verdigris.store.base import Store
 from verdigris.store.sql import SqlBatch, SqlStore
-
-NOW = 1_700_000_000
-
-
-class Boom(Exception):
-    pass
-
-
-def _account(store: Store) -> int:
-    with store.transaction(write=True) as tx:
-        return tx.accounts.create("Acme", NOW).id
 
 
 def _definition(account: int, name: str) -> CustomFieldDefinition:
