@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import msgspec
 import pytest
 
-from tests.store.test_pipeline import NOW, Boom, _account
+from tests.store.test_pipeline import Boom, _account
 from verdigris.domain.custom_fields import CustomFieldDefinition
 from verdigris.domain.webhooks import Subscription
 from verdigris.store.base import Store
