@@ -543,6 +543,23 @@ def _counting_statements(reads: PostgresLoopReads, monkeypatch: pytest.MonkeyPat
     return sent
 
 
+def _one_snapshot(reads: PostgresLoopReads, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every search from now on reads the snapshot the first one read. The snapshot is
+    the whole server's: a transaction of another test (pytest -n 2) or of anything else
+    on the server between two searches' reads would give them different ones, and
+    searches at different snapshots rightly count each for itself."""
+    read = reads.search_version
+    first: list[tuple[int, Any]] = []
+
+    async def pinned(account_id: int) -> tuple[int, Any]:
+        version, snapshot = await read(account_id)
+        if not first:
+            first.append((version, snapshot))
+        return first[0]
+
+    monkeypatch.setattr(reads, "search_version", pinned)
+
+
 def test_searches_arriving_while_their_count_runs_wait_for_it(
     pg_store: PostgresStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -552,6 +569,7 @@ def test_searches_arriving_while_their_count_runs_wait_for_it(
         services.create_lead(who, {"name": f"Lead {i}", "address": {"city": "Rome"}})
     services.search_lead_page(who, {"city": "Oslo"})  # the account's lookups, cached
     sent = _counting_statements(_reads(pg_store), monkeypatch)
+    _one_snapshot(_reads(pg_store), monkeypatch)
 
     async def main() -> list[int]:
         found = await asyncio.gather(

@@ -306,3 +306,17 @@ class ServiceBase:
     def context(self, tx: StoreTx, account_id: int) -> TxContext:
         """The account's lookups for one transaction, backed by the process cache."""
         return TxContext(tx, account_id, self.cache)
+
+    def cached_lookups(
+        self, account_id: int, fields_version: int
+    ) -> tuple[list[StatusRecord], dict[int, CustomFieldDefinition]] | None:
+        """The account's statuses and custom field definitions from the process cache,
+        for a read on the event loop, which shows leads without a transaction: None
+        when either is not cached, or when the cached definitions are not those of
+        ``fields_version`` (the version read with the leads). The caller then takes the
+        transaction's path, which loads them."""
+        statuses = self.cache.statuses.get(account_id)
+        fields = self.cache.fields.get(account_id)
+        if statuses is None or fields is None or fields[0] != fields_version:
+            return None
+        return statuses, fields[1]

@@ -119,13 +119,13 @@ class LeadServices(ServiceBase):
         if found is None:
             raise NotFound(catalogue.NOT_FOUND_MESSAGE)
         lead, version = found
-        statuses = self.cache.statuses.get(who.account_id)
-        fields = self.cache.fields.get(who.account_id)
-        if statuses is None or fields is None or fields[0] != version:
+        cached = self.cached_lookups(who.account_id, version)
+        if cached is None:
             return None
+        statuses, all_fields = cached
         # as TxContext.show
         status = next((s.name for s in statuses if s.id == lead.status_id), None)
-        return Shown(lead, status, tuple(d for d in fields[1].values() if d.on_leads))
+        return Shown(lead, status, tuple(d for d in all_fields.values() if d.on_leads))
 
     def update_lead(self, who: Principal, lead_id: int, data: Any) -> Shown:
         data = require_object(data)

@@ -37,14 +37,14 @@ class SearchServices(ServiceBase):
         reads = self.store.loop_reads
         assert reads is not None
         query = parse_search(params).at(self.clock())
-        statuses = self.cache.statuses.get(who.account_id)
-        fields = self.cache.fields.get(who.account_id)
-        if statuses is None or fields is None:
-            return None
+        if self.cache.statuses.get(who.account_id) is None:
+            return None  # (not worth the version's round trip)
         version, data_version = await reads.search_version(who.account_id)
-        if version != fields[0]:
+        cached = self.cached_lookups(who.account_id, version)
+        if cached is None:
             return None
-        custom = parse_custom_filters(params.get("custom_fields"), fields[1])
+        statuses, all_fields = cached
+        custom = parse_custom_filters(params.get("custom_fields"), all_fields)
         if custom:
             query = replace(query, custom_fields=custom)
         total, leads = await reads.search(who.account_id, query, data_version)
@@ -52,7 +52,7 @@ class SearchServices(ServiceBase):
             # a lead written without its wire form (by a server older than migration
             # 0018): the store's search makes it from the row's columns
             return None
-        return total, lead_page(leads, statuses, fields[1])
+        return total, lead_page(leads, statuses, all_fields)
 
 
 def _with_custom(query: SearchQuery, params: Mapping[str, Any], ctx: TxContext) -> SearchQuery:
