@@ -120,3 +120,41 @@ def test_long_lists_are_never_kept(store: Store, pages: PageStatements) -> None:
     for _ in range(3):
         assert len(_names(store, account, emails=emails)) == 10
     assert pages.compiled == 0
+
+
+def test_a_kept_page_shows_the_leads_the_first_showed(store: Store, pages: PageStatements) -> None:
+    """The page of a kept statement (PostgreSQL: fetched in binary) renders to the same
+    bytes as the first, through SQLAlchemy, a lead without its wire form included (written
+    by a server older than migration 0018: made from its columns)."""
+    from verdigris.server import render, render_page
+    from verdigris.services import Principal, Services
+    from verdigris.store import schema as t
+
+    assert isinstance(store, SqlStore)
+    services = Services(store)
+    user, _token = services.add_user("ada@example.com", account="Acme")
+    who = Principal(user.id, user.account_id, user.email)
+    old = services.create_lead(
+        who, {"name": "Old", "address": {"city": "Oslo"}, "monetary_value": 12.5}
+    ).lead
+    services.create_lead(
+        who,
+        {
+            "name": "New",
+            "address": {"city": "Oslo", "postal_code": "0150"},
+            "tags": ["a", "b"],
+            "phone_numbers": [{"number": "555 0100", "category": "work"}],
+            "emails": [{"email": "new@x.example", "category": "work"}],
+        },
+    )
+    with store.engine.begin() as conn:
+        conn.execute(t.leads.update().where(t.leads.c.id == old.id).values(wire=None))
+
+    def shown() -> tuple[int, bytes]:
+        total, page = services.search_lead_page(who, {"city": "Oslo"})
+        return total, render.encoder.encode(render_page.leads_out(page))
+
+    first = shown()
+    assert first[0] == 2 and b"Old" in first[1] and b"555 0100" in first[1]
+    assert [shown() for _ in range(3)] == [first] * 3
+    assert pages.compiled == 1 and pages.hits >= 1

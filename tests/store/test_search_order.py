@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 
 from tests.helpers import search_leads
-from verdigris.domain.leads import Address, Lead
+from verdigris.domain.leads import Address, Email, Lead, Phone
 from verdigris.domain.search import parse_search
-from verdigris.store import search_sql
+from verdigris.store import page_statements, search_sql
+from verdigris.store import schema as t
 from verdigris.store.base import Store
+from verdigris.store.sql import SqlStore
 
 NOW = 1_700_000_000
 
@@ -165,3 +167,62 @@ def test_which_searches_walk_with_a_budget() -> None:
     assert not walks(parse_search({"sort_by": "inactive_days"}))
     both = {"minimum_interaction_count": 2, "city": "Oslo", "sort_by": "inactive_days"}
     assert not walks(parse_search(both))
+
+
+def _seed_ties(store: Store) -> int:
+    """48 leads sharing few values, a third of them with none (keys "" or 0): every sort
+    field has ties for the id to break."""
+    rnd = random.Random(7)
+    with store.transaction(write=True) as tx:
+        account = tx.accounts.create("Acme", NOW).id
+        for i in range(48):
+            some = i % 3 != 0
+            tx.leads.insert(
+                Lead(
+                    account_id=account,
+                    name=rnd.choice(("Ann", "Bob", "cy")),
+                    first_name=rnd.choice(("x", "Y")) if some else None,
+                    last_name=rnd.choice(("p", "q")) if some else None,
+                    company_name=rnd.choice(("Co", "co")) if some else None,
+                    title=rnd.choice(("t", "u")) if some else None,
+                    email=Email(f"{rnd.choice('ab')}{i}@x.example", "work") if some else None,
+                    phone_numbers=[Phone(rnd.choice(("5551", "5552")), "work")] if some else [],
+                    address=Address(
+                        city=rnd.choice(("Paris", "Oslo")),
+                        state=rnd.choice(("CA", "NY")),
+                        postal_code=rnd.choice(("1", "2")),
+                        country=rnd.choice(("FR", "US")),
+                    )
+                    if some
+                    else None,
+                    monetary_value=rnd.choice((5, 10)) if some else None,
+                    date_created=NOW + rnd.randrange(3),
+                    date_modified=NOW + rnd.randrange(3),
+                    date_last_contacted=NOW + rnd.randrange(3) if some else None,
+                )
+            )
+    return account
+
+
+@pytest.mark.parametrize("sort_by", sorted(search_sql.SORT_COLUMNS))
+def test_a_page_joined_to_its_rows_keeps_the_order_of_its_ids(store: Store, sort_by: str) -> None:
+    """The page statement orders its rows by the values its subquery of ids sorted by
+    (so that PostgreSQL need not sort them again): the same order as the ids', ties
+    broken by id, in both directions, whether the order is read from an index or
+    sorted (``by_index=False``: expressions), page by page."""
+    assert isinstance(store, SqlStore)
+    account = _seed_ties(store)
+    for direction in ("asc", "desc"):
+        for by_index in (True, False):
+            every = []
+            for number in range(1, 5):
+                params = {"sort_by": sort_by, "sort_direction": direction}
+                query = parse_search({**params, "page_size": 15, "page_number": number})
+                where = search_sql.conditions(account, query)
+                ids = page_statements.select_ids(where, query, by_index)
+                page = page_statements.select_page(where, query, by_index, (t.leads.c.id,))
+                with store.engine.connect() as conn:
+                    expected = list(conn.execute(ids).scalars())
+                    assert list(conn.execute(page).scalars()) == expected
+                every += expected
+            assert len(every) == 48 and len(set(every)) == 48

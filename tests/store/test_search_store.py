@@ -273,13 +273,17 @@ def test_common_searches_use_an_index(
     # what a big account runs: the order comes from an index where the index allows
     count, ids, page = search_sql.statements(ACCOUNT, query, search_sql.order_by(query))
     _no_table_scan(_plan(populated, count))
-    _no_table_scan(_plan(populated, page))
+    page_plan = _plan(populated, page)
+    _no_table_scan(page_plan)
     plan = _plan(populated, ids)
     _no_table_scan(plan)
     if ordered:
         assert index in plan, plan
         assert "TEMP B-TREE" not in plan, plan
         assert "Sort" not in plan, plan
+        # nor are the page's rows sorted again once joined (PostgreSQL; SQLite reads
+        # the ids, then their rows: SqlLeads.ids_then_rows)
+        assert "Sort" not in page_plan, page_plan
 
     # what runs for this many matches (few matches are sorted, unless one index holds
     # them in the page's order: leads_sql.reads_sort_index)
@@ -292,3 +296,33 @@ def test_common_searches_use_an_index(
         assert index in plan, plan
         assert "TEMP B-TREE" not in plan, plan
         assert "Sort" not in plan, plan
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"city": "City 7"},
+        {"city": "City 7", "sort_direction": "desc"},
+        {"sort_by": "inactive_days"},
+        {"status_ids": [2], "sort_by": "name", "sort_direction": "desc"},
+    ],
+)
+@pytest.mark.parametrize("by_index", [True, False])
+def test_a_page_is_not_sorted_again_once_joined_to_its_rows(
+    populated: SqlStore, params: dict[str, Any], by_index: bool
+) -> None:
+    """PostgreSQL: the page's rows are ordered by the values its subquery of ids sorted
+    by, so the join keeps the subquery's order and nothing sorts the 200 joined rows
+    again, whether the ids are read in an index's order or sorted (``by_index=False``:
+    one Sort, inside the subquery). SQLite reads ids, then rows (ids_then_rows)."""
+    if populated.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite never runs the joined page statement")
+    query = parse_search({"page_size": 200, **params})
+    order = search_sql.order_by(query, by_index=by_index)
+    plan = _plan(populated, search_sql.statements(ACCOUNT, query, order).page)
+    # each node's name ("Sort", "Nested Loop"...), before its "  (cost=...)"
+    lines = [line.strip().removeprefix("->").strip() for line in plan.splitlines()]
+    nodes = [line.split("  (cost=")[0] for line in lines if "  (cost=" in line]
+    sorts = [node for node in nodes if node in ("Sort", "Incremental Sort")]
+    assert nodes[0] not in sorts, plan
+    assert len(sorts) == (0 if by_index else 1), plan

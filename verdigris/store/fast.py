@@ -165,12 +165,17 @@ class FastCursor:
         p = self.prepared(key, stmt, sqlite_index=sqlite_index)
         return self.execute(p.sql, p.params(values))
 
-    def execute(self, sql: str, params: Any = ()) -> Any:
+    def execute(self, sql: str, params: Any = (), *, binary: bool = False) -> Any:
+        """Execute; the cursor, to fetch from (``binary``: its rows in PostgreSQL's
+        binary format, psycopg only)."""
         cur = self._cursor if self._cursor is not None else self._cur()
         # try/except rather than _driver_errors: a context manager per statement cost
         # about 5% of an upsert's CPU on SQLite
         try:
-            cur.execute(sql, params)
+            if binary:
+                cur.execute(sql, params, binary=True)
+            else:
+                cur.execute(sql, params)
         except self.dialect.loaded_dbapi.Error as exc:
             raise sa.exc.DBAPIError.instance(
                 sql, params, exc, self.dialect.loaded_dbapi.Error

@@ -396,9 +396,10 @@ class SqlLeads(SqlRepository, Leads):
             dialect = self.conn.dialect
             prepared = kept_page(self.pages, dialect, account_id, query, by_index, columns)
             if prepared is not None:
-                rows = self.fast.execute(*self._page_statement(prepared, query))
+                sql, params = self._page_statement(prepared, query)
                 if columns is not None:
-                    return total, rows.fetchall()
+                    return total, self._fetch_page(sql, params)
+                rows = self.fast.execute(sql, params)
                 return total, self._rows_in_order(account_id, [row[0] for row in rows])
         if where is None:
             where = search_sql.conditions(account_id, query)
@@ -412,6 +413,10 @@ class SqlLeads(SqlRepository, Leads):
         """A kept page statement (its size and start bound as parameters) as sent:
         ``(sql, parameters)``."""
         return prepared.sql, prepared.params(page_values(query))
+
+    def _fetch_page(self, sql: str, params: Any) -> list[Any]:
+        """The rows of a kept page statement (:attr:`ids_then_rows` False)."""
+        return cast(list[Any], self.fast.execute(sql, params).fetchall())
 
     def _bounded_walk(self, account_id: int, query: SearchQuery, total: int) -> list[int] | None:
         """The page's ids, read by a walk of the sort's index that checks the filters in

@@ -11,7 +11,7 @@ import hashlib
 import time
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext, suppress
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import psycopg
@@ -164,10 +164,12 @@ class PipelineCursor(FastCursor):
         self.held.items.append((reader.sql, reader.params, False, reader))
         return reader
 
-    def execute(self, sql: str, params: Any = ()) -> Any:
+    def execute(self, sql: str, params: Any = (), *, binary: bool = False) -> Any:
         if self.held.items:
-            return self._send((sql, params, False, None))
-        return super().execute(sql, params)
+            if not binary:
+                return self._send((sql, params, False, None))
+            self.flush()  # (the pipeline's statements are sent in text format)
+        return super().execute(sql, params, binary=binary)
 
     def executemany(self, key: str, stmt: Statement, rows: list[dict[str, Any]]) -> None:
         self.defer_many(key, stmt, rows)
@@ -374,6 +376,11 @@ class PostgresLeads(SqlLeads):
 
     def _page_statement(self, prepared: Prepared, query: SearchQuery) -> tuple[str, Any]:
         return page_with_bounds(prepared, query)
+
+    def _fetch_page(self, sql: str, params: Any) -> list[Any]:
+        # in binary, as the event loop's search: the wire forms (bytea) come as they
+        # are, not as hex text for psycopg to decode
+        return cast(list[Any], self.fast.execute(sql, params, binary=True).fetchall())
 
     def _data_version(self) -> Hashable | None:
         # the snapshot this statement sees: see verdigris.store.count_cache

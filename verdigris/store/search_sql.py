@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 from verdigris.domain.leads import Lead
 from verdigris.domain.search import Range, SearchQuery, TagFilter
@@ -265,12 +266,41 @@ def page_statements(
 
     The page's size and start are the parameters named :data:`PAGE_LIMIT` and
     :data:`PAGE_OFFSET`, so that one compiled statement serves every page."""
-    ids = sa.select(c.id).where(*where).order_by(*order)
-    ids = ids.limit(sa.bindparam(PAGE_LIMIT, query.limit, type_=sa.Integer))
-    ids = ids.offset(sa.bindparam(PAGE_OFFSET, query.offset, type_=sa.Integer))
-    chosen = ids.subquery("page")
-    page = sa.select(*columns).join(chosen, c.id == chosen.c.id).order_by(*order_by(query))
+    ids = _bounded(sa.select(c.id).where(*where).order_by(*order), query)
+    # the page's subquery also returns the values it is sorted by, and the rows are
+    # ordered by those: the planner sees that the subquery's order is the page's and
+    # keeps it through the join (ordered by leads' own columns, PostgreSQL sorted the
+    # joined rows again). The same values, in the same directions: the same order.
+    keys = [_sort_key(term) for term in order]
+    labelled = [key.label(f"sort_{i}") for i, key in enumerate(keys) if key is not c.id]
+    chosen = _bounded(sa.select(c.id, *labelled).where(*where).order_by(*order), query)
+    page_ids = chosen.subquery("page")
+    values = iter(page_ids.c[key.name] for key in labelled)
+    again = [
+        _same_direction(term, page_ids.c.id if key is c.id else next(values))
+        for term, key in zip(order, keys, strict=True)
+    ]
+    page = sa.select(*columns).join(page_ids, c.id == page_ids.c.id).order_by(*again)
     return ids, page
+
+
+def _bounded(select: sa.Select[Any], query: SearchQuery) -> sa.Select[Any]:
+    select = select.limit(sa.bindparam(PAGE_LIMIT, query.limit, type_=sa.Integer))
+    return select.offset(sa.bindparam(PAGE_OFFSET, query.offset, type_=sa.Integer))
+
+
+def _sort_key(term: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The value an ORDER BY term of :func:`order_by` sorts by (its ASC or DESC set aside)."""
+    if isinstance(term, UnaryExpression) and term.modifier in (operators.asc_op, operators.desc_op):
+        return term.element
+    return term
+
+
+def _same_direction(term: ColumnElement[Any], value: ColumnElement[Any]) -> ColumnElement[Any]:
+    """``value`` ordered in the direction of ``term``."""
+    if isinstance(term, UnaryExpression) and term.modifier is operators.desc_op:
+        return value.desc()
+    return value.asc()
 
 
 def conditions(account_id: int, q: SearchQuery) -> list[ColumnElement[bool]]:
