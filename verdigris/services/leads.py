@@ -276,8 +276,12 @@ class LeadServices(ServiceBase):
         finally:
             HELD_CHANGES.reset(token)
         try:
-            for change_tx, change in held:
-                self.changed(change_tx, change)
+            # the leads' versions, if the history observes, are added together (one read
+            # of their newest numbers, one insert of them all: History.together)
+            updated = [c.record_id for _, c in held if c.entity == "lead" and c.event == "update"]
+            with tx.history.together(ctx.account_id, updated):
+                for change_tx, change in held:
+                    self.changed(change_tx, change)
         except VerdigrisError as exc:  # an observer refused: find the item in the second pass
             raise _ItemFailed from exc
         return results

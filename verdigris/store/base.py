@@ -17,8 +17,8 @@ SQL implementation (``leads_sql.py``, ``accounts_sql.py``, ``custom_fields_sql.p
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -492,6 +492,16 @@ class History(ABC):
         if self.add_next(version) == 1 and baseline is not None:
             self.renumber(version.account_id, version.lead_id, 1, 2)
             self.add(baseline())
+
+    @contextmanager
+    def together(self, account_id: int, lead_ids: Sequence[int]) -> Iterator[None]:
+        """The versions :meth:`add_following` adds inside the block, for these leads of the
+        account, are those of one request's changes told together (a bulk request's
+        items: ``LeadServices._bulk_together``); nothing else writes their versions
+        meanwhile. An engine may then read the leads' newest numbers in one statement,
+        the first time it needs one, and add the versions with their numbers known (no
+        renumbering) when the block ends without an error. Here: nothing of the kind."""
+        yield
 
     @abstractmethod
     def versions(

@@ -4,7 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import msgspec
@@ -52,6 +53,30 @@ _RENUMBER = (
 )
 
 
+def _latest_of(n: int) -> sa.Select[Any]:
+    """The newest version number of each of ``n`` leads of one account (those with
+    none are missing)."""
+    ids: list[sa.BindParameter[int]] = [sa.bindparam(f"l{i}") for i in range(n)]
+    return (
+        sa.select(_V.lead_id, sa.func.max(_V.version))
+        .where(_V.account_id == sa.bindparam("account_id"), _V.lead_id.in_(ids))
+        .group_by(_V.lead_id)
+    )
+
+
+class _Together:
+    """The leads of a :meth:`SqlHistory.together` block, their newest numbers once read,
+    and the versions to add at its end."""
+
+    __slots__ = ("account_id", "ids", "latest", "rows")
+
+    def __init__(self, account_id: int, ids: Sequence[int]) -> None:
+        self.account_id = account_id
+        self.ids = frozenset(ids)
+        self.latest: dict[int, int] | None = None
+        self.rows: list[dict[str, Any]] = []
+
+
 def _version(row: Any) -> Version:
     return Version(**{c: row._mapping[c] for c in _COLUMNS})
 
@@ -74,6 +99,50 @@ class SqlHistory(SqlRepository, History):
         del values["version"]
         values["lead_account"], values["lead"] = version.account_id, version.lead_id
         return int(self.fast.run("insert_next_version", _INSERT_NEXT, values).fetchone()[0])
+
+    _together: _Together | None = None
+
+    @contextmanager
+    def together(self, account_id: int, lead_ids: Sequence[int]) -> Iterator[None]:
+        self._together = together = _Together(account_id, lead_ids)
+        try:
+            yield
+            if together.rows:
+                self.fast.defer_many("insert_version", _INSERT_VERSION, together.rows)
+        finally:
+            self._together = None
+
+    def add_following(self, version: Version, baseline: Callable[[], Version] | None) -> None:
+        together = self._together
+        lead_id = version.lead_id
+        if (
+            together is None
+            or lead_id not in together.ids
+            or version.account_id != together.account_id
+        ):
+            super().add_following(version, baseline)
+            return
+        latest = together.latest
+        if latest is None:
+            latest = together.latest = self._latest_of(together.account_id, together.ids)
+        number = latest.get(lead_id, 0)
+        if number == 0 and baseline is not None:
+            # a lead older than its history: the state before this write first, as 1
+            first = msgspec.structs.asdict(baseline())
+            first["version"] = number = 1
+            together.rows.append(first)
+        number += 1
+        row = msgspec.structs.asdict(version)
+        row["version"] = latest[lead_id] = number
+        together.rows.append(row)
+
+    def _latest_of(self, account_id: int, lead_ids: frozenset[int]) -> dict[int, int]:
+        """The newest version number of each of the leads that has one."""
+        ids = sorted(lead_ids)
+        values: dict[str, Any] = {f"l{i}": lead for i, lead in enumerate(ids)}
+        values["account_id"] = account_id
+        cur = self.fast.run(f"latest_versions_{len(ids)}", lambda: _latest_of(len(ids)), values)
+        return {int(lead): int(n) for lead, n in cur.fetchall()}
 
     def renumber(self, account_id: int, lead_id: int, old: int, new: int) -> None:
         self.fast.run(

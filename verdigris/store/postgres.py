@@ -291,7 +291,8 @@ _NO_BASELINE = {f"b_{k}": None for k in Version.__struct_fields__ if k != "versi
 
 class PostgresHistory(SqlHistory):
     def add_following(self, version: Version, baseline: Callable[[], Version] | None) -> None:
-        # one statement, its answer unread: held back with the write it follows
+        # one statement, its answer unread: held back with the write it follows (inside a
+        # bulk request's ``together`` block too, which then collects nothing here)
         values = msgspec.structs.asdict(version)
         del values["version"]
         if baseline is None:
