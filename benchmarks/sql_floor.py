@@ -5,8 +5,12 @@ Recording: ``Services.upsert_lead`` runs on the real store with a hook on both p
 statement can take to the driver: SQLAlchemy's ``before_cursor_execute`` event (the
 read path, ``BEGIN IMMEDIATE`` on SQLite) and the DB-API cursor of the write path
 (``verdigris/store/fast.py``, wrapped by :class:`_Recorder`). One upsert of each
-outcome is recorded (create: a new email; update: an existing lead), after one of each
-to warm the store's caches, so the recording is the steady-state sequence.
+outcome is recorded (create: a new email; update: a loaded lead never written since, as
+the HTTP scenario's updates meet at 1M leads), after one of each to warm the store's
+caches, so the recording is the steady-state sequence. The services run with the
+observers ``verdigris serve`` registers by default (the lead history, the webhook
+outbox), so the statements are the server's: the version rows, and a loaded lead's
+first version renumbered under its baseline.
 
 Replaying: a bare ``sqlite3`` connection (the server's pragmas: WAL, the same
 ``synchronous``) or a bare ``psycopg`` connection sends the recorded statements, the
@@ -14,13 +18,16 @@ two outcomes alternating as in the HTTP scenario, one transaction per upsert (SQ
 the recorded ``BEGIN IMMEDIATE`` then ``COMMIT``; psycopg: its implicit ``BEGIN`` then
 ``commit()``). A create gets a fresh email each time (every parameter holding the
 recorded one is rewritten) and the rows that follow its insert get the new lead's id.
-What is left out is everything that is not SQL: HTTP, JSON, the services' rules, the
-store's Python. HTTP upsert ÷ SQL floor says how much of the database's own rate one
-worker delivers.
+An update goes to a loaded lead drawn at random, as the HTTP scenario's do (the recorded
+lead's id and email rewritten to it); if that lead has a version already, the baseline's
+statements are skipped, as the store skips them. What is left out is everything that is
+not SQL: HTTP, JSON, the services' rules, the store's Python. HTTP upsert ÷ SQL floor
+says how much of the database's own rate one worker delivers.
 """
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -35,6 +42,7 @@ from verdigris.config import DURABLE
 from verdigris.services import Services
 from verdigris.store import fast as fast_module
 from verdigris.store import normalize_url, open_store
+from verdigris.store import schema as t
 from verdigris.store.sqlite import SYNCHRONOUS, WAL_AUTOCHECKPOINT_PAGES
 
 SENTINEL = "sqlfloor-sentinel"
@@ -75,6 +83,8 @@ class Recording:
     update: list[Statement] = field(default_factory=list)
     created_id: int = 0  # the lead id the recorded create got
     email: str = ""  # the recorded create's email
+    updated_id: int = 0  # the loaded lead the recorded update wrote
+    updated_email: str = ""  # and its email
 
 
 class _Recorder:
@@ -165,9 +175,28 @@ def _body(email: str, name: str = "Bench Lead 1") -> dict[str, Any]:
     }
 
 
-def record(ds: Dataset, *, observers: bool = False) -> Recording:
-    """The statements of one upsert by email of each outcome, in steady state; with
-    ``observers``, the server's (lead history, webhook outbox) too."""
+def _unwritten(engine: sa.Engine, ds: Dataset, rng: random.Random) -> int:
+    """The index of a loaded lead with no version yet (never written since the load;
+    above the first tenth of the range, so that its id is no small number a statement
+    holds for another reason), drawn at random."""
+    v = t.lead_versions.c
+    with engine.connect() as conn:
+        for _ in range(1000):
+            i = rng.randrange(ds.size // 10 + 1, ds.size)
+            ident = ds.id_lo + i
+            versions = conn.execute(
+                sa.select(sa.func.count()).where(
+                    v.account_id == ds.principal.account_id, v.lead_id == ident
+                )
+            ).scalar_one()
+            if not versions and ident > 100:
+                return i
+    raise RuntimeError("no loaded lead without history to record an update on")
+
+
+def record(ds: Dataset, *, observers: bool = True) -> Recording:
+    """The statements of one upsert by email of each outcome, in steady state, with the
+    server's observers (lead history, webhook outbox) unless ``observers`` is False."""
     store = open_store(ds.url)
     rec = Recording(ds.engine)
     try:
@@ -178,22 +207,26 @@ def record(ds: Dataset, *, observers: bool = False) -> Recording:
         engine = store.engine  # type: ignore[attr-defined]
         services.upsert_lead(ds.principal, _body(f"{SENTINEL}-warm@bench.example"))
         services.upsert_lead(ds.principal, _body(email_of(1)))
-        rec.email = f"{SENTINEL}-0@bench.example"
+        rec.email = f"{SENTINEL}-{time.time_ns()}@bench.example"
         with recording(engine, rec.create):
             shown = services.upsert_lead(ds.principal, _body(rec.email))
         rec.created_id = shown.lead.id
+        i = _unwritten(engine, ds, random.Random(time.time_ns()))
+        rec.updated_id, rec.updated_email = ds.id_lo + i, email_of(i)
         with recording(engine, rec.update):
-            # a name of its own: the lead changes (as the HTTP scenario's do), whatever an
-            # earlier recording on this database wrote
-            services.upsert_lead(ds.principal, _body(email_of(2), f"Bench Lead {time.time_ns()}"))
+            # a name of its own: the lead changes (as the HTTP scenario's do)
+            name = f"Bench Lead {time.time_ns()}"
+            services.upsert_lead(ds.principal, _body(rec.updated_email, name))
     finally:
         store.close()
     return rec
 
 
 def _swap(value: Any, email: str, new_email: str, old_id: int, new_id: int) -> Any:
-    if isinstance(value, str) and SENTINEL in value:
+    if isinstance(value, str) and email in value.lower():
         return value.replace(email, new_email).replace(email.lower(), new_email.lower())
+    if isinstance(value, bytes) and email.encode() in value:  # the stored wire form
+        return value.replace(email.encode(), new_email.encode())
     if type(value) is int and value == old_id:
         return new_id
     if isinstance(value, dict):
@@ -207,13 +240,30 @@ def _is_lead_insert(sql: str) -> bool:
     return sql.lstrip().upper().startswith("INSERT INTO LEADS ")
 
 
+def _is_next_version(sql: str) -> bool:
+    """The insert of a lead's next version, its number read back (``SqlHistory.add_next``)."""
+    head = " ".join(sql.split()).upper()
+    return head.startswith("INSERT INTO LEAD_VERSIONS ") and "RETURNING" in head
+
+
+def _is_baseline(sql: str) -> bool:
+    """A statement the store sends only when the next version was the lead's first: the
+    renumbering and the baseline's insert (``History.add_following``)."""
+    head = " ".join(sql.split()).upper()
+    return head.startswith("UPDATE LEAD_VERSIONS ") or (
+        head.startswith("INSERT INTO LEAD_VERSIONS ") and "RETURNING" not in head
+    )
+
+
 class Replayer:
     """The recorded statements on one bare driver connection."""
 
     def __init__(self, ds: Dataset, rec: Recording, durability: str = DURABLE) -> None:
         self.rec = rec
+        self.ds = ds
         self.engine = ds.engine
         self.counter = 0
+        self.rng = random.Random(time.time_ns())
         if ds.engine == "sqlite":
             url = sa.engine.make_url(normalize_url(ds.url))
             conn = sqlite3.connect(str(url.database), isolation_level=None, timeout=30)
@@ -232,18 +282,22 @@ class Replayer:
     def close(self) -> None:
         self.conn.close()
 
-    def _run(self, statements: list[Statement], new_email: str) -> None:
-        old_id, new_id = self.rec.created_id, self.rec.created_id
+    def _run(
+        self, statements: list[Statement], email: str, new_email: str, old_id: int, new_id: int
+    ) -> None:
         cur = self.conn.cursor()
         numbered: Any = None
         if self.engine != "sqlite":
             import psycopg
 
             numbered = psycopg.RawCursor(self.conn)
+        first_version = True
         for st in statements:
             if self.engine != "sqlite" and st.sql in _TRANSACTION:
                 continue  # psycopg's own (PostgresStore's write path sends them itself)
-            params = _swap(st.params, self.rec.email, new_email, old_id, new_id)
+            if not first_version and _is_baseline(st.sql):
+                continue  # the lead has a history: the store sends no baseline
+            params = _swap(st.params, email, new_email, old_id, new_id)
             on = numbered if st.numbered else cur
             if st.many:
                 on.executemany(st.sql, params)
@@ -254,6 +308,8 @@ class Replayer:
                     new_id = cur.lastrowid
                 else:
                     new_id = on.fetchone()[0]
+            elif _is_next_version(st.sql):
+                first_version = on.fetchone()[0] == 1
         if self.engine == "sqlite":
             if self.conn.in_transaction:
                 cur.execute("COMMIT")
@@ -262,10 +318,16 @@ class Replayer:
 
     def one(self) -> None:
         self.counter += 1
+        rec = self.rec
         if self.counter % 2:
-            self._run(self.rec.create, f"{SENTINEL}-{self.counter}@bench.example")
-        else:
-            self._run(self.rec.update, "")
+            new_email = f"{SENTINEL}-{time.time_ns()}-{self.counter}@bench.example"
+            self._run(rec.create, rec.email, new_email, rec.created_id, rec.created_id)
+        elif not rec.updated_id:  # a recording of old: the same lead every time
+            self._run(rec.update, rec.email, "", rec.created_id, rec.created_id)
+        else:  # a loaded lead at random, as the HTTP scenario's updates
+            i = self.rng.randrange(self.ds.size)
+            lead_id = self.ds.id_lo + i
+            self._run(rec.update, rec.updated_email, email_of(i), rec.updated_id, lead_id)
 
 
 def measure(ds: Dataset, *, seconds: float, warmup: float) -> tuple[float, Recording]:
@@ -319,7 +381,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("dataset", type=Path, help="a ds-*.pkl (python -m benchmarks.ab_http --prepare)")
     p.add_argument(
-        "--observers", action="store_true", help="with the server's observers (history, webhooks)"
+        "--no-observers",
+        dest="observers",
+        action="store_false",
+        help="without the server's observers (lead history, webhook outbox)",
     )
     p.add_argument("--seconds", type=float, default=0, help="replay for this long (0: not)")
     args = p.parse_args(argv)

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from benchmarks import ceiling, dataset
+from benchmarks import ceiling, dataset, sql_floor
 from benchmarks.bench import main
 from benchmarks.report import Ceiling, Results, Run, bars, run_rows, vs_floor
 from tests.conftest import ENGINES, POSTGRES_URL, _unreachable
 from verdigris.services import Services
 from verdigris.store import normalize_url, open_store
+from verdigris.store import schema as t
 
 pytestmark = pytest.mark.slow  # loads data sets and runs the benchmark harness
 
@@ -224,3 +225,60 @@ def test_ab_serves_each_source_tree_and_compares_medians(
     assert "get" in summary and "x)" in summary
     assert "served from marked" in (work / "ab-marked.log").read_text()
     assert "served from marked" not in (work / "ab-now.log").read_text()
+
+
+def _versions(ds: dataset.Dataset, lead_id: int) -> list[tuple[int, str]]:
+    engine = sa.create_engine(normalize_url(ds.url))
+    try:
+        with engine.connect() as conn:
+            v = t.lead_versions.c
+            rows = conn.execute(
+                sa.select(v.version, v.event).where(v.lead_id == lead_id).order_by(v.version)
+            )
+            return [(r[0], r[1]) for r in rows]
+    finally:
+        engine.dispose()
+
+
+class _Draw:
+    """A random.Random stand-in that draws ``i`` every time."""
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    def randrange(self, *_: int) -> int:
+        return self.i
+
+
+def test_sql_floor_replays_the_server_s_statements_on_loaded_leads(
+    loaded: dataset.Dataset,
+) -> None:
+    """The floor records an upsert as the server runs it (history and webhook observers
+    on) and updates a loaded lead never written before, as the HTTP scenario does at 1M:
+    its first version is renumbered under a baseline. Replayed on another loaded lead,
+    the update writes that lead (baseline and version); on a lead that has a version
+    already, it leaves out the baseline, as the store does."""
+    rec = sql_floor.record(loaded)
+    update = " ".join(st.sql for st in rec.update).upper()
+    assert "INSERT INTO LEAD_VERSIONS" in update
+    assert loaded.id_lo <= rec.updated_id <= loaded.id_hi
+    assert [e for _, e in _versions(loaded, rec.updated_id)] == ["baseline", "update"]
+    if loaded.engine == "sqlite":
+        assert "UPDATE LEAD_VERSIONS" in update  # the renumbering
+    create = " ".join(st.sql for st in rec.create).upper()
+    assert "INSERT INTO LEAD_VERSIONS" in create
+    i = next(
+        i
+        for i in range(loaded.size - 1, 0, -1)
+        if loaded.id_lo + i != rec.updated_id and not _versions(loaded, loaded.id_lo + i)
+    )
+    target = loaded.id_lo + i
+    replayer = sql_floor.Replayer(loaded, rec)
+    replayer.rng = _Draw(i)  # type: ignore[assignment]
+    try:
+        for _ in range(4):  # create, update, create, update (the second: a lead with history)
+            replayer.one()
+    finally:
+        replayer.close()
+    assert [e for _, e in _versions(loaded, target)] == ["baseline", "update", "update"]
+    assert dataset.restore(loaded) >= 2  # the replayed creates
