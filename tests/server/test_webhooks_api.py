@@ -12,7 +12,6 @@ from tests.conftest import Api
 from verdigris.config import Settings
 from verdigris.domain.webhooks import MAX_SUBSCRIPTIONS
 from verdigris.server.app import create_app
-from verdigris.services.webhooks import QUEUED
 from verdigris.store.base import Store
 from verdigris.wire import catalogue
 
@@ -264,18 +263,12 @@ def test_the_sender_is_woken_only_by_writes_that_queue_an_event(store: Store, ap
         other = Api(client, api.email, api.token, api.principal)
         wakes = _Wakes()
         client.app.state.runtime.delivery = wakes  # type: ignore[attr-defined]
-        # a service called directly in this thread (as other tests do) marked its context:
-        # the requests that this thread's context reaches start unmarked all the same
-        token = QUEUED.set(True)
-        try:
-            # no subscription: nothing was queued, the sender is left alone
-            assert other.post("/leads", {"name": "Quiet"}).status_code == 200
-            upsert = {"properties": {"name": "Quiet too", "email": {"email": "q@x.io"}}}
-            upsert["match"] = {"field_name": "email", "field_value": "q@x.io"}
-            assert other.put("/leads/upsert", upsert).status_code == 200
-            create(other, type="lead", event="new")
-        finally:
-            QUEUED.reset(token)
+        # no subscription: nothing was queued, the sender is left alone
+        assert other.post("/leads", {"name": "Quiet"}).status_code == 200
+        upsert = {"properties": {"name": "Quiet too", "email": {"email": "q@x.io"}}}
+        upsert["match"] = {"field_name": "email", "field_value": "q@x.io"}
+        assert other.put("/leads/upsert", upsert).status_code == 200
+        create(other, type="lead", event="new")
         assert wakes.count == 0
         # a subscribed change queues an outbox row in its transaction: the sender is woken
         assert other.post("/leads", {"name": "Heard"}).status_code == 200

@@ -109,15 +109,6 @@ def error_response(exc: Exception) -> Response:
 THREADS = 40
 
 
-def _call_context() -> contextvars.Context:
-    """A copy of the current context for one request's service call, where the call marks
-    what it queued (``QUEUED``): reset, whatever the caller's context holds (a service
-    called outside a request, in the same thread, may have set it there)."""
-    context = contextvars.copy_context()
-    context.run(QUEUED.set, False)
-    return context
-
-
 class Runtime:
     """What every request needs: services, auth, limits, and how to run blocking work."""
 
@@ -185,7 +176,7 @@ class Runtime:
             answer = await spec.on_loop(self.services, call)  # a read: no dry run
             if answer is not None:
                 return answer
-        context = _call_context()
+        context = contextvars.copy_context()
         if dry_run:
             return await self.run(context.run, self._rehearse, spec, call)
         group = self.group_commit
@@ -217,7 +208,7 @@ class Runtime:
     ) -> tuple[idempotency.Answer, bool]:
         """A write sent with an ``Idempotency-Key``: run once, its answer stored with it
         (``services/idempotency.py``); ``(answer, replayed)``."""
-        context = _call_context()
+        context = contextvars.copy_context()
 
         def answer(services: Services) -> tuple[idempotency.Answer, bool]:
             def work(through: Any) -> idempotency.Answer:
