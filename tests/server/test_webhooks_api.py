@@ -245,38 +245,3 @@ def test_rate_limits_apply(store: Store, api: Api) -> None:
         over = client.get("/verdigris/v1/webhooks/deliveries", headers=limited.headers)
         assert over.status_code == 429 and "Retry-After" in over.headers
         assert client.get("/developer_api/v1/webhooks", headers=limited.headers).status_code == 429
-
-
-class _Wakes:
-    """Stands in for the webhook sender: counts the wakes a write gives it."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def notify(self) -> None:
-        self.count += 1
-
-
-def test_the_sender_is_woken_only_by_writes_that_queue_an_event(store: Store, api: Api) -> None:
-    settings = Settings(rate_limits=False, webhook_delivery=False)
-    with TestClient(create_app(settings, store=store)) as client:
-        other = Api(client, api.email, api.token, api.principal)
-        wakes = _Wakes()
-        client.app.state.runtime.delivery = wakes  # type: ignore[attr-defined]
-        # no subscription: nothing was queued, the sender is left alone
-        assert other.post("/leads", {"name": "Quiet"}).status_code == 200
-        upsert = {"properties": {"name": "Quiet too", "email": {"email": "q@x.io"}}}
-        upsert["match"] = {"field_name": "email", "field_value": "q@x.io"}
-        assert other.put("/leads/upsert", upsert).status_code == 200
-        create(other, type="lead", event="new")
-        assert wakes.count == 0
-        # a subscribed change queues an outbox row in its transaction: the sender is woken
-        assert other.post("/leads", {"name": "Heard"}).status_code == 200
-        assert wakes.count == 1
-        keyed = other.post("/leads", {"name": "Heard, keyed"}, headers={"Idempotency-Key": "w-1"})
-        assert keyed.status_code == 200
-        assert wakes.count == 2
-        # an update nobody subscribed to queues nothing
-        lead_id = keyed.json()["id"]
-        assert other.put(f"/leads/{lead_id}", {"title": "Buyer"}).status_code == 200
-        assert wakes.count == 2

@@ -43,7 +43,7 @@ from verdigris.server.routes import search as search_routes
 from verdigris.server.routes import tasks as task_routes
 from verdigris.server.routes import webhooks as webhook_routes
 from verdigris.services import Principal, Services, idempotency, request_context
-from verdigris.services.webhooks import QUEUED, WebhookConfig
+from verdigris.services.webhooks import WebhookConfig
 from verdigris.store import open_store
 from verdigris.store.base import Store
 from verdigris.wire import catalogue
@@ -187,16 +187,12 @@ class Runtime:
         else:
             result = await self.run(context.run, spec.fn, self.services, call)
         if spec.is_write:
-            self.wake_delivery(context)
+            self.wake_delivery()
         return result
 
-    def wake_delivery(self, context: contextvars.Context | None = None) -> None:
-        """A write committed: an outbox row may be waiting for the webhook sender. Given
-        the context the write ran in, only if it queued a webhook event: a write no
-        subscription hears of does not wake the sender (whose check of the outbox is a
-        thread hop and a transaction, at most every ``min_interval`` per worker; rows
-        another process wrote are found by its poll, ``poll_seconds``)."""
-        if self.delivery is not None and (context is None or context.get(QUEUED, False)):
+    def wake_delivery(self) -> None:
+        """A write committed: an outbox row may be waiting for the webhook sender."""
+        if self.delivery is not None:
             self.delivery.notify()
 
     def _rehearse(self, spec: RouteSpec, call: Call) -> Any:
@@ -226,7 +222,7 @@ class Runtime:
             )
         else:
             keyed = await self.run(context.run, answer, self.services)
-        self.wake_delivery(context)
+        self.wake_delivery()
         return keyed
 
     def prune(self) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,11 +33,6 @@ from verdigris.wire.leads import CONVERTED_KEYS, LeadOut
 
 #: attempts listed at most per page of the inbox
 MAX_ATTEMPTS_PAGE = 200
-
-#: True in the context of a write that queued a webhook event (an outbox row or a
-#: replay): the server wakes its sender after such a write only (server/app.py runs each
-#: request's service call in a context of its own and reads it there afterwards)
-QUEUED: ContextVar[bool] = ContextVar("verdigris_webhook_queued", default=False)
 
 
 @dataclass(frozen=True)
@@ -173,7 +167,6 @@ class WebhookServices(ServiceBase):
             if found is None or tx.webhooks.get(who.account_id, found.subscription_id) is None:
                 raise NotFound(catalogue.NOT_FOUND_MESSAGE)
             tx.outbox.add_replay(found, self.clock())
-            QUEUED.set(True)
             return found
 
     # the observer ------------------------------------------------------------------------
@@ -206,7 +199,6 @@ class WebhookServices(ServiceBase):
             keys.append(rules.group_key(attrs))
         if events:
             tx.outbox.add(events, keys)
-            QUEUED.set(True)
 
     def _wire(self, ctx: TxContext, record: Any, computed: bool) -> dict[str, Any]:
         """``record`` in Copper's names, as its GET would show it (leads exactly; other
