@@ -17,11 +17,19 @@ dependencies), runs the scenarios with wrk as ``scripts/bench`` does (a warm-up,
 ``--duration`` seconds, 16 connections), and deletes the leads the run created before the
 next server. Rate limits are off. It prints req/s and p50 of every run, then per
 scenario the median req/s of each source and its ratio to the first source's.
+
+``--workers 1,2`` serves each source with each worker count in turn, in the same rounds
+(one source is then enough): the scale-out bar's 2 workers ÷ 1 worker measured on one
+database, alternating, so the run's noise falls on both. Every run also prints the
+workers' context switches per request (voluntary: waits, the GIL's hand-overs among
+them; involuntary: preempted) from ``/proc/PID/status``, and the summary gives the
+median, min and max of the CPU per request of each source.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import statistics
 import sys
@@ -29,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import dataset, loadgen, pg_backends, server
+from benchmarks import dataset, loadgen, output, pg_backends, server
 from benchmarks.bench import DEFAULT_PG, cpu_seconds, parse_sizes
 from benchmarks.dataset import Dataset
 from benchmarks.workload import ORDER, SCENARIOS
@@ -53,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--duration", type=int, default=5, help="seconds per run (5)")
     p.add_argument("--warmup", type=int, default=1, help="seconds of warm-up per run (1)")
     p.add_argument("--connections", type=int, default=16)
-    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--workers", default="1", help="worker count, or counts to alternate (1,2)")
     return p
 
 
@@ -69,7 +77,36 @@ def prepare(spec: str, workdir: Path, pg_url: str) -> Path:
     return path
 
 
-def sources(specs: list[str]) -> list[tuple[str, Path]]:
+def worker_counts(spec: str) -> list[int]:
+    try:
+        counts = [int(part) for part in spec.split(",") if part.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1 or len(set(counts)) != len(counts):
+        raise SystemExit(f"--workers wants a count or distinct counts (1,2), not {spec!r}")
+    return counts
+
+
+def context_switches(pids: list[int]) -> tuple[int, int]:
+    """Voluntary and involuntary context switches of these processes' threads so far
+    (``/proc/PID/task/TID/status``: a process's own status counts its first thread's)."""
+    voluntary = involuntary = 0
+    tasks = []
+    for pid in pids:
+        try:
+            tasks += [f"/proc/{pid}/task/{tid}/status" for tid in os.listdir(f"/proc/{pid}/task")]
+        except OSError:
+            continue
+    for path in tasks:
+        for line in output.read(path).splitlines():
+            if line.startswith("voluntary_ctxt_switches:"):
+                voluntary += int(line.split()[1])
+            elif line.startswith("nonvoluntary_ctxt_switches:"):
+                involuntary += int(line.split()[1])
+    return voluntary, involuntary
+
+
+def sources(specs: list[str], counts: int = 1) -> list[tuple[str, Path]]:
     out = []
     for spec in specs:
         name, sep, directory = spec.partition("=")
@@ -77,7 +114,7 @@ def sources(specs: list[str]) -> list[tuple[str, Path]]:
         if not sep or not (tree / "verdigris" / "__init__.py").is_file():
             raise SystemExit(f"--source wants NAME=DIR with DIR/verdigris in it, not {spec!r}")
         out.append((name, tree))
-    if len({name for name, _ in out}) != len(out) or len(out) < 2:
+    if len({name for name, _ in out}) != len(out) or len(out) * counts < 2:
         raise SystemExit("give two or more --source NAME=DIR with different names")
     return out
 
@@ -102,6 +139,20 @@ def summary(
     return lines
 
 
+def spread(results: dict[str, dict[str, list[float]]], names: list[str]) -> list[str]:
+    """Per scenario and source: median, min and max over the rounds."""
+    lines = []
+    for scenario, by_source in results.items():
+        for name in names:
+            values = by_source[name]
+            if values:
+                lines.append(
+                    f"{scenario:<14} {name:<12} median {statistics.median(values):.3f}"
+                    f"  min {min(values):.3f}  max {max(values):.3f}  (n={len(values)})"
+                )
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.prepare:
@@ -112,13 +163,19 @@ def main(argv: list[str] | None = None) -> int:
         args.dataset = path
     if args.dataset is None:
         raise SystemExit("give a dataset (ds-*.pkl) or --prepare ENGINE:SIZE")
-    trees = sources(args.source)
+    counts = worker_counts(args.workers)
+    trees = sources(args.source, len(counts))
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown:
         raise SystemExit(f"unknown scenarios: {unknown}")
     ds: Dataset = pickle.loads(args.dataset.read_bytes())
-    names = [name for name, _ in trees]
+    variants = [
+        (f"{name}/{n}w" if len(counts) > 1 else name, tree, n)
+        for name, tree in trees
+        for n in counts
+    ]
+    names = [name for name, _, _ in variants]
     results: dict[str, dict[str, list[float]]] = {s: {n: [] for n in names} for s in scenarios}
     cpu_per_request: dict[str, dict[str, list[float]]] = {
         s: {n: [] for n in names} for s in scenarios
@@ -130,10 +187,10 @@ def main(argv: list[str] | None = None) -> int:
     nonce = 1
     print(f"RATE LIMITS ARE OFF. {ds.engine}, {ds.size:,} leads, {args.workers} worker(s)")
     for round_number in range(1, args.rounds + 1):
-        for name, tree in trees:
-            log = args.workdir / f"ab-{name}.log"
+        for name, tree, workers in variants:
+            log = args.workdir / f"ab-{name.replace('/', '-')}.log"
             args.workdir.mkdir(parents=True, exist_ok=True)
-            srv = server.start(ds.url, args.workers, ds.token, ds.email, log, source=tree)
+            srv = server.start(ds.url, workers, ds.token, ds.email, log, source=tree)
             try:
                 for scenario in scenarios:
                     common = {"threads": 1, "connections": args.connections}
@@ -148,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                         else []
                     )
                     db0 = sum(cpu_seconds(backends))
+                    switches0 = context_switches(pids)
                     cpu0, wall0 = sum(cpu_seconds(pids)), time.perf_counter()
                     run = loadgen.run_wrk(
                         srv.base, scenario, ds, nonce=nonce + 1, seconds=args.duration, **common
@@ -155,12 +213,17 @@ def main(argv: list[str] | None = None) -> int:
                     requests = run.rps * (time.perf_counter() - wall0) or 1
                     cpu_ms = (sum(cpu_seconds(pids)) - cpu0) * 1000 / requests
                     db_ms = (sum(cpu_seconds(backends)) - db0) * 1000 / requests
+                    switches1 = context_switches(pids)
+                    voluntary = (switches1[0] - switches0[0]) / requests
+                    involuntary = (switches1[1] - switches0[1]) / requests
                     nonce += 2
                     errors = f"  {run.error_count} ERRORS" if run.error_count else ""
                     db = f" + PG {db_ms:6.3f}" if backends else ""
                     print(
                         f"round {round_number} {name:<10} {scenario:<14} {run.rps:9,.0f} req/s"
-                        f"  p50 {run.p50_ms:7.2f} ms  CPU {cpu_ms:6.3f}{db} ms/req{errors}",
+                        f"  p50 {run.p50_ms:7.2f} ms  CPU {cpu_ms:6.3f}{db} ms/req"
+                        f"  cs/req {voluntary:.2f} + {involuntary:.2f} invol"
+                        f"  load {os.getloadavg()[0]:.2f}{errors}",
                         flush=True,
                     )
                     if not run.error_count:
@@ -177,6 +240,13 @@ def main(argv: list[str] | None = None) -> int:
     print("\nmedian worker CPU ms per request (ratio to the first source)")
     for line in summary(cpu_per_request, names, digits=3):
         print(line)
+    print("\nworker CPU ms per request over the rounds")
+    for line in spread(cpu_per_request, names):
+        print(line)
+    if ds.engine == "postgres":
+        print("\nPostgreSQL backend CPU ms per request over the rounds")
+        for line in spread(db_per_request, names):
+            print(line)
     if ds.engine == "postgres":
         print("\nmedian PostgreSQL backend CPU ms per request (ratio to the first source)")
         for line in summary(db_per_request, names, digits=3):
