@@ -94,6 +94,38 @@ def test_loader_leaves_the_schema_as_migrated(loaded: dataset.Dataset, tmp_path:
             dataset.drop_schema(POSTGRES_URL, str(where))
 
 
+@pytest.mark.postgres
+def test_the_load_s_wal_is_checkpointed_before_the_runs(
+    tmp_path: Path,
+) -> None:
+    """The loader leaves no WAL of its own for the first scenarios to meet: SQLite's
+    WAL file truncated, PostgreSQL's last checkpoint begun after the load began."""
+    import psycopg
+
+    admin = POSTGRES_URL
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            start = conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()
+    except psycopg.OperationalError as exc:
+        _unreachable(f"PostgreSQL at {POSTGRES_URL}", exc, "VERDIGRIS_REQUIRE_POSTGRES")
+    assert start is not None
+    before = start[0]
+    ds = dataset.prepare("postgres", 300, tmp_path, POSTGRES_URL)
+    try:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            row = conn.execute(
+                "SELECT redo_lsn >= %s::pg_lsn, redo_lsn - %s::pg_lsn FROM pg_control_checkpoint()",
+                (before, before),
+            ).fetchone()
+        assert row is not None and row[0], f"no checkpoint since the load began: {row}"
+    finally:
+        dataset.drop_database(ds, POSTGRES_URL)
+    (tmp_path / "lite").mkdir()
+    lite = dataset.prepare("sqlite", 300, tmp_path / "lite", POSTGRES_URL)
+    wal = Path(lite.url.removeprefix("sqlite:///") + "-wal")
+    assert not wal.exists() or wal.stat().st_size == 0
+
+
 def test_store_ceiling_runs_the_real_upsert_service(loaded: dataset.Dataset) -> None:
     for nonce, key in enumerate(("upsert_email", "upsert_custom"), 1):
         rate = ceiling.measure(loaded, key, nonce=nonce, seconds=0.2, warmup=0)
