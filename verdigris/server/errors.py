@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from starlette.requests import ClientDisconnect
+
 from verdigris.domain import errors as e
 from verdigris.store.base import StoreUnavailable
 from verdigris.wire import catalogue
@@ -33,6 +35,7 @@ STATUS: dict[type[Exception], int] = {
 
 INTERNAL_ERROR_MESSAGE = catalogue.INTERNAL_ERROR_MESSAGE
 UNAVAILABLE_MESSAGE = catalogue.UNAVAILABLE_MESSAGE
+CLIENT_CLOSED_MESSAGE = catalogue.CLIENT_CLOSED_MESSAGE
 
 
 class BodyTooLarge(e.VerdigrisError):
@@ -49,6 +52,9 @@ class MethodNotAllowed(e.VerdigrisError):
 
 STATUS.update({BodyTooLarge: 413, RouteNotFound: 404, MethodNotAllowed: 405})
 STATUS.update({e.IdempotencyKeyReused: 422, e.IdempotencyKeyBusy: 409})
+#: the client went away while its body was being read: nothing was done, and the answer
+#: cannot be delivered; logged as information, not as a server error
+STATUS[ClientDisconnect] = 499
 
 
 def _field_errors(errors: dict[str, list[str]]) -> dict[str, list[dict[str, str]]]:
@@ -61,6 +67,9 @@ def render(exc: Exception) -> tuple[int, dict[str, Any], dict[str, str]]:
     headers: dict[str, str] = {}
     if isinstance(exc, e.BulkTooLarge):
         return status, {"error": exc.message}, headers
+    if status == 499:
+        log.info("the client closed the connection before its request's body arrived")
+        return 499, {"success": False, "status": 499, "message": CLIENT_CLOSED_MESSAGE}, headers
     if status == 500:
         log.error("unhandled error", exc_info=exc)
         return 500, {"success": False, "status": 500, "message": INTERNAL_ERROR_MESSAGE}, headers

@@ -113,6 +113,8 @@ AUTH_FAILED_MESSAGE: Final = (
 
 INTERNAL_ERROR_MESSAGE: Final = "Internal server error"
 UNAVAILABLE_MESSAGE: Final = "The database is unavailable or busy; retry shortly"
+#: never delivered: the client is gone (nginx's 499, "client closed request")
+CLIENT_CLOSED_MESSAGE: Final = "The client closed the connection before its request arrived"
 
 # --- the emulator's controls (verdigris serve --emulator, /verdigris/v1) --------------------
 
