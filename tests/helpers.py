@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
+
+import anyio
+from starlette.types import ASGIApp
 
 from verdigris.domain.leads import Address, Email, Lead
 from verdigris.domain.search import SearchQuery
@@ -141,3 +145,44 @@ def seed_city_leads(store: Store, cities: list[str], now: int) -> int:
                 )
             )
     return account
+
+
+def raw_post(
+    app: ASGIApp,
+    headers: list[tuple[bytes, bytes]],
+    body: bytes | list[dict[str, Any]],
+    path: str = "/developer_api/v1/leads",
+) -> list[dict[str, Any]]:
+    """POST straight to the ASGI ``app``, headers exactly as given (no client fixes them).
+
+    ``body`` is the whole body, or the ``receive`` messages to hand out in turn (an
+    ``http.disconnect`` to play a client that goes away). Returns the messages sent."""
+    incoming = (
+        [{"type": "http.request", "body": body, "more_body": False}]
+        if isinstance(body, bytes)
+        else list(body)
+    )
+    sent: list[dict[str, Any]] = []
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
+        "headers": headers,
+    }
+
+    async def receive() -> MutableMapping[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        sent.append(dict(message))
+
+    anyio.run(app, scope, receive, send)
+    return sent

@@ -5,17 +5,14 @@ Every test runs on SQLite and PostgreSQL (the ``api`` fixture's store), over HTT
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
 from typing import Any
 
-import anyio
 import httpx
 import jsonschema_rs
 import pytest
-from starlette.types import ASGIApp
 
 from tests.conftest import Api, lead_count
-from tests.helpers import add_definition
+from tests.helpers import add_definition, raw_post
 from verdigris.domain.values import MAX_CUSTOM_FILTERS, MAX_LIST_VALUES
 from verdigris.store.base import Store
 from verdigris.store.sql import SqlStore
@@ -464,31 +461,9 @@ def test_request_bodies_are_typed_in_the_openapi_document(api: Api) -> None:
 
 
 def _raw_post(api: Api, headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, bytes]:
-    """POST /leads straight to the ASGI app, headers exactly as given (no client fixes them)."""
-    sent: list[dict[str, Any]] = []
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/developer_api/v1/leads",
-        "raw_path": b"/developer_api/v1/leads",
-        "query_string": b"",
-        "root_path": "",
-        "client": ("127.0.0.1", 1),
-        "server": ("127.0.0.1", 80),
-        "headers": [(k.lower().encode(), v.encode()) for k, v in api.headers.items()] + headers,
-    }
-
-    async def receive() -> MutableMapping[str, Any]:
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(dict(message))
-
-    app: ASGIApp = api.client.app
-    anyio.run(app, scope, receive, send)
+    """POST /leads with the api's credentials, then ``headers`` exactly as given."""
+    auth = [(k.lower().encode(), v.encode()) for k, v in api.headers.items()]
+    sent = raw_post(api.client.app, auth + headers, body)
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 

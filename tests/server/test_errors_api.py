@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import Api
+from tests.helpers import raw_post
 from verdigris.config import Settings
 from verdigris.server.app import create_app
 from verdigris.services import Services
@@ -118,54 +118,20 @@ def test_openapi_describes_the_copper_endpoints(client: TestClient) -> None:
 
 
 def test_a_client_gone_before_its_body_is_logged_as_information_not_as_an_error(
-    store: Store, services: Services, caplog: pytest.LogCaptureFixture
+    api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
     """A client that closes the connection while its body is on the way (wrk at the end
     of a run, a client's timeout) is not a server error: one INFO line, no traceback,
     and the lead it was sending is not created."""
-    import asyncio
-
-    app = create_app(Settings(rate_limits=False), store=store)
-    _, token = services.add_user("gone@example.com")
-    headers = [
-        (b"x-pw-accesstoken", token.encode()),
-        (b"x-pw-application", b"developer_api"),
-        (b"x-pw-useremail", b"gone@example.com"),
-        (b"content-type", b"application/json"),
-        (b"content-length", b"40"),
-    ]
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": "/developer_api/v1/leads",
-        "raw_path": b"/developer_api/v1/leads",
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers,
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    incoming: list[dict[str, Any]] = [
+    auth = [(k.lower().encode(), v.encode()) for k, v in api.headers.items()]
+    half: list[dict[str, Any]] = [
         {"type": "http.request", "body": b'{"name": "Half', "more_body": True},
         {"type": "http.disconnect"},
     ]
-    sent: list[MutableMapping[str, Any]] = []
-
-    async def receive() -> MutableMapping[str, Any]:
-        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        sent.append(message)
-
-    with TestClient(app), caplog.at_level(logging.INFO, logger="verdigris.errors"):
-        asyncio.run(app(scope, receive, send))
+    with caplog.at_level(logging.INFO, logger="verdigris.errors"):
+        sent = raw_post(api.client.app, [*auth, (b"content-length", b"40")], half)
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert errors == [], [r.getMessage() for r in errors]
     assert any("closed the connection" in r.getMessage() for r in caplog.records)
-    assert sent and sent[0]["status"] == 499
-    principal = services.authenticate(token, "gone@example.com")
-    total, _ = services.search_lead_page(principal, {})
-    assert total == 0
+    assert sent[0]["status"] == 499
+    assert api.post("/leads/search", {}).json() == []
