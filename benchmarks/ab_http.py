@@ -22,7 +22,9 @@ scenario the median req/s of each source and its ratio to the first source's.
 (one source is then enough): the scale-out bar's 2 workers ÷ 1 worker measured on one
 database, alternating, so the run's noise falls on both. Every run also prints the
 workers' context switches per request (voluntary: waits, the GIL's hand-overs among
-them; involuntary: preempted) from ``/proc/PID/status``, and the summary gives the
+them; involuntary: preempted) from ``/proc/PID/status``, and each worker's memory after
+the run: ``VmRSS`` (what the bench's RSS bar reads) with its ``RssAnon`` and ``RssFile``
+parts (a file read through a memory map counts in the second). The summary gives the
 median, min and max of the CPU per request of each source.
 """
 
@@ -104,6 +106,25 @@ def context_switches(pids: list[int]) -> tuple[int, int]:
             elif line.startswith("nonvoluntary_ctxt_switches:"):
                 involuntary += int(line.split()[1])
     return voluntary, involuntary
+
+
+def memory(pids: list[int]) -> str:
+    """Each worker's ``VmRSS`` (what the bench's RSS bar reads) and its two parts,
+    ``RssAnon`` and ``RssFile`` (mapped files: shared libraries, and a SQLite database
+    read through ``PRAGMA mmap_size``), in MB (10^6 bytes), from ``/proc/PID/status``."""
+    out = []
+    for pid in pids:
+        fields = {}
+        for line in output.read(f"/proc/{pid}/status").splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "RssAnon", "RssFile"):
+                fields[key] = int(value.split()[0]) * 1024 / 1e6
+        if fields:
+            out.append(
+                f"RSS {fields.get('VmRSS', 0):.0f} (anon {fields.get('RssAnon', 0):.0f}"
+                f" file {fields.get('RssFile', 0):.0f})"
+            )
+    return ", ".join(out)
 
 
 def sources(specs: list[str], counts: int = 1) -> list[tuple[str, Path]]:
@@ -214,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                     cpu_ms = (sum(cpu_seconds(pids)) - cpu0) * 1000 / requests
                     db_ms = (sum(cpu_seconds(backends)) - db0) * 1000 / requests
                     switches1 = context_switches(pids)
+                    rss = memory(pids)
                     voluntary = (switches1[0] - switches0[0]) / requests
                     involuntary = (switches1[1] - switches0[1]) / requests
                     nonce += 2
@@ -223,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
                         f"round {round_number} {name:<10} {scenario:<14} {run.rps:9,.0f} req/s"
                         f"  p50 {run.p50_ms:7.2f} ms  CPU {cpu_ms:6.3f}{db} ms/req"
                         f"  cs/req {voluntary:.2f} + {involuntary:.2f} invol"
-                        f"  load {os.getloadavg()[0]:.2f}{errors}",
+                        f"  load {os.getloadavg()[0]:.2f}  {rss} MB{errors}",
                         flush=True,
                     )
                     if not run.error_count:

@@ -9,6 +9,7 @@ short end-to-end run over wrk prints a table with rate limits off.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -253,6 +254,8 @@ def test_ab_serves_each_source_tree_and_compares_medians(
     out = capsys.readouterr().out
     assert "RATE LIMITS ARE OFF" in out and "ERRORS" not in out
     assert "round 1 now" in out and "round 1 marked" in out
+    # each run reports its worker's memory: VmRSS and its anonymous and file parts
+    assert re.search(r"round 1 now .* RSS \d+ \(anon \d+ file \d+\) MB", out)
     summary = out.split("median req/s")[1]
     assert "get" in summary and "x)" in summary
     assert "served from marked" in (work / "ab-marked.log").read_text()
