@@ -26,6 +26,11 @@ them; involuntary: preempted) from ``/proc/PID/status``, and each worker's memor
 the run: ``VmRSS`` (what the bench's RSS bar reads) with its ``RssAnon`` and ``RssFile``
 parts (a file read through a memory map counts in the second). The summary gives the
 median, min and max of the CPU per request of each source.
+
+``--source NAME=DIR@DATASET`` serves that source on its own dataset (a ds-*.pkl that
+source's code prepared, ``DIR/.venv/bin/python -m benchmarks.ab_http --prepare ...`` run
+from DIR): for code on either side of a migration that changes the rows' layout, each
+source runs on a database of its own layout (the positional dataset is then optional).
 """
 
 from __future__ import annotations
@@ -55,8 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--source",
         action="append",
         default=[],
-        metavar="NAME=DIR",
-        help="a source tree to serve from (repeat; the first is the baseline)",
+        metavar="NAME=DIR[@DATASET]",
+        help="a source tree to serve from (repeat; the first is the baseline),"
+        " on its own dataset after @",
     )
     p.add_argument("--scenarios", default="get,search", help=f"of {','.join(ORDER)}")
     p.add_argument("--rounds", type=int, default=3)
@@ -127,15 +133,19 @@ def memory(pids: list[int]) -> str:
     return ", ".join(out)
 
 
-def sources(specs: list[str], counts: int = 1) -> list[tuple[str, Path]]:
+def sources(specs: list[str], counts: int = 1) -> list[tuple[str, Path, Path | None]]:
+    """``(name, tree, its own dataset or None)`` of each ``NAME=DIR[@DATASET]``."""
     out = []
     for spec in specs:
-        name, sep, directory = spec.partition("=")
+        name, sep, rest = spec.partition("=")
+        directory, at, own = rest.partition("@")
         tree = Path(directory).resolve()
         if not sep or not (tree / "verdigris" / "__init__.py").is_file():
             raise SystemExit(f"--source wants NAME=DIR with DIR/verdigris in it, not {spec!r}")
-        out.append((name, tree))
-    if len({name for name, _ in out}) != len(out) or len(out) * counts < 2:
+        if at and not Path(own).is_file():
+            raise SystemExit(f"--source {name}: no dataset {own!r}")
+        out.append((name, tree, Path(own) if at else None))
+    if len({name for name, _, _ in out}) != len(out) or len(out) * counts < 2:
         raise SystemExit("give two or more --source NAME=DIR with different names")
     return out
 
@@ -182,21 +192,28 @@ def main(argv: list[str] | None = None) -> int:
         if not args.source:
             return 0
         args.dataset = path
-    if args.dataset is None:
-        raise SystemExit("give a dataset (ds-*.pkl) or --prepare ENGINE:SIZE")
     counts = worker_counts(args.workers)
     trees = sources(args.source, len(counts))
+    if args.dataset is None and any(own is None for _, _, own in trees):
+        raise SystemExit("give a dataset (ds-*.pkl) or --prepare ENGINE:SIZE")
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown:
         raise SystemExit(f"unknown scenarios: {unknown}")
-    ds: Dataset = pickle.loads(args.dataset.read_bytes())
+    dataset_of = {name: own or args.dataset for name, _, own in trees}
+    datasets: dict[Path, Dataset] = {}
+    for path in dataset_of.values():
+        assert path is not None
+        datasets[path] = pickle.loads(path.read_bytes())
     variants = [
-        (f"{name}/{n}w" if len(counts) > 1 else name, tree, n)
-        for name, tree in trees
+        (f"{name}/{n}w" if len(counts) > 1 else name, tree, n, datasets[dataset_of[name]])
+        for name, tree, own in trees
         for n in counts
     ]
-    names = [name for name, _, _ in variants]
+    if len({(d.engine, d.size) for d in datasets.values()}) > 1:
+        raise SystemExit("the sources' datasets differ in engine or size")
+    ds = variants[0][3]
+    names = [name for name, _, _, _ in variants]
     results: dict[str, dict[str, list[float]]] = {s: {n: [] for n in names} for s in scenarios}
     cpu_per_request: dict[str, dict[str, list[float]]] = {
         s: {n: [] for n in names} for s in scenarios
@@ -207,8 +224,11 @@ def main(argv: list[str] | None = None) -> int:
     }
     nonce = 1
     print(f"RATE LIMITS ARE OFF. {ds.engine}, {ds.size:,} leads, {args.workers} worker(s)")
+    for name, _, _, own in variants:
+        if len(datasets) > 1:
+            print(f"{name} on its own dataset {own.schema or own.url}")
     for round_number in range(1, args.rounds + 1):
-        for name, tree, workers in variants:
+        for name, tree, workers, ds in variants:
             log = args.workdir / f"ab-{name.replace('/', '-')}.log"
             args.workdir.mkdir(parents=True, exist_ok=True)
             srv = server.start(ds.url, workers, ds.token, ds.email, log, source=tree)

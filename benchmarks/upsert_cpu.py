@@ -14,7 +14,10 @@ CPU figure is then per request)::
 Each source's ``verdigris`` package runs in a process of its own, the sources in
 turn for ``--rounds`` rounds; the leads a run created are deleted before the next. It
 prints CPU microseconds per upsert (``time.process_time``) of every run, then the
-medians and their ratio to the first source's. ``--profile FILE`` instead runs this
+medians and their ratio to the first source's; on PostgreSQL also the CPU per upsert of
+the backends serving the process. ``--source NAME=DIR@DATASET`` runs that source on a
+dataset of its own (one its own code prepared: code on either side of a migration that
+changes the rows' layout, such as 0018's wire form). ``--profile FILE`` instead runs this
 tree's code once under cProfile and writes the stats to FILE (``python -m pstats``).
 """
 
@@ -31,10 +34,13 @@ import time
 from pathlib import Path
 
 
-def _run(ds_path: Path, scenario: str, count: int, batch: int, profile: str | None) -> float:
+def _run(
+    ds_path: Path, scenario: str, count: int, batch: int, profile: str | None
+) -> tuple[float, float]:
     """CPU seconds per upsert of ``count`` upserts (after a warm-up) in this process:
     ``batch`` at a time in one group commit (verdigris.server.group_commit), or each in
-    a transaction of its own (``batch`` 0)."""
+    a transaction of its own (``batch`` 0); and on PostgreSQL, the CPU seconds per upsert
+    of the backends serving this process's connections (0.0 on SQLite)."""
     from benchmarks.dataset import Dataset
     from benchmarks.workload import Bodies
     from verdigris.server import render
@@ -91,12 +97,26 @@ def _run(ds_path: Path, scenario: str, count: int, batch: int, profile: str | No
             all_of(work)
             profiler.disable()
             profiler.dump_stats(profile)
-            return 0.0
+            return 0.0, 0.0
+        backends: list[int] = []
+        if ds.engine == "postgres":
+            from benchmarks.bench import DEFAULT_PG
+            from benchmarks.pg_backends import backend_pids
+
+            backends = backend_pids(DEFAULT_PG, [os.getpid()])
+        db0 = _cpu(backends)
         started = time.process_time()
         all_of(work)
-        return (time.process_time() - started) / len(work)
+        cpu = (time.process_time() - started) / len(work)
+        return cpu, (_cpu(backends) - db0) / len(work)
     finally:
         store.close()
+
+
+def _cpu(pids: list[int]) -> float:
+    from benchmarks.bench import cpu_seconds
+
+    return sum(cpu_seconds(pids))
 
 
 def _restore(ds_path: Path) -> None:
@@ -108,7 +128,14 @@ def _restore(ds_path: Path) -> None:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m benchmarks.upsert_cpu", description=__doc__)
     p.add_argument("dataset", type=Path, help="a ds-*.pkl written by benchmarks.ab_http")
-    p.add_argument("--source", action="append", default=[], metavar="NAME=DIR")
+    p.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="NAME=DIR[@DATASET]",
+        help="a source tree (repeat), on its own dataset after @ (one that source prepared:"
+        " code on either side of a migration that changes the rows' layout)",
+    )
     p.add_argument(
         "--scenario",
         default="upsert_email",
@@ -135,30 +162,40 @@ def main(argv: list[str] | None = None) -> None:
         _restore(args.dataset)
         print(f"wrote {args.profile}")
         return
-    sources = [s.split("=", 1) for s in args.source] or [["this", "."]]
+    sources = []
+    for spec in args.source or ["this=."]:
+        name, _, rest = spec.partition("=")
+        src, at, own = rest.partition("@")
+        sources.append((name, src, Path(own) if at else args.dataset))
     here = Path(__file__).resolve().parent.parent
-    results: dict[str, list[float]] = {name: [] for name, _ in sources}
+    results: dict[str, list[float]] = {name: [] for name, _, _ in sources}
+    db_results: dict[str, list[float]] = {name: [] for name, _, _ in sources}
     for r in range(args.rounds):
-        for name, src in sources:
-            cmd = [sys.executable, "-m", "benchmarks.upsert_cpu", str(args.dataset), "--child"]
+        for name, src, ds_path in sources:
+            cmd = [sys.executable, "-m", "benchmarks.upsert_cpu", str(ds_path), "--child"]
             cmd += ["--child-source", str(Path(src).resolve())]
             cmd += ["--scenario", args.scenario, "--count", str(args.count)]
             cmd += ["--batch", str(args.batch)]
             done = subprocess.run(cmd, cwd=here, check=True, capture_output=True, text=True)
             if r == 0:
                 print(f"{name}: {done.stderr.strip().splitlines()[-1]}")
-            per = float(done.stdout.strip().splitlines()[-1])
+            per, db = json.loads(done.stdout.strip().splitlines()[-1])
             results[name].append(per)
-            print(f"round {r + 1} {name}: {per * 1e6:7.1f} us CPU/upsert", flush=True)
-            _restore(args.dataset)
+            db_results[name].append(db)
+            pg = f" + PG {db * 1e6:7.1f}" if db else ""
+            print(f"round {r + 1} {name}: {per * 1e6:7.1f}{pg} us CPU/upsert", flush=True)
+            _restore(ds_path)
     base = statistics.median(results[sources[0][0]])
+    db_base = statistics.median(db_results[sources[0][0]])
     print(
         f"{args.scenario}, {args.count} upserts per run, {args.batch or 'one'} per commit, "
         f"medians of {args.rounds} rounds:"
     )
     for name, values in results.items():
         med = statistics.median(values)
-        print(f"  {name:>8}: {med * 1e6:7.1f} us CPU/upsert  ({med / base:.3f}x)")
+        db = statistics.median(db_results[name])
+        pg = f"   PG {db * 1e6:7.1f} us ({db / db_base:.3f}x)" if db_base else ""
+        print(f"  {name:>8}: {med * 1e6:7.1f} us CPU/upsert  ({med / base:.3f}x){pg}")
 
 
 if __name__ == "__main__":

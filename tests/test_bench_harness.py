@@ -262,6 +262,27 @@ def test_ab_serves_each_source_tree_and_compares_medians(
     assert "served from marked" not in (work / "ab-now.log").read_text()
 
 
+def test_ab_source_may_name_its_own_dataset(tmp_path: Path) -> None:
+    """benchmarks/ab_http.py: ``--source NAME=DIR@DATASET`` serves DIR on its own dataset
+    (code on either side of a migration that changes the rows' layout); without @, the
+    run's dataset."""
+    from benchmarks import ab_http
+
+    for name in ("old", "new"):
+        (tmp_path / name / "verdigris").mkdir(parents=True)
+        (tmp_path / name / "verdigris" / "__init__.py").write_text("")
+    own = tmp_path / "ds-old.pkl"
+    own.write_bytes(b"")
+    found = ab_http.sources([f"old={tmp_path / 'old'}@{own}", f"new={tmp_path / 'new'}"])
+    assert found == [("old", tmp_path / "old", own), ("new", tmp_path / "new", None)]
+    with pytest.raises(SystemExit, match="no dataset"):
+        ab_http.sources([f"old={tmp_path / 'old'}@{tmp_path / 'missing.pkl'}", "new=."])
+    with pytest.raises(SystemExit, match="give a dataset"):  # one source has none
+        ab_http.main(
+            ["--source", f"old={tmp_path / 'old'}@{own}", "--source", f"new={tmp_path / 'new'}"]
+        )
+
+
 def _versions(ds: dataset.Dataset, lead_id: int) -> list[tuple[int, str]]:
     engine = sa.create_engine(normalize_url(ds.url))
     try:
