@@ -120,6 +120,11 @@ def savepoint_name() -> str:
     return f"vsp_{next(_savepoints)}"
 
 
+#: how many savepoints of :meth:`FastCursor.savepoint` are open on each driver connection
+#: (by ``id``; an entry only while one is): the next one is named after its depth
+_open_savepoints: dict[int, int] = {}
+
+
 class FastCursor:
     """A DB-API cursor on the connection of one open transaction."""
 
@@ -240,13 +245,29 @@ class FastCursor:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """SAVEPOINT ... RELEASE, or ROLLBACK TO on an exception (which propagates)."""
-        name = savepoint_name()
-        self.execute(f"SAVEPOINT {name}")
+        """SAVEPOINT ... RELEASE, or ROLLBACK TO on an exception (which propagates).
+
+        Named after how many are open on the connection (``vsp_1`` for the outermost,
+        ``vsp_2`` inside it...), so that the same few statements come back request after
+        request: the driver keeps them prepared (sqlite3's statement cache), where a name
+        never used before was parsed again each time, and took a place in that cache from a
+        statement used again. Two savepoints open at once never share a name, so a
+        ``ROLLBACK TO`` reaches its own even if an inner one failed to end."""
+        key = id(self._cur().connection)
+        depth = _open_savepoints.get(key, 0) + 1
+        _open_savepoints[key] = depth
+        name = f"vsp_{depth}"
         try:
-            yield
-        except BaseException:
-            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.execute(f"SAVEPOINT {name}")
+            try:
+                yield
+            except BaseException:
+                self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                self.execute(f"RELEASE SAVEPOINT {name}")
+                raise
             self.execute(f"RELEASE SAVEPOINT {name}")
-            raise
-        self.execute(f"RELEASE SAVEPOINT {name}")
+        finally:
+            if depth == 1:
+                _open_savepoints.pop(key, None)
+            else:
+                _open_savepoints[key] = depth - 1
