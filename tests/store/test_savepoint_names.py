@@ -28,11 +28,11 @@ def test_the_savepoints_of_a_group_commit_reuse_their_statements(
     savepoints = [s for s in seen if "SAVEPOINT" in s]
     assert len(savepoints) == 4 * (2 + 2 + 3)  # each request: its own, two inside it
     assert set(savepoints) == {
-        "SAVEPOINT vsp_1",
-        "RELEASE SAVEPOINT vsp_1",
-        "SAVEPOINT vsp_2",
-        "RELEASE SAVEPOINT vsp_2",
-        "ROLLBACK TO SAVEPOINT vsp_2",
+        "SAVEPOINT vsd_1",
+        "RELEASE SAVEPOINT vsd_1",
+        "SAVEPOINT vsd_2",
+        "RELEASE SAVEPOINT vsd_2",
+        "ROLLBACK TO SAVEPOINT vsd_2",
     }
     with (
         sqlite_store.batch() as batch,
@@ -40,7 +40,7 @@ def test_the_savepoints_of_a_group_commit_reuse_their_statements(
         batch.transaction(write=True) as tx,
     ):
         tx.leads.insert(_lead(account, name="D"))
-    assert [s for s in seen if "SAVEPOINT" in s] == ["SAVEPOINT vsp_1", "RELEASE SAVEPOINT vsp_1"]
+    assert [s for s in seen if "SAVEPOINT" in s] == ["SAVEPOINT vsd_1", "RELEASE SAVEPOINT vsd_1"]
 
 
 def test_nested_savepoints_undo_only_their_own_writes(store: Store) -> None:

@@ -247,16 +247,17 @@ class FastCursor:
     def savepoint(self) -> Iterator[None]:
         """SAVEPOINT ... RELEASE, or ROLLBACK TO on an exception (which propagates).
 
-        Named after how many are open on the connection (``vsp_1`` for the outermost,
-        ``vsp_2`` inside it...), so that the same few statements come back request after
-        request: the driver keeps them prepared (sqlite3's statement cache), where a name
-        never used before was parsed again each time, and took a place in that cache from a
-        statement used again. Two savepoints open at once never share a name, so a
-        ``ROLLBACK TO`` reaches its own even if an inner one failed to end."""
+        Named after how many are open on the connection (``vsd_1`` for the outermost,
+        ``vsd_2`` inside it...; never a name of :func:`savepoint_name`, ``vsp_N``), so
+        that the same few statements come back request after request: the driver keeps
+        them prepared (sqlite3's statement cache), where a name never used before was
+        parsed again each time, and took a place in that cache from a statement used
+        again. Two savepoints open at once never share a name, so a ``ROLLBACK TO``
+        reaches its own even if an inner one failed to end."""
         key = id(self._cur().connection)
         depth = _open_savepoints.get(key, 0) + 1
         _open_savepoints[key] = depth
-        name = f"vsp_{depth}"
+        name = f"vsd_{depth}"
         try:
             self.execute(f"SAVEPOINT {name}")
             try:
