@@ -505,20 +505,24 @@ def test_a_page_statement_sent_again_and_again_is_planned_once(pg_store: Postgre
     services.search_lead_page(who, params)
     reads = _reads(pg_store)
 
-    async def main() -> list[tuple[str, int, int]]:
-        for _ in range(12):
+    async def main() -> list[list[tuple[str, int, int]]]:
+        for _ in range(30):
             found = await services.search_lead_page_on_loop(who, params)
             assert found is not None and b'"name":"Lead 07"' in found[1].leads[0][1]
-        slot = reads._pool().idle[0]
-        await slot.cur.execute(
-            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
-        )
-        return [tuple(row) for row in await slot.cur.fetchall()]
+        # every loop connection: a count run beside a page (another test's write on the
+        # server moved the snapshot) may have sent some of the pages on a second one
+        out = []
+        for slot in reads._pool().idle:
+            await slot.cur.execute(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+            )
+            out.append([tuple(row) for row in await slot.cur.fetchall()])
+        return out
 
-    prepared = asyncio.run(main())
-    pages = [row for row in prepared if "LIMIT 7 OFFSET 7" in row[0]]
-    assert len(pages) == 1, prepared
-    assert pages[0][1] > 0, pages  # generic plans used
+    per_connection = asyncio.run(main())
+    pages = [[r for r in rows if "LIMIT 7 OFFSET 7" in r[0]] for rows in per_connection]
+    assert all(len(p) <= 1 for p in pages), per_connection  # one statement, not one a search
+    assert any(p and p[0][1] > 0 for p in pages), pages  # generic plans used
     # as sent: the bounds in the text, the filter's values as parameters
     query = parse_search(params)
     filters = page_key(query)
