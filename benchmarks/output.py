@@ -127,6 +127,11 @@ def render(rep: Report, markdown: bool) -> str:
     out.append(table(report.ceiling_headers(res), report.ceiling_rows(res)))
     out += title("Bars (issue 20)")
     out.append(table(list(report.BAR_HEADERS), report.bar_rows(res)))
+    phases = report.phase_rows(res)
+    if phases:
+        out += title("The speed of each phase (GET /account as the gauge)")
+        out.append(table(list(report.PHASE_HEADERS), phases))
+        out += ["", PHASE_NOTE if markdown else textwrap.fill(PHASE_NOTE, 100)]
     out += ["", LEGEND if markdown else textwrap.fill(LEGEND, 100)]
     if rep.statements:
         out += title("What one upsert by email sends (recorded for the SQL floor)")
@@ -138,6 +143,15 @@ def render(rep: Report, markdown: bool) -> str:
             out.append(f"{'- ' if markdown else ''}{name}: {top} [{path}]")
     return "\n".join(out) + "\n"
 
+
+PHASE_NOTE = (
+    "Each server runs in its own minute or two of the run. GET /account's code does not "
+    "depend on the data, so its CPU per request gauges how fast the machine ran that phase. "
+    "A bar that divides one server's figure by another's (growth 1M ÷ 10k, PostgreSQL "
+    "floor ÷ SQLite floor, 2 workers ÷ 1) is the machine's, not verdigris's, when the two "
+    "servers' phases are flagged SLOW or FAST (more than 15% from the engine's median); "
+    "such bars want an interleaved A/B (python -m benchmarks.ab_http, --workers 1,2)."
+)
 
 LEGEND = (
     "Columns: leads/s = leads written or returned per second (bulk_update: 10 per request; "

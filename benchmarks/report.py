@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -451,6 +452,39 @@ def bars(res: Results, rss_limit_mb: float = 150.0) -> list[Bar]:
         text = "search by interactions, page of 200: p50 ≤ 10 x GET p50 (1M)"
         out.append(_bar(text, checks, 10, at_least=False, caveat=caveat))
     return out
+
+
+#: how far a server's GET /account CPU may stray from its engine's median before the
+#: ratios that divide its figures by another server's are read as the machine's, not ours
+PHASE_TOLERANCE = 0.15
+
+PHASE_HEADERS = (
+    "engine", "leads", "w", "GET /account CPU ms/req", "÷ engine median", "phase",
+)  # fmt: skip
+
+
+def phase_rows(res: Results) -> list[list[str]]:
+    """The speed of each server's phase of the run, read from the request whose code
+    does not depend on the data: GET /account's CPU per request (worker + PostgreSQL).
+
+    On a shared VM the same request has cost up to 2x more CPU in one phase of a run
+    than in another (docs/performance.md, "The full runs of 2026-12-03"): a bar that
+    divides one server's figure by another's (growth, the PostgreSQL floor over
+    SQLite's, 2 workers over 1) then measures the phases. A phase whose gauge is more
+    than :data:`PHASE_TOLERANCE` from its engine's median is flagged."""
+    gauges: dict[tuple[str, int, int], float] = {}
+    for r in res.runs:
+        if r.scenario == "account" and not r.errors and r.cpu_ms:
+            gauges[(r.engine, r.size, r.workers)] = r.cpu_ms + (r.db_cpu_ms or 0.0)
+    rows = []
+    for engine in sorted({k[0] for k in gauges}, key=lambda e: e != "sqlite"):
+        mine = {k: v for k, v in gauges.items() if k[0] == engine}
+        median = statistics.median(mine.values())
+        for (_, size, w), gauge in sorted(mine.items(), key=lambda kv: (kv[0][1], kv[0][2])):
+            off = gauge / median
+            flag = "ok" if abs(off - 1) <= PHASE_TOLERANCE else "SLOW" if off > 1 else "FAST"
+            rows.append([engine, size_label(size), str(w), f"{gauge:.2f}", f"{off:.2f}x", flag])
+    return rows
 
 
 BAR_HEADERS = ("bar", "verdict", "worst", "all figures")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from benchmarks import ceiling, dataset, sql_floor
+from benchmarks import ceiling, dataset, report, sql_floor
 from benchmarks.bench import main
 from benchmarks.report import Ceiling, Results, Run, bars, run_rows, vs_floor
 from tests.conftest import ENGINES, POSTGRES_URL, _unreachable
@@ -154,6 +154,30 @@ def _results() -> Results:
                 res.runs.append(Run(engine, size, workers, "search", note="n/a (endpoint missing)"))
             res.ceilings.append(Ceiling(engine, size, "upsert_email", store=800, sql_floor=1000))
     return res
+
+
+def test_phases_whose_gauge_strays_are_flagged() -> None:
+    """GET /account's CPU per request gauges each server's phase; one more than 15% off
+    its engine's median is SLOW or FAST (PostgreSQL's backends counted in)."""
+    res = Results()
+    gauges: dict[tuple[str, int, int], tuple[float, float | None]] = {
+        ("sqlite", 10_000, 1): (20.0, None),  # 0.20 ms
+        ("sqlite", 1_000_000, 1): (20.0, None),
+        ("sqlite", 10_000, 2): (21.0, None),
+        ("sqlite", 1_000_000, 2): (40.0, None),  # 0.40 ms: the machine slowed down
+        ("postgres", 10_000, 1): (30.0, 7.0),  # 0.37 ms
+        ("postgres", 1_000_000, 1): (14.0, 3.0),  # 0.17 ms
+        ("postgres", 1_000_000, 2): (18.0, 2.0),  # 0.20 ms
+    }
+    for (engine, size, w), (worker, db) in gauges.items():
+        res.runs.append(Run(engine, size, w, "account", rps=1000, server_cpu=[worker], db_cpu=db))
+    res.runs.append(Run("sqlite", 10_000, 1, "get", rps=1000, server_cpu=[90.0]))  # not a gauge
+    flags = {(r[0], r[1], r[2]): (r[3], r[4], r[5]) for r in report.phase_rows(res)}
+    assert flags[("sqlite", "10k", "1")] == ("0.20", "0.98x", "ok")
+    assert flags[("sqlite", "1M", "2")][2] == "SLOW"
+    assert flags[("postgres", "10k", "1")] == ("0.37", "1.85x", "SLOW")
+    assert flags[("postgres", "1M", "1")][2] == "ok"
+    assert len(flags) == 7
 
 
 def test_ratios_and_bars() -> None:
