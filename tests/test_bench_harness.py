@@ -9,6 +9,7 @@ short end-to-end run over wrk prints a table with rate limits off.
 
 from __future__ import annotations
 
+import pickle
 import re
 import shutil
 from collections.abc import Iterator
@@ -305,6 +306,13 @@ def test_ab_source_may_name_its_own_dataset(tmp_path: Path) -> None:
         ab_http.main(
             ["--source", f"old={tmp_path / 'old'}@{own}", "--source", f"new={tmp_path / 'new'}"]
         )
+    # datasets of two sizes: a comparison across them only when asked (--across)
+    for size in (10_000, 1_000_000):
+        ds = dataset.Dataset("sqlite", "sqlite:///x.db", size, 1, "t", "e", None, 1)  # type: ignore[arg-type]
+        (tmp_path / f"ds-{size}.pkl").write_bytes(pickle.dumps(ds))
+    small, big = (f"{tmp_path / 'old'}@{tmp_path / f'ds-{n}.pkl'}" for n in (10_000, 1_000_000))
+    with pytest.raises(SystemExit, match="--across allows it"):
+        ab_http.main(["--source", f"10k={small}", "--source", f"1M={big}"])
 
 
 def _versions(ds: dataset.Dataset, lead_id: int) -> list[tuple[int, str]]:
