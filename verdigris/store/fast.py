@@ -120,9 +120,9 @@ def savepoint_name() -> str:
     return f"vsp_{next(_savepoints)}"
 
 
-#: how many savepoints of :meth:`FastCursor.savepoint` are open on each driver connection
-#: (by ``id``; an entry only while one is): the next one is named after its depth
-_open_savepoints: dict[int, int] = {}
+#: ``Connection.info`` key: how many savepoints of :meth:`FastCursor.savepoint` are open
+#: on the connection (the next one is named after its depth)
+_SAVEPOINT_DEPTH = "verdigris_savepoint_depth"
 
 
 class FastCursor:
@@ -254,9 +254,9 @@ class FastCursor:
         parsed again each time, and took a place in that cache from a statement used
         again. Two savepoints open at once never share a name, so a ``ROLLBACK TO``
         reaches its own even if an inner one failed to end."""
-        key = id(self._cur().connection)
-        depth = _open_savepoints.get(key, 0) + 1
-        _open_savepoints[key] = depth
+        info = self.conn.info
+        depth = info.get(_SAVEPOINT_DEPTH, 0) + 1
+        info[_SAVEPOINT_DEPTH] = depth
         name = f"vsd_{depth}"
         try:
             self.execute(f"SAVEPOINT {name}")
@@ -268,7 +268,4 @@ class FastCursor:
                 raise
             self.execute(f"RELEASE SAVEPOINT {name}")
         finally:
-            if depth == 1:
-                _open_savepoints.pop(key, None)
-            else:
-                _open_savepoints[key] = depth - 1
+            info[_SAVEPOINT_DEPTH] = depth - 1
