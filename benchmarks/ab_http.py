@@ -127,11 +127,10 @@ def memory(pids: list[int]) -> str:
     read through ``PRAGMA mmap_size``), in MB (10^6 bytes), from ``/proc/PID/status``."""
     out = []
     for pid in pids:
-        fields = {}
-        for line in output.read(f"/proc/{pid}/status").splitlines():
-            key, _, value = line.partition(":")
-            if key in ("VmRSS", "RssAnon", "RssFile"):
-                fields[key] = int(value.split()[0]) * 1024 / 1e6
+        try:
+            fields = server.memory_mb(pid, ("VmRSS", "RssAnon", "RssFile"))
+        except OSError:  # the worker is gone
+            continue
         if fields:
             out.append(
                 f"RSS {fields.get('VmRSS', 0):.0f} (anon {fields.get('RssAnon', 0):.0f}"
@@ -231,8 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     }
     nonce = 1
     print(f"RATE LIMITS ARE OFF. {ds.engine}, {ds.size:,} leads, {args.workers} worker(s)")
-    for name, _, _, own in variants:
-        if len(datasets) > 1:
+    if len(datasets) > 1:
+        for name, _, _, own in variants:
             print(f"{name} on its own dataset {own.schema or own.url}")
     for round_number in range(1, args.rounds + 1):
         for name, tree, workers, ds in variants:

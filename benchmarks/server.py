@@ -109,11 +109,19 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
-def rss_mb(pid: int) -> float:
+def memory_mb(pid: int, keys: tuple[str, ...] = ("VmRSS",)) -> dict[str, float]:
+    """These memory fields of ``/proc/PID/status`` (``VmRSS``, ``RssAnon``...), in MB
+    (10^6 bytes)."""
+    out = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024 / 1e6
-    return 0.0
+        key, _, value = line.partition(":")
+        if key in keys:
+            out[key] = int(value.split()[0]) * 1024 / 1e6
+    return out
+
+
+def rss_mb(pid: int) -> float:
+    return memory_mb(pid).get("VmRSS", 0.0)
 
 
 def start(
