@@ -31,7 +31,7 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from tests.helpers import reset
+from tests.helpers import raw_post, reset
 from verdigris.config import Settings
 from verdigris.server.app import create_app
 from verdigris.services import Principal, Services
@@ -183,6 +183,14 @@ class Api:
             method, "/developer_api/v1" + path, json=json, headers=headers, **kw
         )
         return response  # type: ignore[no-any-return]
+
+    def raw_post(
+        self, headers: list[tuple[bytes, bytes]], body: bytes | list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """:func:`tests.helpers.raw_post` to POST /leads with these credentials first,
+        then ``headers`` exactly as given; the ASGI messages sent back."""
+        auth = [(k.lower().encode(), v.encode()) for k, v in self.headers.items()]
+        return raw_post(self.client.app, auth + headers, body)
 
     def get(self, path: str, **kw: Any) -> httpx.Response:
         return self.request("GET", path, **kw)

@@ -12,7 +12,7 @@ import jsonschema_rs
 import pytest
 
 from tests.conftest import Api, lead_count
-from tests.helpers import add_definition, raw_post
+from tests.helpers import add_definition
 from verdigris.domain.values import MAX_CUSTOM_FILTERS, MAX_LIST_VALUES
 from verdigris.store.base import Store
 from verdigris.store.sql import SqlStore
@@ -462,8 +462,7 @@ def test_request_bodies_are_typed_in_the_openapi_document(api: Api) -> None:
 
 def _raw_post(api: Api, headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, bytes]:
     """POST /leads with the api's credentials, then ``headers`` exactly as given."""
-    auth = [(k.lower().encode(), v.encode()) for k, v in api.headers.items()]
-    sent = raw_post(api.client.app, auth + headers, body)
+    sent = api.raw_post(headers, body)
     return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
 
 

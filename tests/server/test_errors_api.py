@@ -9,7 +9,6 @@ import pytest
 from starlette.testclient import TestClient
 
 from tests.conftest import Api
-from tests.helpers import raw_post
 from verdigris.config import Settings
 from verdigris.server.app import create_app
 from verdigris.services import Services
@@ -123,13 +122,12 @@ def test_a_client_gone_before_its_body_is_logged_as_information_not_as_an_error(
     """A client that closes the connection while its body is on the way (wrk at the end
     of a run, a client's timeout) is not a server error: one INFO line, no traceback,
     and the lead it was sending is not created."""
-    auth = [(k.lower().encode(), v.encode()) for k, v in api.headers.items()]
     half: list[dict[str, Any]] = [
         {"type": "http.request", "body": b'{"name": "Half', "more_body": True},
         {"type": "http.disconnect"},
     ]
     with caplog.at_level(logging.INFO, logger="verdigris.errors"):
-        sent = raw_post(api.client.app, [*auth, (b"content-length", b"40")], half)
+        sent = api.raw_post([(b"content-length", b"40")], half)
     errors = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert errors == [], [r.getMessage() for r in errors]
     assert any("closed the connection" in r.getMessage() for r in caplog.records)
